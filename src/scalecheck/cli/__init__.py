@@ -1,0 +1,58 @@
+"""The ``scalecheck`` command: a thin shell over the Python API.
+
+Each sub-command lives in its own module with ``add_parser(subparsers)`` and a ``run(args)`` that it sets
+as the parser's ``func``. Errors the user can fix are printed as one line, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import ScalecheckError
+from . import data
+
+# Sub-command modules, in the order ``--help`` lists them.
+COMMANDS = [data]
+
+DESCRIPTION = """\
+scalecheck: does a downstream task scale predictably with language-model scale, and why (not)?
+
+Typical flow:
+  scalecheck show                               # the built-in testbed (Gadre et al. 2024: 104 models, 46 tasks)
+  scalecheck import pythia ../pythia_evals -o pythia.parquet
+  scalecheck show pythia.parquet
+
+Run `scalecheck COMMAND --help` for each command's options and examples.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scalecheck", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .. import __version__
+    parser.add_argument("--version", action="version", version=f"scalecheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except ScalecheckError as exc:
+        print(f"scalecheck {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"scalecheck {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""``scalecheck.load``: one call from a source name (and path) to a testbed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import sources
+from .testbed import Testbed
+
+
+def load(source: str = "gadre2024", path: str | Path | None = None) -> Testbed:
+    """Load a testbed.
+
+    ``load("gadre2024")`` returns the built-in Gadre et al. 2024 testbed (104 models, 46 tasks, 8 losses);
+    ``load("pythia", "path/to/pythia_evals")`` imports a published folder; ``load("testbed", "x.parquet")``
+    reads a testbed written by ``scalecheck import`` or :meth:`Testbed.to_parquet`.
+    See ``scalecheck sources`` for the list.
+    """
+    if source == "testbed":
+        if path is None:
+            raise ValueError("load('testbed', path): give the testbed file")
+        return Testbed.read(path)
+    tables = sources.read(source, path)
+    name = source if path is None else f"{source}:{Path(path).name}"
+    return Testbed.from_tables(tables, name=name)

@@ -1,0 +1,91 @@
+"""A series: one task and metric against one x, over the models of one scope. What laws are fitted to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+# Binomial noise needs a p away from 0 and 1: a model scoring 0/100 still has sampling noise.
+# Using p clipped to [0.5/n, 1-0.5/n] is the usual continuity correction (Agresti-Coull style).
+_CONTINUITY = 0.5
+
+
+@dataclass(frozen=True)
+class Series:
+    """Points (x, y) of one task and metric, sorted by x ascending, with what is known of their noise.
+
+    ``x_is_loss`` says whether x is a loss (scale grows as x falls) or a scale axis (scale grows with x).
+    ``stderr`` holds the source's standard errors (NaN where none); :attr:`noise_sd` fills the gaps with
+    binomial errors from ``n_examples``.
+    """
+
+    task: str
+    metric: str
+    x_name: str
+    x: np.ndarray
+    y: np.ndarray
+    stderr: np.ndarray
+    n_examples: np.ndarray
+    models: tuple[str, ...]
+    params: np.ndarray
+    tokens: np.ndarray
+    flops: np.ndarray
+    groups: tuple[str, ...]  # corpus (or family) of each point, for colouring and per-group work
+    holdout: np.ndarray
+    chance: float = float("nan")
+    higher_is_better: bool = True
+    x_is_loss: bool = True
+    scope: dict[str, str] = field(default_factory=dict)
+    shots: int | None = None
+    variant: str = ""
+    n_dropped: int = 0  # points dropped for a missing x or y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def scope_label(self) -> str:
+        return "all" if not self.scope else ",".join(f"{v}" for v in self.scope.values())
+
+    @property
+    def label(self) -> str:
+        return f"{self.task} [{self.metric}] vs {self.x_name} ({self.scope_label})"
+
+    @property
+    def noise_sd(self) -> np.ndarray:
+        """Sampling standard deviation of each y: the reported stderr, else binomial, else NaN."""
+        sd = self.stderr.astype(float).copy()
+        need = np.isnan(sd) & ~np.isnan(self.n_examples)
+        if need.any() and self.metric_is_proportion:
+            n = self.n_examples[need]
+            p = np.clip(self.y[need], _CONTINUITY / n, 1 - _CONTINUITY / n)
+            sd[need] = np.sqrt(p * (1 - p) / n)
+        return sd
+
+    @property
+    def metric_is_proportion(self) -> bool:
+        return bool(np.all((self.y >= 0) & (self.y <= 1)))
+
+    @property
+    def scale_order(self) -> np.ndarray:
+        """Indices from the smallest model to the largest (by x: descending loss, or ascending scale)."""
+        return np.argsort(-self.x if self.x_is_loss else self.x, kind="mergesort")
+
+    def subset(self, mask: np.ndarray) -> Series:
+        mask = np.asarray(mask)
+        idx = np.flatnonzero(mask) if mask.dtype == bool else mask
+        pick = lambda a: a[idx]  # noqa: E731
+        pick_t = lambda t: tuple(t[i] for i in idx)  # noqa: E731
+        return replace(self, x=pick(self.x), y=pick(self.y), stderr=pick(self.stderr),
+                       n_examples=pick(self.n_examples), models=pick_t(self.models), params=pick(self.params),
+                       tokens=pick(self.tokens), flops=pick(self.flops), groups=pick_t(self.groups),
+                       holdout=pick(self.holdout))
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "model": list(self.models), "group": list(self.groups), "x": self.x, "y": self.y,
+            "stderr": self.stderr, "noise_sd": self.noise_sd, "n_examples": self.n_examples,
+            "params": self.params, "tokens": self.tokens, "flops": self.flops, "holdout": self.holdout,
+        })

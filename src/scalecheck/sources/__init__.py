@@ -1,0 +1,12 @@
+"""Sources: importers of published multi-scale results, each in its own module behind one registry.
+
+An importer reads a folder or file and returns :class:`scalecheck.schema.Tables`. Importers register
+themselves with :func:`register`; :func:`get` and :func:`available` look them up. The testbed layer
+(``scalecheck.observations``) turns tables into a :class:`~scalecheck.observations.Testbed`.
+"""
+
+from .registry import Source, available, get, read, register, shared_data_dir  # noqa: F401
+
+# Import the importer modules so that they register themselves.
+from . import gadre2024  # noqa: E402,F401  isort: skip
+from . import plain  # noqa: E402,F401  isort: skip

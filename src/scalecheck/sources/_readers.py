@@ -1,0 +1,55 @@
+"""Small validated readers shared by the importers: every failure becomes a one-line InputError."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+
+def read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror})") from None
+    if not text.strip():
+        raise InputError(path, "empty file")
+    try:
+        # NaN/Infinity are not JSON; reject them rather than let them into the testbed silently.
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"malformed JSON ({exc.msg})", row=exc.lineno, where="line") from None
+    except ValueError as exc:
+        raise InputError(path, str(exc)) from None
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a valid number")
+
+
+def field(obj: Any, key: str, path: Path, *, where: str | None = None, kind: type | tuple = object) -> Any:
+    """``obj[key]``, checked to exist and to be of ``kind``; ``where`` locates obj in the file."""
+    label = key if where is None else f"{where}.{key}"
+    if not isinstance(obj, dict) or key not in obj:
+        raise InputError(path, "missing", field=label)
+    value = obj[key]
+    if kind is float:
+        return number(value, path, label)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InputError(path, f"expected {getattr(kind, '__name__', kind)}, got {type(value).__name__}",
+                         field=label)
+    return value
+
+
+def number(value: Any, path: Path | None, label: str, *, row: int | str | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(path, f"expected a number, got {value!r}", field=label, row=row)
+    v = float(value)
+    if not math.isfinite(v):
+        raise InputError(path, f"{value!r} is not a finite number", field=label, row=row)
+    return v

@@ -1,0 +1,183 @@
+"""Ladder files (YAML): the models of a family with their sizes, tokens, corpus and known losses.
+
+Used by the ``lm-eval`` importer for model metadata and by ``scalecheck evaluate`` to know what to score::
+
+    family: pythia              # optional; defaults for every model below
+    corpus: pile
+    models:
+      - name: pythia-70m        # id in the testbed (default: the id, or the path's folder name)
+        id: EleutherAI/pythia-70m   # a hub id ...
+        revision: step143000        # ... at a revision (optional)
+      - name: tiny-local
+        path: ./models/tiny     # ... or a local folder, relative to this file
+        params: 70426624
+        params_nonembed: 18915328
+        tokens: 3.0e11
+        flops: 1.3e20           # optional: 6*N*D when omitted
+        step: 143000
+        holdout: true           # a prediction target (fit on the others, predict this)
+        losses: {pile_val: 2.51}
+
+Every field is checked; errors name the file, the model's position and the field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ..errors import InputError
+from ..schema import LOSS_PREFIX
+
+_MODEL_KEYS = {"name", "id", "path", "revision", "family", "corpus", "size", "params", "params_nonembed",
+               "tokens", "flops", "step", "holdout", "losses", "dtype"}
+_TOP_KEYS = {"family", "corpus", "source", "models", "dtype"}
+
+
+@dataclass(frozen=True)
+class LadderModel:
+    name: str
+    id: str | None = None
+    path: Path | None = None
+    revision: str | None = None
+    family: str | None = None
+    corpus: str | None = None
+    size: str | None = None
+    params: float | None = None
+    params_nonembed: float | None = None
+    tokens: float | None = None
+    flops: float | None = None
+    step: int | None = None
+    holdout: bool = False
+    dtype: str | None = None
+    losses: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        """What a backend loads: the local folder, else the hub id."""
+        return str(self.path) if self.path is not None else str(self.id)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    models: tuple[LadderModel, ...]
+    source: str = "ladder"
+    path: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def model(self, name: str) -> LadderModel:
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def models_frame(self) -> pd.DataFrame:
+        """The models table rows for this ladder (see :mod:`scalecheck.schema`)."""
+        rows = []
+        for m in self.models:
+            row = {"model": m.name, "source": self.source, "family": m.family, "corpus": m.corpus,
+                   "size": m.size, "params": m.params, "params_nonembed": m.params_nonembed,
+                   "tokens": m.tokens, "flops": m.flops, "step": m.step, "holdout": m.holdout}
+            row.update({LOSS_PREFIX + k: v for k, v in m.losses.items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _num(value, path: Path, where: str, key: str, *, integer: bool = False) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)  # YAML reads "3e11" (no dot) as a string
+        except ValueError:
+            raise InputError(path, f"expected a number, got {value!r}", row=where, field=key, where="model") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(path, f"expected a finite positive number, got {value!r}", row=where, field=key,
+                         where="model")
+    if integer:
+        if float(value) != int(value):
+            raise InputError(path, f"expected an integer, got {value!r}", row=where, field=key, where="model")
+        return int(value)
+    return float(value)
+
+
+def _str(value, path: Path, where: str, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise InputError(path, f"expected text, got {type(value).__name__}", row=where, field=key, where="model")
+    return str(value)
+
+
+def read_ladder(path: str | Path) -> Ladder:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such ladder file")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"malformed YAML ({getattr(exc, 'problem', exc)})",
+                         row=None if mark is None else mark.line + 1, where="line") from None
+    if not isinstance(doc, dict):
+        raise InputError(path, "expected a mapping with a 'models' list")
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise InputError(path, f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", field=sorted(unknown)[0])
+    entries = doc.get("models")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(path, "expected a non-empty list of models", field="models")
+    defaults = {k: _str(doc.get(k), path, "top", k) for k in ("family", "corpus", "dtype")}
+    models, seen = [], set()
+    for i, e in enumerate(entries):
+        where = str(i)
+        if not isinstance(e, dict):
+            raise InputError(path, "expected a mapping", row=where, where="model")
+        unknown = set(e) - _MODEL_KEYS
+        if unknown:
+            raise InputError(path, f"unknown key (known: {', '.join(sorted(_MODEL_KEYS))})", row=where,
+                             field=sorted(unknown)[0], where="model")
+        hub_id, local = _str(e.get("id"), path, where, "id"), _str(e.get("path"), path, where, "path")
+        if hub_id is None and local is None and e.get("name") is None:
+            raise InputError(path, "a model needs an 'id', a 'path' or at least a 'name'", row=where, field="id",
+                             where="model")
+        local_path = None
+        if local is not None:
+            local_path = Path(local).expanduser()
+            if not local_path.is_absolute():
+                local_path = (path.parent / local_path).resolve()
+        name = _str(e.get("name"), path, where, "name") or hub_id or (local_path.name if local_path else None)
+        if name in seen:
+            raise InputError(path, f"duplicate model name {name!r}", row=where, field="name", where="model")
+        seen.add(name)
+        losses = e.get("losses") or {}
+        if not isinstance(losses, dict):
+            raise InputError(path, "expected a mapping of validation set to loss", row=where, field="losses",
+                             where="model")
+        holdout = e.get("holdout", False)
+        if not isinstance(holdout, bool):
+            raise InputError(path, f"expected true or false, got {holdout!r}", row=where, field="holdout",
+                             where="model")
+        models.append(LadderModel(
+            name=name, id=hub_id, path=local_path, revision=_str(e.get("revision"), path, where, "revision"),
+            family=_str(e.get("family"), path, where, "family") or defaults["family"],
+            corpus=_str(e.get("corpus"), path, where, "corpus") or defaults["corpus"],
+            size=_str(e.get("size"), path, where, "size"),
+            params=_num(e.get("params"), path, where, "params"),
+            params_nonembed=_num(e.get("params_nonembed"), path, where, "params_nonembed"),
+            tokens=_num(e.get("tokens"), path, where, "tokens"),
+            flops=_num(e.get("flops"), path, where, "flops"),
+            step=_num(e.get("step"), path, where, "step", integer=True) if e.get("step") != 0 else 0,
+            holdout=holdout,
+            dtype=_str(e.get("dtype"), path, where, "dtype") or defaults["dtype"],
+            losses={str(k): float(_num(v, path, where, f"losses.{k}")) for k, v in losses.items()},
+        ))
+    return Ladder(tuple(models), source=_str(doc.get("source"), path, "top", "source") or "ladder", path=path)

@@ -1,0 +1,80 @@
+"""The registry of importers ("sources"), in the style of lm-evaluation-harness's model registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, ScalecheckError
+from ..schema import Tables
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    description: str
+    reader: Callable[[Path], Tables]
+    # What ``path`` should be: "folder" or "file"; shown by ``scalecheck sources``.
+    expects: str
+    # Where the published copy lives under the shared data folder, if we hold one.
+    shared_folder: str | None = None
+    # A reader for the copy that ships inside the package (used when no path is given).
+    builtin: Callable[[], Tables] | None = None
+
+
+_REGISTRY: dict[str, Source] = {}
+
+
+def register(source: Source) -> Source:
+    if source.name in _REGISTRY:
+        raise ValueError(f"source {source.name!r} registered twice")
+    _REGISTRY[source.name] = source
+    return source
+
+
+def available() -> list[Source]:
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+def get(name: str) -> Source:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ScalecheckError(f"unknown source {name!r}; known sources: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def read(name: str, path: str | Path | None = None) -> Tables:
+    """Read ``path`` with the importer ``name``; with no path, the copy built into the package."""
+    source = get(name)
+    if path is None:
+        if source.builtin is None:
+            raise ScalecheckError(f"source {name!r} has no built-in copy; give a path ({source.expects})")
+        return source.builtin()
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, f"no such {source.expects}")
+    if source.expects == "folder" and not p.is_dir():
+        raise InputError(p, f"source {name!r} reads a folder, not a file")
+    if source.expects == "file" and p.is_dir():
+        raise InputError(p, f"source {name!r} reads a file, not a folder")
+    return source.reader(p)
+
+
+def shared_data_dir() -> Path:
+    """The folder of published data copies (``shared/data``) beside the checkout, for tests and benchmarks.
+
+    ``$SCALECHECK_SHARED_DATA`` wins; otherwise the first ``shared/data`` found walking up from here or from
+    the current directory.
+    """
+    import os
+
+    env = os.environ.get("SCALECHECK_SHARED_DATA")
+    if env:
+        return Path(env)
+    for start in (Path.cwd(), Path(__file__).resolve()):
+        for d in (start, *start.parents):
+            for cand in (d / "shared" / "data", d.parent / "shared" / "data"):
+                if cand.is_dir():
+                    return cand
+    raise ScalecheckError("cannot find the shared data folder; set SCALECHECK_SHARED_DATA")
