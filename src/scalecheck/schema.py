@@ -33,6 +33,7 @@ MODEL_COLUMNS: dict[str, str] = {
     "params_nonembed": "float64",  # non-embedding parameters, where known
     "tokens": "float64",  # pretraining tokens seen
     "flops": "float64",  # training FLOPs; 6*N*D where the source gives none
+    "run": "string",  # training run a checkpoint belongs to (<NA> when each model is its own run)
     "step": "Int64",  # checkpoint step, where the model is an intermediate checkpoint
     "holdout": "boolean",  # a declared prediction target (fit on the others, predict these)
 }
@@ -249,7 +250,7 @@ def build_tables(models: pd.DataFrame, scores: pd.DataFrame, tasks: pd.DataFrame
         t = pd.concat([t, _coerce(pd.DataFrame(rows), TASK_COLUMNS, TASK_REQUIRED, "tasks", origin)],
                       ignore_index=True)
 
-    m = m.sort_values(["family", "corpus", "params", "tokens", "step", "model"], na_position="last",
+    m = m.sort_values(["family", "corpus", "params", "tokens", "run", "step", "model"], na_position="last",
                       kind="mergesort").reset_index(drop=True)
     s = s.sort_values(["task", "metric", "shots", "variant", "model"], na_position="last",
                       kind="mergesort").reset_index(drop=True)

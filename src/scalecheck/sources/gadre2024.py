@@ -140,7 +140,7 @@ BUILTIN_FILES = ("gadre2024_models.csv", "gadre2024_accuracy.csv", "gadre2024_ta
 
 def builtin_tables_from(tables: Tables) -> dict[str, pd.DataFrame]:
     """The compact numeric form that ships in the package: figures and ids only, no text."""
-    models = tables.models.drop(columns=["source", "family", "step"])
+    models = tables.models.drop(columns=["source", "family", "run", "step"])
     acc = tables.scores.pivot(index="model", columns="task", values="value").reset_index()
     tasks = tables.tasks[["task", "chance", "n_examples", "shots"]]
     return dict(zip(BUILTIN_FILES, (models, acc, tasks), strict=True))
