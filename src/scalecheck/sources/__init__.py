@@ -11,3 +11,4 @@ from .registry import Source, available, get, read, register, shared_data_dir  #
 from . import gadre2024  # noqa: E402,F401  isort: skip
 from . import plain  # noqa: E402,F401  isort: skip
 from . import pythia  # noqa: E402,F401  isort: skip
+from . import olmo_ladder  # noqa: E402,F401  isort: skip
