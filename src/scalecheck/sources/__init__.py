@@ -12,3 +12,4 @@ from . import gadre2024  # noqa: E402,F401  isort: skip
 from . import plain  # noqa: E402,F401  isort: skip
 from . import pythia  # noqa: E402,F401  isort: skip
 from . import olmo_ladder  # noqa: E402,F401  isort: skip
+from . import obsscaling  # noqa: E402,F401  isort: skip
