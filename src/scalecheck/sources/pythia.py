@@ -32,6 +32,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema import Tables, build_tables
 from ._readers import field, number, read_json
+from ._tasks import ACCURACY_METRICS, task_chance
 from .registry import Source, register
 
 NAME = "pythia"
@@ -63,16 +64,7 @@ BASELINE_PARAMS: dict[str, float] = {
 # The BLOOM paper names its corpus (ROOTS); the OPT paper describes a mix it does not name.
 BASELINE_CORPUS = {"bloom": "roots", "opt": None}
 
-# Chance accuracy of the multiple-choice tasks in these files: 1 / number of choices. lambada_openai is an
-# open-vocabulary next-word prediction, so chance is ~0. Tasks not listed (the crows_pairs bias measures)
-# have no chance level.
-CHANCE: dict[str, float] = {
-    "piqa": 0.5, "winogrande": 0.5, "wsc": 0.5,  # two options (WSC as SuperGLUE's yes/no)
-    "arc_easy": 0.25, "arc_challenge": 0.25, "sciq": 0.25, "logiqa": 0.25,  # four options
-    "lambada_openai": 0.0,
-}
-MMLU_PREFIX = "hendrycksTest-"  # 57 subjects, four options each
-ACCURACY_METRICS = ("acc", "acc_norm")
+# Chance levels (see _tasks.py): MMLU subjects are four-way; the crows_pairs bias measures have none.
 # Lower is better for perplexity and for the crows_pairs likelihood difference (a bias: ideally 0);
 # pct_stereotype's ideal is 0.5, so it has no direction.
 HIGHER_IS_BETTER = {"acc": True, "acc_norm": True, "ppl": False, "likelihood_difference": False,
@@ -165,15 +157,13 @@ class _Collector:
                         self.n_estimates[task][n] += 1
                 elif metric == "ppl" and value <= 0:
                     raise InputError(path, f"perplexity {value} is not positive", field=f"{where}.{metric}")
-                chance = np.nan
-                if metric in ACCURACY_METRICS:
-                    chance = 0.25 if task.startswith(MMLU_PREFIX) else CHANCE.get(task, np.nan)
+                chance = task_chance(task) if metric in ACCURACY_METRICS else None
                 cols["model"].append(model)
                 cols["task"].append(task)
                 cols["metric"].append(metric)
                 cols["value"].append(value)
                 cols["stderr"].append(stderr)
-                cols["chance"].append(chance)
+                cols["chance"].append(np.nan if chance is None else chance)
                 cols["higher_is_better"].append(HIGHER_IS_BETTER.get(metric))
                 cols["shots"].append(shots)
 
