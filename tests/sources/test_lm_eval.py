@@ -151,7 +151,7 @@ def test_reads_runs_with_ladder(runs, tmp_path):
     mmlu = s.loc[("pythia-70m@step1000", "mmlu", "acc", "")]
     assert mmlu["n_examples"] == 50 and math.isnan(mmlu["stderr"])  # a group: 30 + 20, stderr "N/A"
     ppl = s.loc[("pythia-70m@step1000", "wikitext", "word_perplexity", "")]
-    assert not ppl["higher_is_better"] and math.isnan(ppl["chance"])
+    assert not ppl["higher_is_better"] and math.isnan(ppl["chance"]) and math.isnan(ppl["n_examples"])
     t = tb.tasks.set_index("task")
     assert t.loc["wikitext", "task_type"] == "language modeling" and t.loc["arc_easy", "metric"] == "acc"
 

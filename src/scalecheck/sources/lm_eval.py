@@ -39,7 +39,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema import Tables, build_tables
 from ._readers import number, read_json
-from ._tasks import ACCURACY_METRICS, metric_direction, task_chance
+from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, metric_direction, task_chance
 from .ladder import Ladder, LadderModel, read_ladder
 from .registry import Source, register
 
@@ -401,7 +401,8 @@ def read_runs(path: Path, ladder: str | Path | None = None) -> Tables:
                 continue
             taken[(model_id, r.task)] = run.path
             for s in r.scores:
-                score_rows.append({"model": model_id, **s, "n_examples": r.n_examples, "shots": r.shots})
+                n = r.n_examples if s["metric"] in PROPORTION_METRICS else None
+                score_rows.append({"model": model_id, **s, "n_examples": n, "shots": r.shots})
             tasks.setdefault(r.task, r)
     scores = pd.DataFrame(score_rows)
     scores["higher_is_better"] = scores["higher_is_better"].astype("boolean")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import Tables, build_tables
+from ._tasks import PROPORTION_METRICS
 from .registry import Source, register
 
 NAME = "obsscaling"
@@ -151,7 +152,8 @@ def _scores(path: Path, df: pd.DataFrame, columns: dict[str, Benchmark]) -> list
         keep = ~np.isnan(v)
         parts.append(pd.DataFrame({
             "model": df["Model"].to_numpy()[keep], "task": b.task, "metric": b.metric, "value": v[keep],
-            "n_examples": np.nan if b.n_examples is None else float(b.n_examples),
+            # Binomial noise only for proportions of 0/1 outcomes (not TruthfulQA's mc2 or BLEU).
+            "n_examples": float(b.n_examples) if b.n_examples and b.metric in PROPORTION_METRICS else np.nan,
             "chance": np.nan if b.chance is None else b.chance, "higher_is_better": True,
             "shots": pd.array([b.shots] * int(keep.sum()), dtype="Int64"), "variant": "",
             "__line": np.flatnonzero(keep) + 2, "__file": path.name,

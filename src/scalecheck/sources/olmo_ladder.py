@@ -63,6 +63,16 @@ CHANCE: dict[str, float] = {
     "hellaswag": 0.25, "arc_easy": 0.25, "arc_challenge": 0.25, "openbookqa": 0.25,
     "boolq": 0.5, "piqa": 0.5, "winogrande": 0.5, "csqa": 0.2, "socialiqa": 1 / 3,
 }
+# Evaluation-set sizes by task: every accuracy in the ladder CSVs is an exact multiple of 1/n (checked by the
+# tests), and they are the datasets' published sizes (ARC-Challenge test 1172, HellaSwag val 10042, ...).
+N_EXAMPLES: dict[str, int] = {
+    "arc_challenge_test": 1172, "arc_challenge_val": 299, "arc_easy_test": 2376, "arc_easy_val": 570,
+    "boolq_val": 3270, "csqa_val": 1221, "hellaswag_val": 10042, "openbookqa_test": 500, "openbookqa_val": 500,
+    "piqa_val": 1838, "socialiqa_val": 1954, "winogrande_val": 1267,
+    "mmlu_humanities_test": 4705, "mmlu_humanities_val": 518, "mmlu_other_test": 3242, "mmlu_other_val": 355,
+    "mmlu_social_sciences_test": 3077, "mmlu_social_sciences_val": 337, "mmlu_stem_test": 3018,
+    "mmlu_stem_val": 321,
+}
 HIGHER_IS_BETTER = {"bpb": False, "acc": True, "soft": True, "soft_log": True}
 
 _LADDER_FILE = re.compile(r"^(?P<size>190M|370M|760M|1B|3B)-(?P<mult>\d+(?:\.\d+)?)xC(?P<rerun>-rerun)?$")
@@ -302,13 +312,17 @@ def read_folder(path: Path) -> Tables:
     scores["chance"] = np.where(np.isin(metric, ["acc", "soft"]), chance,
                                 np.where(metric == "soft_log", np.log(chance), np.nan))
     scores["higher_is_better"] = pd.array([HIGHER_IS_BETTER[m] for m in metric], dtype="boolean")
+    # Binomial noise applies to accuracies only (see _tasks.PROPORTION_METRICS).
+    n = scores["task"].map({t: N_EXAMPLES.get(t, np.nan) for t in tasks}).to_numpy(dtype=float)
+    scores["n_examples"] = np.where(metric == "acc", n, np.nan)
     return build_tables(models, scores, _tasks_table(scores), origin=str(runs_dir))
 
 
 def _tasks_table(scores: pd.DataFrame) -> pd.DataFrame:
     tasks = sorted(scores["task"].unique())
     return pd.DataFrame({"task": tasks, "metric": "acc", "chance": [CHANCE.get(_task_base(t), np.nan) for t in tasks],
-                         "shots": 5, "task_type": "multiple choice"})
+                         "n_examples": [N_EXAMPLES.get(t, np.nan) for t in tasks], "shots": 5,
+                         "task_type": "multiple choice"})
 
 
 # --- The paper's configuration and published predictions ----------------------------------------------------

@@ -32,7 +32,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema import Tables, build_tables
 from ._readers import field, number, read_json
-from ._tasks import ACCURACY_METRICS, task_chance
+from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, task_chance
 from .registry import Source, register
 
 NAME = "pythia"
@@ -175,22 +175,24 @@ class _Collector:
         # The harness's standard error of a mean of 0/1 outcomes is sqrt(p(1-p)/(n-1)); inverting it on
         # any file gives the task's number of examples exactly (piqa 1838, winogrande 1267, ...).
         n_by_task = {t: c.most_common(1)[0][0] for t, c in self.n_estimates.items()}
-        scores["n_examples"] = scores["task"].map(n_by_task).astype("float64")
+        scores["n_examples"] = scores["task"].map(n_by_task).astype("float64").where(
+            scores["metric"].isin(PROPORTION_METRICS))
         scores["higher_is_better"] = scores["higher_is_better"].astype("boolean")
         models = pd.DataFrame(list(self.models.values()))
-        return build_tables(models, scores, _tasks_table(scores), origin=origin)
+        return build_tables(models, scores, _tasks_table(scores, n_by_task), origin=origin)
 
 
-def _tasks_table(scores: pd.DataFrame) -> pd.DataFrame:
+def _tasks_table(scores: pd.DataFrame, n_by_task: dict[str, int]) -> pd.DataFrame:
     rows = []
     for task, sub in scores.groupby("task", sort=True):
         metrics = set(sub["metric"])
         # The primary metric: accuracy where the task has one, else the bias measure.
         metric = "acc" if "acc" in metrics else sorted(metrics)[0]
         first = sub[sub["metric"] == metric].iloc[0]
+        n = n_by_task.get(task, np.nan)
         kind = ("language modeling" if task == "lambada_openai" else
                 "bias" if task.startswith("crows_pairs") else "multiple choice")
-        rows.append({"task": task, "metric": metric, "chance": first["chance"], "n_examples": first["n_examples"],
+        rows.append({"task": task, "metric": metric, "chance": first["chance"], "n_examples": n,
                      "shots": int(sub["shots"].min()), "task_type": kind})
     return pd.DataFrame(rows)
 
