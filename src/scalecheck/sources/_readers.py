@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..errors import InputError
 
 
@@ -53,3 +55,20 @@ def number(value: Any, path: Path | None, label: str, *, row: int | str | None =
     if not math.isfinite(v):
         raise InputError(path, f"{value!r} is not a finite number", field=label, row=row)
     return v
+
+
+def read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    """``pandas.read_csv`` with every failure (missing, not UTF-8, empty, malformed, no rows) as an InputError."""
+    if not path.is_file():
+        raise InputError(path, "missing file")
+    try:
+        df = pd.read_csv(path, encoding="utf-8", **kwargs)
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "empty file") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(path, f"malformed CSV ({str(exc).splitlines()[0]})") from None
+    if df.empty:
+        raise InputError(path, "no rows")
+    return df

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import Tables, build_tables
+from ._readers import read_csv
 from ._tasks import PROPORTION_METRICS
 from .registry import Source, register
 
@@ -98,20 +99,8 @@ def parse_emergent_column(name: str) -> Benchmark | None:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputError(path, "missing file")
-    try:
-        # Only a blank cell is a missing score; "NaN" or "n/a" written out is refused as text.
-        df = pd.read_csv(path, encoding="utf-8", dtype={"Model": str, "Model Family": str},
-                         keep_default_na=False, na_values=[""])
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "empty file") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"malformed CSV ({str(exc).splitlines()[0]})") from None
-    if df.empty:
-        raise InputError(path, "no rows")
+    # Only a blank cell is a missing score; "NaN" or "n/a" written out is refused as text.
+    df = read_csv(path, dtype={"Model": str, "Model Family": str}, keep_default_na=False, na_values=[""])
     if "Model" not in df.columns:
         raise InputError(path, "missing column (is this an ObsScaling eval_results table?)", field="Model")
     bad = df["Model"].isna() | (df["Model"].astype(str).str.strip() == "")

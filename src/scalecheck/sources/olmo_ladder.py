@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables, build_tables
-from ._readers import read_json
+from ._readers import read_csv, read_json
 from .registry import Source, register
 
 NAME = "olmo-ladder"
@@ -122,16 +122,7 @@ def _task_base(task: str) -> str:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "empty file") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"malformed CSV ({str(exc).splitlines()[0]})") from None
-    if df.empty:
-        raise InputError(path, "no rows")
+    df = read_csv(path)
     dup = [c for c in df.columns if re.search(r"\.\d+$", str(c)) and re.sub(r"\.\d+$", "", str(c)) in df.columns]
     if dup:
         raise InputError(path, "column appears twice", field=re.sub(r"\.\d+$", "", dup[0]))
@@ -422,14 +413,7 @@ def read_variance(path: str | Path) -> pd.DataFrame:
 
 
 def _read_csv_with_text(f: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    if not f.exists():
-        raise InputError(f, "missing")
-    try:
-        df = pd.read_csv(f, encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise InputError(f, "empty file") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f, f"malformed CSV ({str(exc).splitlines()[0]})") from None
+    df = read_csv(f)
     for c in required:
         if c not in df.columns:
             raise InputError(f, "missing column", field=c)
