@@ -220,8 +220,12 @@ def test_bad_results_file_is_named(one, mutate, field, message):
     assert e.value.path == str(one) and e.value.field == field, str(e.value)
 
 
-def test_nan_and_empty_results(one):
+def test_nan_duplicate_key_and_empty_results(one):
     text = one.read_text()
+    one.write_text(text.replace('"acc,none": 0.', '"acc,none": 0.1, "acc,none": 0.', 1))
+    with pytest.raises(InputError, match="appears twice") as e:
+        lm_eval.read_runs(one.parent.parent)
+    assert (e.value.path, e.value.field) == (str(one), "acc,none")
     one.write_text(text.replace('"acc,none": 0.', '"acc,none": NaN, "x,none": 0.', 1))
     with pytest.raises(InputError, match="NaN") as e:
         lm_eval.read_runs(one.parent.parent)

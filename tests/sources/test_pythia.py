@@ -137,6 +137,10 @@ def test_nan_empty_duplicate_and_misnamed(run70):
     f.write_text("")
     with pytest.raises(InputError, match="empty file"):
         pythia.read_folder(run70)
+    f.write_text(text.replace('"piqa": {', '"piqa": {"acc": 0.5, ', 1))
+    with pytest.raises(InputError, match="appears twice") as e:
+        pythia.read_folder(run70)
+    assert e.value.field == "acc"
     f.write_text(text)
     dup = run70 / "zero-shot" / "70m-again_step1000.json"
     dup.write_text(text)

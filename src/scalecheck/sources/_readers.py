@@ -23,11 +23,31 @@ def read_json(path: Path) -> Any:
         raise InputError(path, "empty file")
     try:
         # NaN/Infinity are not JSON; reject them rather than let them into the testbed silently.
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"malformed JSON ({exc.msg})", row=exc.lineno, where="line") from None
+    except _DuplicateKey as exc:
+        raise InputError(path, "key appears twice in one object (JSON readers would keep only the last)",
+                         field=exc.key) from None
     except ValueError as exc:
         raise InputError(path, str(exc)) from None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return d
 
 
 def _reject_constant(name: str) -> float:
