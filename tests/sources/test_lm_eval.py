@@ -293,6 +293,14 @@ def test_ladder_mismatches(runs, tmp_path):
 def test_wrong_folder_and_options(shared_data, tmp_path):
     with pytest.raises(InputError, match="no lm-evaluation-harness results"):
         scalecheck.load("lm-eval", shared_data / "pythia_evals")
+    # A harness v0.3 file (Pythia's) under a 0.4 name is refused, not misread.
+    run = tmp_path / "old" / "pythia-70m"
+    run.mkdir(parents=True)
+    src = shared_data / "pythia_evals/pythia-v1/pythia-70m/zero-shot/70m_step1000.json"
+    (run / f"results_{TS}.json").write_text(src.read_text())
+    with pytest.raises(InputError, match="v0.3") as e:
+        scalecheck.load("lm-eval", tmp_path / "old")
+    assert e.value.field.startswith("results.")
     with pytest.raises(ScalecheckError, match="has no option 'ladder'"):
         scalecheck.load("pythia", shared_data / "pythia_evals", ladder="x.yaml")
 
@@ -320,7 +328,14 @@ def test_metric_keys_parse_back(metric, filt, stderr):
 @given(st.text(max_size=20))
 def test_metric_key_parse_never_crashes(key):
     parsed = lm_eval.parse_metric_key(key)
-    assert parsed is None or (parsed[0] and parsed[1])
+    assert parsed is None or ("," in key and parsed[0] and parsed[1])
+
+
+def test_sources_lists_every_importer(capsys):
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    for name in ("pythia", "olmo-ladder", "obsscaling", "lm-eval", "csv", "gadre2024"):
+        assert name in out
 
 
 @given(st.from_regex(r"[a-z][a-z0-9_]{0,30}", fullmatch=True),

@@ -48,7 +48,7 @@ _TS = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 _RESULTS = re.compile(rf"^results(?:_(?P<ts>{_TS}))?\.json$")
 _SAMPLES = re.compile(rf"^samples_(?P<task>.+)_(?P<ts>{_TS})\.jsonl$")
 # Keys of a results entry that are not metrics.
-_NOT_METRICS = {"alias", "name", "sample_len", "samples", " "}
+_NOT_METRICS = {"alias", "name", "sample_len", "samples", "sample_count"}
 _MEAN_TOLERANCE = 1e-6
 _OUTPUT_TYPES = {"multiple_choice": "multiple choice", "loglikelihood_rolling": "language modeling",
                  "generate_until": "generation", "loglikelihood": "loglikelihood"}
@@ -57,12 +57,10 @@ _OUTPUT_TYPES = {"multiple_choice": "multiple choice", "loglikelihood_rolling": 
 def parse_metric_key(key: str) -> tuple[str, str, bool] | None:
     """``"acc,none"`` -> ``("acc", "none", False)``; ``"acc_stderr,none"`` -> ``("acc", "none", True)``.
 
-    None for keys that are not metrics (``alias``). A key without a filter is the ``none`` filter.
+    None for keys that are not ``<metric>,<filter>`` (``alias``, or harness v0.3's bare ``acc``).
     """
-    if key in _NOT_METRICS:
-        return None
     metric, sep, filt = key.partition(",")
-    if not metric or (sep and not filt):
+    if not metric or not sep or not filt:
         return None
     stderr = metric.endswith("_stderr")
     if stderr:
@@ -161,6 +159,10 @@ def _read_results(path: Path, folder_name: str) -> _RunFile:
         for key, raw in entry.items():
             parsed = parse_metric_key(key)
             if parsed is None:
+                if key not in _NOT_METRICS and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                    raise InputError(path, "a metric without a filter (\"acc\" rather than \"acc,none\"): "
+                                     "lm-evaluation-harness v0.3 output, which this importer does not read",
+                                     field=f"{where}.{key}")
                 continue
             metric, filt, is_se = parsed
             label = f"{where}.{key}"
