@@ -253,3 +253,11 @@ def test_score_columns_parse_back(task, split, shots, kind):
 @given(st.from_regex(r"[a-z0-9_-]{1,20}", fullmatch=True))
 def test_loss_columns_parse_back(name):
     assert olmo_ladder.parse_column(f"eval/{name}-validation/CrossEntropyLoss") == name
+
+
+def test_cli_bad_input_one_line_exit_2(small, tmp_path, capsys):
+    _set_cell(small / "190M-1xC.csv", 5, C4, "oops")
+    assert main(["import", "olmo-ladder", str(small), "-o", str(tmp_path / "x.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "190M-1xC.csv: line 5: field 'eval/c4_en-validation/CrossEntropyLoss'" in err
+    assert not (tmp_path / "x.parquet").exists()

@@ -12,7 +12,8 @@ each model its metadata (params, tokens, corpus, losses, step, holdout). A resul
 ladder model whose ``name`` is the run's folder name or whose ``id``/``path`` is the ``pretrained=`` of
 ``config.model_args``, at the same ``revision`` (a ladder model without one is the ``main`` revision, so
 checkpoints must each be listed with theirs). Without a ladder,
-models are named ``<pretrained>[@<revision>]`` and only ``config.model_num_parameters`` is known.
+models are named ``<pretrained>[@<revision>]`` and only ``config.model_num_parameters`` is known. Ladder
+models without results are left out (a testbed holds evaluated models).
 
 From a results file: each ``results.<task>."<metric>,<filter>"`` becomes a score (metric ``acc``; the filter
 becomes the ``variant``, ``""`` for ``none``) with its ``"<metric>_stderr,<filter>"`` (``"N/A"`` counts as

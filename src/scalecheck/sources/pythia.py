@@ -9,7 +9,9 @@ Reads the ``evals`` folder of github.com/EleutherAI/pythia (the shared copy is `
 
 One model row per checkpoint (``pythia-1.4b-deduped@step143000``, run ``pythia-1.4b-deduped``); a zero-shot
 and a five-shot file of the same checkpoint give the same model scores at two settings (``shots``).
-The path may be the whole folder, ``pythia-v1``, one model's folder, or ``opt``/``bloom``.
+The path may be the whole folder, ``pythia-v1``, one model's folder, or ``opt``/``bloom``. Other sub-folders
+of a model's folder (the upstream ``baseline/`` and ``intervention/`` of a pronoun-intervention case study,
+not about scaling) are not read.
 
 What is checked: the checkpoint in the file name against ``config.model_args`` (``revision=step<N>``), the
 model in ``model_args`` against its folder, the shots of the folder (``zero-shot``/``five-shot``) against
