@@ -59,6 +59,7 @@ def test_checkpoint_metadata(full):
     # The bf16 folder is the standard 1B model; step 0 has no tokens on a log axis.
     assert m.loc["pythia-1b@step0", "run"] == "pythia-1b" and math.isnan(m.loc["pythia-1b@step0", "tokens"])
     assert m.loc["opt-66b", "params"] == 66e9 and m.loc["bloom-7b1", "corpus"] == "roots"
+    assert m.loc["opt-125m", "tokens"] == 180e9 and m.loc["bloom-560m", "flops"] == 6 * 560e6 * 341e9
 
 
 def test_scores_match_raw_files(full, folder):

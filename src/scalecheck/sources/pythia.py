@@ -56,13 +56,14 @@ TOKENS_PER_STEP = 2_097_152
 VARIANT_TOKENS_PER_STEP = {"0.25MtokBS": 262_144, "0.5MtokBS": 524_288, "1MtokBS": 1_048_576}
 
 # OPT and BLOOM baselines: the sizes their papers publish (OPT Table 1, BLOOM Table 3), which are rounded
-# totals, not exact counts. Neither the files nor PROVENANCE.md give their training tokens, so tokens and
-# FLOPs stay unknown rather than guessed.
+# totals, not exact counts. Training tokens as the ObsScaling table (Ruan et al. 2024, base_llm_benchmark_eval)
+# records them: 180B for every OPT size, 341B for the BLOOM sizes up to 7b1 (the 176B saw 366B).
 BASELINE_PARAMS: dict[str, float] = {
     "opt-125m": 125e6, "opt-350m": 350e6, "opt-1.3b": 1.3e9, "opt-2.7b": 2.7e9, "opt-6.7b": 6.7e9,
     "opt-13b": 13e9, "opt-30b": 30e9, "opt-66b": 66e9,
     "bloom-560m": 560e6, "bloom-1b1": 1.1e9, "bloom-1b7": 1.7e9, "bloom-3b": 3e9, "bloom-7b1": 7.1e9,
 }
+BASELINE_TOKENS = {"opt": 180e9, "bloom": 341e9}
 # The BLOOM paper names its corpus (ROOTS); the OPT paper describes a mix it does not name.
 BASELINE_CORPUS = {"bloom": "roots", "opt": None}
 
@@ -268,7 +269,8 @@ def _read_baselines(folder: Path, out: _Collector) -> None:
         if pre is None or pre.group(1).rsplit("/", 1)[-1] != name:
             raise InputError(path, f"model_args {args!r} is not {name}", field="config.model_args")
         row = {"model": name, "source": NAME, "family": family, "corpus": BASELINE_CORPUS[family],
-               "size": name.split("-", 1)[1], "params": BASELINE_PARAMS[name], "holdout": False}
+               "size": name.split("-", 1)[1], "params": BASELINE_PARAMS[name], "tokens": BASELINE_TOKENS[family],
+               "holdout": False}
         out.add_file(path, d, name, row, None)
 
 
