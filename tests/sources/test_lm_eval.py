@@ -229,7 +229,8 @@ def test_nan_duplicate_key_and_empty_results(one):
     one.write_text(text.replace('"acc,none": 0.', '"acc,none": NaN, "x,none": 0.', 1))
     with pytest.raises(InputError, match="NaN") as e:
         lm_eval.read_runs(one.parent.parent)
-    assert e.value.path == str(one)
+    assert (e.value.path, e.value.field) == (str(one), "acc,none")
+    assert '"acc,none": NaN' in one.read_text().splitlines()[e.value.row - 1]
     one.write_text("")
     with pytest.raises(InputError, match="empty file"):
         lm_eval.read_runs(one.parent.parent)

@@ -134,7 +134,7 @@ def test_nan_empty_duplicate_and_misnamed(run70):
     f.write_text(re.sub(r'"acc": [0-9.e-]+', '"acc": NaN', text, count=1))
     with pytest.raises(InputError, match="NaN") as e:
         pythia.read_folder(run70)
-    assert e.value.path == str(f)
+    assert (e.value.path, e.value.field) == (str(f), "acc") and e.value.row >= 1
     f.write_text("")
     with pytest.raises(InputError, match="empty file"):
         pythia.read_folder(run70)

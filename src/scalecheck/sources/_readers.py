@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,15 @@ def read_json(path: Path) -> Any:
         raise InputError(path, "key appears twice in one object (JSON readers would keep only the last)",
                          field=exc.key) from None
     except ValueError as exc:
-        raise InputError(path, str(exc)) from None
+        # json gives no position for a bad constant: find it in the text to name its line and key.
+        m = _CONSTANT.search(text)
+        if m is None:
+            raise InputError(path, str(exc)) from None
+        raise InputError(path, str(exc), row=text.count("\n", 0, m.start("value")) + 1, field=m.group("key"),
+                         where="line") from None
+
+
+_CONSTANT = re.compile(r'"(?P<key>(?:[^"\\]|\\.)*)"\s*:\s*(?P<value>-?(?:NaN|Infinity))\b')
 
 
 class _DuplicateKey(ValueError):
