@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -168,6 +169,16 @@ def test_ladder_inside_folder_and_round_trip(runs, tmp_path):
     out2 = tmp_path / "y.parquet"
     assert main(["import", "lm-eval", str(runs), "--ladder", str(tmp_path / "l.yaml"), "-o", str(out2)]) == 0
     assert Testbed.read(out2).scores.equals(tb.scores)
+
+
+def test_group_shots_from_subtasks(one):
+    _edit(one, lambda d: d["n-shot"].pop("mmlu"))
+    tb = lm_eval.read_runs(one.parent)
+    assert tb.tasks.set_index("task").loc["mmlu", "shots"] == 0
+    _edit(one, lambda d: (d["n-shot"].__setitem__("mmlu_anatomy", 5), d["configs"]["mmlu_anatomy"].__setitem__(
+        "num_fewshot", 5)))
+    tb = lm_eval.read_runs(one.parent)  # subtasks disagree: the group's setting is unknown
+    assert tb.scores.set_index(["task", "metric"]).loc[("mmlu", "acc"), "shots"] is pd.NA
 
 
 def test_without_ladder_and_one_run_folder(runs):

@@ -68,6 +68,12 @@ def test_scores_match_raw_files(full, folder):
     r = s.loc[("pythia-410m@step93000", "piqa", "acc_norm", 5)]
     assert r["value"] == raw["piqa"]["acc_norm"] and r["stderr"] == raw["piqa"]["acc_norm_stderr"]
     assert r["chance"] == 0.5 and r["n_examples"] == 1838 and r["higher_is_better"]
+    # The zero-shot lambada perplexity's log is the models' loss axis.
+    zero = json.loads((folder / "pythia-v1/pythia-410m/zero-shot/410m_step93000.json").read_text())["results"]
+    m = full.models.set_index("model")
+    assert m.loc["pythia-410m@step93000", "loss_lambada_openai"] == math.log(zero["lambada_openai"]["ppl"])
+    assert math.isnan(m.loc["pythia-70m-0.25MtokBS@step1144000", "loss_lambada_openai"])  # five-shot only
+    assert full.loss_names == ["lambada_openai"]
     ppl = s.loc[("pythia-410m@step93000", "lambada_openai", "ppl", 5)]
     assert not ppl["higher_is_better"] and math.isnan(ppl["chance"]) and math.isnan(ppl["n_examples"])
     t = full.tasks.set_index("task")

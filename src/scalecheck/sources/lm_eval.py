@@ -152,7 +152,10 @@ def _read_results(path: Path, folder_name: str) -> _RunFile:
         if not isinstance(entry, dict):
             raise InputError(path, "expected a mapping of metric to value", field=where)
         cfg = configs.get(task) if isinstance(configs.get(task), dict) else {}
-        r = _Result(path, ts, task, shots=_shots(path, task, n_shot, cfg),
+        shots = _shots(path, task, n_shot, cfg)
+        if shots is None:
+            shots = _group_shots(task, n_shot, configs, subtasks)
+        r = _Result(path, ts, task, shots=shots,
                     n_examples=_n_examples(path, task, n_samples, subtasks),
                     task_type=_OUTPUT_TYPES.get(cfg.get("output_type")))
         values: dict[tuple[str, str], float] = {}
@@ -211,6 +214,21 @@ def _shots(path: Path, task: str, n_shot: dict, cfg: dict) -> int | None:
     if a is not None and b is not None and a != b:
         raise InputError(path, f"n-shot says {a} but the task's config says num_fewshot {b}", field=f"n-shot.{task}")
     return a if a is not None else b
+
+
+def _group_shots(task: str, n_shot: dict, configs: dict, subtasks: dict, depth: int = 0) -> int | None:
+    """A group's setting, where the file gives none: its subtasks' shots if they all agree."""
+    subs = subtasks.get(task)
+    if not isinstance(subs, list) or not subs or depth >= 10:
+        return None
+    found = set()
+    for sub in subs:
+        cfg = configs.get(sub) if isinstance(configs.get(sub), dict) else {}
+        v = n_shot.get(sub, cfg.get("num_fewshot"))
+        if v is None:
+            v = _group_shots(sub, n_shot, configs, subtasks, depth + 1)
+        found.add(v if isinstance(v, int) and not isinstance(v, bool) else None)
+    return found.pop() if len(found) == 1 and None not in found else None
 
 
 def _n_examples(path: Path, task: str, n_samples: dict, subtasks: dict, depth: int = 0) -> float | None:

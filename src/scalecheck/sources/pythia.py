@@ -24,6 +24,7 @@ Scale metadata is not in the files; it comes from the tables below (the suite's 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..schema import Tables, build_tables
+from ..schema import LOSS_PREFIX, Tables, build_tables
 from ._readers import field, number, read_json
 from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, task_chance
 from .registry import Source, register
@@ -72,6 +73,11 @@ BASELINE_CORPUS = {"bloom": "roots", "opt": None}
 # pct_stereotype's ideal is 0.5, so it has no direction.
 HIGHER_IS_BETTER = {"acc": True, "acc_norm": True, "ppl": False, "likelihood_difference": False,
                     "pct_stereotype": None}
+
+# The files hold no validation loss; the zero-shot lambada_openai perplexity is the harness's exp(mean NLL
+# of the passage's last word), so its log is a held-out loss in nats (PROVENANCE.md suggests it). It becomes
+# loss_lambada_openai (zero-shot files only, so that one setting defines the axis; NaN elsewhere).
+LOSS_TASK = "lambada_openai"
 
 SHOTS_FOLDERS = {"zero-shot": 0, "five-shot": 5}
 _FILE = re.compile(r"^(?P<size>\d+(?:\.\d+)?[mb])(?P<tags>(?:-[A-Za-z0-9.]+)*)_step(?P<step>\d+)\.json$")
@@ -137,6 +143,12 @@ class _Collector:
             raise InputError(path, "no results", field="results")
         if model not in self.models:
             self.models[model] = model_row
+        lam = results.get(LOSS_TASK)
+        if shots == 0 and isinstance(lam, dict) and "ppl" in lam:
+            ppl = number(lam["ppl"], path, f"results.{LOSS_TASK}.ppl")
+            if ppl <= 0:
+                raise InputError(path, f"perplexity {ppl} is not positive", field=f"results.{LOSS_TASK}.ppl")
+            self.models[model][LOSS_PREFIX + LOSS_TASK] = math.log(ppl)
         cols = self.scores
         for task, metrics in results.items():
             where = f"results.{task}"
