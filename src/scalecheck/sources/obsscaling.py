@@ -18,6 +18,7 @@ files name no pretraining corpus.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,17 @@ LEADERBOARD = "base_llm_leaderboard_v2_eval.csv"
 META_COLUMNS = ("Model", "Model Family", "Model Size (B)", "Pretraining Data Size (T)", "FLOPs (1E21)")
 
 
+@dataclass(frozen=True)
 class Benchmark:
     """How one score column reads: task, metric, shots and, where known, chance and number of examples."""
 
-    def __init__(self, task: str, metric: str, shots: int | None, chance: float | None = None,
-                 n_examples: int | None = None, scale: float = 1.0, task_type: str | None = None) -> None:
-        self.task, self.metric, self.shots, self.chance = task, metric, shots, chance
-        self.n_examples, self.scale, self.task_type = n_examples, scale, task_type
+    task: str
+    metric: str
+    shots: int | None
+    chance: float | None = None
+    n_examples: int | None = None
+    scale: float = 1.0  # the largest possible score: 1 for fractions, 100 for BLEU
+    task_type: str | None = None
 
 
 # The main table. Shots follow the Open LLM Leaderboard v1 convention (PROVENANCE.md): MMLU 5, ARC-C 25,
