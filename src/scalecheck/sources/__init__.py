@@ -13,3 +13,4 @@ from . import plain  # noqa: E402,F401  isort: skip
 from . import pythia  # noqa: E402,F401  isort: skip
 from . import olmo_ladder  # noqa: E402,F401  isort: skip
 from . import obsscaling  # noqa: E402,F401  isort: skip
+from . import lm_eval  # noqa: E402,F401  isort: skip
