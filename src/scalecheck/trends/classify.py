@@ -8,17 +8,19 @@ The criteria are applied in a fixed order; the first that holds gives the verdic
    ``TURN_MIN_CHI2`` units of sampling variance (scaled up by any excess scatter), and each arm moves by at
    least ``TURN_MIN_ARM_SD`` noise sd. The shape (inverted-U: better then worse as scale grows; U-shaped:
    worse then better) and the turn's x are reported.
-3. **trendless**: neither the monotone law (the exponential y = a*exp(c*x) + b) beats a constant, nor do the
-   ranks correlate with scale (Spearman), at ``ALPHA_TREND``.
+3. **trendless**: neither the monotone law (the exponential y = a*exp(c*x) + b) nor a floor-then-rise beats a
+   constant, nor do the ranks correlate with scale (Spearman), at ``ALPHA_TREND``.
 4. **inverse**: the trend is real and the metric gets worse as scale grows.
 5. **breakthrough**: the trend is up and a floor-then-rise fit (flat, then a straight rise, optionally
    levelling off) explains it: its floor lies at chance (within ``FLOOR_TOLERANCE`` or ``FLOOR_Z`` standard
    errors), at least ``BREAK_MIN_FLOOR_SHARE`` of the models sit on it, the rise is at least
-   ``BREAK_MIN_RISE_SD`` noise sd, and either the exponential misses the shape (the floor-then-rise fit beats it
-   at ``ALPHA_BREAK``) or too few models are above chance for the exponential's fit to mean anything.
+   ``BREAK_MIN_RISE_SD`` noise sd and sharp (done within ``BREAK_MAX_RISE_SPAN`` of the x range), and either the
+   exponential misses the shape (the floor-then-rise fit beats it at ``ALPHA_BREAK``) or too few models are above
+   chance for the exponential's fit to mean anything.
 6. **noisy**: the trend is up, but the best smooth monotone fit leaves scatter at least ``NOISY_MIN_DISPERSION``
    times the sampling variance (``ALPHA_FIT``) and the trend's rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER``
-   times that scatter, so the fitted law would not extrapolate.
+   times that scatter, so the fitted law would not extrapolate. Also noisy: a smooth trend that no simple law
+   (exponential, or sigmoid where the exponential misses the shape) follows by the same two measures.
 7. **predictable**: the trend is up, the exponential fits it, and at least ``MIN_ABOVE_CHANCE_SHARE`` of the
    models are clearly (``ABOVE_CHANCE_SD``) above chance; an up-trend that stays at chance is **trendless**.
 
@@ -68,8 +70,11 @@ BREAK_MIN_FLOOR_SHARE = 0.25
 # units (small models often score a few points off chance through answer-position bias).
 FLOOR_Z = 3.0
 FLOOR_TOLERANCE = 0.05
-# The rise must be at least this many point sds: "sharp" against the noise.
+# The rise must be at least this many point sds: large against the noise...
 BREAK_MIN_RISE_SD = 5.0
+# ...and sharp: done within this share of the observed x range (simulated sharp sigmoids rise within <= 0.4 of it;
+# an exponential in loss spreads its rise over more: a median 0.55, and 95% over 0.32 with its own hinge fit).
+BREAK_MAX_RISE_SPAN = 0.4
 # Scatter around the best smooth fit must be this many times the sampling variance to call a series noisy
 # (the chi2 test at ALPHA_FIT must also reject): less is ordinary model-to-model variation.
 NOISY_MIN_DISPERSION = 3.0
@@ -89,7 +94,7 @@ CONF_LOG_RATIO = math.log(1.5)
 EVIDENCE_KEYS = (
     "n_models", "median_noise_sd", "chance", "spearman_rho", "spearman_p", "chi2_const", "chi2_iso",
     "iso_vs_const_chi2", "chi2_exp", "chi2_red_exp", "exp_vs_const_p", "iso_vs_exp_chi2", "trend_p", "rise",
-    "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "break_rise_sd", "break_vs_exp_p",
+    "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "rise_span", "break_rise_sd", "break_vs_exp_p",
     "above_chance_share", "dispersion", "scatter_sd", "signal_to_scatter",
 )
 
@@ -148,8 +153,11 @@ def _p_margin(p: float, alpha: float) -> float:
 
 
 def _ratio_margin(value: float, threshold: float) -> float:
-    if not (value > 0 and threshold > 0):
-        return float("nan") if math.isnan(value) else -50.0 * CONF_LOG_RATIO
+    """log margin of ``value`` above ``threshold`` (both >= 0; positive: above)."""
+    if math.isnan(value) or math.isnan(threshold):
+        return float("nan")
+    if value <= 0 or threshold <= 0:
+        return math.inf if value > threshold else -math.inf if value < threshold else 0.0
     return math.log(value / threshold)
 
 
@@ -263,12 +271,17 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     no_turn = 1.0 - turn_cert
 
     # --- 3. trendless --------------------------------------------------------------------------------------------
-    trend_p = min(p_law, p_rho)
+    # A step from a floor (few models past it, the rest tied at zero) defeats both the exponential and the ranks;
+    # the floor-then-rise fit against a constant catches it (one parameter more for its searched break).
+    ramp = ev.ramp_fit(u, z, w)
+    p_ramp = ev.nested_p(chi2_const, 1, ramp.chi2, ramp.n_params + 1, n) if ramp is not None else 1.0
+    trend_p = min(p_law, p_rho, p_ramp)
     evidence["trend_p"] = trend_p
     trend_cert = _sure(_p_margin(trend_p, ALPHA_TREND), CONF_LOG10_P)
     if trend_p >= ALPHA_TREND:
         return verdict("trendless", min(1 - trend_cert, no_turn),
-                       f"no detectable trend: the law beats a constant only at p = {p_law:.2g} and "
+                       f"no detectable trend: the law beats a constant only at p = {p_law:.2g}, a floor-then-rise "
+                       f"at p = {p_ramp:.2g}, and "
                        f"Spearman rho = {rho:.2f} (p = {p_rho:.2g}); mean score {np.mean(y):.3g}"
                        + (f" against chance {series.chance:.3g}" if np.isfinite(series.chance) else ""),
                        notes=notes)
@@ -289,7 +302,6 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
         above_share = float("nan")
     evidence["above_chance_share"] = above_share
     few_above = np.isfinite(above_share) and above_share < MIN_ABOVE_CHANCE_SHARE
-    ramp = ev.ramp_fit(u, z, w)
     break_cert = 0.0
     exp_misses = False
     if ramp is not None:
@@ -298,7 +310,9 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
         rise_sd = ramp.rise / sd_ramp
         p_break = ev.nested_p(chi2_law, k_law, ramp.chi2, max(ramp.n_params, k_law + 1), n)
         exp_misses = p_break < ALPHA_BREAK
+        rise_span = (min(ramp.u1, u[-1]) - ramp.u0) / (u[-1] - u[0])
         evidence.update(break_x=float(-ramp.u0 if series.x_is_loss else 10**ramp.u0), floor=o.sign * ramp.floor,
+                        rise_span=rise_span,
                         floor_share=ramp.floor_share, break_rise_sd=rise_sd, break_vs_exp_p=p_break)
         if np.isfinite(chance_z):
             tol = max(FLOOR_Z * ramp.floor_se * math.sqrt(phi_ramp), FLOOR_TOLERANCE)
@@ -308,17 +322,19 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
         crit = [_sure(floor_margin, CONF_LOG_RATIO),
                 _sure(_ratio_margin(ramp.floor_share, BREAK_MIN_FLOOR_SHARE), CONF_LOG_RATIO),
                 _sure(_ratio_margin(rise_sd, BREAK_MIN_RISE_SD), CONF_LOG_RATIO),
+                _sure(_ratio_margin(BREAK_MAX_RISE_SPAN, rise_span), CONF_LOG_RATIO),
                 max(_sure(_p_margin(p_break, ALPHA_BREAK), CONF_LOG10_P),
                     _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO) if few_above else 0.0)]
         break_cert = min(crit)
         if (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
-                and (exp_misses or few_above)):
+                and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above)):
             why = (f"the exponential misses the shape (floor-then-rise fits better, p = {p_break:.2g})"
                    if exp_misses else
                    f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much")
             return verdict("breakthrough", min(break_cert, no_turn, trend_cert),
                            f"flat at the floor ({o.sign * ramp.floor:.3g}) for {ramp.floor_share:.0%} of the models, "
-                           f"then a sharp rise of {rise_sd:.0f} sd after {series.x_name} = {evidence['break_x']:.3g}; "
+                           f"then a sharp rise of {rise_sd:.0f} sd within {rise_span:.0%} of the range after "
+                           f"{series.x_name} = {evidence['break_x']:.3g}; "
                            + why, notes=notes)
     no_break = 1.0 - break_cert
 
