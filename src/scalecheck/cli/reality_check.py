@@ -96,7 +96,7 @@ def run_reality_check(args: argparse.Namespace) -> int:
     by = None if str(args.by).lower() in ("none", "") else args.by
     out = Path(args.output)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         job = bar.add_task("classifying", total=None)
 
         def classify_progress(done: int, total: int, what: str) -> None:
