@@ -22,7 +22,8 @@ The criteria are applied in a fixed order; the first that holds gives the verdic
    times that scatter, so the fitted law would not extrapolate. Also noisy: a smooth trend that no simple law
    (exponential, or sigmoid where the exponential misses the shape) follows by the same two measures.
 7. **predictable**: the trend is up, the exponential fits it, and at least ``MIN_ABOVE_CHANCE_SHARE`` of the
-   models are clearly (``ABOVE_CHANCE_SD``) above chance; an up-trend that stays at chance is **trendless**.
+   models are clearly above chance (the law's ``ABOVE_CHANCE_LEVEL`` confidence band clears it); an up-trend that
+   stays at chance, or whose law gains less than ``MIN_RISE_SCATTER_SD`` sds of its scatter, is **trendless**.
 
 The confidence is how far the deciding statistics sit from their thresholds: each criterion's certainty is a
 logistic function of its margin (on a log scale), criteria that must all hold combine by ``min``, either-or
@@ -82,10 +83,14 @@ ALPHA_FIT = 1e-3
 # ...and the trend's rise must be less than this many sds of that scatter: with a rise of 10 scatter-sds a fitted law
 # still predicts the next model's score to within a tenth of the trend; with less it does not extrapolate.
 NOISY_MAX_SIGNAL_TO_SCATTER = 10.0
-# A predictable trend must be above chance for at least this share of the models, by this many sds of a point:
-# a law fitted to points at chance extrapolates nothing.
+# A predictable trend must be above chance for at least this share of the models, judged by the law's confidence band
+# at this level (the law pools every model, so it clears chance long before any single noisy point does): a law
+# fitted to points at chance extrapolates nothing.
 MIN_ABOVE_CHANCE_SHARE = 0.3
-ABOVE_CHANCE_SD = 2.0
+ABOVE_CHANCE_LEVEL = 0.9
+# ...and its law must gain at least this many sds of the scatter around it over the observed range: a drift smaller
+# than that is significant only because many models were pooled, and is flat for any practical extrapolation.
+MIN_RISE_SCATTER_SD = 3.0
 # Confidence: a p-value ten times past its threshold, or a ratio 1.5 times past it, gives certainty ~0.73.
 CONF_LOG10_P = 1.0
 CONF_LOG_RATIO = math.log(1.5)
@@ -186,6 +191,15 @@ def _fit_law(series: Series, o: ev.Oriented, seed: int,
             if np.all(np.isfinite(pred)):
                 return law, o.sign * pred, k
     return None, np.full(len(y), np.nan), 3
+
+
+def _law_low(law: LawFit, series: Series, o: ev.Oriented) -> np.ndarray:
+    """The lower end of the law's confidence band at each model (z units, sorted as ``o``)."""
+    x = np.asarray(series.x, float)[o.order]
+    xl = x if series.x_is_loss else np.log(x)
+    lo, hi = law.interval(xl, level=ABOVE_CHANCE_LEVEL, kind="confidence")
+    low = np.asarray(lo if o.sign > 0 else -np.asarray(hi), float)
+    return np.where(np.isfinite(low), low, -np.inf)  # no band: not shown to clear chance
 
 
 def classify(series: Series, *, seed: int = 0) -> Verdict:
@@ -296,8 +310,7 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     # --- 5. breakthrough -----------------------------------------------------------------------------------------
     chance_z = o.chance
     if np.isfinite(chance_z):
-        above = zhat > chance_z + ABOVE_CHANCE_SD * s if law is not None else z > chance_z + ABOVE_CHANCE_SD * s
-        above_share = float(np.mean(above))
+        above_share = float(np.mean(_law_low(law, series, o) > chance_z)) if law is not None else float("nan")
     else:
         above_share = float("nan")
     evidence["above_chance_share"] = above_share
@@ -379,8 +392,8 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     # --- 7. predictable (or an up-trend stuck at chance, or one no simple law follows) ---------------------------
     if few_above:
         return verdict("trendless", _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO),
-                       f"a weak trend (p = {trend_p:.2g}) that stays within {ABOVE_CHANCE_SD:.0f} sd of chance for "
-                       f"{1 - above_share:.0%} of the models", notes=notes)
+                       f"a weak trend (p = {trend_p:.2g}) whose law stays within its {ABOVE_CHANCE_LEVEL:.0%} band of "
+                       f"chance for {1 - above_share:.0%} of the models", notes=notes)
     law_disp, law_p, _, law_snr = scatter(chi2_law, k_law, zhat)
     law_bad, law_bad_cert = too_noisy(law_disp, law_p, law_snr)
     if law_bad and not estimated:
@@ -388,13 +401,18 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
                        f"a smooth trend (p = {trend_p:.2g}) that no simple law follows: the {law.form} law leaves "
                        f"{law_disp:.1f}x the sampling variance and its rise is only {law_snr:.1f} scatter sds, and "
                        "the shape is no floor-then-rise", notes=notes)
+    drift_cert = _sure(_ratio_margin(law_snr, MIN_RISE_SCATTER_SD), CONF_LOG_RATIO)
+    if law_snr < MIN_RISE_SCATTER_SD:
+        return verdict("trendless", 1 - drift_cert,
+                       f"a real but tiny drift (p = {trend_p:.2g}): over the whole range the law gains only "
+                       f"{law_snr:.1f} sds of the scatter around it", notes=notes)
     chance_cert = (_sure(_ratio_margin(above_share, MIN_ABOVE_CHANCE_SHARE), CONF_LOG_RATIO)
                    if np.isfinite(above_share) else 1.0)
     form = law.form if law is not None else "law"
     red = evidence["chi2_red_exp"] if law is None or law.form == "exponential" else law_disp
     above_text = (f", and {above_share:.0%} of the models are above chance" if np.isfinite(above_share)
                   else " (no chance level known)")
-    return verdict("predictable", min(trend_cert, no_turn, no_break, no_noisy, chance_cert,
+    return verdict("predictable", min(trend_cert, no_turn, no_break, no_noisy, chance_cert, drift_cert,
                                       1.0 if estimated else 1.0 - law_bad_cert),
                    f"improves steadily (trend p = {trend_p:.2g}); the {form} law fits with chi2/dof = {red:.2f} "
                    f"and its rise is {law_snr:.0f} scatter sds" + above_text, notes=notes)
