@@ -60,9 +60,9 @@ def _badge(category: str) -> str:
 def render_summary(result: RealityCheck, console: Console) -> None:
     """The terminal summary: verdicts per task and scope, then counts and the share predictable."""
     t = Table(title=f"reality check: {result.testbed_name or 'testbed'} vs {result.x}", show_lines=False)
-    t.add_column("task")
+    t.add_column("task", no_wrap=True)
     for scope in result.scopes:
-        t.add_column(scope)
+        t.add_column(scope, no_wrap=True)
     for task in result.tasks:
         cells = []
         for scope in result.scopes:
@@ -90,6 +90,8 @@ def render_summary(result: RealityCheck, console: Console) -> None:
 
 def run_reality_check(args: argparse.Namespace) -> int:
     console = Console()
+    if not console.is_terminal:  # a log or a pipe: wide enough for a row per task on one line
+        console = Console(width=160)
     err = Console(stderr=True)
     t0 = time.perf_counter()
     testbed = open_testbed(args.testbed)
