@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..observations import Testbed
-from ..trends import ALL, CATEGORIES, EVIDENCE_KEYS, RealityCheck, Verdict
-from ..trends import classify as criteria
+from ..trends import ALL, CATEGORIES, EVIDENCE_KEYS, THRESHOLDS, RealityCheck, Verdict
 from . import figures as F
 from .html import Report, Section, anchor, esc, fmt_number, table_html
 
@@ -141,9 +140,7 @@ def _overview(result: RealityCheck) -> str:
 
 
 def _criteria_table() -> pd.DataFrame:
-    names = [n for n in dir(criteria) if n.isupper() and isinstance(getattr(criteria, n), (int, float))
-             and not n.startswith("CONF")]
-    return pd.DataFrame({"threshold": names, "value": [getattr(criteria, n) for n in names]})
+    return pd.DataFrame({"threshold": list(THRESHOLDS), "value": list(THRESHOLDS.values())})
 
 
 def build_report(result: RealityCheck, testbed: Testbed | None = None,

@@ -15,8 +15,9 @@ The criteria are applied in a fixed order; the first that holds gives the verdic
    levelling off) explains it: its floor lies at chance (within ``FLOOR_TOLERANCE`` or ``FLOOR_Z`` standard
    errors), at least ``BREAK_MIN_FLOOR_SHARE`` of the models sit on it, the rise is at least
    ``BREAK_MIN_RISE_SD`` noise sd and sharp (done within ``BREAK_MAX_RISE_SPAN`` of the x range), and either the
-   exponential misses the shape (the floor-then-rise fit beats it at ``ALPHA_BREAK``) or too few models are above
-   chance for the exponential's fit to mean anything.
+   exponential misses the shape (the floor-then-rise fit beats it at ``ALPHA_BREAK``), or too few models are above
+   chance for the exponential's fit to mean anything, or the shape is a step (a floor of ``BREAK_STEP_FLOOR_SHARE``
+   of the models, the rise within ``BREAK_STEP_SPAN`` of the range).
 6. **noisy**: the trend is up, but the best smooth monotone fit leaves scatter at least ``NOISY_MIN_DISPERSION``
    times the sampling variance (``ALPHA_FIT``) and the trend's rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER``
    times that scatter, so the fitted law would not extrapolate. Also noisy: a smooth trend that no simple law
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -76,6 +78,11 @@ BREAK_MIN_RISE_SD = 5.0
 # ...and sharp: done within this share of the observed x range (simulated sharp sigmoids rise within <= 0.4 of it;
 # an exponential in loss spreads its rise over more: a median 0.55, and 95% over 0.32 with its own hinge fit).
 BREAK_MAX_RISE_SPAN = 0.4
+# A step: a floor holding at least half the models, then the whole rise within a fifth of the range. The flexible
+# exponential can follow that, but only as a near-step that nothing before the break foretold: emergence by any
+# reading (simulated exponentials-in-loss rise this abruptly in ~1% of draws).
+BREAK_STEP_SPAN = 0.2
+BREAK_STEP_FLOOR_SHARE = 0.5
 # Scatter around the best smooth fit must be this many times the sampling variance to call a series noisy
 # (the chi2 test at ALPHA_FIT must also reject): less is ordinary model-to-model variation.
 NOISY_MIN_DISPERSION = 3.0
@@ -191,6 +198,24 @@ def _fit_law(series: Series, o: ev.Oriented, seed: int,
             if np.all(np.isfinite(pred)):
                 return law, o.sign * pred, k
     return None, np.full(len(y), np.nan), 3
+
+
+def _scatter(z: np.ndarray, chi2_fit: float, k_fit: int, fitted: np.ndarray) -> tuple[float, float, float, float]:
+    """(dispersion, chi2 p-value, rms scatter, rise / scatter) of a fit."""
+    n = len(z)
+    dof = max(n - k_fit, 1)
+    rms = float(np.sqrt(np.mean((z - fitted) ** 2)))
+    rise = float(np.ptp(fitted))
+    return chi2_fit / dof, float(stats.chi2.sf(chi2_fit, dof)), rms, (rise / rms if rms > 0 else float("inf"))
+
+
+def _too_noisy(disp: float, p_fit: float, snr: float) -> tuple[bool, float]:
+    """Whether a fit's scatter makes the series noisy (see NOISY_*), and the certainty of that."""
+    cert = min(_sure(_ratio_margin(disp, NOISY_MIN_DISPERSION), CONF_LOG_RATIO),
+               _sure(_ratio_margin(NOISY_MAX_SIGNAL_TO_SCATTER, snr), CONF_LOG_RATIO),
+               _sure(_p_margin(p_fit, ALPHA_FIT), CONF_LOG10_P))
+    ok = disp >= NOISY_MIN_DISPERSION and p_fit < ALPHA_FIT and snr < NOISY_MAX_SIGNAL_TO_SCATTER
+    return ok, cert
 
 
 def _law_low(law: LawFit, series: Series, o: ev.Oriented) -> np.ndarray:
@@ -337,13 +362,20 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
                 _sure(_ratio_margin(rise_sd, BREAK_MIN_RISE_SD), CONF_LOG_RATIO),
                 _sure(_ratio_margin(BREAK_MAX_RISE_SPAN, rise_span), CONF_LOG_RATIO),
                 max(_sure(_p_margin(p_break, ALPHA_BREAK), CONF_LOG10_P),
-                    _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO) if few_above else 0.0)]
+                    _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO) if few_above else 0.0,
+                    min(_sure(_ratio_margin(BREAK_STEP_SPAN, rise_span), CONF_LOG_RATIO),
+                        _sure(_ratio_margin(ramp.floor_share, BREAK_STEP_FLOOR_SHARE), CONF_LOG_RATIO)))]
         break_cert = min(crit)
-        if (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
-                and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above)):
+        step = rise_span <= BREAK_STEP_SPAN and ramp.floor_share >= BREAK_STEP_FLOOR_SHARE
+        # A floor-then-rise with noisy scatter around it is a noisy series first (step 6 says why).
+        ramp_noisy, _ = _too_noisy(*itemgetter(0, 1, 3)(_scatter(z, ramp.chi2, ramp.n_params, ramp.fitted)))
+        if (not ramp_noisy or o.noise_source == "estimated") and (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
+                and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above or step)):
             why = (f"the exponential misses the shape (floor-then-rise fits better, p = {p_break:.2g})"
                    if exp_misses else
-                   f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much")
+                   f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much"
+                   if few_above else
+                   "a step that an exponential follows only by rising all at once, unforetold by the smaller models")
             return verdict("breakthrough", min(break_cert, no_turn, trend_cert),
                            f"flat at the floor ({o.sign * ramp.floor:.3g}) for {ramp.floor_share:.0%} of the models, "
                            f"then a sharp rise of {rise_sd:.0f} sd within {rise_span:.0%} of the range after "
@@ -362,27 +394,13 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
                 base["fit"] = law
 
     # --- 6. noisy ----------------------------------------------------------------------------------------------
-    def scatter(chi2_fit: float, k_fit: int, fitted: np.ndarray) -> tuple[float, float, float, float]:
-        """(dispersion, chi2 p-value, rms scatter, rise / scatter) of a fit."""
-        dof = max(n - k_fit, 1)
-        rms = float(np.sqrt(np.mean((z - fitted) ** 2)))
-        rise = float(np.ptp(fitted))
-        return chi2_fit / dof, float(stats.chi2.sf(chi2_fit, dof)), rms, (rise / rms if rms > 0 else float("inf"))
-
-    def too_noisy(disp: float, p_fit: float, snr: float) -> tuple[bool, float]:
-        cert = min(_sure(_ratio_margin(disp, NOISY_MIN_DISPERSION), CONF_LOG_RATIO),
-                   _sure(_ratio_margin(NOISY_MAX_SIGNAL_TO_SCATTER, snr), CONF_LOG_RATIO),
-                   _sure(_p_margin(p_fit, ALPHA_FIT), CONF_LOG10_P))
-        ok = disp >= NOISY_MIN_DISPERSION and p_fit < ALPHA_FIT and snr < NOISY_MAX_SIGNAL_TO_SCATTER
-        return ok, cert
-
     fits = [(chi2_law, k_law, zhat)] if law is not None else []
     if ramp is not None:
         fits.append((ramp.chi2, ramp.n_params, ramp.fitted))
-    dispersion, p_fit, scatter_sd, snr = scatter(*min(fits, key=lambda c: c[0]))
+    dispersion, p_fit, scatter_sd, snr = _scatter(z, *min(fits, key=lambda c: c[0]))
     evidence.update(dispersion=dispersion, scatter_sd=scatter_sd, signal_to_scatter=snr)
     estimated = o.noise_source == "estimated"
-    noisy, noisy_cert = too_noisy(dispersion, p_fit, snr)
+    noisy, noisy_cert = _too_noisy(dispersion, p_fit, snr)
     if noisy and not estimated:
         return verdict("noisy", min(noisy_cert, trend_cert, no_turn, no_break),
                        f"a trend (p = {trend_p:.2g}) but the scatter around the best smooth fit is {dispersion:.1f}x "
@@ -394,8 +412,8 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
         return verdict("trendless", _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO),
                        f"a weak trend (p = {trend_p:.2g}) whose law stays within its {ABOVE_CHANCE_LEVEL:.0%} band of "
                        f"chance for {1 - above_share:.0%} of the models", notes=notes)
-    law_disp, law_p, _, law_snr = scatter(chi2_law, k_law, zhat)
-    law_bad, law_bad_cert = too_noisy(law_disp, law_p, law_snr)
+    law_disp, law_p, _, law_snr = _scatter(z, chi2_law, k_law, zhat)
+    law_bad, law_bad_cert = _too_noisy(law_disp, law_p, law_snr)
     if law_bad and not estimated:
         return verdict("noisy", min(law_bad_cert, trend_cert, no_turn, no_break),
                        f"a smooth trend (p = {trend_p:.2g}) that no simple law follows: the {law.form} law leaves "
@@ -416,3 +434,10 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
                                       1.0 if estimated else 1.0 - law_bad_cert),
                    f"improves steadily (trend p = {trend_p:.2g}); the {form} law fits with chi2/dof = {red:.2f} "
                    f"and its rise is {law_snr:.0f} scatter sds" + above_text, notes=notes)
+
+
+# Every threshold above by name (for reports and READMEs), in the order they are defined.
+THRESHOLDS: dict[str, float] = {
+    name: float(value) for name, value in list(globals().items())
+    if name.isupper() and not name.startswith("CONF") and isinstance(value, (int, float))
+}
