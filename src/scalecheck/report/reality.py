@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import SelectionError
 from ..observations import Testbed
 from ..trends import ALL, CATEGORIES, EVIDENCE_KEYS, THRESHOLDS, RealityCheck, Verdict
 from . import figures as F
@@ -66,7 +67,7 @@ def _curves(result: RealityCheck, task: str, colours: dict[str, str]) -> list[F.
     for scope in result.scopes:
         try:
             v = result.verdict(task, scope)
-        except Exception:  # noqa: BLE001 - a scope without a verdict has nothing to draw
+        except SelectionError:  # a scope without a verdict has nothing to draw
             continue
         if v.fit is None or not v.fit.usable:
             continue
@@ -132,7 +133,7 @@ def _overview(result: RealityCheck) -> str:
             try:
                 v = result.verdict(task, scope)
                 row[scope] = badge(v.category, v.confidence)
-            except Exception:  # noqa: BLE001
+            except SelectionError:
                 row[scope] = ""
         rows.append(row)
     df = pd.DataFrame(rows)
