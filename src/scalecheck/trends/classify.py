@@ -367,8 +367,11 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
                         _sure(_ratio_margin(ramp.floor_share, BREAK_STEP_FLOOR_SHARE), CONF_LOG_RATIO)))]
         break_cert = min(crit)
         step = rise_span <= BREAK_STEP_SPAN and ramp.floor_share >= BREAK_STEP_FLOOR_SHARE
-        # A floor-then-rise with noisy scatter around it is a noisy series first (step 6 says why).
-        ramp_noisy, _ = _too_noisy(*itemgetter(0, 1, 3)(_scatter(z, ramp.chi2, ramp.n_params, ramp.fitted)))
+        # A floor-then-rise with noisy scatter around it, and a rise of less than NOISY_MAX_SIGNAL_TO_SCATTER of its
+        # sds, is a noisy series first (step 6 says why); a rise towering over the scatter, or a clean step (a long
+        # floor, then the rise all at once, which scatter rarely mimics), stays a breakthrough.
+        ramp_noisy = (_too_noisy(*itemgetter(0, 1, 3)(_scatter(z, ramp.chi2, ramp.n_params, ramp.fitted)))[0]
+                      and rise_sd < NOISY_MAX_SIGNAL_TO_SCATTER and not step)
         if (not ramp_noisy or o.noise_source == "estimated") and (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
                 and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above or step)):
             why = (f"the exponential misses the shape (floor-then-rise fits better, p = {p_break:.2g})"
