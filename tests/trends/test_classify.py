@@ -82,6 +82,7 @@ def test_insufficient_data(x, y, why):
     v = classify(make_series(x, y, n_examples=500, chance=0.25))
     assert v.category == "insufficient-data" and why in v.reason
     assert v.confidence == 1.0 and v.fit is None
+    assert np.isnan(v.law(np.array([3.0, 4.0]))).all()
 
 
 def test_unknown_noise_is_estimated_and_never_called_noisy():

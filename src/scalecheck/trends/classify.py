@@ -413,8 +413,8 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     # --- 7. predictable (or an up-trend stuck at chance, or one no simple law follows) ---------------------------
     if few_above:
         return verdict("trendless", _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO),
-                       f"a weak trend (p = {trend_p:.2g}) whose law stays within its {ABOVE_CHANCE_LEVEL:.0%} band of "
-                       f"chance for {1 - above_share:.0%} of the models", notes=notes)
+                       f"a trend (p = {trend_p:.2g}) that never gets clear of chance: the law's {ABOVE_CHANCE_LEVEL:.0%} "
+                       f"band lies above chance for only {above_share:.0%} of the models", notes=notes)
     law_disp, law_p, _, law_snr = _scatter(z, chi2_law, k_law, zhat)
     law_bad, law_bad_cert = _too_noisy(law_disp, law_p, law_snr)
     if law_bad and not estimated:
