@@ -1,0 +1,456 @@
+"""Sort one series into one of six scaling behaviours, with stated criteria, a confidence and the numbers.
+
+The criteria are applied in a fixed order; the first that holds gives the verdict:
+
+1. **insufficient-data**: fewer than ``MIN_MODELS`` models, a non-finite value, or every model scoring the same.
+2. **non-monotonic**: the best single-turn order-constrained fit (umbrella isotonic regression: rise then fall,
+   or fall then rise, each arm >= 3 models) beats the best monotone (isotonic) fit by more than
+   ``TURN_MIN_CHI2`` units of sampling variance (scaled up by any excess scatter), and each arm moves by at
+   least ``TURN_MIN_ARM_SD`` noise sd. The shape (inverted-U: better then worse as scale grows; U-shaped:
+   worse then better) and the turn's x are reported.
+3. **trendless**: neither the monotone law (the exponential y = a*exp(c*x) + b) nor a floor-then-rise beats a
+   constant, nor do the ranks correlate with scale (Spearman), at ``ALPHA_TREND``.
+4. **inverse**: the trend is real and the metric gets worse as scale grows.
+5. **breakthrough**: the trend is up and a floor-then-rise fit (flat, then a straight rise, optionally
+   levelling off) explains it: its floor lies at chance (within ``FLOOR_TOLERANCE`` or ``FLOOR_Z`` standard
+   errors), at least ``BREAK_MIN_FLOOR_SHARE`` of the models sit on it, the rise is at least
+   ``BREAK_MIN_RISE_SD`` noise sd and sharp (done within ``BREAK_MAX_RISE_SPAN`` of the x range), and either the
+   exponential misses the shape (the floor-then-rise fit beats it at ``ALPHA_BREAK``), or too few models are above
+   chance for the exponential's fit to mean anything, or the shape is a step (a floor of ``BREAK_STEP_FLOOR_SHARE``
+   of the models, the rise within ``BREAK_STEP_SPAN`` of the range). If the points past the break scatter as a
+   noisy series does (step 6's two measures) and the rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER`` sds of that
+   scatter, the verdict is **noisy** instead.
+6. **noisy**: the trend is up, but the best smooth monotone fit leaves scatter at least ``NOISY_MIN_DISPERSION``
+   times the sampling variance (``ALPHA_FIT``) and the trend's rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER``
+   times that scatter, so the fitted law would not extrapolate. Also noisy: a smooth trend that no simple law
+   (exponential, or sigmoid where the exponential misses the shape) follows by the same two measures.
+7. **predictable**: the trend is up, the exponential fits it, and at least ``MIN_ABOVE_CHANCE_SHARE`` of the
+   models are clearly above chance (the law's ``ABOVE_CHANCE_LEVEL`` confidence band clears it); an up-trend that
+   stays at chance, or whose law gains less than ``MIN_RISE_SCATTER_SD`` sds of its scatter, is **trendless**.
+
+The confidence is how far the deciding statistics sit from their thresholds: each criterion's certainty is a
+logistic function of its margin (on a log scale), criteria that must all hold combine by ``min``, either-or
+criteria by ``max``. It is a distance from the decision boundary, not a probability that the verdict is right.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..laws import LawFit, fit
+from ..observations import Series
+from . import evidence as ev
+
+CATEGORIES = ("predictable", "inverse", "non-monotonic", "noisy", "trendless", "breakthrough", "insufficient-data")
+
+# --- thresholds (each tested by simulation in tests/trends and benchmarks/classify_synthetic.py) ---------------
+# Fewer models cannot hold two arms of 3 (a turn) or a floor plus a rise; a 3-parameter law on 4 points has 1 dof.
+MIN_MODELS = 5
+# A trend must be this unlikely under "no trend": 1 in 1000 keeps false trends rare across hundreds of series
+# (a testbed run tests 46 tasks x 4 scopes) while an 8-model ladder with a 6-sd rise still passes.
+ALPHA_TREND = 1e-3
+# A turn must reduce chi2 (in sampling-variance units, divided by any excess scatter) by this much over the best
+# monotone fit. The umbrella fit picks its turn among all interior models, so its gain on monotone data is far
+# larger than a single chi2(1) suggests; in simulations, monotone series with heavy extra scatter exceed 20 in ~3%
+# of draws and real turns of 6 sd arms never fall below it.
+TURN_MIN_CHI2 = 20.0
+# Each arm of a turn must hold this share of the models (and at least 3): under heavy scatter, the last two or three
+# models dipping together is a common accident, a reversal carried by a sixth of the ladder is not.
+TURN_MIN_ARM_SHARE = 0.15
+# ...and each arm must move by this many sd of a point (sampling sd times the excess-scatter factor): isotonic
+# arms on monotone data reach 3-4 sd in ~1-5% of simulated draws; a reversal smaller than that is a wobble.
+TURN_MIN_ARM_SD = 4.0
+# A floor-then-rise fit must beat the exponential at this level to call the shape un-exponential. The break is
+# searched over every gap between models (a multiple-testing problem), hence stricter than a single test.
+ALPHA_BREAK = 1e-3
+# The floor must hold at least this share of the models: a floor of one or two small models is an early rise.
+BREAK_MIN_FLOOR_SHARE = 0.25
+# The floor must sit at chance: within this many of its standard errors, or this absolute distance in metric
+# units (small models often score a few points off chance through answer-position bias).
+FLOOR_Z = 3.0
+FLOOR_TOLERANCE = 0.05
+# The rise must be at least this many point sds: large against the noise...
+BREAK_MIN_RISE_SD = 5.0
+# ...and sharp: done within this share of the observed x range (simulated sharp sigmoids rise within <= 0.4 of it;
+# an exponential in loss spreads its rise over more: a median 0.55, and 95% over 0.32 with its own hinge fit).
+BREAK_MAX_RISE_SPAN = 0.4
+# A step: a floor holding at least half the models, then the whole rise within a fifth of the range. The flexible
+# exponential can follow that, but only as a near-step that nothing before the break foretold: emergence by any
+# reading (simulated exponentials-in-loss rise this abruptly in ~1% of draws).
+BREAK_STEP_SPAN = 0.2
+BREAK_STEP_FLOOR_SHARE = 0.5
+# Scatter around the best smooth fit must be this many times the sampling variance to call a series noisy
+# (the chi2 test at ALPHA_FIT must also reject): less is ordinary model-to-model variation.
+NOISY_MIN_DISPERSION = 3.0
+ALPHA_FIT = 1e-3
+# ...and the trend's rise must be less than this many sds of that scatter: with a rise of 10 scatter-sds a fitted law
+# still predicts the next model's score to within a tenth of the trend; with less it does not extrapolate.
+NOISY_MAX_SIGNAL_TO_SCATTER = 10.0
+# A predictable trend must be above chance for at least this share of the models, judged by the law's confidence band
+# at this level (the law pools every model, so it clears chance long before any single noisy point does): a law
+# fitted to points at chance extrapolates nothing.
+MIN_ABOVE_CHANCE_SHARE = 0.3
+ABOVE_CHANCE_LEVEL = 0.9
+# ...and its law must gain at least this many sds of the scatter around it over the observed range: a drift smaller
+# than that is significant only because many models were pooled, and is flat for any practical extrapolation.
+MIN_RISE_SCATTER_SD = 3.0
+# Confidence: a p-value ten times past its threshold, or a ratio 1.5 times past it, gives certainty ~0.73.
+CONF_LOG10_P = 1.0
+CONF_LOG_RATIO = math.log(1.5)
+
+# The evidence every verdict carries (NaN where a test did not apply): the columns of verdicts.csv.
+EVIDENCE_KEYS = (
+    "n_models", "median_noise_sd", "chance", "spearman_rho", "spearman_p", "chi2_const", "chi2_iso",
+    "iso_vs_const_chi2", "chi2_exp", "chi2_red_exp", "exp_vs_const_p", "iso_vs_exp_chi2", "trend_p", "rise",
+    "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "rise_span", "break_rise_sd", "break_vs_exp_p",
+    "above_chance_share", "dispersion", "scatter_sd", "signal_to_scatter",
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The behaviour of one series, why, and the numbers behind it."""
+
+    task: str
+    scope: str
+    category: str
+    confidence: float
+    reason: str
+    evidence: dict[str, float]
+    fit: LawFit | None = None  # the monotone law (exponential in x, or in ln x for a scale axis)
+    shape: str = ""  # "inverted-U" or "U-shaped" for non-monotonic
+    x_name: str = ""
+    metric: str = ""
+    law_on_log_x: bool = False  # the law was fitted against ln(x) (a scale axis, not a loss)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def law(self, x: np.ndarray) -> np.ndarray:
+        """The fitted monotone law at ``x`` (in the series' own units), NaN if none was fitted."""
+        x = np.asarray(x, float)
+        if self.fit is None or not self.fit.usable:
+            return np.full(x.shape, np.nan)
+        return np.asarray(self.fit.predict(np.log(x) if self.law_on_log_x else x), float)
+
+    def summary(self) -> str:
+        return f"{self.task} ({self.scope}): {self.category} ({self.confidence:.2f}) - {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"task": self.task, "scope": self.scope, "category": self.category,
+             "confidence": round(float(self.confidence), 4), "shape": self.shape, "x": self.x_name,
+             "metric": self.metric, "reason": self.reason, "notes": list(self.notes)}
+        d.update({k: _plain(v) for k, v in self.evidence.items()})
+        d["law"] = self.fit.to_dict() if self.fit is not None and self.fit.usable else None
+        return d
+
+
+def _plain(v: float) -> float | None:
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+def _sure(margin: float, scale: float) -> float:
+    """Certainty that a criterion holds, from its margin past the threshold (negative: it fails)."""
+    if math.isnan(margin):
+        return 0.5
+    return 1.0 / (1.0 + math.exp(-max(min(margin / scale, 50.0), -50.0)))
+
+
+def _p_margin(p: float, alpha: float) -> float:
+    """log10 margin of a p-value below alpha (positive: significant)."""
+    return math.log10(alpha) - math.log10(max(p, 1e-300))
+
+
+def _ratio_margin(value: float, threshold: float) -> float:
+    """log margin of ``value`` above ``threshold`` (both >= 0; positive: above)."""
+    if math.isnan(value) or math.isnan(threshold):
+        return float("nan")
+    if value <= 0 or threshold <= 0:
+        return math.inf if value > threshold else -math.inf if value < threshold else 0.0
+    return math.log(value / threshold)
+
+
+def _scope_label(series: Series) -> str:
+    return series.scope_label
+
+
+def _fit_law(series: Series, o: ev.Oriented, seed: int,
+             forms: tuple[tuple[str, int], ...] = (("exponential", 3), ("linear", 2))
+             ) -> tuple[LawFit | None, np.ndarray, int]:
+    """The monotone law in the series' own units: exponential (or linear if the exponential fails).
+
+    Returns the fit, its prediction in z units (sorted as ``o``) and its number of parameters.
+    """
+    x = np.asarray(series.x, float)[o.order]
+    xl = x if series.x_is_loss else np.log(x)
+    y = np.asarray(series.y, float)[o.order]
+    sigma = o.s
+    for form, k in forms:
+        try:
+            law = fit(xl, y, form, sigma=sigma, seed=seed, loo=False)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            continue
+        if law.usable:
+            pred = np.asarray(law.predict(xl), float)
+            if np.all(np.isfinite(pred)):
+                return law, o.sign * pred, k
+    return None, np.full(len(y), np.nan), 3
+
+
+def _scatter(z: np.ndarray, chi2_fit: float, k_fit: int, fitted: np.ndarray) -> tuple[float, float, float, float]:
+    """(dispersion, chi2 p-value, rms scatter, rise / scatter) of a fit."""
+    n = len(z)
+    dof = max(n - k_fit, 1)
+    rms = float(np.sqrt(np.mean((z - fitted) ** 2)))
+    rise = float(np.ptp(fitted))
+    return chi2_fit / dof, float(stats.chi2.sf(chi2_fit, dof)), rms, (rise / rms if rms > 0 else float("inf"))
+
+
+def _too_noisy(disp: float, p_fit: float, snr: float) -> tuple[bool, float]:
+    """Whether a fit's scatter makes the series noisy (see NOISY_*), and the certainty of that."""
+    cert = min(_sure(_ratio_margin(disp, NOISY_MIN_DISPERSION), CONF_LOG_RATIO),
+               _sure(_ratio_margin(NOISY_MAX_SIGNAL_TO_SCATTER, snr), CONF_LOG_RATIO),
+               _sure(_p_margin(p_fit, ALPHA_FIT), CONF_LOG10_P))
+    ok = disp >= NOISY_MIN_DISPERSION and p_fit < ALPHA_FIT and snr < NOISY_MAX_SIGNAL_TO_SCATTER
+    return ok, cert
+
+
+def _law_low(law: LawFit, series: Series, o: ev.Oriented) -> np.ndarray:
+    """The lower end of the law's confidence band at each model (z units, sorted as ``o``)."""
+    x = np.asarray(series.x, float)[o.order]
+    xl = x if series.x_is_loss else np.log(x)
+    lo, hi = law.interval(xl, level=ABOVE_CHANCE_LEVEL, kind="confidence")
+    low = np.asarray(lo if o.sign > 0 else -np.asarray(hi), float)
+    return np.where(np.isfinite(low), low, -np.inf)  # no band: not shown to clear chance
+
+
+def classify(series: Series, *, seed: int = 0) -> Verdict:
+    """Classify one series into one of :data:`CATEGORIES` (see the module docstring for the criteria)."""
+    scope = _scope_label(series)
+    base = dict(task=series.task, scope=scope, x_name=series.x_name, metric=series.metric,
+                law_on_log_x=not series.x_is_loss)
+    evidence = {k: float("nan") for k in EVIDENCE_KEYS}
+    n = len(series)
+    evidence["n_models"] = float(n)
+
+    def verdict(category: str, confidence: float, reason: str, **kw) -> Verdict:
+        return Verdict(category=category, confidence=float(np.clip(confidence, 0.0, 1.0)), reason=reason,
+                       evidence=evidence, **base, **kw)
+
+    y = np.asarray(series.y, float)
+    x = np.asarray(series.x, float)
+    if n < MIN_MODELS:
+        return verdict("insufficient-data", 1.0, f"only {n} models with a score (at least {MIN_MODELS} needed)")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))) or (not series.x_is_loss and np.any(x <= 0)):
+        return verdict("insufficient-data", 1.0, "some scores or x values are missing or not finite")
+    if np.ptp(y) == 0:
+        return verdict("insufficient-data", 1.0, f"every model scores the same ({y[0]:.3g})")
+    if np.ptp(x) == 0:
+        return verdict("insufficient-data", 1.0, f"every model has the same {series.x_name}")
+
+    o = ev.orient(series)
+    u, z, s, w = o.u, o.z, o.s, o.w
+    notes = (f"noise sd {o.noise_source}",)
+    sd_point = float(np.median(s))
+    evidence["median_noise_sd"] = sd_point
+    evidence["chance"] = series.chance
+
+    # --- shape-free evidence: ranks, constant, isotonic fits ---------------------------------------------------
+    rho, p_rho = ev.spearman(u, z)
+    evidence["spearman_rho"], evidence["spearman_p"] = rho, p_rho
+    _, chi2_const = ev.constant_fit(z, w)
+    iso_up, iso_down = ev.isotonic_fit(z, w, True), ev.isotonic_fit(z, w, False)
+    iso = iso_up if iso_up.chi2 <= iso_down.chi2 else iso_down
+    evidence["chi2_const"], evidence["chi2_iso"] = chi2_const, iso.chi2
+    evidence["iso_vs_const_chi2"] = chi2_const - iso.chi2
+
+    # --- the monotone law --------------------------------------------------------------------------------------
+    law, zhat, k_law = _fit_law(series, o, seed)
+    chi2_law = ev.chi2_of(z, zhat, w) if law is not None else float("inf")
+    dof_law = n - k_law
+    if law is not None:
+        evidence["chi2_exp"] = chi2_law
+        evidence["chi2_red_exp"] = chi2_law / dof_law if dof_law > 0 else float("nan")
+        evidence["iso_vs_exp_chi2"] = chi2_law - iso.chi2
+        p_law = ev.nested_p(chi2_const, 1, chi2_law, k_law, n)
+        evidence["exp_vs_const_p"] = p_law
+        evidence["rise"] = float(zhat[-1] - zhat[0])
+    else:
+        p_law = 1.0
+    base["fit"] = law
+
+    # --- 2. non-monotonic: a reliable turn inside the range -----------------------------------------------------
+    arm = max(ev.MIN_ARM_POINTS, math.ceil(TURN_MIN_ARM_SHARE * n))
+    turns = [t for t in (ev.umbrella_fit(z, w, True, arm), ev.umbrella_fit(z, w, False, arm)) if t is not None]
+    turn_ok = False
+    turn_cert = 0.0
+    if turns:
+        turn = min(turns, key=lambda t: t.chi2)
+        phi_turn = ev.overdispersion(turn.chi2, n, turn.n_blocks)
+        gain = (iso.chi2 - turn.chi2) / phi_turn
+        sd_turn = sd_point * math.sqrt(phi_turn)
+        ext = turn.fitted[turn.mode]
+        arms = np.abs([ext - turn.fitted[0], ext - turn.fitted[-1]]) / sd_turn
+        evidence["turn_chi2"] = gain
+        evidence["turn_x"] = float(series.x[o.order][turn.mode])
+        evidence["turn_arm_sd"] = float(arms.min())
+        turn_ok = gain >= TURN_MIN_CHI2 and arms.min() >= TURN_MIN_ARM_SD
+        turn_cert = min(_sure(_ratio_margin(gain, TURN_MIN_CHI2), CONF_LOG_RATIO),
+                        _sure(_ratio_margin(float(arms.min()), TURN_MIN_ARM_SD), CONF_LOG_RATIO))
+        if turn_ok:
+            where = "better then worse" if turn.shape == "inverted-U" else "worse then better"
+            return verdict("non-monotonic", turn_cert,
+                           f"{turn.shape}: {where} as scale grows, turning near {series.x_name} = "
+                           f"{evidence['turn_x']:.3g}; a turn fits {gain:.0f} noise-variance units better than "
+                           f"any monotone curve, each arm moving >= {arms.min():.1f} sd",
+                           shape=turn.shape, notes=notes)
+    no_turn = 1.0 - turn_cert
+
+    # --- 3. trendless --------------------------------------------------------------------------------------------
+    # A step from a floor (few models past it, the rest tied at zero) defeats both the exponential and the ranks;
+    # the floor-then-rise fit against a constant catches it (one parameter more for its searched break).
+    ramp = ev.ramp_fit(u, z, w)
+    p_ramp = ev.nested_p(chi2_const, 1, ramp.chi2, ramp.n_params + 1, n) if ramp is not None else 1.0
+    trend_p = min(p_law, p_rho, p_ramp)
+    evidence["trend_p"] = trend_p
+    trend_cert = _sure(_p_margin(trend_p, ALPHA_TREND), CONF_LOG10_P)
+    if trend_p >= ALPHA_TREND:
+        return verdict("trendless", min(1 - trend_cert, no_turn),
+                       f"no detectable trend: the law beats a constant only at p = {p_law:.2g}, a floor-then-rise "
+                       f"at p = {p_ramp:.2g}, and "
+                       f"Spearman rho = {rho:.2f} (p = {p_rho:.2g}); mean score {np.mean(y):.3g}"
+                       + (f" against chance {series.chance:.3g}" if np.isfinite(series.chance) else ""),
+                       notes=notes)
+
+    # --- 4. inverse ------------------------------------------------------------------------------------------------
+    up = (zhat[-1] - zhat[0]) > 0 if law is not None else rho > 0
+    if not up:
+        return verdict("inverse", min(trend_cert, no_turn),
+                       f"worse as scale grows: the metric falls by {abs(evidence['rise']):.3g} over the range "
+                       f"(trend p = {trend_p:.2g}, Spearman rho = {rho:.2f})", notes=notes)
+
+    # --- 5. breakthrough -----------------------------------------------------------------------------------------
+    chance_z = o.chance
+    if np.isfinite(chance_z):
+        above_share = float(np.mean(_law_low(law, series, o) > chance_z)) if law is not None else float("nan")
+    else:
+        above_share = float("nan")
+    evidence["above_chance_share"] = above_share
+    few_above = np.isfinite(above_share) and above_share < MIN_ABOVE_CHANCE_SHARE
+    break_cert = 0.0
+    exp_misses = False
+    if ramp is not None:
+        phi_ramp = ev.overdispersion(ramp.chi2, n, ramp.n_params)
+        sd_ramp = sd_point * math.sqrt(phi_ramp)
+        rise_sd = ramp.rise / sd_ramp
+        p_break = ev.nested_p(chi2_law, k_law, ramp.chi2, max(ramp.n_params, k_law + 1), n)
+        exp_misses = p_break < ALPHA_BREAK
+        rise_span = (min(ramp.u1, u[-1]) - ramp.u0) / (u[-1] - u[0])
+        evidence.update(break_x=float(-ramp.u0 if series.x_is_loss else 10**ramp.u0), floor=o.sign * ramp.floor,
+                        rise_span=rise_span,
+                        floor_share=ramp.floor_share, break_rise_sd=rise_sd, break_vs_exp_p=p_break)
+        if np.isfinite(chance_z):
+            tol = max(FLOOR_Z * ramp.floor_se * math.sqrt(phi_ramp), FLOOR_TOLERANCE)
+            floor_margin = math.log(tol / max(abs(ramp.floor - chance_z), 1e-12))
+        else:
+            floor_margin = 50.0  # no chance level known: the floor's flatness is all that is tested
+        crit = [_sure(floor_margin, CONF_LOG_RATIO),
+                _sure(_ratio_margin(ramp.floor_share, BREAK_MIN_FLOOR_SHARE), CONF_LOG_RATIO),
+                _sure(_ratio_margin(rise_sd, BREAK_MIN_RISE_SD), CONF_LOG_RATIO),
+                _sure(_ratio_margin(BREAK_MAX_RISE_SPAN, rise_span), CONF_LOG_RATIO),
+                max(_sure(_p_margin(p_break, ALPHA_BREAK), CONF_LOG10_P),
+                    _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO) if few_above else 0.0,
+                    min(_sure(_ratio_margin(BREAK_STEP_SPAN, rise_span), CONF_LOG_RATIO),
+                        _sure(_ratio_margin(ramp.floor_share, BREAK_STEP_FLOOR_SHARE), CONF_LOG_RATIO)))]
+        break_cert = min(crit)
+        step = rise_span <= BREAK_STEP_SPAN and ramp.floor_share >= BREAK_STEP_FLOOR_SHARE
+        # A rise with noisy scatter around it (judged past the break: a floor of zeros has no scatter to dilute it
+        # with) is a noisy series first (step 6 says why), unless the rise towers over that scatter.
+        past = u > ramp.u0
+        k_past = ramp.n_params - 1  # the floor's level is fitted by the points before the break
+        ramp_noisy = (past.sum() > k_past and rise_sd < NOISY_MAX_SIGNAL_TO_SCATTER and _too_noisy(*itemgetter(0, 1, 3)(
+            _scatter(z[past], ev.chi2_of(z[past], ramp.fitted[past], w[past]), k_past, ramp.fitted[past])))[0])
+        shape_ok = (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
+                    and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above or step))
+        if shape_ok and ramp_noisy and o.noise_source != "estimated":
+            return verdict("noisy", min(break_cert, no_turn, trend_cert),
+                           f"flat at the floor for {ramp.floor_share:.0%} of the models, then a rise after "
+                           f"{series.x_name} = {evidence['break_x']:.3g} whose scatter is far beyond sampling noise "
+                           f"(the rise is only {rise_sd:.1f} sds of it): no law, nor the breakthrough, would extrapolate",
+                           notes=notes)
+        if shape_ok:
+            why = (f"the exponential misses the shape (floor-then-rise fits better, p = {p_break:.2g})"
+                   if exp_misses else
+                   f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much"
+                   if few_above else
+                   "a step that an exponential follows only by rising all at once, unforetold by the smaller models")
+            return verdict("breakthrough", min(break_cert, no_turn, trend_cert),
+                           f"flat at the floor ({o.sign * ramp.floor:.3g}) for {ramp.floor_share:.0%} of the models, "
+                           f"then a sharp rise of {rise_sd:.0f} sd within {rise_span:.0%} of the range after "
+                           f"{series.x_name} = {evidence['break_x']:.3g}; "
+                           + why, notes=notes)
+    no_break = 1.0 - break_cert
+
+    # Where the exponential misses the shape but it is no breakthrough (e.g. a rise that levels off), the
+    # sigmoid may still be a simple law that fits: keep whichever of the two the AIC prefers.
+    if exp_misses:
+        alt, zalt, k_alt = _fit_law(series, o, seed, forms=(("sigmoid", 4),))
+        if alt is not None:
+            chi2_alt = ev.chi2_of(z, zalt, w)
+            if chi2_alt + 2 * k_alt < chi2_law + 2 * k_law:
+                law, zhat, k_law, chi2_law = alt, zalt, k_alt, chi2_alt
+                base["fit"] = law
+
+    # --- 6. noisy ----------------------------------------------------------------------------------------------
+    fits = [(chi2_law, k_law, zhat)] if law is not None else []
+    if ramp is not None:
+        fits.append((ramp.chi2, ramp.n_params, ramp.fitted))
+    dispersion, p_fit, scatter_sd, snr = _scatter(z, *min(fits, key=lambda c: c[0]))
+    evidence.update(dispersion=dispersion, scatter_sd=scatter_sd, signal_to_scatter=snr)
+    estimated = o.noise_source == "estimated"
+    noisy, noisy_cert = _too_noisy(dispersion, p_fit, snr)
+    if noisy and not estimated:
+        return verdict("noisy", min(noisy_cert, trend_cert, no_turn, no_break),
+                       f"a trend (p = {trend_p:.2g}) but the scatter around the best smooth fit is {dispersion:.1f}x "
+                       f"the sampling variance and the rise is only {snr:.1f} scatter sds", notes=notes)
+    no_noisy = 1.0 if estimated else 1.0 - noisy_cert
+
+    # --- 7. predictable (or an up-trend stuck at chance, or one no simple law follows) ---------------------------
+    if few_above:
+        return verdict("trendless", _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO),
+                       f"a trend (p = {trend_p:.2g}) that never gets clear of chance: the law's {ABOVE_CHANCE_LEVEL:.0%} "
+                       f"band lies above chance for only {above_share:.0%} of the models", notes=notes)
+    law_disp, law_p, _, law_snr = _scatter(z, chi2_law, k_law, zhat)
+    law_bad, law_bad_cert = _too_noisy(law_disp, law_p, law_snr)
+    if law_bad and not estimated:
+        return verdict("noisy", min(law_bad_cert, trend_cert, no_turn, no_break),
+                       f"a smooth trend (p = {trend_p:.2g}) that no simple law follows: the {law.form} law leaves "
+                       f"{law_disp:.1f}x the sampling variance and its rise is only {law_snr:.1f} scatter sds, and "
+                       "the shape is no floor-then-rise", notes=notes)
+    drift_cert = _sure(_ratio_margin(law_snr, MIN_RISE_SCATTER_SD), CONF_LOG_RATIO)
+    if law_snr < MIN_RISE_SCATTER_SD:
+        return verdict("trendless", 1 - drift_cert,
+                       f"a real but tiny drift (p = {trend_p:.2g}): over the whole range the law gains only "
+                       f"{law_snr:.1f} sds of the scatter around it", notes=notes)
+    chance_cert = (_sure(_ratio_margin(above_share, MIN_ABOVE_CHANCE_SHARE), CONF_LOG_RATIO)
+                   if np.isfinite(above_share) else 1.0)
+    form = law.form if law is not None else "law"
+    red = evidence["chi2_red_exp"] if law is None or law.form == "exponential" else law_disp
+    above_text = (f", and {above_share:.0%} of the models are above chance" if np.isfinite(above_share)
+                  else " (no chance level known)")
+    return verdict("predictable", min(trend_cert, no_turn, no_break, no_noisy, chance_cert, drift_cert,
+                                      1.0 if estimated else 1.0 - law_bad_cert),
+                   f"improves steadily (trend p = {trend_p:.2g}); the {form} law fits with chi2/dof = {red:.2f} "
+                   f"and its rise is {law_snr:.0f} scatter sds" + above_text, notes=notes)
+
+
+# Every threshold above by name (for reports and READMEs), in the order they are defined.
+THRESHOLDS: dict[str, float] = {
+    name: float(value) for name, value in list(globals().items())
+    if name.isupper() and not name.startswith("CONF") and isinstance(value, (int, float))
+}
