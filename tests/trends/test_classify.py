@@ -126,3 +126,21 @@ def test_any_finite_series_gets_a_verdict(n, data):
     n_ex = data.draw(st.sampled_from([1, 50, 10_000]))
     v = classify(make_series(x, y, n_examples=n_ex, chance=data.draw(st.sampled_from([0.0, 0.25, np.nan]))))
     assert v.category in CATEGORIES and 0 <= v.confidence <= 1
+
+
+def test_long_series_classify_in_bounded_memory():
+    # Thousands of checkpoints (the OLMo ladder) once made the floor-then-rise search cubic in memory.
+    import resource
+
+    import numpy as np
+
+    from scalecheck.trends.evidence import ramp_fit
+
+    rng = np.random.default_rng(0)
+    u = np.sort(rng.uniform(0, 1, 4000))
+    z = np.where(u > 0.7, (u - 0.7) * 2, 0.0) + rng.normal(0, 0.01, u.size)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fit = ramp_fit(u, z, np.full(u.size, 1e4))
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert fit is not None and abs(fit.u0 - 0.7) < 0.05
+    assert grown_mib < 2000

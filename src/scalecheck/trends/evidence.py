@@ -135,6 +135,16 @@ class RampFit:
     n_params: int  # 3 for a hinge (floor, slope, break), 4 with a plateau
 
 
+MAX_BREAK_CANDIDATES = 40
+
+
+def _thin(values: np.ndarray, k: int) -> np.ndarray:
+    """At most k evenly spaced (by rank) members of a sorted array, keeping both ends."""
+    if len(values) <= k:
+        return values
+    return values[np.unique(np.linspace(0, len(values) - 1, k).round().astype(int))]
+
+
 def ramp_fit(u: np.ndarray, z: np.ndarray, w: np.ndarray, min_floor: int = MIN_ARM_POINTS - 1,
              min_rise: int = 2) -> RampFit | None:
     """Least-squares floor-then-rise over every break (and plateau start) between observed points.
@@ -151,7 +161,10 @@ def ramp_fit(u: np.ndarray, z: np.ndarray, w: np.ndarray, min_floor: int = MIN_A
     starts = mids[(below >= min_floor) & (n - below >= min_rise)]
     if len(starts) == 0:
         return None
-    pairs = [(a, np.inf) for a in starts] + [(a, b) for a in starts for b in mids if b > a]
+    # Every pair of candidates costs O(n) memory, so long series (thousands of checkpoints) would need
+    # O(n^3); thin the candidates to evenly spaced ones, which still places the break within ~1/40 of the points.
+    starts, ends = _thin(starts, MAX_BREAK_CANDIDATES), _thin(mids, MAX_BREAK_CANDIDATES)
+    pairs = [(a, np.inf) for a in starts] + [(a, b) for a in starts for b in ends if b > a]
     u0 = np.array([p[0] for p in pairs])[:, None]
     u1 = np.array([p[1] for p in pairs])[:, None]
     span = np.where(np.isinf(u1), 1.0, u1 - u0)
