@@ -553,16 +553,18 @@ def fit_rows(form: Form, X: np.ndarray, Y: np.ndarray, Wp: np.ndarray, ctx: Ctx,
     """Best parameters (B, k) for rows on parent series: X (S, n[, 2]), Y (S, n), fitting-scale weights
     Wp (S, n) and context of each series; ``parent`` (B,) says whose data a row refits with ``counts`` (B, n)
     (bootstrap multiplicities, leave-one-out masks; 0 = absent)."""
-    if needs_polish(form, loss):
+    # Refits start close to their optimum: they are polished together (Levenberg-Marquardt), which also beats
+    # zooming a 2-D grid down to machine precision.
+    batch = starts == 1 and len(parent) > 1 and (needs_polish(form, loss) or form.p >= 2)
+    if needs_polish(form, loss) or batch:
         tol = max(tol, _POLISH_START_TOL)
     params, sse = stage1(form, X, Y, ctx, parent, Wp[parent] * counts, starts=starts, tol=tol)
-    if not needs_polish(form, loss):
+    if not needs_polish(form, loss) and not batch:
         best = np.argmin(sse, axis=1)
         return params[np.arange(len(best)), best]
     out = np.empty((len(parent), form.k))
     deltas = np.broadcast_to(np.asarray(delta, dtype=float), (len(parent),))
-    if params.shape[1] == 1 and len(parent) > 1:
-        # Refits start close to their optimum: polish them together.
+    if batch:
         bounds = [form.bounds(X[s_][counts_any], Y[s_][counts_any])
                   for s_, counts_any in ((s_, Wp[s_] > 0) for s_ in range(len(Y)))]
         lo = np.array([bd[0] for bd in bounds])[parent]
