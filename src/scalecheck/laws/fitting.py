@@ -104,6 +104,23 @@ def _normal_equations(offset, cols, y, wsum) -> tuple[np.ndarray, np.ndarray, np
     return np.broadcast_to(rwr, shape), An, rh
 
 
+def _solve_sym(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve symmetric positive systems (..., m, m); 3x3 by the adjugate, which for millions of tiny systems is
+    several times faster than batched LAPACK."""
+    if A.shape[-1] != 3:
+        with np.errstate(all="ignore"):
+            return np.linalg.solve(A, b[..., None])[..., 0]
+    a00, a01, a02 = A[..., 0, 0], A[..., 0, 1], A[..., 0, 2]
+    a11, a12, a22 = A[..., 1, 1], A[..., 1, 2], A[..., 2, 2]
+    c00, c01, c02 = a11 * a22 - a12 * a12, a02 * a12 - a01 * a22, a01 * a12 - a02 * a11
+    c11, c12, c22 = a00 * a22 - a02 * a02, a01 * a02 - a00 * a12, a00 * a11 - a01 * a01
+    det = a00 * c00 + a01 * c01 + a02 * c02
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    with np.errstate(all="ignore"):
+        return np.stack([c00 * b0 + c01 * b1 + c02 * b2, c01 * b0 + c11 * b1 + c12 * b2,
+                         c02 * b0 + c12 * b1 + c22 * b2], axis=-1) / det[..., None]
+
+
 def _solve_normal(rwr, A, rhs, nonneg) -> tuple[np.ndarray, np.ndarray]:
     """Best linear coefficients (..., m) and weighted SSE (...) from the normal equations."""
     m = A.shape[-1]
@@ -123,7 +140,7 @@ def _solve_normal(rwr, A, rhs, nonneg) -> tuple[np.ndarray, np.ndarray]:
             beta = np.stack([(a11 * rhs[..., 0] - a01 * rhs[..., 1]) / det,
                              (a00 * rhs[..., 1] - a01 * rhs[..., 0]) / det], axis=-1)
         else:
-            beta = np.linalg.solve(A, rhs[..., None])[..., 0]
+            beta = _solve_sym(A, rhs)
         return beta, np.maximum(rwr - (beta * rhs).sum(-1), 0.0)
     # Nonnegative LS by enumerating which constrained coefficients are free: exact for small m, since the NNLS
     # optimum is the unconstrained optimum on its support and every feasible candidate is a feasible point.
@@ -137,7 +154,7 @@ def _solve_normal(rwr, A, rhs, nonneg) -> tuple[np.ndarray, np.ndarray]:
                 keep[c] = True
         sel = keep.astype(float)
         As = A * sel[:, None] * sel[None, :] + np.diag(1.0 - sel)
-        bs = np.linalg.solve(As, (rhs * sel)[..., None])[..., 0]
+        bs = _solve_sym(As, rhs * sel)
         sse = np.maximum(rwr - (bs * rhs * sel).sum(-1), 0.0)
         ok = np.all(bs[..., cons] >= 0, axis=-1) & (sse < best_sse)
         best_sse = np.where(ok, sse, best_sse)
