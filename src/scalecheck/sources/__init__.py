@@ -10,3 +10,4 @@ from .registry import Source, available, get, read, register, shared_data_dir  #
 # Import the importer modules so that they register themselves.
 from . import gadre2024  # noqa: E402,F401  isort: skip
 from . import plain  # noqa: E402,F401  isort: skip
+from . import evaluate_output  # noqa: E402,F401  isort: skip
