@@ -39,8 +39,14 @@ def build_tokenizer(folder: Path, *, bos: bool = False):
 
 def build_model(folder: Path, arch: str, *, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
     import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, \
-        LlamaForCausalLM
+    from transformers import (
+        GPT2Config,
+        GPT2LMHeadModel,
+        GPTNeoXConfig,
+        GPTNeoXForCausalLM,
+        LlamaConfig,
+        LlamaForCausalLM,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     tok = build_tokenizer(folder, bos=arch == "llama")

@@ -25,8 +25,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables
-from ..sources.ladder import Ladder, LadderModel
 from ..sources.evaluate_output import read_evaluate_output
+from ..sources.ladder import Ladder, LadderModel
 from ..sources.plain import read_long_file
 from .backend import BackendStats, HFBackend, ModelSpec
 from .metrics import MetricSummary, example_metrics, summarise
@@ -229,8 +229,14 @@ def _example_row(task: Task, i: int, rec: dict) -> dict:
 
 def _progress_bar(enabled: bool):
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     class Speed(ProgressColumn):
         def render(self, task):
