@@ -154,8 +154,10 @@ class HFBackend:
         bos = self.tokenizer.decode([self.prefix_token_id])
         kw = {} if self.spec.add_special_tokens is None else {"add_special_tokens": self.spec.add_special_tokens}
         out: list[list[int] | None] = [None] * len(strings)
-        plain = [i for i, s in enumerate(strings) if not (kw == {} and bos and s.startswith(bos))]
-        bosed = [i for i in range(len(strings)) if i not in set(plain)]
+        # As lm-evaluation-harness: a string that already starts with the BOS text gets no second BOS.
+        starts = [kw == {} and bool(bos) and s.startswith(bos) for s in strings]
+        plain = [i for i, b in enumerate(starts) if not b]
+        bosed = [i for i, b in enumerate(starts) if b]
         for idx, extra in ((plain, kw), (bosed, {"add_special_tokens": False})):
             if idx:
                 enc = self.tokenizer([strings[i] for i in idx], **extra)["input_ids"]
@@ -221,12 +223,17 @@ class HFBackend:
             try:
                 self._score_batch(batch, by_ctx, scores)
             except Exception as exc:  # noqa: BLE001  only memory errors are retried
-                if not _is_oom(exc) or self.batch_tokens <= 64:
+                if not _is_oom(exc):
                     raise
+                if n == 1:
+                    raise ScalecheckError(f"out of memory scoring one prompt of {len(batch[0])} tokens on "
+                                          f"{self.spec.device}; try a smaller dtype or another device") from None
                 import torch
 
+                # Halve both limits so that the retried batch holds at most half as many contexts.
                 self.stats.oom_retries += 1
-                self.batch_tokens //= 2
+                self.batch_tokens = max(1, self.batch_tokens // 2)
+                self.max_batch = max(1, n // 2)
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
                 continue

@@ -10,6 +10,7 @@ output folder from the store at the end (files replaced atomically, rows in a fi
                                 `scalecheck import csv DIR/scores.csv` or `scalecheck.load("evaluate", DIR)`
     DIR/<model>/examples.jsonl  one object per task row: index, class_logprobs, loss, correct, ...
     DIR/run.json                what was run: task file, hash, format, setting, models and their keys
+    DIR/timing.json             seconds, tokens and forward passes of this invocation (not deterministic)
 """
 
 from __future__ import annotations
@@ -172,6 +173,11 @@ class Evaluation:
                 "models": [{"model": r.model.name, "location": r.model.location, "model_key": r.model_key,
                             "folder": safe_name(r.model.name)} for r in self.results]}
         _write_atomic(out / "run.json", json.dumps(info, indent=2) + "\n")
+        # Timings differ from run to run; they live apart from the deterministic outputs above.
+        timing = {r.model.name: {"seconds": r.seconds, "examples_scored": r.examples_scored, "params": r.params,
+                                 "params_nonembed": r.params_nonembed,
+                                 "backend": None if r.stats is None else r.stats.to_dict()} for r in self.results}
+        _write_atomic(out / "timing.json", json.dumps(timing, indent=2) + "\n")
 
     def summary(self) -> str:
         lines = [f"{self.task.name} ({self.task.format}, {len(self.task)} examples, {self.setting.shots} shots)"]
