@@ -50,3 +50,22 @@ def test_other_errors_are_not_swallowed(backend, monkeypatch):
     monkeypatch.setattr(backend, "_score_batch", broken)
     with pytest.raises(RuntimeError, match="shape mismatch"):
         backend.loglikelihoods(backend.encode_pairs(PAIRS[:2]))
+
+
+def test_cli_scores_one_model_with_a_progress_bar(backend, tmp_path, capsys):
+    import json
+
+    from scalecheck.cli import main
+
+    task = tmp_path / "toy_sequence-probability.jsonl"
+    task.write_text("".join(json.dumps({"prompt": p, "completion": c}) + "\n" for p, c in PAIRS[:5]))
+    code = main(["evaluate", "--model", backend.spec.location, "--task", str(task), "--output",
+                 str(tmp_path / "out"), "--threads", "1"])
+    captured = capsys.readouterr()
+    assert code == 0 and "examples/s" in captured.err and "5/5" in captured.err
+    rows = [json.loads(x) for x in (tmp_path / "out" / "gpt2" / "examples.jsonl").read_text().splitlines()]
+    assert [r["index"] for r in rows] == list(range(5)) and all(r["correct"] is None for r in rows)
+    want = backend.loglikelihoods(backend.encode_pairs(PAIRS[:5]))
+    # The CLI ran the model in float32; the fixture's backend runs it in float64.
+    assert [r["class_logprobs"][0] for r in rows] == pytest.approx(want, abs=1e-4)
+    assert [r["loss"] for r in rows] == pytest.approx([-w for w in want], abs=1e-4)

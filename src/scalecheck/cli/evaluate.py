@@ -54,6 +54,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk", type=int, default=256, help="examples per committed transaction")
     p.add_argument("--add-bos", choices=["tokenizer", "yes", "no"], default="tokenizer",
                    help="special tokens: as the tokenizer adds them (lm-evaluation-harness's default), or forced")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: torch's choice; 1 can be much faster on a busy machine)")
     p.add_argument("--trust-remote-code", action="store_true", help="run code shipped with the model (off)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_evaluate)
@@ -80,6 +82,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
         else:
             models = [LadderModel(name=args.model, id=args.model, revision=args.revision)]
     device = args.device
+    if args.threads is not None:
+        import torch
+
+        if args.threads < 1:
+            raise ScalecheckError("--threads must be >= 1")
+        torch.set_num_threads(args.threads)
     if device == "auto":
         import torch
 

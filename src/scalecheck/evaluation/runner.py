@@ -245,8 +245,12 @@ def _progress_bar(enabled: bool):
     )
 
     class Speed(ProgressColumn):
+        """Examples scored per second in this run (those found done in the store do not count)."""
+
         def render(self, task):
-            return TextColumn("").render(task) if not task.speed else f"{task.speed:.1f} examples/s"
+            done_now = task.completed - task.fields.get("resumed", 0)
+            rate = done_now / task.elapsed if task.elapsed else 0.0
+            return f"{rate:.1f} examples/s"
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Speed(),
                     TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled, transient=False)
@@ -280,7 +284,7 @@ def _score_model(db: ResultStore, m: LadderModel, spec: ModelSpec, task: Task, s
         order = sorted(range(n), key=lambda i: (-max(len(c) + len(t) for c, t in per_ex[i]), i))
         chunks = [order[j:j + chunk] for j in range(0, n, chunk)]
         with _progress_bar(progress) as bar:
-            job = bar.add_task(f"{m.name} · {task.name}", total=n, completed=len(done))
+            job = bar.add_task(f"{m.name} · {task.name}", total=n, completed=len(done), resumed=len(done))
             for ch in chunks:
                 todo = [i for i in ch if i not in done]
                 if not todo:
