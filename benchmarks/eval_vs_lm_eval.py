@@ -116,6 +116,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=None, help="use only the first N rows of each task (a smoke run)")
     ap.add_argument("--workdir", default=None, help="where the model and outputs go (default: a temp folder)")
     ap.add_argument("--lm-eval-batch-size", default="32")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="CPU threads for both tools and the matmul rate (OMP_NUM_THREADS); default: torch's choice")
     args = ap.parse_args()
     try:
         import lm_eval  # noqa: F401
@@ -139,6 +141,11 @@ def main() -> None:
 
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "HF_DATASETS_CACHE": str(work / "hf_datasets")}
+    if args.threads:
+        import torch
+
+        env["OMP_NUM_THREADS"] = str(args.threads)
+        torch.set_num_threads(args.threads)
     bindir = Path(sys.executable).parent
     lm_eval_bin = str(bindir / "lm_eval")
     results = {}
@@ -188,6 +195,7 @@ def main() -> None:
     achieved = 2 * n_nonembed * fed_tokens / fwd_seconds
     print(json.dumps({
         "benchmark": "eval_vs_lm_eval", "model_params_nonembed": n_nonembed, "rows": rows,
+        "threads": args.threads or "default", "lm_eval_batch_size": args.lm_eval_batch_size,
         "max_abs_logprob_diff": max_diff, "prediction_agreement": agree / rows,
         "wall_ours_5shot_s": round(ours5, 2), "wall_lm_eval_5shot_s": round(lm5, 2),
         "speedup_5shot": round(lm5 / ours5, 2),

@@ -7,9 +7,11 @@ length; an empty context becomes the BOS/EOS prefix token; special tokens as the
 context+continuation, so they equal lm-evaluation-harness's up to float rounding.
 
 Speed: each distinct context is run **once** for all its continuations. The contexts of a batch are
-left-padded (with position ids counted from each row's first real token) and run with ``logits_to_keep=1``;
-their key/value cache is then gathered once per continuation row and the continuations (less their last
-token) are run as a second, short batch on top of it. Identical (context, continuation) requests are scored
+right-padded and run without an attention mask (causal attention hides the pads from every real token, and
+the fast causal attention kernel runs), with logits computed only at each context's last token; their
+key/value cache is then gathered once per continuation row and the continuations (less their last token) are
+run as a second, short batch on top of it, with a mask that hides the pads and positions that continue each
+context. Identical (context, continuation) requests are scored
 once; contexts are length-sorted, longest first, so that an out-of-memory error comes at once, and the
 batch's token budget halves on out-of-memory and the batch is retried.
 """
@@ -265,21 +267,26 @@ class HFBackend:
         lens = [len(c) for c in batch]
         width = max(lens)
         b = len(batch)
+        # Right padding and no attention mask: causal attention keeps every real token blind to the pads after
+        # it, and without a mask the attention runs its fast causal kernel (a padding mask forces the slow one).
         ids = torch.full((b, width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((b, width), dtype=torch.long)
         for r, ctx in enumerate(batch):
-            ids[r, width - len(ctx):] = torch.tensor(ctx)
-            mask[r, width - len(ctx):] = 1
-        pos = (mask.cumsum(1) - 1).clamp(min=0)
+            ids[r, :len(ctx)] = torch.tensor(ctx)
+            mask[r, :len(ctx)] = 1
         rows = [(r, k) for r, ctx in enumerate(batch) for k in by_ctx[ctx]]
         long_rows = [(r, k) for r, k in rows if len(k) > 1]
+        # Logits only where a row's context ends (the few distinct lengths of the batch), not at every position.
+        ends = sorted({n - 1 for n in lens})
+        col = {e: j for j, e in enumerate(ends)}
         with torch.inference_mode():
-            out = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                             use_cache=bool(long_rows), logits_to_keep=1)
-            first = torch.log_softmax(out.logits[:, -1, :].to(self.score_dtype), dim=-1)
+            out = self.model(input_ids=ids.to(dev), use_cache=bool(long_rows),
+                             logits_to_keep=torch.tensor(ends, device=dev))
             row_idx = torch.tensor([r for r, _ in rows], device=dev)
+            end_idx = torch.tensor([col[lens[r] - 1] for r, _ in rows], device=dev)
+            first = torch.log_softmax(out.logits[row_idx, end_idx, :].to(self.score_dtype), dim=-1)
             first_tok = torch.tensor([k[0] for _, k in rows], device=dev)
-            total = first[row_idx, first_tok].double().cpu()
+            total = first[torch.arange(len(rows), device=dev), first_tok].double().cpu()
             self.stats.tokens += sum(lens)
             self.stats.padded_tokens += b * width
             self.stats.forwards += 1
