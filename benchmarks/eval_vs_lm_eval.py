@@ -25,6 +25,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -159,10 +160,13 @@ def main() -> None:
             lname = f"isp_{name.replace('-', '_')}_{shots}shot"
             lm_eval_task(tdir, lname, task, shots)
             lout = work / "lm_eval_out" / key
+            ours_out = work / "ours" / key
+            # Fresh outputs: a leftover results store would make our rerun free, and old samples would be read.
+            for d in (lout, ours_out):
+                shutil.rmtree(d, ignore_errors=True)
             lm_wall = run([lm_eval_bin, "--model", "hf", "--model_args", f"pretrained={model},dtype=float32",
                            "--tasks", lname, "--include_path", str(tdir), "--device", "cpu",
                            "--batch_size", args.lm_eval_batch_size, "--log_samples", "--output_path", str(lout)], env)
-            ours_out = work / "ours" / key
             ours_wall = run([sys.executable, "-m", "scalecheck.cli", "evaluate", "--model", str(model), "--task",
                              str(src), "--shots", str(shots), "--output", str(ours_out), "--no-progress"], env)
             ref = lm_eval_logprobs(lout, lname)
