@@ -49,8 +49,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, or auto (cuda when available)")
     p.add_argument("--dtype", default=None, choices=["float32", "float64", "float16", "bfloat16"],
                    help="model dtype; default: the ladder's, else float32")
-    p.add_argument("--batch-tokens", type=int, default=8192,
-                   help="tokens per forward batch; halves on out-of-memory")
+    p.add_argument("--batch-tokens", type=int, default=None,
+                   help="tokens per forward batch (default: 2048 on cpu, 16384 on cuda); halves on out-of-memory")
     p.add_argument("--chunk", type=int, default=256, help="examples per committed transaction")
     p.add_argument("--add-bos", choices=["tokenizer", "yes", "no"], default="tokenizer",
                    help="special tokens: as the tokenizer adds them (lm-evaluation-harness's default), or forced")
@@ -70,7 +70,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     if args.shots < 0:
         raise ScalecheckError("--shots must be >= 0")
-    if args.chunk < 1 or args.batch_tokens < 1:
+    if args.chunk < 1 or (args.batch_tokens is not None and args.batch_tokens < 1):
         raise ScalecheckError("--chunk and --batch-tokens must be positive")
     task = read_task(args.task, format=args.format, name=args.name)
     if args.ladder:

@@ -101,7 +101,7 @@ class Evaluation:
     @classmethod
     def run(cls, models: Ladder | list[LadderModel], task: Task, setting: Setting = Setting(), *,
             output: str | Path | None = None, store: str | Path | None = None, device: str = "cpu",
-            dtype: str | None = None, batch_tokens: int = 8192, chunk: int = 256, trust_remote_code: bool = False,
+            dtype: str | None = None, batch_tokens: int | None = None, chunk: int = 256, trust_remote_code: bool = False,
             add_special_tokens: bool | None = None, progress: bool = False) -> Evaluation:
         """Score each model (resuming from the store), then write ``output`` if given."""
         ladder_models = list(models.models if isinstance(models, Ladder) else models)
@@ -257,7 +257,7 @@ def _progress_bar(enabled: bool):
 
 
 def _score_model(db: ResultStore, m: LadderModel, spec: ModelSpec, task: Task, setting: Setting,
-                 batch_tokens: int, chunk: int, progress: bool) -> ModelResult:
+                 batch_tokens: int | None, chunk: int, progress: bool) -> ModelResult:
     t0 = time.perf_counter()
     key = spec.key()
     skey = setting.key(task)
