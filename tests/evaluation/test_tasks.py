@@ -115,3 +115,11 @@ def test_fewshot_demonstrations_are_seeded_distinct_and_never_the_example(tmp_pa
     assert prompt == f"{d[0].prompt}{d[0].answer}\n\n{d[1].prompt}{d[1].answer}\n\nQ3:" and other is None
     with pytest.raises(InputError, match="shots"):
         task.demonstrations(0, 12)
+
+
+def test_cli_refuses_more_shots_than_other_rows(tmp_path, capsys):
+    p = _jsonl(tmp_path / "t.jsonl", [{"prompt": "a", "classes": "[' x', ' y']", "answer_index": 0}] * 3)
+    code = main(["evaluate", "--model", str(tmp_path), "--task", str(p), "--shots", "3", "--output",
+                 str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "3 shots need at least 4 rows" in err and "\n" not in err

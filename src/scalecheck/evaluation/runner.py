@@ -105,6 +105,7 @@ class Evaluation:
             add_special_tokens: bool | None = None, progress: bool = False) -> Evaluation:
         """Score each model (resuming from the store), then write ``output`` if given."""
         ladder_models = list(models.models if isinstance(models, Ladder) else models)
+        task.demonstrations(0, setting.shots, setting.seed)  # too many shots for the task: refuse before loading
         if output is None and store is None:
             raise ValueError("give an output folder or a store")
         out = None if output is None else Path(output)
