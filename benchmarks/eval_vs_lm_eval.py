@@ -14,6 +14,11 @@ prints a final JSON line: the max absolute difference, the prediction agreement,
 setting and at 5 shots in total, our tokens per second, and our achieved FLOP/s as a fraction of a torch
 float32 matrix-multiply rate measured here.
 
+Measured on the 2-core development machine (shared with other jobs), ``--threads 1``, 24 Nov 2026: max
+|difference| 1.05e-5, predictions 2472/2472 the same, 5-shot wall time 131 s vs lm-eval's 311 s (2.37x:
+memo-trap 2.94x, NeQA 1.53x; NeQA's classes are single tokens, for which lm-eval too runs each prompt once),
+achieved 0.81 of the single-thread matmul rate. Timings move with the machine's load; the numbers do not.
+
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval). Run:
 
     .venv/bin/python benchmarks/eval_vs_lm_eval.py [--rows N] [--workdir DIR]
