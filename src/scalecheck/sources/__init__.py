@@ -14,3 +14,4 @@ from . import pythia  # noqa: E402,F401  isort: skip
 from . import olmo_ladder  # noqa: E402,F401  isort: skip
 from . import obsscaling  # noqa: E402,F401  isort: skip
 from . import lm_eval  # noqa: E402,F401  isort: skip
+from . import evaluate_output  # noqa: E402,F401  isort: skip

@@ -1,4 +1,4 @@
-"""Ladder files (YAML): the models of a family with their sizes, tokens, corpus and known losses.
+"""Ladder files (YAML, or TOML with the same keys): the models of a family with their sizes, tokens, corpus and known losses.
 
 Used by the ``lm-eval`` importer for model metadata and by ``scalecheck evaluate`` to know what to score::
 
@@ -115,12 +115,26 @@ def _str(value, path: Path, where: str, key: str) -> str | None:
     return str(value)
 
 
+def _read_toml(path: Path, text: str) -> dict:
+    """A TOML ladder: the same keys, models as an array of tables (``[[models]]``)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        raise InputError(path, "TOML ladder files need Python 3.11 or later; use YAML") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"malformed TOML ({exc})") from None
+
+
 def read_ladder(path: str | Path) -> Ladder:
+    """Read a ladder file: YAML, or TOML when the name ends in .toml (same keys)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such ladder file")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        doc = _read_toml(path, text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:

@@ -1,0 +1,327 @@
+"""A Hugging Face causal-LM backend that scores continuations given contexts, exactly and fast.
+
+Exactness: requests are tokenised as lm-evaluation-harness's ``hf`` backend does (trailing whitespace of the
+context moves to the continuation; context+continuation is encoded jointly and split at the context's token
+length; an empty context becomes the BOS/EOS prefix token; special tokens as the tokenizer adds them unless
+``add_special_tokens`` says otherwise), and the log-probabilities are those of one forward pass over
+context+continuation, so they equal lm-evaluation-harness's up to float rounding.
+
+Speed: each distinct context is run **once** for all its continuations. The contexts of a batch are
+right-padded and run without an attention mask (causal attention hides the pads from every real token, and
+the fast causal attention kernel runs), with logits computed only at each context's last token; their
+key/value cache is then gathered once per continuation row and the continuations (less their last token) are
+run as a second, short batch on top of it, with a mask that hides the pads and positions that continue each
+context. Identical (context, continuation) requests are scored
+once; contexts are length-sorted, longest first, so that an out-of-memory error comes at once, and the
+batch's token budget halves on out-of-memory and the batch is retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError, ScalecheckError
+
+Request = tuple[tuple[int, ...], tuple[int, ...]]  # (context token ids, continuation token ids)
+
+_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
+@dataclass
+class BackendStats:
+    """What the backend did: tokens fed to the model (without padding), forward passes, seconds in them."""
+
+    requests: int = 0
+    unique_requests: int = 0
+    contexts: int = 0
+    tokens: int = 0
+    padded_tokens: int = 0
+    forwards: int = 0
+    oom_retries: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def weights_hash(folder: Path) -> str:
+    """sha256 over every file of a local model folder (weights, config, tokenizer), names included."""
+    h = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts)
+    if not files:
+        raise InputError(folder, "model folder is empty")
+    for p in files:
+        h.update(str(p.relative_to(folder)).encode() + b"\0")
+        with p.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What identifies a model's results: where it is loaded from, at which revision or weights, how."""
+
+    location: str
+    revision: str | None = None
+    dtype: str = "float32"
+    device: str = "cpu"
+    trust_remote_code: bool = False
+    add_special_tokens: bool | None = None
+    _weights: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.dtype not in _DTYPES:
+            raise ScalecheckError(f"unknown dtype {self.dtype!r} (known: {', '.join(_DTYPES)})")
+
+    @property
+    def is_local(self) -> bool:
+        return Path(self.location).is_dir()
+
+    def identity(self) -> dict:
+        """The key of this model's results: a local folder by the hash of its files, a hub id by revision."""
+        ident = {"location": self.location, "dtype": self.dtype, "add_special_tokens": self.add_special_tokens}
+        if self.is_local:
+            if "sha256" not in self._weights:
+                self._weights["sha256"] = weights_hash(Path(self.location))
+            ident["weights"] = self._weights["sha256"]
+        else:
+            ident["revision"] = self.revision or "main"
+        return ident
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
+class HFBackend:
+    """Scores ``(context, continuation)`` requests with a Hugging Face causal LM (see the module doc)."""
+
+    def __init__(self, spec: ModelSpec, *, batch_tokens: int | None = None, max_batch: int = 256) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # our own bar reports progress; theirs would interleave with it
+        self.spec = spec
+        # Default budget: on a CPU small batches stay in cache (2048 tokens ran ~17% faster than 8192 with a
+        # 23M-parameter model, benchmarks/eval_vs_lm_eval.py's); a GPU wants large ones.
+        self.batch_tokens = batch_tokens or (2048 if spec.device == "cpu" else 16384)
+        self.max_batch = max_batch
+        self.stats = BackendStats()
+        if spec.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ScalecheckError(f"device {spec.device!r} asked for, but torch sees no CUDA device")
+        kw = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(spec.location, **kw)
+            self.model = AutoModelForCausalLM.from_pretrained(spec.location, dtype=getattr(torch, spec.dtype), **kw)
+        except (OSError, ValueError) as exc:
+            raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
+        self.model.to(spec.device).eval()
+        self.device = torch.device(spec.device)
+        # log-softmax in at least float32, as lm-evaluation-harness effectively does for float32 models.
+        self.score_dtype = torch.float64 if spec.dtype == "float64" else torch.float32
+        tok = self.tokenizer
+        self.prefix_token_id = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        if self.prefix_token_id is None:
+            raise ScalecheckError(f"model {spec.location!r}: the tokenizer has neither a BOS nor an EOS token")
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.prefix_token_id
+        self.max_length = self._max_length()
+        self.n_params = sum(p.numel() for p in self.model.parameters())
+        emb = self.model.get_input_embeddings()
+        self.n_params_nonembed = self.n_params - (emb.weight.numel() if emb is not None else 0)
+
+    def _max_length(self) -> int:
+        cfg = self.model.config
+        for attr in ("n_positions", "max_position_embeddings", "n_ctx", "seq_length"):
+            v = getattr(cfg, attr, None)
+            if isinstance(v, int) and v > 0:
+                return v
+        return 2048
+
+    # --- tokenisation -------------------------------------------------------------------------------------
+
+    def _encode(self, strings: list[str]) -> list[list[int]]:
+        if not strings:
+            return []
+        bos = self.tokenizer.decode([self.prefix_token_id])
+        kw = {} if self.spec.add_special_tokens is None else {"add_special_tokens": self.spec.add_special_tokens}
+        out: list[list[int] | None] = [None] * len(strings)
+        # As lm-evaluation-harness: a string that already starts with the BOS text gets no second BOS.
+        starts = [kw == {} and bool(bos) and s.startswith(bos) for s in strings]
+        plain = [i for i, b in enumerate(starts) if not b]
+        bosed = [i for i, b in enumerate(starts) if b]
+        for idx, extra in ((plain, kw), (bosed, {"add_special_tokens": False})):
+            if idx:
+                enc = self.tokenizer([strings[i] for i in idx], **extra)["input_ids"]
+                for i, e in zip(idx, enc, strict=True):
+                    out[i] = list(e)
+        return out  # type: ignore[return-value]
+
+    def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Request]:
+        """Token ids of each (context, continuation), split at the boundary as lm-evaluation-harness does."""
+        ctxs, conts, empty = [], [], []
+        for ctx, cont in pairs:
+            if ctx == "":
+                empty.append(True)
+            else:
+                n = len(ctx) - len(ctx.rstrip())
+                if n:
+                    ctx, cont = ctx[:-n], ctx[-n:] + cont
+                empty.append(False)
+            ctxs.append(ctx)
+            conts.append(cont)
+        need_ctx = sorted({c for c, e in zip(ctxs, empty, strict=True) if not e})
+        ctx_enc = dict(zip(need_ctx, self._encode(need_ctx), strict=True))
+        wholes = self._encode([c + k if not e else k for c, k, e in zip(ctxs, conts, empty, strict=True)])
+        out = []
+        for c, e, whole in zip(ctxs, empty, wholes, strict=True):
+            if e:
+                out.append(((self.prefix_token_id,), tuple(whole)))
+            else:
+                ce = ctx_enc[c]
+                out.append((tuple(ce), tuple(whole[len(ce):])))
+        return out
+
+    # --- scoring ------------------------------------------------------------------------------------------
+
+    def loglikelihoods(self, requests: Sequence[Request],
+                       progress: Callable[[int], None] | None = None) -> list[float]:
+        """Summed natural-log probability of each continuation given its context (0 for no tokens)."""
+        self.stats.requests += len(requests)
+        # Truncate from the left as lm-evaluation-harness does: the model sees at most max_length tokens.
+        fitted = []
+        for ctx, cont in requests:
+            if len(ctx) + len(cont) - 1 > self.max_length:
+                keep = self.max_length + 1 - len(cont)
+                if keep < 1:
+                    raise ScalecheckError(f"a continuation of {len(cont)} tokens does not fit the model's "
+                                          f"{self.max_length}-token window")
+                ctx = ctx[-keep:]
+            fitted.append((ctx, cont))
+        unique = sorted(set(fitted))
+        self.stats.unique_requests += len(unique)
+        by_ctx: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        for ctx, cont in unique:
+            if cont:
+                by_ctx.setdefault(ctx, []).append(cont)
+        # Longest first: the first batch is the largest, so an out-of-memory error shows at once.
+        order = sorted(by_ctx, key=lambda c: (-len(c), c))
+        self.stats.contexts += len(order)
+        scores: dict[Request, float] = {}
+        i = 0
+        while i < len(order):
+            n = self._fit(order, by_ctx, i)
+            batch = order[i:i + n]
+            try:
+                self._score_batch(batch, by_ctx, scores)
+            except Exception as exc:  # noqa: BLE001  only memory errors are retried
+                if not _is_oom(exc):
+                    raise
+                if n == 1:
+                    raise ScalecheckError(f"out of memory scoring one prompt of {len(batch[0])} tokens on "
+                                          f"{self.spec.device}; try a smaller dtype or another device") from None
+                import torch
+
+                # Halve both limits so that the retried batch holds at most half as many contexts.
+                self.stats.oom_retries += 1
+                self.batch_tokens = max(1, self.batch_tokens // 2)
+                self.max_batch = max(1, n // 2)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                continue
+            i += n
+            if progress is not None:
+                progress(n)
+        return [scores.get((ctx, cont), 0.0) if cont else 0.0 for ctx, cont in fitted]
+
+    def _fit(self, order, by_ctx, start: int) -> int:
+        """How many contexts from ``start`` fit the token budget (contexts padded to the first's length)."""
+        longest = len(order[start])
+        rows = cont_len = 0
+        n = 0
+        for ctx in order[start:start + self.max_batch]:
+            conts = by_ctx[ctx]
+            rows2 = rows + sum(1 for k in conts if len(k) > 1)
+            cont2 = max(cont_len, max(len(k) for k in conts))
+            cost = (n + 1) * longest + rows2 * (longest + cont2)  # prompt tokens + continuation rows over the cache
+            if n and cost > self.batch_tokens:
+                break
+            n, rows, cont_len = n + 1, rows2, cont2
+        return n
+
+    def _score_batch(self, batch, by_ctx, scores) -> None:
+        import torch
+
+        t0 = time.perf_counter()
+        dev = self.device
+        lens = [len(c) for c in batch]
+        width = max(lens)
+        b = len(batch)
+        # Right padding and no attention mask: causal attention keeps every real token blind to the pads after
+        # it, and without a mask the attention runs its fast causal kernel (a padding mask forces the slow one).
+        ids = torch.full((b, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((b, width), dtype=torch.long)
+        for r, ctx in enumerate(batch):
+            ids[r, :len(ctx)] = torch.tensor(ctx)
+            mask[r, :len(ctx)] = 1
+        rows = [(r, k) for r, ctx in enumerate(batch) for k in by_ctx[ctx]]
+        long_rows = [(r, k) for r, k in rows if len(k) > 1]
+        # Logits only where a row's context ends (the few distinct lengths of the batch), not at every position.
+        ends = sorted({n - 1 for n in lens})
+        col = {e: j for j, e in enumerate(ends)}
+        with torch.inference_mode():
+            out = self.model(input_ids=ids.to(dev), use_cache=bool(long_rows),
+                             logits_to_keep=torch.tensor(ends, device=dev))
+            row_idx = torch.tensor([r for r, _ in rows], device=dev)
+            end_idx = torch.tensor([col[lens[r] - 1] for r, _ in rows], device=dev)
+            first = torch.log_softmax(out.logits[row_idx, end_idx, :].to(self.score_dtype), dim=-1)
+            first_tok = torch.tensor([k[0] for _, k in rows], device=dev)
+            total = first[torch.arange(len(rows), device=dev), first_tok].double().cpu()
+            self.stats.tokens += sum(lens)
+            self.stats.padded_tokens += b * width
+            self.stats.forwards += 1
+            if long_rows:
+                cache = out.past_key_values
+                sel = torch.tensor([r for r, _ in long_rows], device=dev)
+                cache.batch_select_indices(sel)
+                kmax = max(len(k) for _, k in long_rows) - 1
+                n = len(long_rows)
+                cids = torch.full((n, kmax), self.pad_id, dtype=torch.long)
+                cmask = torch.zeros((n, kmax), dtype=torch.long)
+                target = torch.zeros((n, kmax), dtype=torch.long)
+                for j, (_, k) in enumerate(long_rows):
+                    cids[j, :len(k) - 1] = torch.tensor(k[:-1])
+                    cmask[j, :len(k) - 1] = 1
+                    target[j, :len(k) - 1] = torch.tensor(k[1:])
+                full_mask = torch.cat([mask[sel.cpu()], cmask], dim=1)
+                cpos = torch.tensor([lens[r] for r, _ in long_rows])[:, None] + torch.arange(kmax)[None, :]
+                out2 = self.model(input_ids=cids.to(dev), attention_mask=full_mask.to(dev),
+                                  position_ids=cpos.to(dev), past_key_values=cache, use_cache=False)
+                lp = torch.log_softmax(out2.logits.to(self.score_dtype), dim=-1)
+                picked = lp.gather(-1, target.to(dev)[..., None])[..., 0] * cmask.to(dev, lp.dtype)
+                rest = picked.double().sum(1).cpu()
+                self.stats.tokens += int(cmask.sum())
+                self.stats.padded_tokens += n * kmax
+                self.stats.forwards += 1
+                del cache, out2
+            del out
+        j_long = 0
+        for j, (r, k) in enumerate(rows):
+            v = float(total[j])
+            if len(k) > 1:  # long_rows keeps the order of rows
+                v += float(rest[j_long])
+                j_long += 1
+            scores[(batch[r], k)] = v
+        self.stats.seconds += time.perf_counter() - t0
