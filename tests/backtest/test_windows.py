@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from scalecheck.backtest import expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
+from scalecheck.errors import InputError, SelectionError
+
+from .synthetic import MULTIPLIERS, SIZES, exponential_accuracy, synthetic_testbed
+
+
+@pytest.fixture(scope="module")
+def series():
+    return synthetic_testbed({"t": exponential_accuracy}, holdout_sizes=(3e9,)).series("t", "c4_val")
+
+
+def test_size_ranks_merge_near_equal_params():
+    ranks = size_ranks(np.array([1.44e9, 1e7, 1.4e9, 1e7, 7e9]))
+    assert ranks.tolist() == [1, 0, 1, 0, 2]
+
+
+def test_expanding_window_enumerates_every_k(series):
+    found = expanding_splits(series)
+    assert [s.k_sizes_fit for s in found] == list(range(2, len(SIZES)))
+    ranks = size_ranks(series.params)
+    for s in found:
+        assert s.n_train == s.k_sizes_fit * len(MULTIPLIERS)
+        # The fit set is exactly the k smallest sizes; everything larger is predicted.
+        assert set(ranks[s.train]) == set(range(s.k_sizes_fit))
+        assert set(ranks[s.test]) == set(range(s.k_sizes_fit, len(SIZES)))
+        assert not (s.train & s.test).any()
+
+
+def test_expanding_window_skips_k_with_too_few_points(series):
+    found = expanding_splits(series, min_train=7)  # 3 points per size: k=2 has 6 points
+    assert [s.k_sizes_fit for s in found] == [3, 4, 5]
+
+
+def test_leave_largest_out(series):
+    (s,) = leave_largest_out(series)
+    assert set(series.params[s.test]) == {SIZES[-1]}
+    assert s.k_sizes_fit == len(SIZES) - 1
+
+
+def test_holdout_column_drives_the_split(series):
+    (s,) = splits(series, "holdout")
+    assert np.array_equal(s.test, series.params == 3e9)
+
+
+def test_unknown_scheme(series):
+    with pytest.raises(SelectionError):
+        splits(series, "sideways")
+
+
+def test_ladder_file_declares_targets(tmp_path):
+    path = tmp_path / "ladder.yaml"
+    path.write_text("family: toy\nmodels:\n  - name: a\n  - name: b\n    holdout: true\n  - name: c\n    holdout: true\n")
+    assert holdout_models(path) == frozenset({"b", "c"})
+    assert holdout_models(["x", "y"]) == frozenset({"x", "y"})
+
+
+def test_bad_ladder_file_is_one_line_input_error(tmp_path):
+    path = tmp_path / "ladder.yaml"
+    path.write_text("models:\n  - name: a\n    holdout: maybe\n")
+    with pytest.raises(InputError, match="holdout"):
+        holdout_models(path)
