@@ -1,0 +1,16 @@
+"""Laws: scaling-law forms and a fast, robust fitting engine with honest uncertainty.
+
+``fit(x, y, form)`` fits one law (variable projection on a data-tied grid, then a robust polish where needed),
+``fit_series(series, form)`` fits a :class:`~scalecheck.observations.Series`, ``fit_batch``/``fit_many`` fit
+many series (and all their bootstrap replicates) as one vectorised batch, and ``fit_chain(step1, step2)``
+composes scale -> loss -> metric with both steps' uncertainty.
+"""
+
+from .api import fit, fit_batch, fit_many, fit_series
+from .chain import ChainFit, fit_chain
+from .forms import FORMS, Form, get_form
+from .quality import Quality
+from .result import LawFit, Predictor
+
+__all__ = ["fit", "fit_series", "fit_batch", "fit_many", "fit_chain", "LawFit", "Quality", "ChainFit",
+           "Predictor", "FORMS", "Form", "get_form"]

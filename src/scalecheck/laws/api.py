@@ -1,0 +1,283 @@
+"""fit, fit_batch, fit_series: validate, fit (many series and bootstrap replicates as one batch), summarise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..observations import Series
+from .bootstrap import cluster_labels, distinct_support, loo_counts, resample_counts
+from .fitting import fit_rows, stage1, to_fit_scale
+from .forms import Form, get_form
+from .quality import compute_quality
+from .result import LawFit, jacobian
+
+LOSSES = ("ls", "huber")
+LOG_HUBER_DELTA = 1e-3  # Besiroglu et al. 2024 on log loss
+HUBER_TUNING = 1.345  # 95% efficiency under Gaussian noise, in units of a robust residual sd
+
+
+@dataclass
+class _Prepared:
+    x: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray | None
+    w: np.ndarray  # fitting-scale weights, mean 1
+    g_sigma: np.ndarray | None
+    labels: np.ndarray
+
+
+def _validate(form: Form, x, y, sigma, clusters) -> tuple[_Prepared | None, str]:
+    """Coerce one series; a non-empty reason says why it cannot be fitted."""
+    try:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as exc:
+        return None, f"x and y must be numeric ({exc})"
+    if form.x_dim == 2:
+        if x.ndim != 2 or x.shape[1] != 2:
+            return None, f"{form.name} needs x as an (n, 2) array of [N, D], got shape {x.shape}"
+    else:
+        if x.ndim == 2 and 1 in x.shape:
+            x = x.ravel()
+        if x.ndim != 1:
+            return None, f"{form.name} needs a 1-D x, got shape {x.shape}"
+    y = y.ravel()
+    if len(x) != len(y):
+        return None, f"x has {len(x)} points but y has {len(y)}"
+    n = len(y)
+    bad_x = int(np.sum(~np.all(np.isfinite(x.reshape(n, -1)), axis=1)))
+    bad_y = int(np.sum(~np.isfinite(y)))
+    if bad_x or bad_y:
+        return None, f"non-finite values (NaN or inf): {bad_y} in y, {bad_x} in x"
+    if form.x_positive and np.any(x <= 0):
+        return None, f"{form.name} needs x > 0 (it takes logs or powers of x)"
+    if form.log_residuals and np.any(y <= 0):
+        return None, f"{form.name} is fitted on log(y) and needs y > 0"
+    k = form.k
+    if n <= k:
+        return None, f"{n} points for {k} parameters: a fit needs more points than parameters"
+    if np.ptp(y) == 0:
+        return None, "y is constant: there is no trend to fit"
+    distinct = len(np.unique(x.reshape(n, -1), axis=0))
+    need = min(k, 3) if form.x_dim == 1 else k
+    if distinct < need:
+        return None, f"only {distinct} distinct x values for {k} parameters"
+    sig = None
+    if sigma is not None:
+        try:
+            s = np.asarray(sigma, dtype=float).ravel()
+        except (TypeError, ValueError):
+            s = np.full(n, np.nan)
+        if len(s) == n:
+            good = np.isfinite(s) & (s > 0)
+            if good.any():
+                # Points without a known sd get the typical one: better than dropping the weights of all.
+                sig = np.where(good, s, np.median(s[good]))
+    g_sigma = None if sig is None else (sig / y if form.log_residuals else sig)
+    if g_sigma is None:
+        w = np.ones(n)
+    else:
+        w = 1.0 / g_sigma**2
+        w = w / w.mean()
+    return _Prepared(x, y, sig, w, g_sigma, cluster_labels(clusters, n)), ""
+
+
+def _pad(items: list[_Prepared], form: Form):
+    """Stack series of different lengths into (S, nmax) arrays; padding repeats a real point with weight 0."""
+    nmax = max(len(p.y) for p in items)
+    S = len(items)
+    xshape = (S, nmax) if form.x_dim == 1 else (S, nmax, 2)
+    X, Y, W, M = np.empty(xshape), np.empty((S, nmax)), np.zeros((S, nmax)), np.zeros((S, nmax))
+    for i, p in enumerate(items):
+        n = len(p.y)
+        X[i, :n], Y[i, :n], W[i, :n], M[i, :n] = p.x, p.y, p.w, 1.0
+        X[i, n:], Y[i, n:] = p.x[0], p.y[0]
+    return X, Y, W, M
+
+
+def _huber_deltas(form, X, Y, W, M, ctx, loss, huber_delta) -> np.ndarray:
+    S = Y.shape[0]
+    if loss != "huber":
+        return np.full(S, np.nan)
+    if huber_delta is not None:
+        return np.full(S, float(huber_delta))
+    if form.log_residuals:
+        return np.full(S, LOG_HUBER_DELTA)
+    # Robust scale (MAD) of the weighted least-squares residuals, per series.
+    params, _ = stage1(form, X, Y, W * M, ctx=ctx)
+    f = form.predict_params(params[:, 0], X)
+    r = np.sqrt(W) * (Y - f)
+    out = np.empty(S)
+    for i in range(S):
+        ri = r[i][M[i] > 0]
+        mad = 1.4826 * np.median(np.abs(ri - np.median(ri)))
+        out[i] = HUBER_TUNING * (mad if mad > 0 else np.std(ri) + 1e-12)
+    return out
+
+
+def fit_batch(xs, ys, form: str | Form = "exponential", *, sigmas=None, loss: str = "ls",
+              huber_delta: float | None = None, n_boot: int = 0, seed: int = 0, clusters=None,
+              level: float = 0.9, loo: bool = True, starts: int = 3) -> list[LawFit]:
+    """Fit one form to many series at once (all series, leave-one-out refits and bootstrap replicates are
+    batched together). ``sigmas`` and ``clusters`` are lists aligned with ``xs`` (or None). See :func:`fit`."""
+    law = get_form(form)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
+    S = len(ys)
+    sigmas = [None] * S if sigmas is None else list(sigmas)
+    clusters = [None] * S if clusters is None else list(clusters)
+    results: list[LawFit | None] = [None] * S
+    prepared: list[_Prepared] = []
+    live: list[int] = []
+    for i in range(S):
+        p, reason = _validate(law, xs[i], ys[i], sigmas[i], clusters[i])
+        if p is None:
+            results[i] = LawFit.unusable(law, reason, xs[i], ys[i], sigmas[i], loss, seed, level)
+        else:
+            prepared.append(p)
+            live.append(i)
+    if prepared:
+        for i, r in zip(live, _fit_prepared(law, prepared, loss, huber_delta, n_boot, seed, level, loo, starts),
+                        strict=True):
+            results[i] = r
+    return results  # type: ignore[return-value]
+
+
+def _fit_prepared(law: Form, items: list[_Prepared], loss, huber_delta, n_boot, seed, level, loo, starts):
+    X, Y, W, M = _pad(items, law)
+    S, nmax = Y.shape
+    ctx = law.context(X, Y, M)
+    deltas = _huber_deltas(law, X, Y, W, M, ctx, loss, huber_delta)
+    with np.errstate(all="ignore"):
+        main = fit_rows(law, X, Y, W, M, loss, deltas, starts=starts, ctx=ctx)
+    ns = np.array([len(p.y) for p in items])
+
+    # Leave-one-out refits: one row per (series, left-out point), all in one batch.
+    loo_pred = [None] * S
+    if loo:
+        sid = np.repeat(np.arange(S), ns)
+        counts = np.concatenate([np.pad(loo_counts(n), ((0, 0), (0, nmax - n))) for n in ns])
+        with np.errstate(all="ignore"):
+            lp = fit_rows(law, X[sid], Y[sid], W[sid], counts, loss, deltas[sid], starts=1,
+                          ctx={k: v[sid] for k, v in ctx.items()})
+        start = 0
+        for s, n in enumerate(ns):
+            rows = lp[start:start + n]
+            xi = items[s].x
+            # Row j predicts its own left-out point j.
+            with np.errstate(all="ignore"):
+                loo_pred[s] = np.array([law.predict_params(rows[j], xi[j:j + 1])[0] for j in range(n)])
+            start += n
+
+    # Bootstrap: resample models (clusters), each replicate a row of count weights.
+    boot = [None] * S
+    if n_boot > 0:
+        all_counts, sid_list, valid = [], [], []
+        for s, p in enumerate(items):
+            labels = p.labels
+            if labels.max() + 1 <= law.k:  # too few clusters to refit from: resample points instead
+                labels = np.arange(len(p.y))
+            c = resample_counts(labels, n_boot, np.random.default_rng(seed))
+            valid.append(distinct_support(p.x, c) >= (min(law.k, 3) if law.x_dim == 1 else law.k))
+            all_counts.append(np.pad(c, ((0, 0), (0, nmax - len(p.y)))))
+            sid_list.append(np.full(n_boot, s))
+        sid = np.concatenate(sid_list)
+        counts = np.concatenate(all_counts)
+        with np.errstate(all="ignore"):
+            bp = fit_rows(law, X[sid], Y[sid], W[sid], counts, loss, deltas[sid], starts=1,
+                          ctx={k: v[sid] for k, v in ctx.items()})
+        for s in range(S):
+            b = bp[s * n_boot:(s + 1) * n_boot].copy()
+            b[~valid[s]] = np.nan
+            boot[s] = b
+
+    out = []
+    for s, p in enumerate(items):
+        out.append(_result(law, p, main[s], loss, deltas[s], seed, level, loo_pred[s], boot[s]))
+    return out
+
+
+def _result(law: Form, p: _Prepared, params, loss, delta, seed, level, loo_pred, boot) -> LawFit:
+    if not np.all(np.isfinite(params)):
+        return LawFit.unusable(law, "the optimiser found no finite optimum", p.x, p.y, p.sigma, loss, seed, level)
+    with np.errstate(all="ignore"):
+        fitted = law.predict_params(params, p.x)
+    if not np.all(np.isfinite(fitted)):
+        return LawFit.unusable(law, "the fitted law is not finite at the data", p.x, p.y, p.sigma, loss, seed,
+                               level)
+    g_resid = to_fit_scale(law, p.y) - to_fit_scale(law, fitted)
+    k = law.k
+    quality = compute_quality(p.y, fitted, g_resid, k, p.sigma, p.g_sigma, loo_pred)
+    dof = max(len(p.y) - k, 1)
+    noise = float(np.sqrt(np.sum(g_resid**2) / dof))
+    # Delta-method covariance on the fitting scale.
+    J = jacobian(law, params, p.x)
+    if p.g_sigma is not None:
+        Jw = J / p.g_sigma[:, None]
+        chi2_red = float(np.sum((g_resid / p.g_sigma) ** 2)) / dof
+        scale = max(1.0, chi2_red)
+    else:
+        Jw = J
+        scale = noise**2
+    with np.errstate(all="ignore"):
+        cov = np.linalg.pinv(Jw.T @ Jw) * scale
+    if not np.all(np.isfinite(cov)):
+        cov = None
+    intervals: dict[str, tuple[float, float]] = {}
+    if boot is not None:
+        ok = np.all(np.isfinite(boot), axis=1)
+        if ok.sum() >= 2:
+            a = (1 - level) / 2
+            lo, hi = np.quantile(boot[ok], [a, 1 - a], axis=0)
+            intervals = {n: (float(lo[i]), float(hi[i])) for i, n in enumerate(law.param_names)}
+    return LawFit(form=law.name, param_names=law.param_names,
+                  params={n: float(params[i]) for i, n in enumerate(law.param_names)}, usable=True, reason="",
+                  n=len(p.y), x=p.x, y=p.y, sigma=p.sigma, residuals=p.y - fitted, loss=loss, seed=seed,
+                  level=level, quality=quality, boot_params=boot, param_intervals=intervals,
+                  huber_delta=float(delta) if loss == "huber" else None, cov=cov, noise_scale=noise,
+                  clusters=p.labels)
+
+
+def fit(x, y, form: str | Form = "exponential", *, sigma=None, loss: str = "ls", huber_delta: float | None = None,
+        n_boot: int = 0, seed: int = 0, clusters=None, level: float = 0.9, loo: bool = True,
+        starts: int = 3) -> LawFit:
+    """Fit a law to one series.
+
+    x: 1-D array, or (n, 2) array of [N, D] for ``chinchilla``. sigma: per-point sampling sd (weights 1/sigma^2;
+    None = unweighted). loss: ``"ls"`` or ``"huber"`` (on log residuals for loss laws; default delta 1e-3 there,
+    else 1.345 robust residual sds). n_boot: bootstrap replicates resampling models, by ``clusters`` (labels such
+    as model size) when given. level: the level of ``param_intervals`` and the default of ``interval``.
+    loo: compute the leave-one-out error. starts: how many distinct grid basins to refine (multi-start).
+
+    Never raises on degenerate data: the result is then ``usable=False`` with a ``reason``.
+    """
+    return fit_batch([x], [y], form, sigmas=[sigma], loss=loss, huber_delta=huber_delta, n_boot=n_boot, seed=seed,
+                     clusters=[clusters], level=level, loo=loo, starts=starts)[0]
+
+
+def series_arrays(series: Series, form: str | Form):
+    """(x, y, sigma, clusters) of a series for ``form``: Chinchilla takes [params, tokens] as x."""
+    law = get_form(form)
+    x = np.column_stack([series.params, series.tokens]) if law.x_dim == 2 else series.x
+    sd = series.noise_sd
+    sigma = None if not np.any(np.isfinite(sd)) else sd
+    return x, series.y, sigma, series.params
+
+
+def fit_series(series: Series, form: str | Form = "exponential", **kw) -> LawFit:
+    """Fit ``form`` to a :class:`~scalecheck.observations.Series`: sigma from ``series.noise_sd`` (unweighted
+    where none is known), bootstrap clusters from ``series.params`` (checkpoints or corpora that share a model
+    size are resampled together). Keyword arguments as :func:`fit` (``sigma=``/``clusters=`` override)."""
+    x, y, sigma, clusters = series_arrays(series, form)
+    kw.setdefault("sigma", sigma)
+    kw.setdefault("clusters", clusters)
+    return fit(x, y, form, **kw)
+
+
+def fit_many(series_list, form: str | Form = "exponential", **kw) -> list[LawFit]:
+    """:func:`fit_series` for many series in one batch (much faster than a loop for the grid-solved forms)."""
+    arrays = [series_arrays(s, form) for s in series_list]
+    return fit_batch([a[0] for a in arrays], [a[1] for a in arrays], form, sigmas=[a[2] for a in arrays],
+                     clusters=[a[3] for a in arrays], **kw)

@@ -1,0 +1,110 @@
+"""Two-step laws (scale -> loss -> metric, as the OLMo ladder and Gadre et al. predict downstream metrics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .fitting import from_fit_scale, to_fit_scale
+from .result import LawFit, _clean
+
+
+@dataclass(frozen=True)
+class ChainFit:
+    """``metric = step2(step1(scale))`` with both steps' uncertainty.
+
+    With bootstraps on both steps, draw i of the chain uses replicate i of each step (pair draws; the shorter
+    bootstrap sets the number of draws). ``prediction`` intervals add step 1's residual noise to the loss (a new
+    model's loss scatters about the law) and step 2's to the metric. Without bootstraps: the delta method,
+    ``var = f2'(L)^2 var(L) + var2(L)``.
+    """
+
+    step1: LawFit
+    step2: LawFit
+    seed: int = 0
+    level: float = 0.9
+
+    @property
+    def usable(self) -> bool:
+        return self.step1.usable and self.step2.usable
+
+    @property
+    def reason(self) -> str:
+        bits = [f"step 1: {self.step1.reason}" if not self.step1.usable else "",
+                f"step 2: {self.step2.reason}" if not self.step2.usable else ""]
+        return "; ".join(b for b in bits if b)
+
+    def predict(self, x) -> np.ndarray:
+        return self.step2.predict(self.step1.predict(x))
+
+    def draws(self, x, kind: str = "confidence") -> np.ndarray | None:
+        """Paired bootstrap draws of the chain's prediction at x (n_draws, m) on the metric's scale."""
+        rng = np.random.default_rng([self.seed, 2])
+        xa, _ = self.step1._x(x)
+        g1 = self.step1.fit_scale_draws(xa, kind, rng)
+        bp2 = self.step2.boot_params
+        if g1 is None or bp2 is None:
+            return None
+        loss = from_fit_scale(self.step1.law, g1)
+        bp2 = bp2[np.all(np.isfinite(bp2), axis=1)]
+        nb = min(len(loss), len(bp2))
+        if nb < 2:
+            return None
+        law2 = self.step2.law
+        with np.errstate(all="ignore"):
+            y = law2.predict_params(bp2[:nb], loss[:nb])
+        if kind == "prediction":
+            g = to_fit_scale(law2, y) + rng.normal(0.0, self.step2.noise_scale, size=y.shape)
+            y = from_fit_scale(law2, g)
+        return y
+
+    def interval(self, x, level: float | None = None, kind: str = "confidence") -> tuple[np.ndarray, np.ndarray]:
+        if kind not in ("confidence", "prediction"):
+            raise ValueError(f"kind must be 'confidence' or 'prediction', not {kind!r}")
+        level = self.level if level is None else float(level)
+        xa, shape = self.step1._x(x)
+        if not self.usable:
+            return np.full(shape, np.nan), np.full(shape, np.nan)
+        d = self.draws(xa, kind)
+        a = (1 - level) / 2
+        if d is not None:
+            lo, hi = np.nanquantile(d, [a, 1 - a], axis=0)
+            return lo.reshape(shape), hi.reshape(shape)
+        lo, hi = self._delta(xa, level, kind)
+        return lo.reshape(shape), hi.reshape(shape)
+
+    def _delta(self, xa, level, kind):
+        s1, s2 = self.step1, self.step2
+        loss = s1.predict(xa).ravel()
+        g1 = to_fit_scale(s1.law, loss)
+        var_g1 = s1.fit_scale_variance(xa) + (s1.noise_scale**2 if kind == "prediction" else 0.0)
+        # dL/dg1 by central differences through the inverse scale, then df2/dL.
+        h = 1e-6 * np.maximum(np.abs(g1), 1e-3)
+        dl = (from_fit_scale(s1.law, g1 + h) - from_fit_scale(s1.law, g1 - h)) / (2 * h)
+        hl = 1e-6 * np.maximum(np.abs(loss), 1e-3)
+        g2 = lambda v: to_fit_scale(s2.law, s2.predict(v).ravel())  # noqa: E731
+        df = (g2(loss + hl) - g2(loss - hl)) / (2 * hl)
+        var = (df * dl) ** 2 * var_g1 + s2.fit_scale_variance(loss)
+        if kind == "prediction":
+            var = var + s2.noise_scale**2
+        q = stats.t.ppf(0.5 + level / 2, max(min(s1.quality.dof, s2.quality.dof), 1))
+        sd = np.sqrt(np.maximum(var, 0.0))
+        centre = g2(loss)
+        return from_fit_scale(s2.law, centre - q * sd), from_fit_scale(s2.law, centre + q * sd)
+
+    def summary(self) -> str:
+        head = "Two-step law: scale -> loss -> metric" + ("" if self.usable else f"  UNUSABLE: {self.reason}")
+        return "\n".join([head, "Step 1 (scale -> loss)", self.step1.summary(), "Step 2 (loss -> metric)",
+                          self.step2.summary()])
+
+    def to_dict(self) -> dict:
+        return _clean({"usable": self.usable, "reason": self.reason, "seed": self.seed, "level": self.level,
+                       "step1": self.step1.to_dict(), "step2": self.step2.to_dict()})
+
+
+def fit_chain(step1: LawFit, step2: LawFit, *, seed: int | None = None, level: float | None = None) -> ChainFit:
+    """Compose a scale -> loss law (``step1``) with a loss -> metric law (``step2``)."""
+    return ChainFit(step1, step2, seed=step2.seed if seed is None else seed,
+                    level=step2.level if level is None else level)

@@ -1,0 +1,418 @@
+"""Functional forms of scaling laws, written for variable projection.
+
+Each form splits its parameters into a *nonlinear* part ``theta`` (searched on a grid, then refined) and a
+*linear* part ``beta`` that, for fixed ``theta``, enters the prediction linearly::
+
+    f(x) = offset(theta, x) + design(theta, x) @ beta
+
+so that for every grid point the best ``beta`` is a closed-form (weighted, possibly nonnegative) least-squares
+solve. ``theta`` lives in a data-scaled coordinate (e.g. ``t = c * span(x)``) so that one grid serves every
+series; :meth:`Form.assemble` maps ``(theta, beta)`` back to the named parameters of the published formula.
+
+All array methods are batched: ``x`` is ``(B, n)`` (``(B, n, 2)`` for Chinchilla), ``theta`` is ``(B, G, p)``
+(``G`` grid points per row) and the context ``ctx`` holds per-row scales computed once from the observed data
+(so bootstrap replicates of one series share their grid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Ctx = dict[str, np.ndarray]
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    # exp of a clipped argument: a sigmoid far in its tail is 0 or 1 to machine precision anyway.
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -700.0, 700.0)))
+
+
+def _signed_logspace(lo: float, hi: float, n: int, zero: bool = True) -> np.ndarray:
+    """``-hi..-lo, [0], lo..hi`` log-spaced: exponents whose sign is unknown and whose size spans decades."""
+    pos = np.geomspace(lo, hi, n)
+    parts = [-pos[::-1], [0.0], pos] if zero else [-pos[::-1], pos]
+    return np.concatenate(parts)
+
+
+def _masked_minmax(v: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    live = w > 0
+    lo = np.where(live, v, np.inf).min(axis=-1)
+    hi = np.where(live, v, -np.inf).max(axis=-1)
+    return lo, hi
+
+
+def _masked_mean(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    live = (w > 0).astype(float)
+    return (v * live).sum(axis=-1) / np.maximum(live.sum(axis=-1), 1.0)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A scaling-law form. Subclasses fill in the structure; the fitting engine is generic."""
+
+    name: str
+    param_names: tuple[str, ...]
+    formula: str
+    x_dim: int = 1
+    log_residuals: bool = False  # loss laws: residuals are log(y) - log(f)
+    positive: tuple[bool, ...] = ()  # parameters that must stay > 0 (optimised on a log scale when polished)
+    linear_nonneg: tuple[bool, ...] = ()  # linear coefficients constrained >= 0 (solved by active-set enumeration)
+    x_positive: bool = False  # x must be > 0 (it enters through a log or a power)
+    monotone: bool = True  # predict is monotone in x for every parameter value (1-D forms)
+    theta_names: tuple[str, ...] = ()  # the grid coordinates, for messages
+    zoom_points: int = 9  # points per axis in each zoom step of the grid refinement
+
+    @property
+    def k(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def p(self) -> int:
+        return len(self.theta_names)
+
+    @property
+    def m(self) -> int:
+        return len(self.linear_nonneg)
+
+    # --- to be provided by each form ---------------------------------------------------------------------------
+    def predict_params(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Prediction for parameter rows ``params`` (..., k) at ``x`` (..., n) -> (..., n)."""
+        raise NotImplementedError
+
+    def context(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Ctx:
+        """Per-row scales of the observed data (w > 0 marks the points that exist)."""
+        lo, hi = _masked_minmax(x, w)
+        return {"xmin": lo, "xmax": hi, "span": np.maximum(hi - lo, 1e-12), "x0": _masked_mean(x, w)}
+
+    def grid_axes(self, ctx: Ctx) -> list[np.ndarray]:
+        """One 1-D axis of ``theta`` values per nonlinear coordinate (shared by all rows)."""
+        return []
+
+    def theta_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(self.p, -np.inf), np.full(self.p, np.inf)
+
+    def design(self, theta: np.ndarray, x: np.ndarray, ctx: Ctx) -> tuple[np.ndarray | None, np.ndarray]:
+        """``offset`` (B, G, n) or None, and the design matrix (B, G, n, m) for grid points ``theta`` (B, G, p)."""
+        raise NotImplementedError
+
+    def assemble(self, theta: np.ndarray, beta: np.ndarray, ctx: Ctx) -> np.ndarray:
+        """Named parameters (B, k) from the grid coordinate (B, p) and linear coefficients (B, m)."""
+        raise NotImplementedError
+
+    def bounds(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds of the named parameters, tied to the data (used by the final polish)."""
+        return np.full(self.k, -np.inf), np.full(self.k, np.inf)
+
+    # --- generic --------------------------------------------------------------------------------------------
+    def predict(self, params, x) -> np.ndarray:
+        """Predict at ``x`` from a parameter vector or a dict of named parameters."""
+        if isinstance(params, dict):
+            params = [params[n] for n in self.param_names]
+        params = np.asarray(params, dtype=float)
+        x = np.asarray(x, dtype=float)
+        if self.x_dim == 1:
+            return self.predict_params(params, x)
+        return self.predict_params(params, x)
+
+    def init(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """A sensible starting point: the best point of the variable-projection grid (no refinement)."""
+        from .fitting import grid_start
+
+        return grid_start(self, np.asarray(x, float), np.asarray(y, float))
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.formula}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Linear(Form):
+    """``y = a + b*x``: fully linear, solved exactly."""
+
+    def predict_params(self, params, x):
+        a, b = params[..., 0:1], params[..., 1:2]
+        return a + b * x
+
+    def design(self, theta, x, ctx):
+        B, G = theta.shape[:2]
+        xc = x - ctx["x0"][:, None]
+        phi = np.stack([np.ones_like(xc), xc], axis=-1)
+        return None, np.broadcast_to(phi[:, None], (B, G) + phi.shape[1:])
+
+    def assemble(self, theta, beta, ctx):
+        b = beta[:, 1]
+        return np.stack([beta[:, 0] - b * ctx["x0"], b], axis=-1)
+
+
+@dataclass(frozen=True)
+class Exponential(Form):
+    """``y = a*exp(c*x) + b`` (Gadre et al. 2024). For fixed c, (a, b) are linear.
+
+    The grid coordinate is ``t = c*span(x)``; the basis ``(exp(c(x-x0)) - 1)/c`` stays well conditioned as c -> 0,
+    where the law tends to a straight line (then a and b grow large with opposite signs, c tiny).
+    """
+
+    T_MAX = 40.0  # |c| * span(x) <= 40: beyond that the exponential term is a spike on one end point
+
+    def predict_params(self, params, x):
+        a, b, c = params[..., 0:1], params[..., 1:2], params[..., 2:3]
+        return a * np.exp(np.clip(c * x, -700, 700)) + b
+
+    def grid_axes(self, ctx):
+        return [_signed_logspace(1e-3, self.T_MAX, 40)]
+
+    def theta_bounds(self):
+        return np.array([-self.T_MAX]), np.array([self.T_MAX])
+
+    def design(self, theta, x, ctx):
+        c = theta[..., 0] / ctx["span"][:, None]  # (B, G)
+        dx = x[:, None, :] - ctx["x0"][:, None, None]  # (B, 1, n)
+        z = c[..., None] * dx
+        small = np.abs(z) < 1e-8
+        csafe = np.where(c == 0, 1.0, c)[..., None]
+        u = np.where(small, dx * (1 + z / 2), np.expm1(z) / csafe)
+        return None, np.stack([u, np.ones_like(u)], axis=-1)
+
+    def assemble(self, theta, beta, ctx):
+        t = theta[:, 0]
+        t = np.where(np.abs(t) < 1e-9, np.where(t < 0, -1e-9, 1e-9), t)
+        c = t / ctx["span"]
+        a = beta[:, 0] * np.exp(-c * ctx["x0"]) / c
+        b = beta[:, 1] - beta[:, 0] / c
+        return np.stack([a, b, c], axis=-1)
+
+    def bounds(self, x, y):
+        span = max(float(np.ptp(x)), 1e-12)
+        return np.array([-np.inf, -np.inf, -self.T_MAX / span]), np.array([np.inf, np.inf, self.T_MAX / span])
+
+
+@dataclass(frozen=True)
+class Sigmoid(Form):
+    """``y = a / (1 + exp(-k*(x - x0))) + b`` (OLMo ladder step 2): floor and ceiling are b and a+b.
+
+    k > 0 identifies the law (a sign flip of k is a relabelling of floor and ceiling); a is free in sign, so the
+    metric may rise or fall with x.
+    """
+
+    T_MIN, T_MAX = 0.05, 60.0
+
+    def predict_params(self, params, x):
+        a, k, x0, b = (params[..., i:i + 1] for i in range(4))
+        return a * _expit(k * (x - x0)) + b
+
+    def grid_axes(self, ctx):
+        return [np.geomspace(self.T_MIN, self.T_MAX, 24), np.linspace(-1.0, 2.0, 25)]
+
+    def theta_bounds(self):
+        return np.array([self.T_MIN, -1.5]), np.array([self.T_MAX, 2.5])
+
+    def _centre(self, theta, ctx):
+        k = theta[..., 0] / ctx["span"][:, None]
+        x0 = ctx["xmin"][:, None] + theta[..., 1] * ctx["span"][:, None]
+        return k, x0
+
+    def design(self, theta, x, ctx):
+        k, x0 = self._centre(theta, ctx)
+        s = _expit(k[..., None] * (x[:, None, :] - x0[..., None]))
+        return None, np.stack([s, np.ones_like(s)], axis=-1)
+
+    def assemble(self, theta, beta, ctx):
+        k, x0 = self._centre(theta[:, None, :], ctx)
+        return np.stack([beta[:, 0], k[:, 0], x0[:, 0], beta[:, 1]], axis=-1)
+
+    def bounds(self, x, y):
+        lo, hi = float(np.min(x)), float(np.max(x))
+        span = max(hi - lo, 1e-12)
+        return (np.array([-np.inf, self.T_MIN / span, lo - 1.5 * span, -np.inf]),
+                np.array([np.inf, self.T_MAX / span, lo + 2.5 * span, np.inf]))
+
+
+@dataclass(frozen=True)
+class SigmoidLogCompute(Form):
+    """``y = b + (1 - b) / (1 + exp(-k*(log10(x) - m)))``: a metric rising from a floor b to 1 with log-compute.
+
+    With k < 0 the same curve falls from 1 to b (an error rate). For fixed (k, m), b is linear.
+    """
+
+    T_MIN, T_MAX = 0.05, 60.0
+
+    def predict_params(self, params, x):
+        b, k, m = params[..., 0:1], params[..., 1:2], params[..., 2:3]
+        s = _expit(k * (np.log10(x) - m))
+        return b + (1 - b) * s
+
+    def context(self, x, y, w):
+        return super().context(np.log10(np.where(w > 0, x, 1.0)), y, w)
+
+    def grid_axes(self, ctx):
+        return [_signed_logspace(self.T_MIN, self.T_MAX, 16, zero=False), np.linspace(-1.0, 2.0, 25)]
+
+    def theta_bounds(self):
+        return np.array([-self.T_MAX, -1.5]), np.array([self.T_MAX, 2.5])
+
+    def _centre(self, theta, ctx):
+        k = theta[..., 0] / ctx["span"][:, None]
+        m = ctx["xmin"][:, None] + theta[..., 1] * ctx["span"][:, None]
+        return k, m
+
+    def design(self, theta, x, ctx):
+        k, m = self._centre(theta, ctx)
+        lx = np.log10(np.where(x > 0, x, 1.0))
+        s = _expit(k[..., None] * (lx[:, None, :] - m[..., None]))
+        return s, (1 - s)[..., None]
+
+    def assemble(self, theta, beta, ctx):
+        k, m = self._centre(theta[:, None, :], ctx)
+        return np.stack([beta[:, 0], k[:, 0], m[:, 0]], axis=-1)
+
+    def bounds(self, x, y):
+        lx = np.log10(x)
+        lo, hi = float(np.min(lx)), float(np.max(lx))
+        span = max(hi - lo, 1e-12)
+        return (np.array([-np.inf, -self.T_MAX / span, lo - 1.5 * span]),
+                np.array([np.inf, self.T_MAX / span, lo + 2.5 * span]))
+
+
+@dataclass(frozen=True)
+class LogitLinear(Form):
+    """``y = 1 / (1 + exp(-(a + c*x)))``: logit(y) linear in x. No linear part: both coordinates are searched."""
+
+    T_MAX = 60.0
+
+    def predict_params(self, params, x):
+        a, c = params[..., 0:1], params[..., 1:2]
+        return _expit(a + c * x)
+
+    def grid_axes(self, ctx):
+        return [_signed_logspace(0.05, self.T_MAX, 16), np.linspace(-1.0, 2.0, 25)]
+
+    def theta_bounds(self):
+        return np.array([-self.T_MAX, -3.0]), np.array([self.T_MAX, 4.0])
+
+    def design(self, theta, x, ctx):
+        c = theta[..., 0] / ctx["span"][:, None]
+        xm = ctx["xmin"][:, None] + theta[..., 1] * ctx["span"][:, None]
+        s = _expit(c[..., None] * (x[:, None, :] - xm[..., None]))
+        return s, np.zeros(s.shape + (0,))
+
+    def assemble(self, theta, beta, ctx):
+        c = theta[:, 0] / ctx["span"]
+        xm = ctx["xmin"] + theta[:, 1] * ctx["span"]
+        return np.stack([-c * xm, c], axis=-1)
+
+    def bounds(self, x, y):
+        span = max(float(np.ptp(x)), 1e-12)
+        cmax = self.T_MAX / span
+        amax = cmax * (float(np.max(np.abs(x))) + 4 * span)
+        return np.array([-amax, -cmax]), np.array([amax, cmax])
+
+
+@dataclass(frozen=True)
+class PowerFloor(Form):
+    """``y = E + A*X**-alpha`` (loss vs params, tokens or FLOPs); E, A >= 0; fitted on log residuals."""
+
+    ALPHA_MAX = 3.0
+
+    def predict_params(self, params, x):
+        E, A, alpha = params[..., 0:1], params[..., 1:2], params[..., 2:3]
+        return E + A * np.power(x, -alpha)
+
+    def context(self, x, y, w):
+        lx = np.log(np.where(w > 0, x, 1.0))
+        lo, hi = _masked_minmax(lx, w)
+        return {"lxg": _masked_mean(lx, w), "lspan": np.maximum(hi - lo, 1e-12)}
+
+    def grid_axes(self, ctx):
+        return [np.concatenate([np.linspace(0.005, 0.1, 8), np.geomspace(0.12, self.ALPHA_MAX, 24)])]
+
+    def theta_bounds(self):
+        return np.array([0.0]), np.array([self.ALPHA_MAX])
+
+    def design(self, theta, x, ctx):
+        # Scaled by the geometric mean of X, so that A's column is O(1) whatever the units.
+        lx = np.log(np.where(x > 0, x, 1.0)) - ctx["lxg"][:, None]
+        powr = np.exp(-theta[..., 0][..., None] * lx[:, None, :])
+        return None, np.stack([np.ones_like(powr), powr], axis=-1)
+
+    def assemble(self, theta, beta, ctx):
+        alpha = theta[:, 0]
+        return np.stack([beta[:, 0], beta[:, 1] * np.exp(alpha * ctx["lxg"]), alpha], axis=-1)
+
+    def bounds(self, x, y):
+        return np.array([0.0, 0.0, 0.0]), np.array([np.inf, np.inf, self.ALPHA_MAX])
+
+
+@dataclass(frozen=True)
+class Chinchilla(Form):
+    """``L = E + A/N**alpha + B/D**beta`` (Hoffmann et al. 2022); x is (n, 2) of [N, D]; fitted on log residuals.
+
+    For fixed (alpha, beta), E, A, B >= 0 are a nonnegative least-squares solve on the loss scale.
+    """
+
+    EXP_MAX = 2.5
+
+    def predict_params(self, params, x):
+        E, A, B, alpha, beta = (params[..., i:i + 1] for i in range(5))
+        N, D = x[..., 0], x[..., 1]
+        return E + A * np.power(N, -alpha) + B * np.power(D, -beta)
+
+    def context(self, x, y, w):
+        live = w > 0
+        lN = np.log(np.where(live, x[..., 0], 1.0))
+        lD = np.log(np.where(live, x[..., 1], 1.0))
+        return {"lNg": _masked_mean(lN, w), "lDg": _masked_mean(lD, w)}
+
+    def grid_axes(self, ctx):
+        ax = np.concatenate([np.linspace(0.02, 0.1, 3), np.linspace(0.15, 1.0, 18), np.linspace(1.1, self.EXP_MAX, 6)])
+        return [ax, ax]
+
+    def theta_bounds(self):
+        return np.array([0.0, 0.0]), np.array([self.EXP_MAX, self.EXP_MAX])
+
+    def design(self, theta, x, ctx):
+        lN = np.log(np.where(x[..., 0] > 0, x[..., 0], 1.0)) - ctx["lNg"][:, None]
+        lD = np.log(np.where(x[..., 1] > 0, x[..., 1], 1.0)) - ctx["lDg"][:, None]
+        pn = np.exp(-theta[..., 0][..., None] * lN[:, None, :])
+        pd = np.exp(-theta[..., 1][..., None] * lD[:, None, :])
+        return None, np.stack([np.ones_like(pn), pn, pd], axis=-1)
+
+    def assemble(self, theta, beta, ctx):
+        al, be = theta[:, 0], theta[:, 1]
+        return np.stack([beta[:, 0], beta[:, 1] * np.exp(al * ctx["lNg"]), beta[:, 2] * np.exp(be * ctx["lDg"]),
+                         al, be], axis=-1)
+
+    def bounds(self, x, y):
+        return np.zeros(5), np.array([np.inf, np.inf, np.inf, self.EXP_MAX, self.EXP_MAX])
+
+
+FORMS: dict[str, Form] = {
+    "power_floor": PowerFloor("power_floor", ("E", "A", "alpha"), "y = E + A * x^-alpha", log_residuals=True,
+                              positive=(True, True, True), linear_nonneg=(True, True), x_positive=True,
+                              theta_names=("alpha",)),
+    "chinchilla": Chinchilla("chinchilla", ("E", "A", "B", "alpha", "beta"), "L = E + A / N^alpha + B / D^beta",
+                             x_dim=2, log_residuals=True, positive=(True,) * 5, linear_nonneg=(True, True, True),
+                             x_positive=True, monotone=False, theta_names=("alpha", "beta"), zoom_points=5),
+    "exponential": Exponential("exponential", ("a", "b", "c"), "y = a * exp(c * x) + b",
+                               positive=(False,) * 3, linear_nonneg=(False, False), theta_names=("c*span",)),
+    "sigmoid": Sigmoid("sigmoid", ("a", "k", "x0", "b"), "y = a / (1 + exp(-k * (x - x0))) + b",
+                       positive=(False, True, False, False), linear_nonneg=(False, False),
+                       theta_names=("k*span", "x0"), zoom_points=5),
+    "logit_linear": LogitLinear("logit_linear", ("a", "c"), "logit(y) = a + c * x", positive=(False, False),
+                                linear_nonneg=(), theta_names=("c*span", "x_mid"), zoom_points=5),
+    "linear": Linear("linear", ("a", "b"), "y = a + b * x", positive=(False, False), linear_nonneg=(False, False)),
+    "sigmoid_logcompute": SigmoidLogCompute("sigmoid_logcompute", ("b", "k", "m"),
+                                            "y = b + (1 - b) / (1 + exp(-k * (log10(x) - m)))",
+                                            positive=(False, False, False), linear_nonneg=(False,),
+                                            x_positive=True, theta_names=("k*span", "m"), zoom_points=5),
+}
+
+
+def get_form(name: str | Form) -> Form:
+    """The form called ``name`` (or ``name`` itself if it is a Form)."""
+    if isinstance(name, Form):
+        return name
+    try:
+        return FORMS[name]
+    except KeyError:
+        raise KeyError(f"unknown law form {name!r}; known: {', '.join(FORMS)}") from None

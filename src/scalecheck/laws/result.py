@@ -1,0 +1,248 @@
+"""LawFit: one fitted law, with everything needed to judge it and to predict from it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from scipy import stats
+
+from .fitting import from_fit_scale, to_fit_scale
+from .forms import Form, get_form
+from .quality import Quality
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """Anything that predicts a y for each x: a law, a chain of laws, a baseline."""
+
+    def predict(self, x) -> np.ndarray: ...
+
+
+def _clean(v):
+    """JSON-safe: arrays to lists, non-finite floats to None."""
+    if isinstance(v, np.ndarray):
+        return [_clean(e) for e in v.tolist()]
+    if isinstance(v, (list, tuple)):
+        return [_clean(e) for e in v]
+    if isinstance(v, dict):
+        return {str(k): _clean(e) for k, e in v.items()}
+    if isinstance(v, (np.floating, float)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def jacobian(form: Form, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d g(f(x)) / d params on the fitting scale (central differences), shape (n, k)."""
+    k = len(params)
+    h = 1e-6 * np.maximum(np.abs(params), 1e-4)
+    P = np.repeat(params[None], 2 * k, axis=0)
+    idx = np.arange(k)
+    P[2 * idx, idx] += h
+    P[2 * idx + 1, idx] -= h
+    xb = x[None]
+    with np.errstate(all="ignore"):
+        G = to_fit_scale(form, form.predict_params(P, xb))
+    return ((G[0::2] - G[1::2]) / (2 * h[:, None])).T
+
+
+@dataclass(frozen=True)
+class LawFit:
+    """A law fitted to one series.
+
+    ``residuals`` are ``y - fitted`` on y's own scale; ``sigma`` is the per-point sampling sd the fit was weighted
+    by (None when unweighted). ``boot_params`` holds one row of parameters per bootstrap replicate (NaN rows for
+    replicates too degenerate to fit); ``param_intervals`` are their percentile intervals at ``level``.
+
+    Intervals on predictions (:meth:`interval`) come from the bootstrap when there is one; without it
+    (``n_boot=0``) they fall back to the delta method: the covariance ``(J' W J)^-1`` (scaled by the reduced
+    chi-squared, at least 1, when sampling sd is known, else by the residual variance) propagated through the
+    Jacobian of the prediction, with Student-t quantiles. Both are computed on the fitting scale (log for loss laws).
+    """
+
+    form: str
+    param_names: tuple[str, ...]
+    params: dict[str, float]
+    usable: bool
+    reason: str
+    n: int
+    x: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray | None
+    residuals: np.ndarray
+    loss: str
+    seed: int
+    level: float
+    quality: Quality
+    boot_params: np.ndarray | None = None
+    param_intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    huber_delta: float | None = None
+    cov: np.ndarray | None = None  # delta-method covariance of the parameters
+    noise_scale: float = float("nan")  # residual sd on the fitting scale, for prediction intervals
+    clusters: np.ndarray | None = None
+
+    # --- construction of unusable results ---------------------------------------------------------------------
+    @classmethod
+    def unusable(cls, form: str | Form, reason: str, x, y, sigma=None, loss: str = "ls", seed: int = 0,
+                 level: float = 0.9) -> LawFit:
+        f = get_form(form)
+        x = np.asarray(x, dtype=float) if _arraylike(x) else np.array([], dtype=float)
+        y = np.asarray(y, dtype=float) if _arraylike(y) else np.array([], dtype=float)
+        return cls(form=f.name, param_names=f.param_names, params={p: float("nan") for p in f.param_names},
+                   usable=False, reason=reason, n=int(len(y)), x=x, y=y,
+                   sigma=None if sigma is None or not _arraylike(sigma) else np.asarray(sigma, dtype=float),
+                   residuals=np.full(len(y), np.nan), loss=loss, seed=seed, level=level, quality=Quality())
+
+    # --- prediction -----------------------------------------------------------------------------------------
+    @property
+    def law(self) -> Form:
+        return get_form(self.form)
+
+    @property
+    def param_vector(self) -> np.ndarray:
+        return np.array([self.params[p] for p in self.param_names], dtype=float)
+
+    def _x(self, x) -> tuple[np.ndarray, tuple[int, ...]]:
+        x = np.asarray(x, dtype=float)
+        if self.law.x_dim == 2:
+            x2 = np.atleast_2d(x)
+            return x2, x2.shape[:-1]
+        return np.atleast_1d(x).ravel(), x.shape
+
+    def predict(self, x) -> np.ndarray:
+        xa, shape = self._x(x)
+        if not self.usable:
+            return np.full(shape, np.nan)
+        with np.errstate(all="ignore"):
+            return self.law.predict_params(self.param_vector, xa).reshape(shape)
+
+    def interval(self, x, level: float | None = None, kind: str = "confidence") -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise interval for the law (``confidence``) or for a new observation (``prediction``)."""
+        if kind not in ("confidence", "prediction"):
+            raise ValueError(f"kind must be 'confidence' or 'prediction', not {kind!r}")
+        level = self.level if level is None else float(level)
+        xa, shape = self._x(x)
+        if not self.usable:
+            return np.full(shape, np.nan), np.full(shape, np.nan)
+        g = self.fit_scale_draws(xa, kind)
+        if g is not None:
+            a = (1 - level) / 2
+            lo, hi = np.nanquantile(g, [a, 1 - a], axis=0)
+        else:
+            lo, hi = self._delta_interval(xa, level, kind)
+        return from_fit_scale(self.law, lo).reshape(shape), from_fit_scale(self.law, hi).reshape(shape)
+
+    def fit_scale_draws(self, xa: np.ndarray, kind: str = "confidence",
+                        rng: np.random.Generator | None = None) -> np.ndarray | None:
+        """Bootstrap draws of the prediction at ``xa`` on the fitting scale (n_draws, m), or None without a
+        bootstrap. ``prediction`` adds a draw of residual noise to each."""
+        bp = self.boot_params
+        if bp is None:
+            return None
+        bp = bp[np.all(np.isfinite(bp), axis=1)]
+        if len(bp) < 2:
+            return None
+        with np.errstate(all="ignore"):
+            g = to_fit_scale(self.law, self.law.predict_params(bp, xa[None]))
+        if kind == "prediction":
+            rng = rng if rng is not None else np.random.default_rng([self.seed, 1])
+            g = g + rng.normal(0.0, self.noise_scale, size=g.shape)
+        return g
+
+    def _delta_interval(self, xa, level, kind):
+        law = self.law
+        pred = to_fit_scale(law, self.predict(xa).reshape(len(xa)))
+        var = self.fit_scale_variance(xa)
+        if kind == "prediction":
+            var = var + self.noise_scale**2
+        dof = max(self.quality.dof, 1)
+        q = stats.t.ppf(0.5 + level / 2, dof)
+        sd = np.sqrt(np.maximum(var, 0.0))
+        return pred - q * sd, pred + q * sd
+
+    def fit_scale_variance(self, xa: np.ndarray) -> np.ndarray:
+        """Delta-method variance of the prediction on the fitting scale (NaN without a covariance)."""
+        if self.cov is None:
+            return np.full(len(xa), np.nan)
+        J = jacobian(self.law, self.param_vector, xa)
+        return np.einsum("ni,ij,nj->n", J, self.cov, J)
+
+    # --- reporting ------------------------------------------------------------------------------------------
+    @property
+    def n_boot(self) -> int:
+        return 0 if self.boot_params is None else int(len(self.boot_params))
+
+    def param_se(self) -> dict[str, float]:
+        """Standard errors: the bootstrap sd when there is a bootstrap, else the delta method."""
+        if self.boot_params is not None and self.n_boot >= 2:
+            sd = np.nanstd(self.boot_params, axis=0, ddof=1)
+        elif self.cov is not None:
+            sd = np.sqrt(np.maximum(np.diag(self.cov), 0.0))
+        else:
+            sd = np.full(len(self.param_names), np.nan)
+        return dict(zip(self.param_names, map(float, sd), strict=True))
+
+    def summary(self) -> str:
+        law = self.law
+        width = 78
+        lines = ["=" * width, f"Law: {law.name:<20} {law.formula}"]
+        loss = "least squares" if self.loss == "ls" else f"Huber (delta={self.huber_delta:g})"
+        scale = "log residuals" if law.log_residuals else "residuals"
+        weights = "weighted by sampling sd" if self.sigma is not None else "unweighted"
+        lines.append(f"Loss: {loss} on {scale}, {weights}")
+        if not self.usable:
+            lines += [f"UNUSABLE: {self.reason}", f"n = {self.n}", "=" * width]
+            return "\n".join(lines)
+        q = self.quality
+
+        def fmt(v, spec=".4g"):
+            return "nan" if v is None or not math.isfinite(v) else format(v, spec)
+
+        lines.append(f"n = {self.n:<6d} dof = {q.dof:<5d} R^2 = {fmt(q.r2)}   RMSE = {fmt(q.rmse)}   "
+                     f"LOO RMSE = {fmt(q.loo_rmse)}")
+        lines.append(f"chi2 = {fmt(q.chi2)}   chi2_red = {fmt(q.chi2_red)}   AIC = {fmt(q.aic)}   "
+                     f"BIC = {fmt(q.bic)}")
+        lines.append("-" * width)
+        pct = f"{100 * self.level:g}%"
+        src = f"bootstrap, {self.n_boot} draws" if self.n_boot else "delta method"
+        lines.append(f"{'param':<10}{'estimate':>14}{'std err':>14}{pct + ' lo':>14}{pct + ' hi':>14}   ({src})")
+        se = self.param_se()
+        ci = self.param_intervals or self._delta_param_intervals()
+        for p in self.param_names:
+            lo, hi = ci.get(p, (float("nan"), float("nan")))
+            lines.append(f"{p:<10}{fmt(self.params[p], '>14.6g')}{fmt(se[p], '>14.4g')}"
+                         f"{fmt(lo, '>14.6g')}{fmt(hi, '>14.6g')}")
+        lines.append("=" * width)
+        return "\n".join(lines)
+
+    def _delta_param_intervals(self) -> dict[str, tuple[float, float]]:
+        if self.cov is None:
+            return {}
+        q = stats.t.ppf(0.5 + self.level / 2, max(self.quality.dof, 1))
+        sd = np.sqrt(np.maximum(np.diag(self.cov), 0.0))
+        v = self.param_vector
+        return {p: (float(v[i] - q * sd[i]), float(v[i] + q * sd[i])) for i, p in enumerate(self.param_names)}
+
+    def to_dict(self) -> dict:
+        return _clean({
+            "form": self.form, "formula": self.law.formula, "param_names": list(self.param_names),
+            "params": self.params, "param_se": self.param_se(),
+            "param_intervals": {k: list(v) for k, v in (self.param_intervals or {}).items()},
+            "usable": self.usable, "reason": self.reason, "n": self.n, "x": self.x, "y": self.y,
+            "sigma": self.sigma, "residuals": self.residuals, "loss": self.loss, "huber_delta": self.huber_delta,
+            "seed": self.seed, "level": self.level, "n_boot": self.n_boot, "quality": self.quality.to_dict(),
+        })
+
+
+def _arraylike(v) -> bool:
+    try:
+        np.asarray(v, dtype=float)
+        return True
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,228 @@
+"""The reality check's report: verdicts.csv, one figure per task, and a self-contained report.html."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..observations import Testbed
+from ..trends import ALL, CATEGORIES, EVIDENCE_KEYS, RealityCheck, Verdict
+from ..trends import classify as criteria
+from . import figures as F
+from .html import Report, Section, anchor, esc, fmt_number, table_html
+
+# Band of the fitted law drawn in the figures: a 90% confidence band, the laws engine's default level.
+BAND_LEVEL = 0.9
+
+CATEGORY_MEANING = {
+    "predictable": "improves steadily as loss falls; a monotone law (exponential in loss) fits within what sampling "
+                   "noise explains, above chance over enough of the range to extrapolate",
+    "inverse": "gets reliably worse as loss falls",
+    "non-monotonic": "a reliable reversal inside the range: better then worse (inverted-U) or worse then better "
+                     "(U-shaped)",
+    "noisy": "a trend exists, but the scatter around any smooth monotone fit is far larger than sampling noise, "
+             "so a fitted law would not extrapolate",
+    "trendless": "no detectable trend (typically flat near chance)",
+    "breakthrough": "flat at the floor (chance or zero) for the smaller models, then a sharp rise the exponential "
+                    "does not capture",
+    "insufficient-data": "too few models, missing values, or a constant series: no verdict possible",
+}
+
+# Evidence rows shown under each task, with a plain-words label (the CSV has all of EVIDENCE_KEYS).
+EVIDENCE_LABELS = {
+    "n_models": "models", "median_noise_sd": "median sampling sd", "spearman_rho": "Spearman rho (with scale)",
+    "spearman_p": "Spearman p", "exp_vs_const_p": "law vs constant p", "trend_p": "trend p",
+    "chi2_red_exp": "chi2/dof of the law", "iso_vs_const_chi2": "isotonic vs constant chi2",
+    "iso_vs_exp_chi2": "law vs isotonic chi2", "rise": "rise of the law (oriented)",
+    "turn_chi2": "turn vs monotone chi2 (scaled)", "turn_x": "turn at x", "turn_arm_sd": "smaller arm (sd)",
+    "break_x": "break at x", "floor": "floor level", "floor_share": "share on the floor",
+    "break_rise_sd": "rise after break (sd)", "break_vs_exp_p": "floor-then-rise vs law p",
+    "above_chance_share": "share clearly above chance", "dispersion": "scatter / sampling variance",
+    "signal_to_scatter": "rise / scatter sd",
+}
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    out_dir: Path
+    verdicts_csv: Path
+    html: Path
+    figures: tuple[Path, ...]
+
+
+def badge(category: str, confidence: float | None = None) -> str:
+    """A coloured category label (safe HTML)."""
+    colour = F.CATEGORY_COLOURS.get(category, "#4d4d4d")
+    conf = f" {confidence:.2f}" if confidence is not None and math.isfinite(confidence) else ""
+    return f'<span class="badge" style="background:{colour}">{esc(category)}{esc(conf)}</span>'
+
+
+def _curves(result: RealityCheck, task: str, colours: dict[str, str]) -> list[F.Curve]:
+    curves = []
+    for scope in result.scopes:
+        try:
+            v = result.verdict(task, scope)
+        except Exception:  # noqa: BLE001 - a scope without a verdict has nothing to draw
+            continue
+        if v.fit is None or not v.fit.usable:
+            continue
+        if scope == ALL:
+            curves.append(F.Curve(v.law, f"{v.fit.form} law, all ({v.category})", "#000000",
+                                  band=_band(v), width=2.0))
+        else:
+            curves.append(F.Curve(v.law, f"{scope} law", colours.get(scope, "#777777"), style="--", width=1.1))
+    return curves
+
+
+def _band(v: Verdict) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+    fit = v.fit
+    if fit is None or not hasattr(fit, "interval"):
+        return None
+
+    def band(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xx = np.log(x) if v.law_on_log_x else x
+        return fit.interval(xx, level=BAND_LEVEL, kind="confidence")
+
+    return band
+
+
+def _marks(v: Verdict) -> list[tuple[float, str]]:
+    if v.category == "non-monotonic":
+        return [(v.evidence.get("turn_x", math.nan), f"turn ({v.shape})")]
+    if v.category == "breakthrough":
+        return [(v.evidence.get("break_x", math.nan), "break")]
+    return []
+
+
+def task_figure_png(result: RealityCheck, task: str) -> bytes | None:
+    """The task's figure: all models coloured by group, the pooled law with its band, per-scope laws."""
+    series = result.series.get((task, ALL))
+    if series is None or len(series) == 0:
+        return None
+    v = result.verdict(task, ALL)
+    colours = F.group_colours(series.groups)
+    fig = F.series_figure(series, _curves(result, task, colours), title=f"{task}: {v.category}",
+                          marks=_marks(v), colours=colours)
+    return F.to_png(fig)
+
+
+def _evidence_table(result: RealityCheck, task: str) -> str:
+    verdicts = [v for v in result.verdicts if v.task == task]
+    rows = []
+    for v in verdicts:
+        row = {"scope": v.scope, "verdict": badge(v.category, v.confidence), "shape": v.shape or "",
+               "why": v.reason}
+        rows.append(row)
+    head = table_html(pd.DataFrame(rows), safe_columns=("verdict",))
+    ev = pd.DataFrame({v.scope: [v.evidence.get(k, math.nan) for k in EVIDENCE_LABELS] for v in verdicts},
+                      index=list(EVIDENCE_LABELS.values()))
+    ev.index.name = "evidence"
+    return head + table_html(ev, index=True)
+
+
+def _overview(result: RealityCheck) -> str:
+    rows = []
+    for task in result.tasks:
+        row = {"task": f'<a href="#{esc(anchor("task-" + task))}">{esc(task)}</a>'}
+        for scope in result.scopes:
+            try:
+                v = result.verdict(task, scope)
+                row[scope] = badge(v.category, v.confidence)
+            except Exception:  # noqa: BLE001
+                row[scope] = ""
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    return table_html(df, safe_columns=df.columns)
+
+
+def _criteria_table() -> pd.DataFrame:
+    names = [n for n in dir(criteria) if n.isupper() and isinstance(getattr(criteria, n), (int, float))
+             and not n.startswith("CONF")]
+    return pd.DataFrame({"threshold": names, "value": [getattr(criteria, n) for n in names]})
+
+
+def build_report(result: RealityCheck, testbed: Testbed | None = None,
+                 figures: dict[str, bytes] | None = None) -> Report:
+    """The report as a :class:`Report` (``figures``: task -> PNG; drawn here when not given)."""
+    figures = figures if figures is not None else {t: png for t in result.tasks
+                                                   if (png := task_figure_png(result, t)) is not None}
+    name = result.testbed_name or (testbed.name if testbed is not None else "") or "testbed"
+    rep = Report(f"Reality check: {name}",
+                 f"Does each task scale predictably with {result.x}? {len(result.tasks)} tasks, scopes: "
+                 f"{', '.join(result.scopes)}. Generated by scalecheck.")
+    share = result.share_predictable(ALL)
+    summary = rep.add_section("Summary", id="summary")
+    counts = result.counts()
+    n_all = int(counts.loc[ALL].sum()) if ALL in counts.index else 0
+    n_pred = int(counts.loc[ALL, "predictable"]) if ALL in counts.index else 0
+    share_text = fmt_number(100 * share, 3) + "%" if math.isfinite(share) else "-"
+    summary.add(f'<p class="headline">Predictable: <b>{n_pred}</b> of {n_all} tasks over all models '
+                f"(<b>{esc(share_text)}</b> of those with enough data).</p>")
+    shares = {s: result.share_predictable(s) for s in result.scopes}
+    tab = counts.copy()
+    tab["share predictable"] = [shares[s] for s in tab.index]
+    summary.add_table(tab, "verdicts per scope (rows) and behaviour (columns)", index=True)
+    summary.add(_overview(result))
+
+    crit = rep.add_section("The six behaviours and their criteria", id="criteria")
+    crit.add(table_html(pd.DataFrame({"behaviour": [badge(c) for c in CATEGORIES],
+                                      "meaning": [CATEGORY_MEANING[c] for c in CATEGORIES]}),
+                        safe_columns=("behaviour",)))
+    crit.add_text("Each series is oriented so that better is up and scale grows to the right, and every fit is "
+                  "weighted by the sampling variance of each point (the reported standard error, else binomial from "
+                  "the task's number of examples). The criteria are applied in order: insufficient data, a reliable "
+                  "turn (umbrella vs monotone isotonic fits), no trend (law vs constant and Spearman), inverse, a "
+                  "floor-then-rise the exponential misses, excess scatter, then predictable. The confidence measures "
+                  "how far the deciding numbers are from their thresholds.")
+    crit.add_table(_criteria_table(), "thresholds (scalecheck.trends.classify)")
+
+    rep.add_section("Tasks", id="tasks").add_text(
+        "One figure per task: points are models coloured by corpus with 1-sd sampling error bars; the black line "
+        f"is the law fitted to all models with its {BAND_LEVEL:.0%} confidence band; dashed lines are per-scope "
+        "laws; the dotted line is chance. Below each figure: the verdict in every scope, why, and the evidence.")
+    for task in result.tasks:
+        sec = Section(task, id=anchor("task-" + task), level=3)
+        if task in figures:
+            sec.add_figure(figures[task], alt=f"{task}: score against {result.x}")
+        sec.add(_evidence_table(result, task))
+        rep.sections.append(sec)
+    return rep
+
+
+def write_report(result: RealityCheck, testbed: Testbed | None, out_dir: str | Path,
+                 progress: Callable[[int, int, str], None] | None = None) -> ReportFiles:
+    """Write ``verdicts.csv``, ``figures/<task>.png`` and ``report.html`` into ``out_dir``."""
+    out = Path(out_dir)
+    fig_dir = out / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    csv = out / "verdicts.csv"
+    result.frame().to_csv(csv, index=False)  # first: the verdicts survive even if drawing fails
+    pngs: dict[str, bytes] = {}
+    paths = []
+    used: set[str] = set()
+    for i, task in enumerate(result.tasks):
+        if progress is not None:
+            progress(i, len(result.tasks), task)
+        png = task_figure_png(result, task)
+        if png is None:
+            continue
+        pngs[task] = png
+        stem = anchor(task)
+        while stem in used:  # two names that slug alike still get two files
+            stem += "_"
+        used.add(stem)
+        p = fig_dir / f"{stem}.png"
+        p.write_bytes(png)
+        paths.append(p)
+    if progress is not None:
+        progress(len(result.tasks), len(result.tasks), "report")
+    html = build_report(result, testbed, pngs).write(out / "report.html")
+    return ReportFiles(out, csv, html, tuple(paths))
+
+
+__all__ = ["write_report", "build_report", "task_figure_png", "ReportFiles", "CATEGORY_MEANING", "EVIDENCE_KEYS"]

@@ -1,0 +1,354 @@
+"""Sort one series into one of six scaling behaviours, with stated criteria, a confidence and the numbers.
+
+The criteria are applied in a fixed order; the first that holds gives the verdict:
+
+1. **insufficient-data**: fewer than ``MIN_MODELS`` models, a non-finite value, or every model scoring the same.
+2. **non-monotonic**: the best single-turn order-constrained fit (umbrella isotonic regression: rise then fall,
+   or fall then rise, each arm >= 3 models) beats the best monotone (isotonic) fit by more than
+   ``TURN_MIN_CHI2`` units of sampling variance (scaled up by any excess scatter), and each arm moves by at
+   least ``TURN_MIN_ARM_SD`` noise sd. The shape (inverted-U: better then worse as scale grows; U-shaped:
+   worse then better) and the turn's x are reported.
+3. **trendless**: neither the monotone law (the exponential y = a*exp(c*x) + b) beats a constant, nor do the
+   ranks correlate with scale (Spearman), at ``ALPHA_TREND``.
+4. **inverse**: the trend is real and the metric gets worse as scale grows.
+5. **breakthrough**: the trend is up and a floor-then-rise fit (flat, then a straight rise, optionally
+   levelling off) explains it: its floor lies at chance (within ``FLOOR_TOLERANCE`` or ``FLOOR_Z`` standard
+   errors), at least ``BREAK_MIN_FLOOR_SHARE`` of the models sit on it, the rise is at least
+   ``BREAK_MIN_RISE_SD`` noise sd, and either the exponential misses the shape (the floor-then-rise fit beats it
+   at ``ALPHA_BREAK``) or too few models are above chance for the exponential's fit to mean anything.
+6. **noisy**: the trend is up, but the best smooth monotone fit leaves scatter at least ``NOISY_MIN_DISPERSION``
+   times the sampling variance (``ALPHA_FIT``) and the trend's rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER``
+   times that scatter, so the fitted law would not extrapolate.
+7. **predictable**: the trend is up, the exponential fits it, and at least ``MIN_ABOVE_CHANCE_SHARE`` of the
+   models are clearly (``ABOVE_CHANCE_SD``) above chance; an up-trend that stays at chance is **trendless**.
+
+The confidence is how far the deciding statistics sit from their thresholds: each criterion's certainty is a
+logistic function of its margin (on a log scale), criteria that must all hold combine by ``min``, either-or
+criteria by ``max``. It is a distance from the decision boundary, not a probability that the verdict is right.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..laws import LawFit, fit
+from ..observations import Series
+from . import evidence as ev
+
+CATEGORIES = ("predictable", "inverse", "non-monotonic", "noisy", "trendless", "breakthrough", "insufficient-data")
+
+# --- thresholds (each tested by simulation in tests/trends and benchmarks/classify_synthetic.py) ---------------
+# Fewer models cannot hold two arms of 3 (a turn) or a floor plus a rise; a 3-parameter law on 4 points has 1 dof.
+MIN_MODELS = 5
+# A trend must be this unlikely under "no trend": 1 in 1000 keeps false trends rare across hundreds of series
+# (a testbed run tests 46 tasks x 4 scopes) while an 8-model ladder with a 6-sd rise still passes.
+ALPHA_TREND = 1e-3
+# A turn must reduce chi2 (in sampling-variance units, divided by any excess scatter) by this much over the best
+# monotone fit. The umbrella fit picks its turn among all interior models, so its gain on monotone data is
+# larger than a single chi2(1) would suggest; 15 keeps false turns on monotone simulations below ~1%.
+TURN_MIN_CHI2 = 15.0
+# ...and each arm must move by this many sd of a point (sampling sd times the excess-scatter factor): a "reversal"
+# of one noise sd is a wobble, not a behaviour.
+TURN_MIN_ARM_SD = 3.0
+# A floor-then-rise fit must beat the exponential at this level to call the shape un-exponential. The break is
+# searched over every gap between models (a multiple-testing problem), hence stricter than a single test.
+ALPHA_BREAK = 1e-3
+# The floor must hold at least this share of the models: a floor of one or two small models is an early rise.
+BREAK_MIN_FLOOR_SHARE = 0.3
+# The floor must sit at chance: within this many of its standard errors, or this absolute distance in metric
+# units (small models often score a few points off chance through answer-position bias).
+FLOOR_Z = 3.0
+FLOOR_TOLERANCE = 0.05
+# The rise must be at least this many point sds: "sharp" against the noise.
+BREAK_MIN_RISE_SD = 5.0
+# Scatter around the best smooth fit must be this many times the sampling variance to call a series noisy
+# (the chi2 test at ALPHA_FIT must also reject): less is ordinary model-to-model variation.
+NOISY_MIN_DISPERSION = 3.0
+ALPHA_FIT = 1e-3
+# ...and the trend's rise must be less than this many sds of that scatter: with a rise of 10 scatter-sds a fitted law
+# still predicts the next model's score to within a tenth of the trend; with less it does not extrapolate.
+NOISY_MAX_SIGNAL_TO_SCATTER = 10.0
+# A predictable trend must be above chance for at least this share of the models, by this many sds of a point:
+# a law fitted to points at chance extrapolates nothing.
+MIN_ABOVE_CHANCE_SHARE = 0.3
+ABOVE_CHANCE_SD = 2.0
+# Confidence: a p-value ten times past its threshold, or a ratio 1.5 times past it, gives certainty ~0.73.
+CONF_LOG10_P = 1.0
+CONF_LOG_RATIO = math.log(1.5)
+
+# The evidence every verdict carries (NaN where a test did not apply): the columns of verdicts.csv.
+EVIDENCE_KEYS = (
+    "n_models", "median_noise_sd", "chance", "spearman_rho", "spearman_p", "chi2_const", "chi2_iso",
+    "iso_vs_const_chi2", "chi2_exp", "chi2_red_exp", "exp_vs_const_p", "iso_vs_exp_chi2", "trend_p", "rise",
+    "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "break_rise_sd", "break_vs_exp_p",
+    "above_chance_share", "dispersion", "scatter_sd", "signal_to_scatter",
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The behaviour of one series, why, and the numbers behind it."""
+
+    task: str
+    scope: str
+    category: str
+    confidence: float
+    reason: str
+    evidence: dict[str, float]
+    fit: LawFit | None = None  # the monotone law (exponential in x, or in ln x for a scale axis)
+    shape: str = ""  # "inverted-U" or "U-shaped" for non-monotonic
+    x_name: str = ""
+    metric: str = ""
+    law_on_log_x: bool = False  # the law was fitted against ln(x) (a scale axis, not a loss)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def law(self, x: np.ndarray) -> np.ndarray:
+        """The fitted monotone law at ``x`` (in the series' own units), NaN if none was fitted."""
+        x = np.asarray(x, float)
+        if self.fit is None or not self.fit.usable:
+            return np.full(x.shape, np.nan)
+        return np.asarray(self.fit.predict(np.log(x) if self.law_on_log_x else x), float)
+
+    def summary(self) -> str:
+        return f"{self.task} ({self.scope}): {self.category} ({self.confidence:.2f}) - {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"task": self.task, "scope": self.scope, "category": self.category,
+             "confidence": round(float(self.confidence), 4), "shape": self.shape, "x": self.x_name,
+             "metric": self.metric, "reason": self.reason, "notes": list(self.notes)}
+        d.update({k: _plain(v) for k, v in self.evidence.items()})
+        d["law"] = self.fit.to_dict() if self.fit is not None and self.fit.usable else None
+        return d
+
+
+def _plain(v: float) -> float | None:
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+def _sure(margin: float, scale: float) -> float:
+    """Certainty that a criterion holds, from its margin past the threshold (negative: it fails)."""
+    if math.isnan(margin):
+        return 0.5
+    return 1.0 / (1.0 + math.exp(-max(min(margin / scale, 50.0), -50.0)))
+
+
+def _p_margin(p: float, alpha: float) -> float:
+    """log10 margin of a p-value below alpha (positive: significant)."""
+    return math.log10(alpha) - math.log10(max(p, 1e-300))
+
+
+def _ratio_margin(value: float, threshold: float) -> float:
+    if not (value > 0 and threshold > 0):
+        return float("nan") if math.isnan(value) else -50.0 * CONF_LOG_RATIO
+    return math.log(value / threshold)
+
+
+def _scope_label(series: Series) -> str:
+    return series.scope_label
+
+
+def _fit_law(series: Series, o: ev.Oriented, seed: int) -> tuple[LawFit | None, np.ndarray, int]:
+    """The monotone law in the series' own units: exponential (or linear if the exponential fails).
+
+    Returns the fit, its prediction in z units (sorted as ``o``) and its number of parameters.
+    """
+    x = np.asarray(series.x, float)[o.order]
+    xl = x if series.x_is_loss else np.log(x)
+    y = np.asarray(series.y, float)[o.order]
+    sigma = o.s
+    for form, k in (("exponential", 3), ("linear", 2)):
+        try:
+            law = fit(xl, y, form, sigma=sigma, seed=seed)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            continue
+        if law.usable:
+            pred = np.asarray(law.predict(xl), float)
+            if np.all(np.isfinite(pred)):
+                return law, o.sign * pred, k
+    return None, np.full(len(y), np.nan), 3
+
+
+def classify(series: Series, *, seed: int = 0) -> Verdict:
+    """Classify one series into one of :data:`CATEGORIES` (see the module docstring for the criteria)."""
+    scope = _scope_label(series)
+    base = dict(task=series.task, scope=scope, x_name=series.x_name, metric=series.metric,
+                law_on_log_x=not series.x_is_loss)
+    evidence = {k: float("nan") for k in EVIDENCE_KEYS}
+    n = len(series)
+    evidence["n_models"] = float(n)
+
+    def verdict(category: str, confidence: float, reason: str, **kw) -> Verdict:
+        return Verdict(category=category, confidence=float(np.clip(confidence, 0.0, 1.0)), reason=reason,
+                       evidence=evidence, **base, **kw)
+
+    y = np.asarray(series.y, float)
+    x = np.asarray(series.x, float)
+    if n < MIN_MODELS:
+        return verdict("insufficient-data", 1.0, f"only {n} models with a score (at least {MIN_MODELS} needed)")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))) or (not series.x_is_loss and np.any(x <= 0)):
+        return verdict("insufficient-data", 1.0, "some scores or x values are missing or not finite")
+    if np.ptp(y) == 0:
+        return verdict("insufficient-data", 1.0, f"every model scores the same ({y[0]:.3g})")
+    if np.ptp(x) == 0:
+        return verdict("insufficient-data", 1.0, f"every model has the same {series.x_name}")
+
+    o = ev.orient(series)
+    u, z, s, w = o.u, o.z, o.s, o.w
+    notes = (f"noise sd {o.noise_source}",)
+    sd_point = float(np.median(s))
+    evidence["median_noise_sd"] = sd_point
+    evidence["chance"] = series.chance
+
+    # --- shape-free evidence: ranks, constant, isotonic fits ---------------------------------------------------
+    rho, p_rho = ev.spearman(u, z)
+    evidence["spearman_rho"], evidence["spearman_p"] = rho, p_rho
+    _, chi2_const = ev.constant_fit(z, w)
+    iso_up, iso_down = ev.isotonic_fit(z, w, True), ev.isotonic_fit(z, w, False)
+    iso = iso_up if iso_up.chi2 <= iso_down.chi2 else iso_down
+    evidence["chi2_const"], evidence["chi2_iso"] = chi2_const, iso.chi2
+    evidence["iso_vs_const_chi2"] = chi2_const - iso.chi2
+
+    # --- the monotone law --------------------------------------------------------------------------------------
+    law, zhat, k_law = _fit_law(series, o, seed)
+    chi2_law = ev.chi2_of(z, zhat, w) if law is not None else float("inf")
+    dof_law = n - k_law
+    if law is not None:
+        evidence["chi2_exp"] = chi2_law
+        evidence["chi2_red_exp"] = chi2_law / dof_law if dof_law > 0 else float("nan")
+        evidence["iso_vs_exp_chi2"] = chi2_law - iso.chi2
+        p_law = ev.nested_p(chi2_const, 1, chi2_law, k_law, n)
+        evidence["exp_vs_const_p"] = p_law
+        evidence["rise"] = float(zhat[-1] - zhat[0])
+    else:
+        p_law = 1.0
+    base["fit"] = law
+
+    # --- 2. non-monotonic: a reliable turn inside the range -----------------------------------------------------
+    turns = [t for t in (ev.umbrella_fit(z, w, peak=True), ev.umbrella_fit(z, w, peak=False)) if t is not None]
+    turn_ok = False
+    turn_cert = 0.0
+    if turns:
+        turn = min(turns, key=lambda t: t.chi2)
+        phi_turn = ev.overdispersion(turn.chi2, n, turn.n_blocks)
+        gain = (iso.chi2 - turn.chi2) / phi_turn
+        sd_turn = sd_point * math.sqrt(phi_turn)
+        ext = turn.fitted[turn.mode]
+        arms = np.abs([ext - turn.fitted[0], ext - turn.fitted[-1]]) / sd_turn
+        evidence["turn_chi2"] = gain
+        evidence["turn_x"] = float(series.x[o.order][turn.mode])
+        evidence["turn_arm_sd"] = float(arms.min())
+        turn_ok = gain >= TURN_MIN_CHI2 and arms.min() >= TURN_MIN_ARM_SD
+        turn_cert = min(_sure(_ratio_margin(gain, TURN_MIN_CHI2), CONF_LOG_RATIO),
+                        _sure(_ratio_margin(float(arms.min()), TURN_MIN_ARM_SD), CONF_LOG_RATIO))
+        if turn_ok:
+            where = "better then worse" if turn.shape == "inverted-U" else "worse then better"
+            return verdict("non-monotonic", turn_cert,
+                           f"{turn.shape}: {where} as scale grows, turning near {series.x_name} = "
+                           f"{evidence['turn_x']:.3g}; a turn fits {gain:.0f} noise-variance units better than "
+                           f"any monotone curve, each arm moving >= {arms.min():.1f} sd",
+                           shape=turn.shape, notes=notes)
+    no_turn = 1.0 - turn_cert
+
+    # --- 3. trendless --------------------------------------------------------------------------------------------
+    trend_p = min(p_law, p_rho)
+    evidence["trend_p"] = trend_p
+    trend_cert = _sure(_p_margin(trend_p, ALPHA_TREND), CONF_LOG10_P)
+    if trend_p >= ALPHA_TREND:
+        return verdict("trendless", min(1 - trend_cert, no_turn),
+                       f"no detectable trend: the law beats a constant only at p = {p_law:.2g} and "
+                       f"Spearman rho = {rho:.2f} (p = {p_rho:.2g}); mean score {np.mean(y):.3g}"
+                       + (f" against chance {series.chance:.3g}" if np.isfinite(series.chance) else ""),
+                       notes=notes)
+
+    # --- 4. inverse ------------------------------------------------------------------------------------------------
+    up = (zhat[-1] - zhat[0]) > 0 if law is not None else rho > 0
+    if not up:
+        return verdict("inverse", min(trend_cert, no_turn),
+                       f"worse as scale grows: the metric falls by {abs(evidence['rise']):.3g} over the range "
+                       f"(trend p = {trend_p:.2g}, Spearman rho = {rho:.2f})", notes=notes)
+
+    # --- 5. breakthrough -----------------------------------------------------------------------------------------
+    chance_z = o.chance
+    if np.isfinite(chance_z):
+        above = zhat > chance_z + ABOVE_CHANCE_SD * s if law is not None else z > chance_z + ABOVE_CHANCE_SD * s
+        above_share = float(np.mean(above))
+    else:
+        above_share = float("nan")
+    evidence["above_chance_share"] = above_share
+    few_above = np.isfinite(above_share) and above_share < MIN_ABOVE_CHANCE_SHARE
+    ramp = ev.ramp_fit(u, z, w)
+    break_cert = 0.0
+    if ramp is not None:
+        phi_ramp = ev.overdispersion(ramp.chi2, n, ramp.n_params)
+        sd_ramp = sd_point * math.sqrt(phi_ramp)
+        rise_sd = ramp.rise / sd_ramp
+        p_break = ev.nested_p(chi2_law, k_law, ramp.chi2, max(ramp.n_params, k_law + 1), n)
+        evidence.update(break_x=float(-ramp.u0 if series.x_is_loss else 10**ramp.u0), floor=o.sign * ramp.floor,
+                        floor_share=ramp.floor_share, break_rise_sd=rise_sd, break_vs_exp_p=p_break)
+        if np.isfinite(chance_z):
+            off = abs(ramp.floor - chance_z)
+            tol = max(FLOOR_Z * ramp.floor_se * math.sqrt(phi_ramp), FLOOR_TOLERANCE)
+            floor_margin = math.log(tol / max(off, 1e-12))
+        else:
+            floor_margin = 50.0  # no chance level known: the floor's flatness is all that is tested
+        crit = [_sure(floor_margin, CONF_LOG_RATIO),
+                _sure(_ratio_margin(ramp.floor_share, BREAK_MIN_FLOOR_SHARE), CONF_LOG_RATIO),
+                _sure(_ratio_margin(rise_sd, BREAK_MIN_RISE_SD), CONF_LOG_RATIO),
+                max(_sure(_p_margin(p_break, ALPHA_BREAK), CONF_LOG10_P),
+                    _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO) if few_above else 0.0)]
+        break_cert = min(crit)
+        is_break = (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
+                    and (p_break < ALPHA_BREAK or few_above))
+        if is_break:
+            why = (f"the exponential misses the shape (floor-then-rise fits better, p = {p_break:.2g})"
+                   if p_break < ALPHA_BREAK else
+                   f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much")
+            return verdict("breakthrough", min(break_cert, no_turn, trend_cert),
+                           f"flat at the floor ({o.sign * ramp.floor:.3g}) for {ramp.floor_share:.0%} of the models, "
+                           f"then a sharp rise of {rise_sd:.0f} sd after {series.x_name} = {evidence['break_x']:.3g}; "
+                           + why, notes=notes)
+    no_break = 1.0 - break_cert
+
+    # --- 6. noisy ----------------------------------------------------------------------------------------------
+    candidates = [(chi2_law, k_law, zhat)] if law is not None else []
+    if ramp is not None:
+        candidates.append((ramp.chi2, ramp.n_params, ramp.fitted))
+    chi2_best, k_best, fitted_best = min(candidates, key=lambda c: c[0])
+    dof_best = max(n - k_best, 1)
+    dispersion = chi2_best / dof_best
+    p_fit = float(stats.chi2.sf(chi2_best, dof_best))
+    resid = z - fitted_best
+    scatter_sd = float(np.sqrt(np.mean(resid**2)))
+    rise = float(np.ptp(fitted_best))
+    snr = rise / scatter_sd if scatter_sd > 0 else float("inf")
+    evidence.update(dispersion=dispersion, scatter_sd=scatter_sd, signal_to_scatter=snr)
+    noisy_cert = min(_sure(_ratio_margin(dispersion, NOISY_MIN_DISPERSION), CONF_LOG_RATIO),
+                     _sure(_ratio_margin(NOISY_MAX_SIGNAL_TO_SCATTER, snr), CONF_LOG_RATIO),
+                     _sure(_p_margin(p_fit, ALPHA_FIT), CONF_LOG10_P))
+    if (o.noise_source != "estimated" and dispersion >= NOISY_MIN_DISPERSION and p_fit < ALPHA_FIT
+            and snr < NOISY_MAX_SIGNAL_TO_SCATTER):
+        return verdict("noisy", min(noisy_cert, trend_cert, no_turn, no_break),
+                       f"a trend (p = {trend_p:.2g}) but the scatter around the best smooth fit is {dispersion:.1f}x "
+                       f"the sampling variance and the rise is only {snr:.1f} scatter sds", notes=notes)
+    no_noisy = 1.0 - noisy_cert if o.noise_source != "estimated" else 1.0
+
+    # --- 7. predictable (or an up-trend stuck at chance) ------------------------------------------------------------
+    if few_above:
+        return verdict("trendless", _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO),
+                       f"a weak trend (p = {trend_p:.2g}) that stays within {ABOVE_CHANCE_SD:.0f} sd of chance for "
+                       f"{1 - above_share:.0%} of the models", notes=notes)
+    chance_cert = (_sure(_ratio_margin(above_share, MIN_ABOVE_CHANCE_SHARE), CONF_LOG_RATIO)
+                   if np.isfinite(above_share) else 1.0)
+    form = law.form if law is not None else "law"
+    red = evidence["chi2_red_exp"]
+    above_text = (f", and {above_share:.0%} of the models are above chance" if np.isfinite(above_share)
+                  else " (no chance level known)")
+    return verdict("predictable", min(trend_cert, no_turn, no_break, no_noisy, chance_cert),
+                   f"improves steadily (trend p = {trend_p:.2g}); the {form} law fits with chi2/dof = {red:.2f} "
+                   f"and the rise is {snr:.0f} scatter sds" + above_text, notes=notes)

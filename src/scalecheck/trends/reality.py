@@ -1,0 +1,134 @@
+"""The reality check: classify every task of a testbed, over all models and per corpus (or family)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..errors import SelectionError
+from ..observations import Series, Testbed
+from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
+
+ALL = "all"  # the scope of a verdict over the whole testbed
+
+Progress = Callable[[int, int, str], None]  # (done, total, what is being classified)
+
+
+@dataclass
+class RealityCheck:
+    """Verdicts for every (task, scope), with the series they were drawn from (for figures)."""
+
+    verdicts: list[Verdict]
+    x: str = "c4_val"
+    by: str | None = None
+    testbed_name: str = ""
+    series: dict[tuple[str, str], Series] = field(default_factory=dict, repr=False)
+
+    @property
+    def scopes(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for v in self.verdicts:
+            seen.setdefault(v.scope, None)
+        return list(seen)
+
+    @property
+    def tasks(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for v in self.verdicts:
+            seen.setdefault(v.task, None)
+        return list(seen)
+
+    def verdict(self, task: str, scope: str = ALL) -> Verdict:
+        for v in self.verdicts:
+            if v.task == task and v.scope == scope:
+                return v
+        raise SelectionError(f"no verdict for task {task!r} in scope {scope!r}")
+
+    def frame(self) -> pd.DataFrame:
+        """One row per verdict: task, scope, category, confidence, n_models, shape, reason, then the evidence."""
+        rows = []
+        for v in self.verdicts:
+            row = {"task": v.task, "scope": v.scope, "category": v.category, "confidence": round(v.confidence, 4),
+                   "n_models": int(v.evidence.get("n_models", 0)), "shape": v.shape,
+                   "law": v.fit.form if v.fit is not None and v.fit.usable else "", "reason": v.reason}
+            row.update({k: v.evidence.get(k, float("nan")) for k in EVIDENCE_KEYS if k != "n_models"})
+            rows.append(row)
+        cols = ["task", "scope", "category", "confidence", "n_models", "shape", "law", "reason",
+                *[k for k in EVIDENCE_KEYS if k != "n_models"]]
+        return pd.DataFrame(rows, columns=cols)
+
+    def counts(self) -> pd.DataFrame:
+        """Verdicts per scope (rows) and category (columns, in :data:`CATEGORIES` order)."""
+        df = self.frame()
+        table = pd.crosstab(df["scope"], df["category"]).reindex(columns=list(CATEGORIES), fill_value=0)
+        return table.reindex(self.scopes)
+
+    def share_predictable(self, scope: str = ALL) -> float:
+        """Share of the scope's tasks judged predictable, among those with enough data for any verdict."""
+        vs = [v for v in self.verdicts if v.scope == scope and v.category != "insufficient-data"]
+        if not vs:
+            return float("nan")
+        return sum(v.category == "predictable" for v in vs) / len(vs)
+
+    def summary(self) -> dict[str, Any]:
+        counts = self.counts()
+        return {
+            "testbed": self.testbed_name, "x": self.x, "by": self.by, "n_tasks": len(self.tasks),
+            "scopes": self.scopes,
+            "counts": {s: {c: int(counts.loc[s, c]) for c in CATEGORIES} for s in counts.index},
+            "share_predictable": {s: self.share_predictable(s) for s in self.scopes},
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary(), "verdicts": [v.to_dict() for v in self.verdicts]}
+
+
+def _unclassifiable(task: str, scope: str, why: str) -> Verdict:
+    ev = {k: float("nan") for k in EVIDENCE_KEYS}
+    ev["n_models"] = 0.0
+    return Verdict(task=task, scope=scope, category="insufficient-data", confidence=1.0, reason=why, evidence=ev)
+
+
+def reality_check(testbed: Testbed, x: str = "c4_val", by: str | None = None, tasks: list[str] | None = None,
+                  progress: Progress | None = None, seed: int = 0) -> RealityCheck:
+    """Classify each task over the whole testbed (scope ``all``) and, with ``by``, per value of that model
+    column (``corpus``, ``family``): one :class:`Verdict` per (task, scope).
+
+    A task whose series cannot be drawn (several metrics or settings, no scores in a scope) gets an
+    insufficient-data verdict saying why; the run goes on.
+    """
+    testbed._x_column(x)  # an unknown x is the user's error: fail before any work
+    if by is not None and by not in testbed.models.columns:
+        raise SelectionError(f"cannot split by {by!r}: not a model column")
+    names = list(tasks) if tasks is not None else testbed.task_names
+    unknown = [t for t in names if t not in set(testbed.task_names)]
+    if unknown:
+        raise SelectionError(f"unknown task(s) {', '.join(map(repr, unknown))}")
+    values = sorted(testbed.models[by].dropna().astype(str).unique().tolist()) if by else []
+    total = len(names) * (1 + len(values))
+    verdicts: list[Verdict] = []
+    kept: dict[tuple[str, str], Series] = {}
+    colour_by = by or "corpus"
+    done = 0
+    for task in names:
+        jobs: list[tuple[str, dict | None]] = [(ALL, None)] + [(v, {by: v}) for v in values]
+        for scope, where in jobs:
+            if progress is not None:
+                progress(done, total, f"{task} ({scope})")
+            try:
+                series = testbed.series(task, x, where=where, group_by=colour_by)
+            except SelectionError as exc:
+                verdicts.append(_unclassifiable(task, scope, str(exc)))
+            else:
+                kept[(task, scope)] = series
+                v = classify(series, seed=seed)
+                if v.scope != scope:  # the series labels its scope by value; keep the caller's label
+                    v = Verdict(**{**v.__dict__, "scope": scope})
+                verdicts.append(v)
+            done += 1
+    if progress is not None:
+        progress(done, total, "done")
+    return RealityCheck(verdicts, x=x, by=by, testbed_name=testbed.name, series=kept)
