@@ -5,15 +5,15 @@ import pytest
 from scalecheck.backtest import PREDICTION_COLUMNS, Backtest, backtest
 from scalecheck.errors import SelectionError
 
-from .synthetic import SIZES, breakthrough_accuracy, exponential_accuracy, synthetic_testbed
+from backtest_synthetic import SIZES, breakthrough_accuracy, exponential_accuracy, synthetic_testbed
 
 N_BOOT = 100
 
 
 @pytest.fixture(scope="module")
 def lawful():
-    """Ten draws of one task that follows the exponential law exactly, with binomial noise (n=1000)."""
-    return synthetic_testbed({f"t{i}": exponential_accuracy for i in range(10)}, seed=1, holdout_sizes=(1e9, 3e9))
+    """Twenty draws of one task that follows the exponential law exactly, with binomial noise (n=1000)."""
+    return synthetic_testbed({f"t{i}": exponential_accuracy for i in range(20)}, seed=1, holdout_sizes=(1e9, 3e9))
 
 
 def test_frame_has_one_row_per_prediction(lawful):
@@ -33,12 +33,12 @@ def test_frame_has_one_row_per_prediction(lawful):
 def test_lawful_task_is_predicted_well_and_covered_at_about_nominal_rate(lawful):
     bt = backtest(lawful, scheme="holdout", n_boot=N_BOOT, level=0.9)
     f = bt.frame()
-    assert len(f) == 10 * 6  # 10 tasks x 6 held-out models
+    assert len(f) == 20 * 6  # 20 tasks x 6 held-out models
     assert f["abs_error"].mean() < 3.0  # points; the noise sd alone is ~1.5 points
     coverage = f["covered"].astype(bool).mean()
-    assert 0.75 <= coverage <= 1.0, coverage
+    assert 0.8 <= coverage <= 0.98, coverage  # nominal 0.9; 120 correlated predictions
     s = bt.summary()
-    assert set(s["task"]) == {f"t{i}" for i in range(10)}
+    assert set(s["task"]) == {f"t{i}" for i in range(20)}
     assert abs(bt.by_form()["bias"].iloc[0]) < 2.0
 
 
@@ -47,7 +47,10 @@ def test_broken_law_gives_large_errors():
     s = backtest(tb, scheme="leave_largest_out", n_boot=N_BOOT).summary().set_index("task")
     assert s.loc["emergent", "mae"] > 10  # points
     assert s.loc["emergent", "mae"] > 4 * s.loc["lawful", "mae"]
-    assert s.loc["emergent", "coverage"] < 0.5
+    # Fitted on a flat floor, the law cannot know where the rise comes: either its interval misses the truth
+    # or it is so wide (clipped to [0, 1]) that it says nothing; on the lawful task it is narrow.
+    assert s.loc["emergent", "coverage"] < 0.5 or s.loc["emergent", "mean_interval_width"] > 50
+    assert s.loc["lawful", "mean_interval_width"] < 25
 
 
 def test_ladder_file_overrides_the_holdout_column(lawful, tmp_path):

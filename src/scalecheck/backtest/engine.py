@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import fit_series
+from ..laws import fit_many
 from ..observations import Series, Testbed
 from .windows import SCHEMES, Split, holdout_models, splits
 
@@ -23,8 +23,11 @@ from .windows import SCHEMES, Split, holdout_models, splits
 PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
-    "units", "usable", "reason",
+    "interval_width", "units", "usable", "reason",
 ]
+
+# Splits fitted per call of the laws engine (bounds memory: each carries n_boot replicates).
+_CHUNK = 64
 
 # Summary statistics per group of predictions.
 SUMMARY_COLUMNS = ["n_predictions", "n_unusable", "mae", "median_ae", "max_ae", "bias", "mean_rel_error",
@@ -84,22 +87,25 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
     return out
 
 
-def _prediction_rows(series: Series, split: Split, form: str, level: float, n_boot: int, seed: int) -> list[dict]:
-    train, test = series.subset(split.train), series.subset(split.test)
+def _prediction_rows(series: Series, split: Split, form: str, law, level: float) -> list[dict]:
+    """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
+    test = series.subset(split.test)
     scale, units = units_of(series)
     base = {"task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
-            "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": len(train),
+            "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
-    law = fit_series(train, form, n_boot=n_boot, seed=seed, level=level)
     actual = test.y
     noise = test.noise_sd
     if law.usable:
         xt = _law_x(test, form)
         predicted = np.asarray(law.predict(xt), float)
+        # The law's prediction interval already holds the scatter of observed points about the law (sampling
+        # noise included), which is what a held-out model's measured score carries too.
         lo, hi = (np.asarray(v, float) for v in law.interval(xt, level=level, kind="prediction"))
-        # The law's interval is for a new model's *true* score plus the scatter seen in the fit; the held-out
-        # score is a finite-sample estimate, so its own sampling noise widens the band (in quadrature).
-        lo, hi = _widen(predicted, lo, hi, noise, level)
+        if series.metric_is_proportion:
+            # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
+            # that the law cannot tell.
+            predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
     else:
         predicted = lo = hi = np.full(len(test), np.nan)
     rows = []
@@ -111,7 +117,7 @@ def _prediction_rows(series: Series, split: Split, form: str, level: float, n_bo
             "abs_error": abs(err) * scale, "rel_error": abs(err) / abs(actual[i]) if actual[i] != 0 else np.nan,
             "signed_error": err * scale,
             "covered": bool(lo[i] <= actual[i] <= hi[i]) if np.isfinite(lo[i]) else pd.NA,
-            "usable": bool(law.usable), "reason": "" if law.usable else str(law.reason),
+            "interval_width": (hi[i] - lo[i]) * scale, "usable": bool(law.usable), "reason": "" if law.usable else str(law.reason),
         })
     return rows
 
@@ -121,17 +127,6 @@ def _law_x(series: Series, form: str) -> np.ndarray:
     if form == "chinchilla":
         return np.column_stack([series.params, series.tokens])
     return series.x
-
-
-def _widen(center: np.ndarray, lo: np.ndarray, hi: np.ndarray, noise_sd: np.ndarray,
-           level: float) -> tuple[np.ndarray, np.ndarray]:
-    from scipy.stats import norm
-
-    z = norm.ppf(0.5 + level / 2)
-    extra = np.where(np.isfinite(noise_sd), z * noise_sd, 0.0)
-    below = np.sqrt(np.maximum(center - lo, 0.0) ** 2 + extra**2)
-    above = np.sqrt(np.maximum(hi - center, 0.0) ** 2 + extra**2)
-    return center - below, center + above
 
 
 def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
@@ -150,7 +145,7 @@ def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
             "bias": ok["signed_error"].mean() if len(ok) else np.nan,
             "mean_rel_error": ok["rel_error"].mean() if len(ok) else np.nan,
             "coverage": covered.mean() if len(covered) else np.nan,
-            "mean_interval_width": (ok["hi"] - ok["lo"]).mean() if len(ok) else np.nan,
+            "mean_interval_width": ok["interval_width"].mean() if len(ok) else np.nan,
         })
     return pd.DataFrame(rows, columns=[*by, *SUMMARY_COLUMNS])
 
@@ -205,14 +200,28 @@ class Backtest:
             if not declared & known:
                 raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
         rows: list[dict] = []
-        jobs = [(s, f) for s in series_list for f in forms]
-        with _progress(progress, len(jobs), "backtest") as advance:
-            for s, form in jobs:
-                mask = None if declared is None else np.array([m in declared for m in s.models], bool)
+        with _progress(progress, len(forms) * len(series_list), "backtest") as advance:
+            for form in forms:
                 need = min_train if min_train is not None else _min_points(form)
-                for sp in splits(s, scheme, holdout=mask, min_train=need):
-                    rows.extend(_prediction_rows(s, sp, form, level, n_boot, seed))
-                advance()
+                jobs = []
+                for s in series_list:
+                    mask = None if declared is None else np.array([m in declared for m in s.models], bool)
+                    jobs.extend((s, sp) for sp in splits(s, scheme, holdout=mask, min_train=need))
+                # One batch per form and chunk: the laws engine fits many series (and their bootstrap
+                # replicates) at once far faster than one at a time.
+                done = set()
+                for start in range(0, len(jobs), _CHUNK):
+                    chunk = jobs[start:start + _CHUNK]
+                    laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
+                                    level=level)
+                    for (s, sp), law in zip(chunk, laws):
+                        rows.extend(_prediction_rows(s, sp, form, law, level))
+                        if id(s) not in done:
+                            done.add(id(s))
+                            advance()
+                for s in series_list:
+                    if id(s) not in done:
+                        advance()
         frame = pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
         return cls(frame, forms, scheme, x, level, by, {"n_boot": n_boot, "seed": seed, "n_series": len(series_list),
                                                         "holdout": None if holdout is None else str(holdout)})

@@ -20,8 +20,8 @@ from ..sources.ladder import read_ladder
 
 SCHEMES = ("expanding", "leave_largest_out", "holdout")
 
-# Parameter counts within 2% of each other are one size: importers round differently (1.44e9 vs 1.4e9).
-_SIZE_RTOL = 0.02
+# Parameter counts within 5% of each other are one size: importers round differently (1.44e9 vs 1.4e9).
+_SIZE_RTOL = 0.05
 
 
 @dataclass(frozen=True)
