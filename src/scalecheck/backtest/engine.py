@@ -27,7 +27,7 @@ PREDICTION_COLUMNS = [
 ]
 
 # Splits fitted per call of the laws engine (bounds memory: each carries n_boot replicates).
-_CHUNK = 64
+_CHUNK = 16
 
 # Summary statistics per group of predictions.
 SUMMARY_COLUMNS = ["n_predictions", "n_unusable", "mae", "median_ae", "max_ae", "bias", "mean_rel_error",
