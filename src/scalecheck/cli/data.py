@@ -22,13 +22,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        description="Read a published multi-scale result with one of the importers and write a testbed.\n\n"
                                    "examples:\n"
                                    "  scalecheck import gadre2024 ../shared/data/gadre2024 -o gadre.parquet\n"
-                                   "  scalecheck import csv my_scores.csv -o mine.parquet\n\n"
+                                   "  scalecheck import csv my_scores.csv -o mine.parquet\n"
+                                   "  scalecheck import lm-eval runs/ --ladder ladder.yaml -o mine.parquet\n\n"
                                    "The output is Parquet: `pandas.read_parquet(FILE)` gives one row per score with its\n"
                                    "model's columns joined on; `scalecheck.load('testbed', FILE)` gives the testbed.")
     p.add_argument("source", metavar="SOURCE", help="importer name (see `scalecheck sources`)")
     p.add_argument("path", metavar="PATH", nargs="?", default=None,
                    help="folder or file to read; omit for the built-in copy (gadre2024)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="testbed file to write (.parquet or .csv)")
+    p.add_argument("--ladder", metavar="YAML", default=None,
+                   help="ladder file with the models' metadata (lm-eval; default: ladder.yaml in PATH if present)")
     p.set_defaults(func=run_import)
 
     p = sub.add_parser("show", help="summarise a testbed", formatter_class=HelpFormatter,
@@ -52,7 +55,8 @@ def run_sources(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from ..observations import load
 
-    testbed = load(args.source, args.path)
+    options = {"ladder": args.ladder} if args.ladder else {}
+    testbed = load(args.source, args.path, **options)
     out = Path(args.output)
     if out.suffix.lower() == ".csv":
         out.parent.mkdir(parents=True, exist_ok=True)

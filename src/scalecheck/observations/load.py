@@ -8,18 +8,19 @@ from .. import sources
 from .testbed import Testbed
 
 
-def load(source: str = "gadre2024", path: str | Path | None = None) -> Testbed:
+def load(source: str = "gadre2024", path: str | Path | None = None, **options) -> Testbed:
     """Load a testbed.
 
     ``load("gadre2024")`` returns the built-in Gadre et al. 2024 testbed (104 models, 46 tasks, 8 losses);
     ``load("pythia", "path/to/pythia_evals")`` imports a published folder; ``load("testbed", "x.parquet")``
     reads a testbed written by ``scalecheck import`` or :meth:`Testbed.to_parquet`.
-    See ``scalecheck sources`` for the list.
+    See ``scalecheck sources`` for the list. ``options`` go to the importer
+    (``load("lm-eval", "runs/", ladder="ladder.yaml")``).
     """
     if source == "testbed":
         if path is None:
             raise ValueError("load('testbed', path): give the testbed file")
         return Testbed.read(path)
-    tables = sources.read(source, path)
+    tables = sources.read(source, path, **options)
     name = source if path is None else f"{source}:{Path(path).name}"
     return Testbed.from_tables(tables, name=name)

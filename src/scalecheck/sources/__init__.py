@@ -10,3 +10,7 @@ from .registry import Source, available, get, read, register, shared_data_dir  #
 # Import the importer modules so that they register themselves.
 from . import gadre2024  # noqa: E402,F401  isort: skip
 from . import plain  # noqa: E402,F401  isort: skip
+from . import pythia  # noqa: E402,F401  isort: skip
+from . import olmo_ladder  # noqa: E402,F401  isort: skip
+from . import obsscaling  # noqa: E402,F401  isort: skip
+from . import lm_eval  # noqa: E402,F401  isort: skip

@@ -21,6 +21,8 @@ class Source:
     shared_folder: str | None = None
     # A reader for the copy that ships inside the package (used when no path is given).
     builtin: Callable[[], Tables] | None = None
+    # Keyword options the reader accepts beyond the path (e.g. ``ladder`` for lm-eval).
+    options: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, Source] = {}
@@ -44,9 +46,16 @@ def get(name: str) -> Source:
         raise ScalecheckError(f"unknown source {name!r}; known sources: {', '.join(sorted(_REGISTRY))}") from None
 
 
-def read(name: str, path: str | Path | None = None) -> Tables:
-    """Read ``path`` with the importer ``name``; with no path, the copy built into the package."""
+def read(name: str, path: str | Path | None = None, **options) -> Tables:
+    """Read ``path`` with the importer ``name``; with no path, the copy built into the package.
+
+    ``options`` go to the reader as keywords; each source declares the ones it takes (``Source.options``).
+    """
     source = get(name)
+    unknown = sorted(set(options) - set(source.options))
+    if unknown:
+        takes = f"it takes {', '.join(source.options)}" if source.options else "it takes none"
+        raise ScalecheckError(f"source {name!r} has no option {unknown[0]!r}; {takes}")
     if path is None:
         if source.builtin is None:
             raise ScalecheckError(f"source {name!r} has no built-in copy; give a path ({source.expects})")
@@ -58,7 +67,7 @@ def read(name: str, path: str | Path | None = None) -> Tables:
         raise InputError(p, f"source {name!r} reads a folder, not a file")
     if source.expects == "file" and p.is_dir():
         raise InputError(p, f"source {name!r} reads a file, not a folder")
-    return source.reader(p)
+    return source.reader(p, **options)
 
 
 def shared_data_dir() -> Path:

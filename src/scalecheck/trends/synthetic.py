@@ -23,8 +23,8 @@ import numpy as np
 from ..observations import Series
 
 SHAPES = ("predictable", "inverse", "non-monotonic", "noisy", "trendless", "breakthrough")
-# The smallest effect drawn, in binomial standard deviations of one model's score at p = 0.5 * (1 + chance)...
-# measured at the task's actual p: 6 sd is what an eye calls "clearly there" with 8 models.
+# The smallest effect drawn (a rise, a fall, each arm of a turn), in binomial standard deviations of one model's
+# score at the task's own level: 6 sd is what an eye calls "clearly there" with 8 models.
 MIN_EFFECT_SD = 6.0
 CHANCES = (0.25, 0.5, 0.0)
 N_MODELS = (8, 40)
@@ -32,7 +32,8 @@ N_EXAMPLES = (50, 10_000)
 # Extra model-to-model scatter of a noisy series, in binomial sds, and as a share of the trend's rise:
 # "several times the sampling noise", and big enough against the trend that a law would not extrapolate.
 NOISY_SCATTER_SD = (3.0, 6.0)
-NOISY_SCATTER_SHARE = (0.12, 0.3)
+NOISY_SCATTER_SHARE = (0.15, 0.35)
+NOISY_MIN_TREND_T = 5.0
 
 
 def _binom_sd(p: float | np.ndarray, n: float) -> np.ndarray:
@@ -111,10 +112,18 @@ def draw_series(shape: str, rng: np.random.Generator, *, n_models: int | None = 
         if p is None:
             continue
         if shape == "noisy":
-            rise = np.ptp(p)
-            tau = max(rng.uniform(*NOISY_SCATTER_SD) * float(np.mean(_binom_sd(p, n))),
-                      rng.uniform(*NOISY_SCATTER_SHARE) * rise)
-            p = np.clip(p + rng.normal(0.0, tau, size=m), 0.0, 1.0)
+            # Model-to-model scatter shaped like binomial noise (sd proportional to sqrt(p(1-p)), as in a
+            # beta-binomial: no scatter below a floor of zeros), "several times" the sampling sd and a sizeable
+            # share of the rise (at p = 1/2).
+            rise = float(np.ptp(p))
+            coef = max(rng.uniform(*NOISY_SCATTER_SD) / np.sqrt(n), 2 * rng.uniform(*NOISY_SCATTER_SHARE) * rise)
+            shape_sd = np.sqrt(p * (1 - p))
+            tau, sd = coef * shape_sd, _binom_sd(p, n)
+            # "A trend exists": the rise must stand out of the total scatter as a regression slope would see it
+            # (t = rise/sd * sqrt(m/12) for evenly spread x); a trend buried in its scatter looks trendless.
+            if rise / float(np.sqrt(np.mean(tau**2 + sd**2))) * np.sqrt(m / 12) < NOISY_MIN_TREND_T:
+                continue
+            p = np.clip(p + rng.normal(0.0, 1.0, size=m) * tau, 0.0, 1.0)
         y = rng.binomial(n, np.clip(p, 0, 1)) / n
         if np.ptp(y) == 0:  # a floor of zeros everywhere says nothing; draw again
             continue
