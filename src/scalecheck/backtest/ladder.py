@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import fit_chain, fit_series
+from ..laws import fit, fit_chain, fit_series
 from ..observations import Series, Testbed
 
 # The tasks of the paper's tables (figures/chained_main.csv), as the olmo-ladder importer names them.
@@ -34,6 +34,10 @@ MMLU_TEST_PARTS = {"mmlu_stem_test": 3018, "mmlu_humanities_test": 4705, "mmlu_s
 # The paper's "actual" for a target evaluated at several final checkpoints is the mean of the last five
 # (reproduces figures/chained_main.csv's 13B actuals from peteish13_eval_final exactly).
 TARGET_LAST_N = 5
+# Step 2 keeps this many checkpoints per training run, evenly spaced: checkpoints of one run are strongly
+# correlated, so a dozen carry its loss range, and the sigmoid's grid search grows faster than linearly in
+# points (about 2 s at 200 points, 90 s at the ladder's 1,500 on 2 cores).
+STEP2_PER_RUN = 12
 
 LADDER_COLUMNS = ["target", "task", "params", "tokens", "actual", "predicted", "lo", "hi", "abs_error",
                   "rel_error", "signed_error", "covered", "step1_actual", "step1_predicted", "step1_lo",
@@ -94,13 +98,18 @@ class LadderPrediction:
             tasks: Sequence[str] = PAPER_TASKS, loss_metric: str = "bpb", metric: str = "acc", variant: str = "rc",
             shots: int | None = 5, step1_form: str = "chinchilla", step2_form: str = "sigmoid", level: float = 0.9,
             n_boot: int = 1000, seed: int = 0, target_last_n: int = TARGET_LAST_N,
-            step2_min_tokens_fraction: float = 0.0, paper: pd.DataFrame | None = None) -> LadderPrediction:
+            step2_min_tokens_fraction: float = 0.0, step2_per_run: int | None = STEP2_PER_RUN,
+            step2_anchor: bool = True, step1_loss: str = "ls", paper: pd.DataFrame | None = None) -> LadderPrediction:
         """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
         target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
 
         ``paper`` (columns target, task, pred) adds the paper's own predictions beside ours.
         ``step2_min_tokens_fraction`` drops checkpoints before that fraction of their run's final tokens from
         step 2 (the earliest checkpoints are far from any target; 0 keeps all, as the paper does).
+        ``step2_per_run`` keeps that many checkpoints per run for step 2, evenly spaced over the run (None:
+        all). ``step2_anchor`` adds the point (task loss 0, accuracy 1) to step 2: a model that gives the
+        correct continuation probability 1 ranks it first on every question, so the sigmoid's ceiling is
+        pinned where the ladder alone cannot see it. Both steps' bootstraps resample whole runs, since checkpoints of one run share its noise.
         """
         if "mmlu_avg_test" in tasks and "mmlu_avg_test" not in testbed.task_names:
             testbed = add_composite_task(testbed, "mmlu_avg_test", MMLU_TEST_PARTS, [loss_metric, metric])
@@ -113,13 +122,19 @@ class LadderPrediction:
         if step2_min_tokens_fraction > 0:
             last = train.groupby("run")["tokens"].transform("max")
             step2_models = train[train["tokens"] >= step2_min_tokens_fraction * last]
+        if step2_per_run:
+            step2_models = _thin(step2_models, step2_per_run)
+        run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"])))
         rows = []
         for task in tasks:
             kw = {"shots": shots, "variant": variant}
             losses = testbed.series(task, "tokens", metric=loss_metric, **kw)
-            step1 = fit_series(_pick(losses, final["model"]), step1_form, n_boot=n_boot, seed=seed, level=level)
+            s1 = _pick(losses, final["model"])
+            step1 = fit_series(s1, step1_form, n_boot=n_boot, seed=seed, level=level, clusters=_runs(s1, run_of),
+                               loss=step1_loss)
             step2_series = _joined(testbed, task, loss_metric, metric, step2_models["model"], kw)
-            step2 = fit_series(step2_series, step2_form, n_boot=n_boot, seed=seed, level=level)
+            step2 = _fit_step2(step2_series, step2_form, _runs(step2_series, run_of), step2_anchor, n_boot, seed,
+                               level)
             chain = fit_chain(step1, step2)
             for name, ids in targets.items():
                 rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, step1, step2, chain,
@@ -128,7 +143,9 @@ class LadderPrediction:
         return cls(frame, level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
                    {"step1_form": step1_form, "step2_form": step2_form, "n_boot": n_boot, "seed": seed,
                     "loss_metric": loss_metric, "metric": metric, "variant": variant, "shots": shots,
-                    "target_last_n": target_last_n, "step2_min_tokens_fraction": step2_min_tokens_fraction})
+                    "target_last_n": target_last_n, "step2_min_tokens_fraction": step2_min_tokens_fraction,
+                    "step2_per_run": step2_per_run, "step2_anchor": step2_anchor,
+                    "step1_loss": step1_loss})
 
     def frame(self) -> pd.DataFrame:
         return self.predictions.copy()
@@ -158,6 +175,32 @@ def ladder_prediction(testbed: Testbed, train_runs: Sequence[str], targets: Mapp
     return LadderPrediction.fit(testbed, train_runs, targets, **kwargs)
 
 
+def _fit_step2(series: Series, form: str, clusters: np.ndarray, anchor: bool, n_boot: int, seed: int,
+              level: float):
+    x, y, c = series.x, series.y, clusters
+    if anchor:
+        # The anchor is its own bootstrap cluster; its weight is that of one ordinary point (unweighted fit).
+        x, y, c = np.append(x, 0.0), np.append(y, 1.0), np.append(c, c.max() + 1 if len(c) else 0)
+    return fit(x, y, form, n_boot=n_boot, seed=seed, level=level, clusters=c)
+
+
+def _thin(models: pd.DataFrame, per_run: int) -> pd.DataFrame:
+    """``per_run`` checkpoints of each run, evenly spaced by index from the first to the last."""
+    m = models.assign(_run=models["run"].fillna(models["model"])).sort_values(["_run", "tokens"], kind="mergesort")
+    keep = []
+    for _, g in m.groupby("_run", sort=True):
+        idx = np.unique(np.round(np.linspace(0, len(g) - 1, min(per_run, len(g)))).astype(int))
+        keep.append(g.iloc[idx])
+    return pd.concat(keep).drop(columns="_run")
+
+
+def _runs(series: Series, run_of: Mapping[str, str]) -> np.ndarray:
+    """Bootstrap clusters: the index of each point's training run."""
+    names = [run_of.get(m, m) for m in series.models]
+    _, codes = np.unique(np.array(names, dtype=object).astype(str), return_inverse=True)
+    return codes
+
+
 def _pick(series: Series, models) -> Series:
     keep = set(models)
     return series.subset(np.array([m in keep for m in series.models], bool))
@@ -178,8 +221,16 @@ def _joined(testbed: Testbed, task: str, loss_metric: str, metric: str, models, 
     return acc.subset(order)
 
 
+def _target_models(testbed: Testbed, ids: Sequence[str], last_n: int) -> pd.DataFrame:
+    """A target's checkpoints: its declared hold-out ones where it has any, of which the last ``last_n``."""
+    m = _models_of(testbed, ids)
+    if m["holdout"].any():
+        m = m[m["holdout"].astype(bool)]
+    return _final_checkpoints(m, last_n)
+
+
 def _target_row(testbed, task, name, ids, loss_metric, metric, kw, step1, step2, chain, level, last_n, paper):
-    tm = _final_checkpoints(_models_of(testbed, ids), last_n)
+    tm = _target_models(testbed, ids, last_n)
     base = {"target": name, "task": task, "n_step1": step1.n, "n_step2": step2.n}
     if tm.empty:
         raise SelectionError(f"target {name!r}: none of {list(ids)} is in the testbed")
@@ -223,7 +274,7 @@ def paper_setup(path: str | Path, config: str = "final") -> tuple[list[str], dic
     train = sorted(cfg.loc[cfg["mode"] == "train", "run"].unique().tolist())
     targets: dict[str, list[str]] = {}
     for r in cfg[cfg["mode"] == "eval"].itertuples():
-        targets.setdefault(r.name, []).append(r.file if r.file != r.run else r.run)
+        targets.setdefault(r.name, []).append(r.run)
     return train, targets
 
 
