@@ -5,7 +5,7 @@ import pytest
 from scalecheck.backtest import PREDICTION_COLUMNS, Backtest, backtest
 from scalecheck.errors import SelectionError
 
-from backtest_synthetic import SIZES, breakthrough_accuracy, exponential_accuracy, synthetic_testbed
+from scalecheck.backtest.synthetic import SIZES, breakthrough_accuracy, exponential_accuracy, synthetic_testbed
 
 N_BOOT = 100
 

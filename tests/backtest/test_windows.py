@@ -4,7 +4,7 @@ import pytest
 from scalecheck.backtest import expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
 from scalecheck.errors import InputError, SelectionError
 
-from backtest_synthetic import MULTIPLIERS, SIZES, exponential_accuracy, synthetic_testbed
+from scalecheck.backtest.synthetic import MULTIPLIERS, SIZES, exponential_accuracy, synthetic_testbed
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ differs between two choices of x.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import numpy as np
@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import SelectionError
-from ..laws import fit_series
+from ..laws import fit_many, fit_series
 from ..observations import Series, Testbed
 from ..trends import classify
 
@@ -34,6 +34,9 @@ FACTORS = ("x", "corpus", "setting")
 # A trend's sign counts only where the rank correlation is significant at this level; a flat, noisy task
 # has no sign to change.
 SIGN_ALPHA = 0.05
+# A corpus needs this many models for its law to be compared at matched loss (3 parameters + 1).
+_MIN_RANK_POINTS = 4
+_RANK_CHUNK = 64
 
 VERDICT_COLUMNS = ["task", "factor", "setting", "x_name", "scope", "metric", "shots", "variant", "n_models",
                    "category", "confidence", "rho", "p_trend", "trend_sign", "baseline_category",
@@ -102,16 +105,17 @@ def matched_loss_comparison(a: Series, b: Series, form: str = "exponential", lev
     better corpus a scores than b there (in the metric's direction); ``decided`` when it exceeds the two laws'
     combined ``level`` confidence half-width.
     """
+    return _compare(a, b, fit_series(a, form), fit_series(b, form), level)
+
+
+def _compare(a: Series, b: Series, law_a, law_b, level: float) -> dict | None:
     lo, hi = max(a.x.min(), b.x.min()), min(a.x.max(), b.x.max())
-    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo or not (law_a.usable and law_b.usable):
         return None
     at = np.array([(lo + hi) / 2])
-    laws = [fit_series(s, form) for s in (a, b)]
-    if not all(law.usable for law in laws):
-        return None
     z = stats.norm.ppf(0.5 + level / 2)
     preds, ses = [], []
-    for law in laws:
+    for law in (law_a, law_b):
         p = float(np.asarray(law.predict(at), float)[0])
         lo_i, hi_i = (float(np.asarray(v, float)[0]) for v in law.interval(at, level=level, kind="confidence"))
         preds.append(p)
@@ -121,6 +125,12 @@ def matched_loss_comparison(a: Series, b: Series, form: str = "exponential", lev
     se = float(np.hypot(ses[0], ses[1]))
     return {"loss_at": float(at[0]), "pred_a": preds[0], "pred_b": preds[1], "diff": diff, "se_diff": se,
             "decided": bool(np.isfinite(se) and abs(diff) > z * se)}
+
+
+def _group(series: Series, by: str, value) -> Series:
+    """The points of one corpus (``series.groups`` holds each point's ``by`` value), scoped to it."""
+    part = series.subset(np.array([g == str(value) for g in series.groups], bool))
+    return replace(part, scope={by: str(value)})
 
 
 @dataclass(frozen=True)
@@ -160,32 +170,38 @@ class Sensitivity:
             xs.insert(0, x)
         tasks = list(tasks) if tasks is not None else testbed.task_names
         groups = sorted(testbed.models[by].dropna().unique().tolist()) if by in testbed.models.columns else []
-        rows, rank_rows = [], []
+        rows: list[dict] = []
+        per_corpus: dict[tuple[str, str, str], Series] = {}  # (task, x, corpus) -> series, for matched loss
         with _progress(progress, len(tasks), "sensitivity") as advance:
             for task in tasks:
                 metric, shots, variant = default_setting(testbed, task)
                 base_kw = {"metric": metric, "shots": shots, "variant": variant}
-                base = testbed.series(task, x, **base_kw)
-                rows.append(_verdict_row(base, "baseline", x))
+                # One pooled series per x; corpora are its subsets (selecting a series is the slow part).
+                pooled = {xn: testbed.series(task, xn, group_by=by if groups else "corpus", **base_kw)
+                          for xn in (xs if "x" in factors else [x])}
+                rows.append(_verdict_row(pooled[x], "baseline", x))
                 if "x" in factors:
-                    for other in xs:
-                        if other != x:
-                            rows.append(_verdict_row(testbed.series(task, other, **base_kw), "x", other))
+                    rows.extend(_verdict_row(pooled[o], "x", o) for o in xs if o != x)
                 if "corpus" in factors and len(groups) > 1:
                     for g in groups:
-                        s = testbed.series(task, x, where={by: g}, group_by=by, **base_kw)
-                        if len(s) >= 3:
-                            rows.append(_verdict_row(s, "corpus", str(g)))
+                        part = _group(pooled[x], by, g)
+                        if len(part) >= 3:
+                            rows.append(_verdict_row(part, "corpus", str(g)))
                 if "setting" in factors:
                     for setting in settings_of(testbed, task):
                         if setting != (metric, shots, variant):
                             m, sh, v = setting
-                            s = testbed.series(task, x, metric=m, shots=sh, variant=v)
-                            if len(s) >= 3:
-                                rows.append(_verdict_row(s, "setting", _setting_label(*setting)))
+                            part = testbed.series(task, x, metric=m, shots=sh, variant=v)
+                            if len(part) >= 3:
+                                rows.append(_verdict_row(part, "setting", _setting_label(*setting)))
                 if "x" in factors and len(groups) > 1:
-                    rank_rows.extend(_corpus_pairs(testbed, task, xs, by, groups, base_kw, form, level))
+                    for xn, ser in pooled.items():
+                        for g in groups:
+                            part = _group(ser, by, g)
+                            if len(part) >= _MIN_RANK_POINTS:
+                                per_corpus[(task, xn, str(g))] = part
                 advance()
+        rank_rows = _corpus_pairs(per_corpus, tasks, xs, [str(g) for g in groups], form, level)
         verdicts = _against_baseline(pd.DataFrame(rows))
         ranks = pd.DataFrame(rank_rows, columns=RANK_COLUMNS)
         reversals = _reversals(ranks, x)
@@ -285,17 +301,25 @@ def _against_baseline(v: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
-def _corpus_pairs(testbed: Testbed, task: str, xs: Sequence[str], by: str, groups: list, base_kw: dict,
-                  form: str, level: float) -> list[dict]:
+def _corpus_pairs(per_corpus: dict, tasks: Sequence[str], xs: Sequence[str], groups: list[str], form: str,
+                  level: float) -> list[dict]:
+    """Fit every (task, x, corpus) series once, in batches, and compare each pair of corpora at matched loss."""
+    keys = list(per_corpus)
+    laws = {}
+    for start in range(0, len(keys), _RANK_CHUNK):
+        chunk = keys[start:start + _RANK_CHUNK]
+        for key, law in zip(chunk, fit_many([per_corpus[k] for k in chunk], form, level=level)):
+            laws[key] = law
     rows = []
-    for xname in xs:
-        per = {g: testbed.series(task, xname, where={by: g}, group_by=by, **base_kw) for g in groups}
-        for a, b in combinations(groups, 2):
-            if len(per[a]) < 4 or len(per[b]) < 4:
-                continue
-            cmp = matched_loss_comparison(per[a], per[b], form, level)
-            if cmp is not None:
-                rows.append({"task": task, "x_name": xname, "corpus_a": str(a), "corpus_b": str(b), **cmp})
+    for task in tasks:
+        for xname in xs:
+            for a, b in combinations(groups, 2):
+                ka, kb = (task, xname, a), (task, xname, b)
+                if ka not in laws or kb not in laws:
+                    continue
+                cmp = _compare(per_corpus[ka], per_corpus[kb], laws[ka], laws[kb], level)
+                if cmp is not None:
+                    rows.append({"task": task, "x_name": xname, "corpus_a": a, "corpus_b": b, **cmp})
     return rows
 
 

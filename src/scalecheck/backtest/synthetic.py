@@ -1,11 +1,18 @@
-"""Synthetic testbeds with a known law: model sizes x token multipliers, Chinchilla losses, binomial scores."""
+"""Synthetic ladders with a known law, for testing backtests and sensitivity by simulation.
+
+One model per (corpus, size, token multiplier); its C4 loss follows a Chinchilla law in parameters and tokens,
+and each task's accuracy is a known function of that loss, drawn with binomial noise. Extra validation sets
+are functions of the C4 loss and the corpus, so a test can make one of them reorder models or corpora.
+"""
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 import pandas as pd
 
-from scalecheck import Testbed
+from ..observations import Testbed
 
 SIZES = (1e7, 3e7, 1e8, 3e8, 1e9, 3e9)
 MULTIPLIERS = (1.0, 4.0, 16.0)
@@ -28,7 +35,8 @@ def breakthrough_accuracy(loss):
 
 def synthetic_testbed(task_curves: dict, *, seed: int = 0, n_examples: int = 1000, corpora=("c",),
                       holdout_sizes: tuple = (), extra_losses: dict | None = None) -> Testbed:
-    """One model per (corpus, size, multiplier); ``task_curves`` maps task -> accuracy as a function of loss.
+    """One model per (corpus, size, multiplier); ``task_curves`` maps task -> accuracy as a function of the C4
+    loss, or of (loss, corpus) when it takes two arguments.
 
     ``extra_losses`` maps a validation-set name to a function (c4 loss, corpus) -> that set's loss.
     """
@@ -46,8 +54,13 @@ def synthetic_testbed(task_curves: dict, *, seed: int = 0, n_examples: int = 100
                     row["loss_" + set_name] = float(f(loss, corpus))
                 models.append(row)
                 for task, curve in task_curves.items():
-                    p = float(np.clip(curve(loss), 0, 1))
+                    p = float(np.clip(_call(curve, loss, corpus), 0, 1))
                     scores.append({"model": name, "task": task, "metric": "accuracy",
                                    "value": rng.binomial(n_examples, p) / n_examples, "n_examples": n_examples,
                                    "chance": 0.25, "higher_is_better": True})
     return Testbed.build(pd.DataFrame(models), pd.DataFrame(scores), name="synthetic")
+
+
+def _call(curve, loss: float, corpus: str):
+    takes_corpus = len(inspect.signature(curve).parameters) >= 2
+    return curve(loss, corpus) if takes_corpus else curve(loss)
