@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -151,7 +152,7 @@ def test_reads_runs_with_ladder(runs, tmp_path):
     mmlu = s.loc[("pythia-70m@step1000", "mmlu", "acc", "")]
     assert mmlu["n_examples"] == 50 and math.isnan(mmlu["stderr"])  # a group: 30 + 20, stderr "N/A"
     ppl = s.loc[("pythia-70m@step1000", "wikitext", "word_perplexity", "")]
-    assert not ppl["higher_is_better"] and math.isnan(ppl["chance"])
+    assert not ppl["higher_is_better"] and math.isnan(ppl["chance"]) and math.isnan(ppl["n_examples"])
     t = tb.tasks.set_index("task")
     assert t.loc["wikitext", "task_type"] == "language modeling" and t.loc["arc_easy", "metric"] == "acc"
 
@@ -168,6 +169,16 @@ def test_ladder_inside_folder_and_round_trip(runs, tmp_path):
     out2 = tmp_path / "y.parquet"
     assert main(["import", "lm-eval", str(runs), "--ladder", str(tmp_path / "l.yaml"), "-o", str(out2)]) == 0
     assert Testbed.read(out2).scores.equals(tb.scores)
+
+
+def test_group_shots_from_subtasks(one):
+    _edit(one, lambda d: d["n-shot"].pop("mmlu"))
+    tb = lm_eval.read_runs(one.parent)
+    assert tb.tasks.set_index("task").loc["mmlu", "shots"] == 0
+    _edit(one, lambda d: (d["n-shot"].__setitem__("mmlu_anatomy", 5), d["configs"]["mmlu_anatomy"].__setitem__(
+        "num_fewshot", 5)))
+    tb = lm_eval.read_runs(one.parent)  # subtasks disagree: the group's setting is unknown
+    assert tb.scores.set_index(["task", "metric"]).loc[("mmlu", "acc"), "shots"] is pd.NA
 
 
 def test_without_ladder_and_one_run_folder(runs):
@@ -220,12 +231,17 @@ def test_bad_results_file_is_named(one, mutate, field, message):
     assert e.value.path == str(one) and e.value.field == field, str(e.value)
 
 
-def test_nan_and_empty_results(one):
+def test_nan_duplicate_key_and_empty_results(one):
     text = one.read_text()
+    one.write_text(text.replace('"acc,none": 0.', '"acc,none": 0.1, "acc,none": 0.', 1))
+    with pytest.raises(InputError, match="appears twice") as e:
+        lm_eval.read_runs(one.parent.parent)
+    assert (e.value.path, e.value.field) == (str(one), "acc,none")
     one.write_text(text.replace('"acc,none": 0.', '"acc,none": NaN, "x,none": 0.', 1))
     with pytest.raises(InputError, match="NaN") as e:
         lm_eval.read_runs(one.parent.parent)
-    assert e.value.path == str(one)
+    assert (e.value.path, e.value.field) == (str(one), "acc,none")
+    assert '"acc,none": NaN' in one.read_text().splitlines()[e.value.row - 1]
     one.write_text("")
     with pytest.raises(InputError, match="empty file"):
         lm_eval.read_runs(one.parent.parent)
@@ -289,6 +305,14 @@ def test_ladder_mismatches(runs, tmp_path):
 def test_wrong_folder_and_options(shared_data, tmp_path):
     with pytest.raises(InputError, match="no lm-evaluation-harness results"):
         scalecheck.load("lm-eval", shared_data / "pythia_evals")
+    # A harness v0.3 file (Pythia's) under a 0.4 name is refused, not misread.
+    run = tmp_path / "old" / "pythia-70m"
+    run.mkdir(parents=True)
+    src = shared_data / "pythia_evals/pythia-v1/pythia-70m/zero-shot/70m_step1000.json"
+    (run / f"results_{TS}.json").write_text(src.read_text())
+    with pytest.raises(InputError, match="v0.3") as e:
+        scalecheck.load("lm-eval", tmp_path / "old")
+    assert e.value.field.startswith("results.")
     with pytest.raises(ScalecheckError, match="has no option 'ladder'"):
         scalecheck.load("pythia", shared_data / "pythia_evals", ladder="x.yaml")
 
@@ -316,7 +340,14 @@ def test_metric_keys_parse_back(metric, filt, stderr):
 @given(st.text(max_size=20))
 def test_metric_key_parse_never_crashes(key):
     parsed = lm_eval.parse_metric_key(key)
-    assert parsed is None or (parsed[0] and parsed[1])
+    assert parsed is None or ("," in key and parsed[0] and parsed[1])
+
+
+def test_sources_lists_every_importer(capsys):
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    for name in ("pythia", "olmo-ladder", "obsscaling", "lm-eval", "csv", "gadre2024"):
+        assert name in out
 
 
 @given(st.from_regex(r"[a-z][a-z0-9_]{0,30}", fullmatch=True),

@@ -142,3 +142,10 @@ def test_emergent_columns_parse_back(task, shots, metric):
     b = obsscaling.parse_emergent_column(f"{task}_{shots}_{metric}")
     assert (b.task, b.metric, b.shots) == (task, metric, shots)
     assert b.scale == (100.0 if metric == "bleu" else 1.0)
+
+
+def test_cli_bad_input_one_line_exit_2(copy, tmp_path, capsys):
+    _set(copy / FILES[1], 4, "arithmetic_2da_2_acc", "1.2")
+    assert main(["import", "obsscaling", str(copy.parent), "-o", str(tmp_path / "x.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "base_llm_emergent_capability_eval.csv: line 4: field 'arithmetic_2da_2_acc'" in err

@@ -90,6 +90,15 @@ def test_values_match_raw_csv(full, folder):
     assert ("1B-5xC@step81352", "mmlu_stem_test", "acc", "mc") not in s.index  # the ladder has no mc format
 
 
+def test_documented_sizes_fit_every_accuracy(full):
+    acc = full.scores[full.scores["metric"] == "acc"]
+    assert acc["n_examples"].notna().all()
+    k = acc["value"] * acc["n_examples"]
+    # Values are float32 in the logs, hence the tolerance; a wrong n leaves fractions near 0.5 somewhere.
+    assert ((k - k.round()).abs() < 2e-3).all()
+    assert full.scores.loc[full.scores["metric"] != "acc", "n_examples"].isna().all()
+
+
 def test_round_trip_through_import(full, folder, tmp_path):
     out = tmp_path / "o.parquet"
     assert main(["import", "olmo-ladder", str(folder), "-o", str(out)]) == 0
@@ -244,3 +253,11 @@ def test_score_columns_parse_back(task, split, shots, kind):
 @given(st.from_regex(r"[a-z0-9_-]{1,20}", fullmatch=True))
 def test_loss_columns_parse_back(name):
     assert olmo_ladder.parse_column(f"eval/{name}-validation/CrossEntropyLoss") == name
+
+
+def test_cli_bad_input_one_line_exit_2(small, tmp_path, capsys):
+    _set_cell(small / "190M-1xC.csv", 5, C4, "oops")
+    assert main(["import", "olmo-ladder", str(small), "-o", str(tmp_path / "x.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "190M-1xC.csv: line 5: field 'eval/c4_en-validation/CrossEntropyLoss'" in err
+    assert not (tmp_path / "x.parquet").exists()

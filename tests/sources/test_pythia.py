@@ -59,6 +59,7 @@ def test_checkpoint_metadata(full):
     # The bf16 folder is the standard 1B model; step 0 has no tokens on a log axis.
     assert m.loc["pythia-1b@step0", "run"] == "pythia-1b" and math.isnan(m.loc["pythia-1b@step0", "tokens"])
     assert m.loc["opt-66b", "params"] == 66e9 and m.loc["bloom-7b1", "corpus"] == "roots"
+    assert m.loc["opt-125m", "tokens"] == 180e9 and m.loc["bloom-560m", "flops"] == 6 * 560e6 * 341e9
 
 
 def test_scores_match_raw_files(full, folder):
@@ -67,8 +68,14 @@ def test_scores_match_raw_files(full, folder):
     r = s.loc[("pythia-410m@step93000", "piqa", "acc_norm", 5)]
     assert r["value"] == raw["piqa"]["acc_norm"] and r["stderr"] == raw["piqa"]["acc_norm_stderr"]
     assert r["chance"] == 0.5 and r["n_examples"] == 1838 and r["higher_is_better"]
+    # The zero-shot lambada perplexity's log is the models' loss axis.
+    zero = json.loads((folder / "pythia-v1/pythia-410m/zero-shot/410m_step93000.json").read_text())["results"]
+    m = full.models.set_index("model")
+    assert m.loc["pythia-410m@step93000", "loss_lambada_openai"] == math.log(zero["lambada_openai"]["ppl"])
+    assert math.isnan(m.loc["pythia-70m-0.25MtokBS@step1144000", "loss_lambada_openai"])  # five-shot only
+    assert full.loss_names == ["lambada_openai"]
     ppl = s.loc[("pythia-410m@step93000", "lambada_openai", "ppl", 5)]
-    assert not ppl["higher_is_better"] and math.isnan(ppl["chance"])
+    assert not ppl["higher_is_better"] and math.isnan(ppl["chance"]) and math.isnan(ppl["n_examples"])
     t = full.tasks.set_index("task")
     # Sizes recovered from the standard errors equal the datasets' published sizes.
     assert t.loc["winogrande", "n_examples"] == 1267 and t.loc["arc_challenge", "n_examples"] == 1172
@@ -133,10 +140,14 @@ def test_nan_empty_duplicate_and_misnamed(run70):
     f.write_text(re.sub(r'"acc": [0-9.e-]+', '"acc": NaN', text, count=1))
     with pytest.raises(InputError, match="NaN") as e:
         pythia.read_folder(run70)
-    assert e.value.path == str(f)
+    assert (e.value.path, e.value.field) == (str(f), "acc") and e.value.row >= 1
     f.write_text("")
     with pytest.raises(InputError, match="empty file"):
         pythia.read_folder(run70)
+    f.write_text(text.replace('"piqa": {', '"piqa": {"acc": 0.5, ', 1))
+    with pytest.raises(InputError, match="appears twice") as e:
+        pythia.read_folder(run70)
+    assert e.value.field == "acc"
     f.write_text(text)
     dup = run70 / "zero-shot" / "70m-again_step1000.json"
     dup.write_text(text)

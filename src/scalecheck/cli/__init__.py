@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from ..errors import ScalecheckError
-from . import data
+from . import data, reality_check
 
 # Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = [data]
+COMMANDS = [data, reality_check]
 
 DESCRIPTION = """\
 scalecheck: does a downstream task scale predictably with language-model scale, and why (not)?

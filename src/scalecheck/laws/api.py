@@ -8,7 +8,7 @@ import numpy as np
 
 from ..observations import Series
 from .bootstrap import cluster_labels, distinct_support, loo_counts, resample_counts
-from .fitting import fit_rows, stage1, to_fit_scale
+from .fitting import REFIT_TOL, fit_rows, stage1, to_fit_scale
 from .forms import Form, get_form
 from .quality import compute_quality
 from .result import LawFit, jacobian
@@ -106,7 +106,7 @@ def _huber_deltas(form, X, Y, W, M, ctx, loss, huber_delta) -> np.ndarray:
     if form.log_residuals:
         return np.full(S, LOG_HUBER_DELTA)
     # Robust scale (MAD) of the weighted least-squares residuals, per series.
-    params, _ = stage1(form, X, Y, W * M, ctx=ctx)
+    params, _ = stage1(form, X, Y, ctx, np.arange(S), W * M)
     f = form.predict_params(params[:, 0], X)
     r = np.sqrt(W) * (Y - f)
     out = np.empty(S)
@@ -151,7 +151,7 @@ def _fit_prepared(law: Form, items: list[_Prepared], loss, huber_delta, n_boot, 
     ctx = law.context(X, Y, M)
     deltas = _huber_deltas(law, X, Y, W, M, ctx, loss, huber_delta)
     with np.errstate(all="ignore"):
-        main = fit_rows(law, X, Y, W, M, loss, deltas, starts=starts, ctx=ctx)
+        main = fit_rows(law, X, Y, W, ctx, np.arange(S), M, loss, deltas, starts=starts)
     ns = np.array([len(p.y) for p in items])
 
     # Leave-one-out refits: one row per (series, left-out point), all in one batch.
@@ -160,15 +160,14 @@ def _fit_prepared(law: Form, items: list[_Prepared], loss, huber_delta, n_boot, 
         sid = np.repeat(np.arange(S), ns)
         counts = np.concatenate([np.pad(loo_counts(n), ((0, 0), (0, nmax - n))) for n in ns])
         with np.errstate(all="ignore"):
-            lp = fit_rows(law, X[sid], Y[sid], W[sid], counts, loss, deltas[sid], starts=1,
-                          ctx={k: v[sid] for k, v in ctx.items()})
+            lp = fit_rows(law, X, Y, W, ctx, sid, counts, loss, deltas[sid], starts=1, tol=REFIT_TOL)
         start = 0
         for s, n in enumerate(ns):
             rows = lp[start:start + n]
             xi = items[s].x
             # Row j predicts its own left-out point j.
             with np.errstate(all="ignore"):
-                loo_pred[s] = np.array([law.predict_params(rows[j], xi[j:j + 1])[0] for j in range(n)])
+                loo_pred[s] = law.predict_params(rows, xi[:, None])[:, 0]
             start += n
 
     # Bootstrap: resample models (clusters), each replicate a row of count weights.
@@ -186,8 +185,7 @@ def _fit_prepared(law: Form, items: list[_Prepared], loss, huber_delta, n_boot, 
         sid = np.concatenate(sid_list)
         counts = np.concatenate(all_counts)
         with np.errstate(all="ignore"):
-            bp = fit_rows(law, X[sid], Y[sid], W[sid], counts, loss, deltas[sid], starts=1,
-                          ctx={k: v[sid] for k, v in ctx.items()})
+            bp = fit_rows(law, X, Y, W, ctx, sid, counts, loss, deltas[sid], starts=1, tol=REFIT_TOL)
         for s in range(S):
             b = bp[s * n_boot:(s + 1) * n_boot].copy()
             b[~valid[s]] = np.nan
@@ -221,10 +219,7 @@ def _result(law: Form, p: _Prepared, params, loss, delta, seed, level, loo_pred,
     else:
         Jw = J
         scale = noise**2
-    with np.errstate(all="ignore"):
-        cov = np.linalg.pinv(Jw.T @ Jw) * scale
-    if not np.all(np.isfinite(cov)):
-        cov = None
+    cov = _covariance(Jw, scale)
     intervals: dict[str, tuple[float, float]] = {}
     if boot is not None:
         ok = np.all(np.isfinite(boot), axis=1)
@@ -238,6 +233,24 @@ def _result(law: Form, p: _Prepared, params, loss, delta, seed, level, loo_pred,
                   level=level, quality=quality, boot_params=boot, param_intervals=intervals,
                   huber_delta=float(delta) if loss == "huber" else None, cov=cov, noise_scale=noise,
                   clusters=p.labels)
+
+
+def _covariance(Jw: np.ndarray, scale: float) -> np.ndarray | None:
+    """``scale * (J'J)^-1``, column-equilibrated first (parameters may differ by hundreds of orders of
+    magnitude, e.g. a steep exponential's ``a``); None when not finite."""
+    if not np.all(np.isfinite(Jw)):
+        return None
+    with np.errstate(all="ignore"):
+        norms = np.sqrt(np.sum(Jw**2, axis=0))
+    if not np.all((norms > 0) & np.isfinite(norms)):
+        return None
+    Js = Jw / norms
+    try:
+        inv = np.linalg.pinv(Js.T @ Js)
+    except np.linalg.LinAlgError:
+        return None
+    cov = inv / np.outer(norms, norms) * scale
+    return cov if np.all(np.isfinite(cov)) else None
 
 
 def fit(x, y, form: str | Form = "exponential", *, sigma=None, loss: str = "ls", huber_delta: float | None = None,

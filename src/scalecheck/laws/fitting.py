@@ -22,6 +22,9 @@ from .forms import Ctx, Form
 
 _CHUNK_ELEMS = 3_000_000  # floats per (rows x grid x points x columns) block: bounds memory to ~100 MB
 _ZOOM_SHRINK = 1e-8  # refine the grid coordinate to this fraction of the initial grid spacing
+# Refits (leave-one-out, bootstrap) stop at 1e-5 of the grid spacing: the effect on their predictions is orders
+# of magnitude below the sampling noise they measure, and it saves a third of their time.
+REFIT_TOL = 1e-5
 
 
 # --- scales -----------------------------------------------------------------------------------------------------
@@ -53,43 +56,181 @@ def objective(form: Form, params: np.ndarray, x: np.ndarray, y: np.ndarray, w: n
 
 
 # --- stage 1: variable projection ---------------------------------------------------------------------------------
-def _solve_linear(offset, phi, y, w, nonneg) -> tuple[np.ndarray, np.ndarray]:
-    """Best linear coefficients (B, G, m) and weighted SSE (B, G) for each grid point."""
-    B, G, n, m = phi.shape
-    r = y[:, None, :] if offset is None else y[:, None, :] - offset
-    r = np.broadcast_to(r, (B, G, n))
-    rwr = np.einsum("bgn,bn,bgn->bg", r, w, r)
+def _normal_equations(offset, cols, y, wsum) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted cross-products r'Wr, Phi'W Phi, Phi'W r for residual base r = y - offset.
+
+    ``wsum(P)`` turns a per-point product (its last axis the points) into weighted sums over the points; it is an
+    einsum for per-row designs and a matrix product (BLAS) for designs shared by many rows. Constant columns (the
+    scalar 1.0) need no product at all.
+    """
+    m = len(cols)
+    r = y if offset is None else y[..., None, :] - offset
+    rwr = wsum(r * r)
+    const = [not isinstance(c, np.ndarray) for c in cols]
+    ones = None
+    sum_r = wsum(r) if any(const) else None
+    rg = r[..., None, :] if r.ndim == y.ndim else r  # r against a grid of columns
+    A = [[None] * m for _ in range(m)]
+    rhs = []
+    for i in range(m):
+        ci = cols[i]
+        rhs.append(float(ci) * sum_r if const[i] else wsum(ci * rg))
+        for j in range(i, m):
+            cj = cols[j]
+            if const[i] and const[j]:
+                ones = wsum(np.ones_like(y)) if ones is None else ones
+                v = float(ci) * float(cj) * ones
+            elif const[i] or const[j]:
+                v = (float(ci) if const[i] else float(cj)) * wsum(cj if const[i] else ci)
+            else:
+                v = wsum(ci * cj)
+            A[i][j] = A[j][i] = v
+    shape = np.broadcast_shapes(rwr.shape, *(a.shape for row in A for a in row), *(b.shape for b in rhs))
+    An = np.empty(shape + (m, m))
+    for i in range(m):
+        for j in range(m):
+            An[..., i, j] = A[i][j]
+    rh = np.empty(shape + (m,))
+    for i in range(m):
+        rh[..., i] = rhs[i]
+    return np.broadcast_to(rwr, shape), An, rh
+
+
+def _solve_normal(rwr, A, rhs, nonneg) -> tuple[np.ndarray, np.ndarray]:
+    """Best linear coefficients (..., m) and weighted SSE (...) from the normal equations."""
+    m = A.shape[-1]
     if m == 0:
-        return np.zeros((B, G, 0)), rwr
-    pw = phi * w[:, None, :, None]
-    A = np.swapaxes(pw, -1, -2) @ phi
-    rhs = (np.swapaxes(pw, -1, -2) @ r[..., None])[..., 0]
+        return np.zeros(rwr.shape + (0,)), rwr
     # A tiny ridge keeps degenerate replicates (one distinct x) solvable; it changes no well-posed solution.
-    diag = np.einsum("...ii->...i", A)
-    ridge = 1e-12 * diag.max(axis=-1, keepdims=True) + 1e-300
-    eye = np.eye(m)
+    # It is relative to each column's own scale, so columns of very different sizes are not distorted.
+    idx = np.arange(m)
+    A[..., idx, idx] = A[..., idx, idx] * (1 + 1e-12) + 1e-300
     nonneg = np.asarray(nonneg, dtype=bool)
     if not nonneg.any():
-        beta = np.linalg.solve(A + ridge[..., None] * eye, rhs[..., None])[..., 0]
+        if m == 1:
+            beta = (rhs[..., 0] / A[..., 0, 0])[..., None]
+        elif m == 2:
+            a00, a01, a11 = A[..., 0, 0], A[..., 0, 1], A[..., 1, 1]
+            det = a00 * a11 - a01 * a01
+            beta = np.stack([(a11 * rhs[..., 0] - a01 * rhs[..., 1]) / det,
+                             (a00 * rhs[..., 1] - a01 * rhs[..., 0]) / det], axis=-1)
+        else:
+            beta = np.linalg.solve(A, rhs[..., None])[..., 0]
         return beta, np.maximum(rwr - (beta * rhs).sum(-1), 0.0)
-    # Nonnegative LS by enumerating which constrained coefficients are active (free): exact for small m, since
-    # the NNLS optimum is the unconstrained optimum on its support and every feasible candidate is a feasible point.
+    # Nonnegative LS by enumerating which constrained coefficients are free: exact for small m, since the NNLS
+    # optimum is the unconstrained optimum on its support and every feasible candidate is a feasible point.
     cons = np.flatnonzero(nonneg)
-    best_beta = np.zeros((B, G, m))
-    best_sse = np.full((B, G), np.inf)
+    best_beta = np.zeros(rwr.shape + (m,))
+    best_sse = np.full(rwr.shape, np.inf)
     for mask in range(1 << len(cons)):
         keep = ~nonneg.copy()
         for j, c in enumerate(cons):
             if mask >> j & 1:
                 keep[c] = True
         sel = keep.astype(float)
-        As = A * sel[:, None] * sel[None, :] + np.diag(1.0 - sel) + ridge[..., None] * eye
+        As = A * sel[:, None] * sel[None, :] + np.diag(1.0 - sel)
         bs = np.linalg.solve(As, (rhs * sel)[..., None])[..., 0]
         sse = np.maximum(rwr - (bs * rhs * sel).sum(-1), 0.0)
         ok = np.all(bs[..., cons] >= 0, axis=-1) & (sse < best_sse)
         best_sse = np.where(ok, sse, best_sse)
         best_beta = np.where(ok[..., None], bs, best_beta)
     return best_beta, best_sse
+
+
+def _solve_linear(offset, cols, y, w, nonneg, B: int, G: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row designs: y, w (B, n); offset and columns (B, G, n) -> beta (B, G, m), SSE (B, G)."""
+    def wsum(P):
+        return np.einsum("bgn,bn->bg", P, w) if P.ndim == 3 else np.einsum("bn,bn->b", P, w)[:, None]
+
+    const = [not isinstance(c, np.ndarray) for c in cols]
+    if offset is None and len(cols) == 2 and sum(const) == 1 and not np.any(nonneg):
+        # Closed form for a free column u and a free intercept (centred sums), as in _line_and_intercept_sse.
+        iu, ic = const.index(False), const.index(True)
+        u = np.broadcast_to(cols[iu], (B, G, y.shape[-1]))
+        sw = w.sum(-1)[:, None]
+        my = np.einsum("bn,bn->b", w, y)[:, None] / sw
+        mu = wsum(u) / sw
+        suu = (wsum(u * u) - sw * mu * mu) * (1 + 1e-12)
+        suy = wsum(u * y[:, None, :]) - sw * mu * my
+        syy = np.einsum("bn,bn,bn->b", w, y, y)[:, None] - sw * my * my
+        bu = np.where(suu > 0, suy / np.where(suu > 0, suu, 1.0), 0.0)
+        beta = np.empty((B, G, 2))
+        beta[..., iu] = bu
+        beta[..., ic] = (my - bu * mu) / float(cols[ic])
+        return beta, np.maximum(syy - bu * suy, 0.0)
+    rwr, A, rhs = _normal_equations(offset, cols, y, wsum)
+    shape = (B, G)
+    return _solve_normal(np.broadcast_to(rwr, shape).copy(), np.broadcast_to(A, shape + A.shape[2:]).copy(),
+                         np.broadcast_to(rhs, shape + rhs.shape[2:]), nonneg)
+
+
+def _line_and_intercept_sse(offset, cols, y, wsum, nonneg) -> np.ndarray | None:
+    """SSE of the common case: one free grid-dependent column u and a free intercept, no offset.
+
+    Centring on the weighted means gives ``SSE = Syy - Suy^2 / Suu`` with the y terms computed once per row,
+    not per grid point; it saves most of the elementwise passes over (rows x grid), which dominate once the
+    cross-products are matrix products.
+    """
+    const = [not isinstance(c, np.ndarray) for c in cols]
+    if offset is not None or len(cols) != 2 or sum(const) != 1 or np.any(nonneg):
+        return None
+    u = cols[const.index(False)]
+    sw = wsum(np.ones_like(y))  # (s, R, 1)
+    sy = wsum(y)
+    syy = wsum(y * y) - sy * sy / sw
+    my = sy / sw
+    su = wsum(u)  # (s, R, G)
+    suy = wsum(u * y[..., None, :])
+    suy -= su * my
+    suu = wsum(u * u)
+    su *= su
+    su /= sw
+    suu -= su
+    suu *= 1 + 1e-12
+    suy *= suy
+    suy /= suu
+    np.subtract(syy, suy, out=suy)
+    return np.maximum(suy, 0.0)
+
+
+def grid_sse(form: Form, grid: np.ndarray, X, Y, ctx: Ctx, parent: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Weighted SSE (B, G) of every row on its parent series' grid ``grid`` (S, G, p).
+
+    Rows (fits, leave-one-out refits, bootstrap replicates) of one series share its x, y and grid, hence its
+    design; they differ only in their weights. So the design is built once per series and the cross-products of
+    all its rows are one matrix product: (rows x points) @ (points x grid).
+    """
+    S, G = grid.shape[:2]
+    n = Y.shape[1]
+    order = np.argsort(parent, kind="stable")
+    per = np.bincount(parent, minlength=S)
+    R = int(per.max())
+    first = np.concatenate([[0], np.cumsum(per)[:-1]])
+    slot = np.arange(len(order)) - first[parent[order]]
+    Wt = np.zeros((S, R, n))
+    Wt[parent[order], slot] = W[order]
+    out = np.empty((S, R, G))
+    chunk = max(1, int(_CHUNK_ELEMS // max(R * G + G * n, 1)))
+    for s0 in range(0, S, chunk):
+        sl = slice(s0, min(S, s0 + chunk))
+        Wc = Wt[sl]
+
+        def wsum(P, Wc=Wc):
+            # P: (s, G, n) -> (s, R, G); (s, n) -> (s, R, 1)
+            if P.ndim == 3:
+                return Wc @ np.swapaxes(P, -1, -2)
+            return Wc @ P[..., None]
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            off, cols = form.design(grid[sl], X[sl], _ctx_rows(ctx, np.arange(sl.start, sl.stop)))
+            e = _line_and_intercept_sse(off, cols, Y[sl], wsum, form.linear_nonneg)
+            if e is None:
+                rwr, A, rhs = _normal_equations(off, cols, Y[sl], wsum)
+                _, e = _solve_normal(np.broadcast_to(rwr, A.shape[:-2]).copy(), A, rhs, form.linear_nonneg)
+        out[sl] = np.broadcast_to(np.where(np.isfinite(e), e, np.inf), (sl.stop - sl.start, R, G))
+    sse = np.empty((len(parent), G))
+    sse[order] = out[parent[order], slot]
+    return sse
 
 
 def _ctx_rows(ctx: Ctx, idx: np.ndarray) -> Ctx:
@@ -100,15 +241,15 @@ def profile(form: Form, theta: np.ndarray, x, y, w, ctx: Ctx) -> tuple[np.ndarra
     """Linear coefficients and weighted SSE at grid points theta (B, G, p), in memory-bounded chunks."""
     B, G = theta.shape[:2]
     n = y.shape[1]
-    rows = max(1, int(_CHUNK_ELEMS // max(G * n * max(form.m, 1), 1)))
+    rows = max(1, int(_CHUNK_ELEMS // max(G * n, 1)))
     beta = np.empty((B, G, form.m))
     sse = np.empty((B, G))
     for s in range(0, B, rows):
         sl = slice(s, min(B, s + rows))
         c = _ctx_rows(ctx, np.arange(sl.start, sl.stop))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            off, phi = form.design(theta[sl], x[sl], c)
-            b, e = _solve_linear(off, phi, y[sl], w[sl], form.linear_nonneg)
+            off, cols = form.design(theta[sl], x[sl], c)
+            b, e = _solve_linear(off, cols, y[sl], w[sl], form.linear_nonneg, sl.stop - sl.start, G)
         beta[sl] = b
         sse[sl] = np.where(np.isfinite(e), e, np.inf)
     return beta, sse
@@ -140,16 +281,24 @@ def _pick_starts(sse_row: np.ndarray, shape: tuple[int, ...], starts: int) -> li
     return out
 
 
-def search(form: Form, x, y, w, ctx: Ctx, starts: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Global profile search. Returns theta (B, S, p), beta (B, S, m), sse (B, S) for S = ``starts`` basins."""
-    B = y.shape[0]
+def search(form: Form, X, Y, ctx: Ctx, parent: np.ndarray, W: np.ndarray, starts: int = 1,
+           tol: float = _ZOOM_SHRINK) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Global profile search for rows of weights W (B, n) on parent series (X, Y, ctx)[parent].
+
+    Returns theta (B, S, p), beta (B, S, m), sse (B, S) for S = ``starts`` distinct basins of the grid, each
+    refined (golden section in 1-D, zooming grids in 2-D).
+    """
+    B = W.shape[0]
+    x, y, rctx = X[parent], Y[parent], _ctx_rows(ctx, parent)
     if form.p == 0:
-        beta, sse = profile(form, np.zeros((B, 1, 0)), x, y, w, ctx)
+        beta, sse = profile(form, np.zeros((B, 1, 0)), x, y, W, rctx)
         return np.zeros((B, 1, 0)), beta, sse
     axes = [np.asarray(a, float) for a in form.grid_axes(ctx)]
     shape = tuple(len(a) for a in axes)
-    grid = _product([np.broadcast_to(a, (B, len(a))) for a in axes])
-    _, sse = profile(form, grid, x, y, w, ctx)
+    lo, hi = form.theta_bounds(ctx)  # per parent
+    clipped = [np.clip(np.broadcast_to(a, (len(Y), len(a))), lo[:, j, None], hi[:, j, None])
+               for j, a in enumerate(axes)]
+    sse = grid_sse(form, _product(clipped), X, Y, ctx, parent, W)
     if starts == 1:
         pick = np.argmin(sse, axis=1)[:, None]
     else:
@@ -157,31 +306,73 @@ def search(form: Form, x, y, w, ctx: Ctx, starts: int = 1) -> tuple[np.ndarray, 
     S = pick.shape[1]
     # Initial half-widths: the wider neighbouring gap of the chosen grid point along each axis.
     ij = np.stack(np.unravel_index(pick.ravel(), shape), axis=-1)  # (B*S, p)
+    rows = np.repeat(np.arange(B), S)
+    prow = parent[rows]
     centre = np.empty((B * S, form.p))
     half = np.empty((B * S, form.p))
-    for j, a in enumerate(axes):
+    for j, ax in enumerate(clipped):
         i = ij[:, j]
-        centre[:, j] = a[i]
-        left = a[i] - a[np.maximum(i - 1, 0)]
-        right = a[np.minimum(i + 1, len(a) - 1)] - a[i]
+        centre[:, j] = ax[prow, i]
+        left = ax[prow, i] - ax[prow, np.maximum(i - 1, 0)]
+        right = ax[prow, np.minimum(i + 1, shape[j] - 1)] - ax[prow, i]
         half[:, j] = np.maximum(np.maximum(left, right), 1e-12)
-    rows = np.repeat(np.arange(B), S)
-    theta, beta, best = zoom(form, x[rows], y[rows], w[rows], _ctx_rows(ctx, rows), centre, half)
+    refine = golden if form.p == 1 else zoom
+    theta, beta, best = refine(form, x[rows], y[rows], W[rows], _ctx_rows(rctx, rows), centre, half, tol)
     return theta.reshape(B, S, -1), beta.reshape(B, S, -1), best.reshape(B, S)
 
 
-def zoom(form: Form, x, y, w, ctx: Ctx, centre: np.ndarray, half: np.ndarray):
+_GOLD = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+def golden(form: Form, x, y, w, ctx: Ctx, centre: np.ndarray, half: np.ndarray, tol: float = _ZOOM_SHRINK):
+    """Golden-section search of a 1-D profile on [centre - half, centre + half], all rows at once.
+
+    The grid point ``centre`` beat its neighbours, so the bracket holds a minimum; the grid point itself is kept
+    if nothing inside beats it (a minimum on the grid's edge).
+    """
+    lo, hi = form.theta_bounds(ctx)
+    a = np.clip(centre[:, 0] - half[:, 0], lo[:, 0], hi[:, 0])
+    b = np.clip(centre[:, 0] + half[:, 0], lo[:, 0], hi[:, 0])
+
+    def f(t):
+        beta, sse = profile(form, t[:, None, None], x, y, w, ctx)
+        return beta[:, 0], sse[:, 0]
+
+    best_t = centre[:, 0].copy()
+    best_beta, best_sse = f(best_t)
+    c = b - _GOLD * (b - a)
+    d = a + _GOLD * (b - a)
+    (bc, fc), (bd, fd) = f(c), f(d)
+    n_iter = math.ceil(math.log(tol) / math.log(_GOLD))
+    for _ in range(n_iter):
+        left = fc < fd  # the minimum lies in [a, d]
+        a, b = np.where(left, a, c), np.where(left, d, b)
+        new = np.where(left, b - _GOLD * (b - a), a + _GOLD * (b - a))
+        bn, fn = f(new)
+        c, d, fc, fd, bc, bd = (np.where(left, new, d), np.where(left, c, new), np.where(left, fn, fd),
+                                np.where(left, fc, fn), np.where(left[:, None], bn, bd),
+                                np.where(left[:, None], bc, bn))
+    for t, bb, ff in ((c, bc, fc), (d, bd, fd)):
+        better = ff < best_sse
+        best_t = np.where(better, t, best_t)
+        best_beta = np.where(better[:, None], bb, best_beta)
+        best_sse = np.where(better, ff, best_sse)
+    return best_t[:, None], best_beta, best_sse
+
+
+def zoom(form: Form, x, y, w, ctx: Ctx, centre: np.ndarray, half: np.ndarray, tol: float = _ZOOM_SHRINK):
     """Refine the grid coordinate around ``centre`` by repeated local grids, each ``(q-1)/2`` times finer."""
     q = form.zoom_points
     lin = np.linspace(-1.0, 1.0, q)
-    lo, hi = form.theta_bounds()
-    n_iter = math.ceil(math.log(1 / _ZOOM_SHRINK) / math.log((q - 1) / 2))
+    lo, hi = form.theta_bounds(ctx)
+    n_iter = math.ceil(math.log(1 / tol) / math.log((q - 1) / 2))
     centre = centre.copy()
     half = half.copy()
     best_sse = np.full(centre.shape[0], np.inf)
     best_beta = np.zeros((centre.shape[0], form.m))
     for _ in range(n_iter + 1):
-        axes = [np.clip(centre[:, j, None] + half[:, j, None] * lin, lo[j], hi[j]) for j in range(form.p)]
+        axes = [np.clip(centre[:, j, None] + half[:, j, None] * lin, lo[:, j, None], hi[:, j, None])
+                for j in range(form.p)]
         grid = _product(axes)
         beta, sse = profile(form, grid, x, y, w, ctx)
         i = np.argmin(sse, axis=1)
@@ -203,24 +394,24 @@ def grid_start(form: Form, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         beta, _ = profile(form, np.zeros((1, 1, 0)), xb, yb, wb, ctx)
         return form.assemble(np.zeros((1, 0)), beta[:, 0], ctx)[0]
     axes = [np.asarray(a, float) for a in form.grid_axes(ctx)]
-    grid = _product([a[None] for a in axes])
+    lo, hi = form.theta_bounds(ctx)
+    grid = _product([np.clip(a[None], lo[:, j, None], hi[:, j, None]) for j, a in enumerate(axes)])
     beta, sse = profile(form, grid, xb, yb, wb, ctx)
     i = int(np.argmin(sse[0]))
     return form.assemble(grid[:, i], beta[:, i], ctx)[0]
 
 
-def stage1(form: Form, x, y, w, starts: int = 1, ctx: Ctx | None = None) -> tuple[np.ndarray, np.ndarray]:
+def stage1(form: Form, X, Y, ctx: Ctx, parent: np.ndarray, W: np.ndarray, starts: int = 1,
+           tol: float = _ZOOM_SHRINK) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares optimum on the y scale for each row: params (B, S, k) and weighted SSE (B, S).
 
     Loss laws use relative weights w / y**2 here (relative residuals ~ log residuals) so the start is already
     close to the log-scale optimum the polish then finds.
     """
-    wy = w / np.maximum(y, 1e-300) ** 2 if form.log_residuals else w
-    if ctx is None:
-        ctx = form.context(x, y, (w > 0).astype(float))
-    theta, beta, sse = search(form, x, y, wy, ctx, starts)
+    wy = W / np.maximum(Y[parent], 1e-300) ** 2 if form.log_residuals else W
+    theta, beta, sse = search(form, X, Y, ctx, parent, wy, starts, tol)
     B, S = sse.shape
-    rows = np.repeat(np.arange(B), S)
+    rows = parent[np.repeat(np.arange(B), S)]
     params = form.assemble(theta.reshape(B * S, -1), beta.reshape(B * S, -1), _ctx_rows(ctx, rows))
     return params.reshape(B, S, form.k), sse
 
@@ -265,25 +456,26 @@ def polish(form: Form, x: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.nd
     return unpack(res.x)
 
 
-def fit_rows(form: Form, x: np.ndarray, y: np.ndarray, w: np.ndarray, counts: np.ndarray, loss: str,
-             delta, starts: int = 1, ctx: Ctx | None = None) -> np.ndarray:
-    """Best parameters (B, k) for rows sharing nothing but a form: x (B, n[, 2]), y (B, n), fit-scale weights
-    w (B, n) and counts (B, n) (bootstrap multiplicities; 0 = absent)."""
-    W = w * counts
-    params, sse = stage1(form, x, y, W, starts=starts, ctx=ctx)
+def fit_rows(form: Form, X: np.ndarray, Y: np.ndarray, Wp: np.ndarray, ctx: Ctx, parent: np.ndarray,
+             counts: np.ndarray, loss: str, delta, starts: int = 1, tol: float = _ZOOM_SHRINK) -> np.ndarray:
+    """Best parameters (B, k) for rows on parent series: X (S, n[, 2]), Y (S, n), fitting-scale weights
+    Wp (S, n) and context of each series; ``parent`` (B,) says whose data a row refits with ``counts`` (B, n)
+    (bootstrap multiplicities, leave-one-out masks; 0 = absent)."""
+    params, sse = stage1(form, X, Y, ctx, parent, Wp[parent] * counts, starts=starts, tol=tol)
     if not needs_polish(form, loss):
         best = np.argmin(sse, axis=1)
         return params[np.arange(len(best)), best]
-    out = np.empty((y.shape[0], form.k))
-    deltas = np.broadcast_to(np.asarray(delta, dtype=float), (y.shape[0],))
-    for b in range(y.shape[0]):
+    out = np.empty((len(parent), form.k))
+    deltas = np.broadcast_to(np.asarray(delta, dtype=float), (len(parent),))
+    for b in range(len(parent)):
         d = float(deltas[b])
-        # Duplicate rows by their counts: Huber's objective weights copies, not residual scales.
+        # Duplicate points by their counts: Huber's objective weights copies, not residual scales.
         live = counts[b] > 0
         reps = np.round(counts[b][live]).astype(int)
-        xb = np.repeat(x[b][live], reps, axis=0)
-        yb, wb = np.repeat(y[b][live], reps), np.repeat(w[b][live], reps)
-        cands = [polish(form, xb, yb, wb, params[b, s], loss, d) for s in range(params.shape[1])]
+        s = parent[b]
+        xb = np.repeat(X[s][live], reps, axis=0)
+        yb, wb = np.repeat(Y[s][live], reps), np.repeat(Wp[s][live], reps)
+        cands = [polish(form, xb, yb, wb, params[b, j], loss, d) for j in range(params.shape[1])]
         vals = objective(form, np.array(cands), xb[None], yb[None], wb[None], np.ones_like(yb)[None], loss, d)
         out[b] = cands[int(np.argmin(vals))]
     return out

@@ -89,11 +89,19 @@ class Form:
         """One 1-D axis of ``theta`` values per nonlinear coordinate (shared by all rows)."""
         return []
 
-    def theta_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+    def theta_limits(self) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds of the grid coordinate, the same for every row."""
         return np.full(self.p, -np.inf), np.full(self.p, np.inf)
 
-    def design(self, theta: np.ndarray, x: np.ndarray, ctx: Ctx) -> tuple[np.ndarray | None, np.ndarray]:
-        """``offset`` (B, G, n) or None, and the design matrix (B, G, n, m) for grid points ``theta`` (B, G, p)."""
+    def theta_bounds(self, ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row bounds (B, p) of the grid coordinate (data-tied where a form needs it)."""
+        lo, hi = self.theta_limits()
+        B = next(iter(ctx.values())).shape[0]
+        return np.broadcast_to(lo, (B, self.p)), np.broadcast_to(hi, (B, self.p))
+
+    def design(self, theta: np.ndarray, x: np.ndarray, ctx: Ctx) -> tuple[np.ndarray | None, list]:
+        """``offset`` (B, G, n) or None, and the m columns of the design matrix, each broadcastable to
+        (B, G, n) (a constant column may be the scalar 1.0), for grid points ``theta`` (B, G, p)."""
         raise NotImplementedError
 
     def assemble(self, theta: np.ndarray, beta: np.ndarray, ctx: Ctx) -> np.ndarray:
@@ -110,10 +118,7 @@ class Form:
         if isinstance(params, dict):
             params = [params[n] for n in self.param_names]
         params = np.asarray(params, dtype=float)
-        x = np.asarray(x, dtype=float)
-        if self.x_dim == 1:
-            return self.predict_params(params, x)
-        return self.predict_params(params, x)
+        return self.predict_params(params, np.asarray(x, dtype=float))
 
     def init(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """A sensible starting point: the best point of the variable-projection grid (no refinement)."""
@@ -135,10 +140,8 @@ class Linear(Form):
         return a + b * x
 
     def design(self, theta, x, ctx):
-        B, G = theta.shape[:2]
-        xc = x - ctx["x0"][:, None]
-        phi = np.stack([np.ones_like(xc), xc], axis=-1)
-        return None, np.broadcast_to(phi[:, None], (B, G) + phi.shape[1:])
+        xc = (x - ctx["x0"][:, None])[:, None, :]
+        return None, [1.0, xc]
 
     def assemble(self, theta, beta, ctx):
         b = beta[:, 1]
@@ -149,42 +152,64 @@ class Linear(Form):
 class Exponential(Form):
     """``y = a*exp(c*x) + b`` (Gadre et al. 2024). For fixed c, (a, b) are linear.
 
-    The grid coordinate is ``t = c*span(x)``; the basis ``(exp(c(x-x0)) - 1)/c`` stays well conditioned as c -> 0,
-    where the law tends to a straight line (then a and b grow large with opposite signs, c tiny).
+    The grid coordinate is ``t = c*span(x)``. The basis ``(exp(c(x - r)) - 1)/c``, with r the end of the data
+    where the exponential is largest, is bounded by span(x) and 1/|c| (no overflow however steep) and stays well
+    conditioned as c -> 0, where the law tends to a straight line (a and b then grow large with opposite signs).
+    Steep laws (|t| in the hundreds: a spike on the end point) are allowed because least squares may want them;
+    leave-one-out error is what exposes them. |c*r| is capped so that a stays finite.
     """
 
-    T_MAX = 40.0  # |c| * span(x) <= 40: beyond that the exponential term is a spike on one end point
+    T_MAX = 700.0
+    EXP_CAP = 600.0  # |c| * |r| <= 600: a = beta * exp(-c r) / c neither overflows nor underflows
 
     def predict_params(self, params, x):
         a, b, c = params[..., 0:1], params[..., 1:2], params[..., 2:3]
-        return a * np.exp(np.clip(c * x, -700, 700)) + b
+        # exp(log|a| + c x): a may be astronomically large where exp(c x) is astronomically small.
+        with np.errstate(divide="ignore"):
+            la = np.log(np.abs(a))
+        return np.sign(a) * np.exp(np.clip(la + c * x, -745.0, 709.0)) + b
 
     def grid_axes(self, ctx):
-        return [_signed_logspace(1e-3, self.T_MAX, 40)]
+        return [_signed_logspace(1e-3, self.T_MAX, 36)]
 
-    def theta_bounds(self):
-        return np.array([-self.T_MAX]), np.array([self.T_MAX])
+    def theta_bounds(self, ctx):
+        span = ctx["span"]
+        with np.errstate(divide="ignore"):
+            neg = np.minimum(self.T_MAX, self.EXP_CAP * span / np.abs(ctx["xmin"]))
+            pos = np.minimum(self.T_MAX, self.EXP_CAP * span / np.abs(ctx["xmax"]))
+        return -neg[:, None], pos[:, None]
+
+    def _ref(self, c, ctx, shape_dims: int):
+        xmin, xmax = ctx["xmin"], ctx["xmax"]
+        for _ in range(shape_dims):
+            xmin, xmax = xmin[:, None], xmax[:, None]
+        return np.where(c < 0, xmin, xmax)
 
     def design(self, theta, x, ctx):
         c = theta[..., 0] / ctx["span"][:, None]  # (B, G)
-        dx = x[:, None, :] - ctx["x0"][:, None, None]  # (B, 1, n)
-        z = c[..., None] * dx
-        small = np.abs(z) < 1e-8
-        csafe = np.where(c == 0, 1.0, c)[..., None]
-        u = np.where(small, dx * (1 + z / 2), np.expm1(z) / csafe)
-        return None, np.stack([u, np.ones_like(u)], axis=-1)
+        # c = 0 exactly is the straight line; a tiny c gives it to machine precision without a branch.
+        c = np.where(c == 0, 1e-12 / ctx["span"][:, None], c)
+        # The column is expm1(c (x - r)), i.e. c times the basis above: scaling a column changes neither the
+        # fit nor the SSE, only the coefficient (assemble undoes it), and it saves a pass over (B, G, n).
+        u = c[..., None] * x[:, None, :]
+        u -= (c * self._ref(c, ctx, 1))[..., None]
+        np.expm1(u, out=u)
+        return None, [u, 1.0]
 
     def assemble(self, theta, beta, ctx):
         t = theta[:, 0]
         t = np.where(np.abs(t) < 1e-9, np.where(t < 0, -1e-9, 1e-9), t)
         c = t / ctx["span"]
-        a = beta[:, 0] * np.exp(-c * ctx["x0"]) / c
-        b = beta[:, 1] - beta[:, 0] / c
+        r = self._ref(c, ctx, 0)
+        a = beta[:, 0] * np.exp(-c * r)
+        b = beta[:, 1] - beta[:, 0]
         return np.stack([a, b, c], axis=-1)
 
     def bounds(self, x, y):
-        span = max(float(np.ptp(x)), 1e-12)
-        return np.array([-np.inf, -np.inf, -self.T_MAX / span]), np.array([np.inf, np.inf, self.T_MAX / span])
+        ctx = self.context(x[None], y[None], np.ones((1, len(y))))
+        lo, hi = self.theta_bounds(ctx)
+        span = ctx["span"][0]
+        return np.array([-np.inf, -np.inf, lo[0, 0] / span]), np.array([np.inf, np.inf, hi[0, 0] / span])
 
 
 @dataclass(frozen=True)
@@ -204,7 +229,7 @@ class Sigmoid(Form):
     def grid_axes(self, ctx):
         return [np.geomspace(self.T_MIN, self.T_MAX, 24), np.linspace(-1.0, 2.0, 25)]
 
-    def theta_bounds(self):
+    def theta_limits(self):
         return np.array([self.T_MIN, -1.5]), np.array([self.T_MAX, 2.5])
 
     def _centre(self, theta, ctx):
@@ -215,7 +240,7 @@ class Sigmoid(Form):
     def design(self, theta, x, ctx):
         k, x0 = self._centre(theta, ctx)
         s = _expit(k[..., None] * (x[:, None, :] - x0[..., None]))
-        return None, np.stack([s, np.ones_like(s)], axis=-1)
+        return None, [s, 1.0]
 
     def assemble(self, theta, beta, ctx):
         k, x0 = self._centre(theta[:, None, :], ctx)
@@ -248,7 +273,7 @@ class SigmoidLogCompute(Form):
     def grid_axes(self, ctx):
         return [_signed_logspace(self.T_MIN, self.T_MAX, 16, zero=False), np.linspace(-1.0, 2.0, 25)]
 
-    def theta_bounds(self):
+    def theta_limits(self):
         return np.array([-self.T_MAX, -1.5]), np.array([self.T_MAX, 2.5])
 
     def _centre(self, theta, ctx):
@@ -260,7 +285,7 @@ class SigmoidLogCompute(Form):
         k, m = self._centre(theta, ctx)
         lx = np.log10(np.where(x > 0, x, 1.0))
         s = _expit(k[..., None] * (lx[:, None, :] - m[..., None]))
-        return s, (1 - s)[..., None]
+        return s, [1 - s]
 
     def assemble(self, theta, beta, ctx):
         k, m = self._centre(theta[:, None, :], ctx)
@@ -287,14 +312,14 @@ class LogitLinear(Form):
     def grid_axes(self, ctx):
         return [_signed_logspace(0.05, self.T_MAX, 16), np.linspace(-1.0, 2.0, 25)]
 
-    def theta_bounds(self):
+    def theta_limits(self):
         return np.array([-self.T_MAX, -3.0]), np.array([self.T_MAX, 4.0])
 
     def design(self, theta, x, ctx):
         c = theta[..., 0] / ctx["span"][:, None]
         xm = ctx["xmin"][:, None] + theta[..., 1] * ctx["span"][:, None]
         s = _expit(c[..., None] * (x[:, None, :] - xm[..., None]))
-        return s, np.zeros(s.shape + (0,))
+        return s, []
 
     def assemble(self, theta, beta, ctx):
         c = theta[:, 0] / ctx["span"]
@@ -326,14 +351,14 @@ class PowerFloor(Form):
     def grid_axes(self, ctx):
         return [np.concatenate([np.linspace(0.005, 0.1, 8), np.geomspace(0.12, self.ALPHA_MAX, 24)])]
 
-    def theta_bounds(self):
+    def theta_limits(self):
         return np.array([0.0]), np.array([self.ALPHA_MAX])
 
     def design(self, theta, x, ctx):
         # Scaled by the geometric mean of X, so that A's column is O(1) whatever the units.
         lx = np.log(np.where(x > 0, x, 1.0)) - ctx["lxg"][:, None]
         powr = np.exp(-theta[..., 0][..., None] * lx[:, None, :])
-        return None, np.stack([np.ones_like(powr), powr], axis=-1)
+        return None, [1.0, powr]
 
     def assemble(self, theta, beta, ctx):
         alpha = theta[:, 0]
@@ -367,7 +392,7 @@ class Chinchilla(Form):
         ax = np.concatenate([np.linspace(0.02, 0.1, 3), np.linspace(0.15, 1.0, 18), np.linspace(1.1, self.EXP_MAX, 6)])
         return [ax, ax]
 
-    def theta_bounds(self):
+    def theta_limits(self):
         return np.array([0.0, 0.0]), np.array([self.EXP_MAX, self.EXP_MAX])
 
     def design(self, theta, x, ctx):
@@ -375,7 +400,7 @@ class Chinchilla(Form):
         lD = np.log(np.where(x[..., 1] > 0, x[..., 1], 1.0)) - ctx["lDg"][:, None]
         pn = np.exp(-theta[..., 0][..., None] * lN[:, None, :])
         pd = np.exp(-theta[..., 1][..., None] * lD[:, None, :])
-        return None, np.stack([np.ones_like(pn), pn, pd], axis=-1)
+        return None, [1.0, pn, pd]
 
     def assemble(self, theta, beta, ctx):
         al, be = theta[:, 0], theta[:, 1]

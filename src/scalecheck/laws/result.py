@@ -49,7 +49,7 @@ def jacobian(form: Form, params: np.ndarray, x: np.ndarray) -> np.ndarray:
     xb = x[None]
     with np.errstate(all="ignore"):
         G = to_fit_scale(form, form.predict_params(P, xb))
-    return ((G[0::2] - G[1::2]) / (2 * h[:, None])).T
+        return ((G[0::2] - G[1::2]) / (2 * h[:, None])).T
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def group_colours(groups: Sequence[str]) -> dict[str, str]:
     return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(sorted(set(groups)))}
 
 
-def new_figure(width: float = 6.4, height: float = 3.8) -> Figure:
+def new_figure(width: float = 8.0, height: float = 3.8) -> Figure:
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(width, height), dpi=DPI)
         FigureCanvasAgg(fig)
@@ -63,9 +63,10 @@ def new_figure(width: float = 6.4, height: float = 3.8) -> Figure:
 
 
 def to_png(fig: Figure, dpi: int = DPI) -> bytes:
+    # One draw: fixed margins (set by series_figure) instead of bbox_inches="tight", which draws twice.
     buf = io.BytesIO()
     with matplotlib.rc_context(STYLE):
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 
@@ -120,7 +121,7 @@ def plot_chance(ax, chance: float) -> None:
 
 def series_figure(series: Series, curves: Sequence[Curve] = (), *, title: str = "",
                   marks: Sequence[tuple[float, str]] = (), colours: dict[str, str] | None = None,
-                  width: float = 6.4, height: float = 3.8) -> Figure:
+                  width: float = 8.0, height: float = 3.8) -> Figure:
     """One series: points by group, fitted curves (with bands), the chance line and vertical marks."""
     fig = new_figure(width, height)
     with matplotlib.rc_context(STYLE):
@@ -140,5 +141,7 @@ def series_figure(series: Series, curves: Sequence[Curve] = (), *, title: str = 
         ax.set_ylabel(y_label(series))
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="best", ncols=2)
+        # A fixed corner: loc="best" searches every data point for overlaps and costs more than the plot.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+        fig.subplots_adjust(left=0.1, right=0.7, bottom=0.13, top=0.92)
     return fig

@@ -47,7 +47,7 @@ def esc(value: object) -> str:
 
 def anchor(text: str) -> str:
     """A stable id for an in-page link: letters, digits, '-' and '_' only."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")
+    slug = re.sub(r"[^A-Za-z0-9_]+", "-", str(text)).strip("-")
     return slug or "section"
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import SelectionError
 from ..observations import Testbed
-from ..trends import ALL, CATEGORIES, EVIDENCE_KEYS, RealityCheck, Verdict
-from ..trends import classify as criteria
+from ..trends import ALL, CATEGORIES, EVIDENCE_KEYS, THRESHOLDS, RealityCheck, Verdict
 from . import figures as F
 from .html import Report, Section, anchor, esc, fmt_number, table_html
 
@@ -67,7 +67,7 @@ def _curves(result: RealityCheck, task: str, colours: dict[str, str]) -> list[F.
     for scope in result.scopes:
         try:
             v = result.verdict(task, scope)
-        except Exception:  # noqa: BLE001 - a scope without a verdict has nothing to draw
+        except SelectionError:  # a scope without a verdict has nothing to draw
             continue
         if v.fit is None or not v.fit.usable:
             continue
@@ -133,7 +133,7 @@ def _overview(result: RealityCheck) -> str:
             try:
                 v = result.verdict(task, scope)
                 row[scope] = badge(v.category, v.confidence)
-            except Exception:  # noqa: BLE001
+            except SelectionError:
                 row[scope] = ""
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -141,9 +141,7 @@ def _overview(result: RealityCheck) -> str:
 
 
 def _criteria_table() -> pd.DataFrame:
-    names = [n for n in dir(criteria) if n.isupper() and isinstance(getattr(criteria, n), (int, float))
-             and not n.startswith("CONF")]
-    return pd.DataFrame({"threshold": names, "value": [getattr(criteria, n) for n in names]})
+    return pd.DataFrame({"threshold": list(THRESHOLDS), "value": list(THRESHOLDS.values())})
 
 
 def build_report(result: RealityCheck, testbed: Testbed | None = None,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ..errors import InputError
 
@@ -21,11 +24,39 @@ def read_json(path: Path) -> Any:
         raise InputError(path, "empty file")
     try:
         # NaN/Infinity are not JSON; reject them rather than let them into the testbed silently.
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"malformed JSON ({exc.msg})", row=exc.lineno, where="line") from None
+    except _DuplicateKey as exc:
+        raise InputError(path, "key appears twice in one object (JSON readers would keep only the last)",
+                         field=exc.key) from None
     except ValueError as exc:
-        raise InputError(path, str(exc)) from None
+        # json gives no position for a bad constant: find it in the text to name its line and key.
+        m = _CONSTANT.search(text)
+        if m is None:
+            raise InputError(path, str(exc)) from None
+        raise InputError(path, str(exc), row=text.count("\n", 0, m.start("value")) + 1, field=m.group("key"),
+                         where="line") from None
+
+
+_CONSTANT = re.compile(r'"(?P<key>(?:[^"\\]|\\.)*)"\s*:\s*(?P<value>-?(?:NaN|Infinity))\b')
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return d
 
 
 def _reject_constant(name: str) -> float:
@@ -53,3 +84,20 @@ def number(value: Any, path: Path | None, label: str, *, row: int | str | None =
     if not math.isfinite(v):
         raise InputError(path, f"{value!r} is not a finite number", field=label, row=row)
     return v
+
+
+def read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    """``pandas.read_csv`` with every failure (missing, not UTF-8, empty, malformed, no rows) as an InputError."""
+    if not path.is_file():
+        raise InputError(path, "missing file")
+    try:
+        df = pd.read_csv(path, encoding="utf-8", **kwargs)
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "empty file") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(path, f"malformed CSV ({str(exc).splitlines()[0]})") from None
+    if df.empty:
+        raise InputError(path, "no rows")
+    return df

@@ -16,6 +16,9 @@ KNOWN_CHANCE: dict[str, float] = {
 # MMLU subjects are four-way: "hendrycksTest-<subject>" in harness v0.3, "mmlu_<subject>" in 0.4.
 FOUR_WAY_PREFIXES = ("hendrycksTest-", "mmlu_")
 ACCURACY_METRICS = frozenset({"acc", "acc_norm", "acc_mutual_info"})
+# Means of per-example 0/1 outcomes: for these (only) the number of examples gives binomial noise, so
+# importers set a score's n_examples for them and leave it empty for perplexities, bits per byte, BLEU ...
+PROPORTION_METRICS = ACCURACY_METRICS | {"exact_match", "em", "pass@1", "pct_stereotype", "inst_level_acc"}
 # Metrics whose direction is fixed whatever the task; the harness's own higher_is_better wins where given.
 LOWER_IS_BETTER = frozenset({"perplexity", "ppl", "word_perplexity", "byte_perplexity", "bits_per_byte",
                              "likelihood_difference", "ter"})

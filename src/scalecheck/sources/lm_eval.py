@@ -12,7 +12,8 @@ each model its metadata (params, tokens, corpus, losses, step, holdout). A resul
 ladder model whose ``name`` is the run's folder name or whose ``id``/``path`` is the ``pretrained=`` of
 ``config.model_args``, at the same ``revision`` (a ladder model without one is the ``main`` revision, so
 checkpoints must each be listed with theirs). Without a ladder,
-models are named ``<pretrained>[@<revision>]`` and only ``config.model_num_parameters`` is known.
+models are named ``<pretrained>[@<revision>]`` and only ``config.model_num_parameters`` is known. Ladder
+models without results are left out (a testbed holds evaluated models).
 
 From a results file: each ``results.<task>."<metric>,<filter>"`` becomes a score (metric ``acc``; the filter
 becomes the ``variant``, ``""`` for ``none``) with its ``"<metric>_stderr,<filter>"`` (``"N/A"`` counts as
@@ -39,7 +40,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema import Tables, build_tables
 from ._readers import number, read_json
-from ._tasks import ACCURACY_METRICS, metric_direction, task_chance
+from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, metric_direction, task_chance
 from .ladder import Ladder, LadderModel, read_ladder
 from .registry import Source, register
 
@@ -48,7 +49,7 @@ _TS = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 _RESULTS = re.compile(rf"^results(?:_(?P<ts>{_TS}))?\.json$")
 _SAMPLES = re.compile(rf"^samples_(?P<task>.+)_(?P<ts>{_TS})\.jsonl$")
 # Keys of a results entry that are not metrics.
-_NOT_METRICS = {"alias", "name", "sample_len", "samples", " "}
+_NOT_METRICS = {"alias", "name", "sample_len", "samples", "sample_count"}
 _MEAN_TOLERANCE = 1e-6
 _OUTPUT_TYPES = {"multiple_choice": "multiple choice", "loglikelihood_rolling": "language modeling",
                  "generate_until": "generation", "loglikelihood": "loglikelihood"}
@@ -57,12 +58,10 @@ _OUTPUT_TYPES = {"multiple_choice": "multiple choice", "loglikelihood_rolling": 
 def parse_metric_key(key: str) -> tuple[str, str, bool] | None:
     """``"acc,none"`` -> ``("acc", "none", False)``; ``"acc_stderr,none"`` -> ``("acc", "none", True)``.
 
-    None for keys that are not metrics (``alias``). A key without a filter is the ``none`` filter.
+    None for keys that are not ``<metric>,<filter>`` (``alias``, or harness v0.3's bare ``acc``).
     """
-    if key in _NOT_METRICS:
-        return None
     metric, sep, filt = key.partition(",")
-    if not metric or (sep and not filt):
+    if not metric or not sep or not filt:
         return None
     stderr = metric.endswith("_stderr")
     if stderr:
@@ -153,7 +152,10 @@ def _read_results(path: Path, folder_name: str) -> _RunFile:
         if not isinstance(entry, dict):
             raise InputError(path, "expected a mapping of metric to value", field=where)
         cfg = configs.get(task) if isinstance(configs.get(task), dict) else {}
-        r = _Result(path, ts, task, shots=_shots(path, task, n_shot, cfg),
+        shots = _shots(path, task, n_shot, cfg)
+        if shots is None:
+            shots = _group_shots(task, n_shot, configs, subtasks)
+        r = _Result(path, ts, task, shots=shots,
                     n_examples=_n_examples(path, task, n_samples, subtasks),
                     task_type=_OUTPUT_TYPES.get(cfg.get("output_type")))
         values: dict[tuple[str, str], float] = {}
@@ -161,6 +163,10 @@ def _read_results(path: Path, folder_name: str) -> _RunFile:
         for key, raw in entry.items():
             parsed = parse_metric_key(key)
             if parsed is None:
+                if key not in _NOT_METRICS and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                    raise InputError(path, "a metric without a filter (\"acc\" rather than \"acc,none\"): "
+                                     "lm-evaluation-harness v0.3 output, which this importer does not read",
+                                     field=f"{where}.{key}")
                 continue
             metric, filt, is_se = parsed
             label = f"{where}.{key}"
@@ -208,6 +214,21 @@ def _shots(path: Path, task: str, n_shot: dict, cfg: dict) -> int | None:
     if a is not None and b is not None and a != b:
         raise InputError(path, f"n-shot says {a} but the task's config says num_fewshot {b}", field=f"n-shot.{task}")
     return a if a is not None else b
+
+
+def _group_shots(task: str, n_shot: dict, configs: dict, subtasks: dict, depth: int = 0) -> int | None:
+    """A group's setting, where the file gives none: its subtasks' shots if they all agree."""
+    subs = subtasks.get(task)
+    if not isinstance(subs, list) or not subs or depth >= 10:
+        return None
+    found = set()
+    for sub in subs:
+        cfg = configs.get(sub) if isinstance(configs.get(sub), dict) else {}
+        v = n_shot.get(sub, cfg.get("num_fewshot"))
+        if v is None:
+            v = _group_shots(sub, n_shot, configs, subtasks, depth + 1)
+        found.add(v if isinstance(v, int) and not isinstance(v, bool) else None)
+    return found.pop() if len(found) == 1 and None not in found else None
 
 
 def _n_examples(path: Path, task: str, n_samples: dict, subtasks: dict, depth: int = 0) -> float | None:
@@ -401,7 +422,8 @@ def read_runs(path: Path, ladder: str | Path | None = None) -> Tables:
                 continue
             taken[(model_id, r.task)] = run.path
             for s in r.scores:
-                score_rows.append({"model": model_id, **s, "n_examples": r.n_examples, "shots": r.shots})
+                n = r.n_examples if s["metric"] in PROPORTION_METRICS else None
+                score_rows.append({"model": model_id, **s, "n_examples": n, "shots": r.shots})
             tasks.setdefault(r.task, r)
     scores = pd.DataFrame(score_rows)
     scores["higher_is_better"] = scores["higher_is_better"].astype("boolean")

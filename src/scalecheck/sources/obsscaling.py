@@ -18,6 +18,7 @@ files name no pretraining corpus.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import Tables, build_tables
+from ._readers import read_csv
+from ._tasks import PROPORTION_METRICS
 from .registry import Source, register
 
 NAME = "obsscaling"
@@ -34,13 +37,17 @@ LEADERBOARD = "base_llm_leaderboard_v2_eval.csv"
 META_COLUMNS = ("Model", "Model Family", "Model Size (B)", "Pretraining Data Size (T)", "FLOPs (1E21)")
 
 
+@dataclass(frozen=True)
 class Benchmark:
     """How one score column reads: task, metric, shots and, where known, chance and number of examples."""
 
-    def __init__(self, task: str, metric: str, shots: int | None, chance: float | None = None,
-                 n_examples: int | None = None, scale: float = 1.0, task_type: str | None = None) -> None:
-        self.task, self.metric, self.shots, self.chance = task, metric, shots, chance
-        self.n_examples, self.scale, self.task_type = n_examples, scale, task_type
+    task: str
+    metric: str
+    shots: int | None
+    chance: float | None = None
+    n_examples: int | None = None
+    scale: float = 1.0  # the largest possible score: 1 for fractions, 100 for BLEU
+    task_type: str | None = None
 
 
 # The main table. Shots follow the Open LLM Leaderboard v1 convention (PROVENANCE.md): MMLU 5, ARC-C 25,
@@ -97,20 +104,8 @@ def parse_emergent_column(name: str) -> Benchmark | None:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputError(path, "missing file")
-    try:
-        # Only a blank cell is a missing score; "NaN" or "n/a" written out is refused as text.
-        df = pd.read_csv(path, encoding="utf-8", dtype={"Model": str, "Model Family": str},
-                         keep_default_na=False, na_values=[""])
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "empty file") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"malformed CSV ({str(exc).splitlines()[0]})") from None
-    if df.empty:
-        raise InputError(path, "no rows")
+    # Only a blank cell is a missing score; "NaN" or "n/a" written out is refused as text.
+    df = read_csv(path, dtype={"Model": str, "Model Family": str}, keep_default_na=False, na_values=[""])
     if "Model" not in df.columns:
         raise InputError(path, "missing column (is this an ObsScaling eval_results table?)", field="Model")
     bad = df["Model"].isna() | (df["Model"].astype(str).str.strip() == "")
@@ -151,7 +146,8 @@ def _scores(path: Path, df: pd.DataFrame, columns: dict[str, Benchmark]) -> list
         keep = ~np.isnan(v)
         parts.append(pd.DataFrame({
             "model": df["Model"].to_numpy()[keep], "task": b.task, "metric": b.metric, "value": v[keep],
-            "n_examples": np.nan if b.n_examples is None else float(b.n_examples),
+            # Binomial noise only for proportions of 0/1 outcomes (not TruthfulQA's mc2 or BLEU).
+            "n_examples": float(b.n_examples) if b.n_examples and b.metric in PROPORTION_METRICS else np.nan,
             "chance": np.nan if b.chance is None else b.chance, "higher_is_better": True,
             "shots": pd.array([b.shots] * int(keep.sum()), dtype="Int64"), "variant": "",
             "__line": np.flatnonzero(keep) + 2, "__file": path.name,

@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables, build_tables
-from ._readers import read_json
+from ._readers import read_csv, read_json
 from .registry import Source, register
 
 NAME = "olmo-ladder"
@@ -62,6 +62,16 @@ CHANCE: dict[str, float] = {
     "mmlu_stem": 0.25, "mmlu_humanities": 0.25, "mmlu_social_sciences": 0.25, "mmlu_other": 0.25,
     "hellaswag": 0.25, "arc_easy": 0.25, "arc_challenge": 0.25, "openbookqa": 0.25,
     "boolq": 0.5, "piqa": 0.5, "winogrande": 0.5, "csqa": 0.2, "socialiqa": 1 / 3,
+}
+# Evaluation-set sizes by task: every accuracy in the ladder CSVs is an exact multiple of 1/n (checked by the
+# tests), and they are the datasets' published sizes (ARC-Challenge test 1172, HellaSwag val 10042, ...).
+N_EXAMPLES: dict[str, int] = {
+    "arc_challenge_test": 1172, "arc_challenge_val": 299, "arc_easy_test": 2376, "arc_easy_val": 570,
+    "boolq_val": 3270, "csqa_val": 1221, "hellaswag_val": 10042, "openbookqa_test": 500, "openbookqa_val": 500,
+    "piqa_val": 1838, "socialiqa_val": 1954, "winogrande_val": 1267,
+    "mmlu_humanities_test": 4705, "mmlu_humanities_val": 518, "mmlu_other_test": 3242, "mmlu_other_val": 355,
+    "mmlu_social_sciences_test": 3077, "mmlu_social_sciences_val": 337, "mmlu_stem_test": 3018,
+    "mmlu_stem_val": 321,
 }
 HIGHER_IS_BETTER = {"bpb": False, "acc": True, "soft": True, "soft_log": True}
 
@@ -112,16 +122,7 @@ def _task_base(task: str) -> str:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "empty file") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"malformed CSV ({str(exc).splitlines()[0]})") from None
-    if df.empty:
-        raise InputError(path, "no rows")
+    df = read_csv(path)
     dup = [c for c in df.columns if re.search(r"\.\d+$", str(c)) and re.sub(r"\.\d+$", "", str(c)) in df.columns]
     if dup:
         raise InputError(path, "column appears twice", field=re.sub(r"\.\d+$", "", dup[0]))
@@ -302,13 +303,17 @@ def read_folder(path: Path) -> Tables:
     scores["chance"] = np.where(np.isin(metric, ["acc", "soft"]), chance,
                                 np.where(metric == "soft_log", np.log(chance), np.nan))
     scores["higher_is_better"] = pd.array([HIGHER_IS_BETTER[m] for m in metric], dtype="boolean")
+    # Binomial noise applies to accuracies only (see _tasks.PROPORTION_METRICS).
+    n = scores["task"].map({t: N_EXAMPLES.get(t, np.nan) for t in tasks}).to_numpy(dtype=float)
+    scores["n_examples"] = np.where(metric == "acc", n, np.nan)
     return build_tables(models, scores, _tasks_table(scores), origin=str(runs_dir))
 
 
 def _tasks_table(scores: pd.DataFrame) -> pd.DataFrame:
     tasks = sorted(scores["task"].unique())
     return pd.DataFrame({"task": tasks, "metric": "acc", "chance": [CHANCE.get(_task_base(t), np.nan) for t in tasks],
-                         "shots": 5, "task_type": "multiple choice"})
+                         "n_examples": [N_EXAMPLES.get(t, np.nan) for t in tasks], "shots": 5,
+                         "task_type": "multiple choice"})
 
 
 # --- The paper's configuration and published predictions ----------------------------------------------------
@@ -408,14 +413,7 @@ def read_variance(path: str | Path) -> pd.DataFrame:
 
 
 def _read_csv_with_text(f: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    if not f.exists():
-        raise InputError(f, "missing")
-    try:
-        df = pd.read_csv(f, encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise InputError(f, "empty file") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f, f"malformed CSV ({str(exc).splitlines()[0]})") from None
+    df = read_csv(f)
     for c in required:
         if c not in df.columns:
             raise InputError(f, "missing column", field=c)

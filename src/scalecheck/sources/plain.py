@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, MODEL_COLUMNS, SCORE_COLUMNS, Tables, build_tables
+from ._readers import read_csv
 from .registry import Source, register
 
 NAME = "csv"
@@ -41,20 +42,14 @@ _TASK_ONLY = ("task_type", "category")
 
 def _read_any(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
+    if suffix in (".csv", ".tsv", ".txt", ".gz"):
+        return read_csv(path, sep="\t" if ".tsv" in path.name else ",", keep_default_na=True, na_values=[""],
+                        dtype={"model": str, "task": str})
+    if suffix == ".parquet":
+        try:
             return pd.read_parquet(path)
-        if suffix in (".csv", ".tsv", ".txt", ".gz"):
-            return pd.read_csv(path, sep="\t" if ".tsv" in path.name else ",", encoding="utf-8",
-                               keep_default_na=True, na_values=[""], dtype={"model": str, "task": str})
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "empty file") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"malformed CSV ({str(exc).splitlines()[0]})") from None
-    except Exception as exc:  # pyarrow errors on corrupt Parquet files
-        raise InputError(path, f"cannot read ({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]})") from None
+        except Exception as exc:  # pyarrow errors on corrupt Parquet files
+            raise InputError(path, f"cannot read ({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]})") from None
     raise InputError(path, f"unsupported file type {suffix!r} (expected .csv, .tsv or .parquet)")
 
 

@@ -9,7 +9,9 @@ Reads the ``evals`` folder of github.com/EleutherAI/pythia (the shared copy is `
 
 One model row per checkpoint (``pythia-1.4b-deduped@step143000``, run ``pythia-1.4b-deduped``); a zero-shot
 and a five-shot file of the same checkpoint give the same model scores at two settings (``shots``).
-The path may be the whole folder, ``pythia-v1``, one model's folder, or ``opt``/``bloom``.
+The path may be the whole folder, ``pythia-v1``, one model's folder, or ``opt``/``bloom``. Other sub-folders
+of a model's folder (the upstream ``baseline/`` and ``intervention/`` of a pronoun-intervention case study,
+not about scaling) are not read.
 
 What is checked: the checkpoint in the file name against ``config.model_args`` (``revision=step<N>``), the
 model in ``model_args`` against its folder, the shots of the folder (``zero-shot``/``five-shot``) against
@@ -22,6 +24,7 @@ Scale metadata is not in the files; it comes from the tables below (the suite's 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -30,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..schema import Tables, build_tables
+from ..schema import LOSS_PREFIX, Tables, build_tables
 from ._readers import field, number, read_json
-from ._tasks import ACCURACY_METRICS, task_chance
+from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, task_chance
 from .registry import Source, register
 
 NAME = "pythia"
@@ -54,13 +57,14 @@ TOKENS_PER_STEP = 2_097_152
 VARIANT_TOKENS_PER_STEP = {"0.25MtokBS": 262_144, "0.5MtokBS": 524_288, "1MtokBS": 1_048_576}
 
 # OPT and BLOOM baselines: the sizes their papers publish (OPT Table 1, BLOOM Table 3), which are rounded
-# totals, not exact counts. Neither the files nor PROVENANCE.md give their training tokens, so tokens and
-# FLOPs stay unknown rather than guessed.
+# totals, not exact counts. Training tokens as the ObsScaling table (Ruan et al. 2024, base_llm_benchmark_eval)
+# records them: 180B for every OPT size, 341B for the BLOOM sizes up to 7b1 (the 176B saw 366B).
 BASELINE_PARAMS: dict[str, float] = {
     "opt-125m": 125e6, "opt-350m": 350e6, "opt-1.3b": 1.3e9, "opt-2.7b": 2.7e9, "opt-6.7b": 6.7e9,
     "opt-13b": 13e9, "opt-30b": 30e9, "opt-66b": 66e9,
     "bloom-560m": 560e6, "bloom-1b1": 1.1e9, "bloom-1b7": 1.7e9, "bloom-3b": 3e9, "bloom-7b1": 7.1e9,
 }
+BASELINE_TOKENS = {"opt": 180e9, "bloom": 341e9}
 # The BLOOM paper names its corpus (ROOTS); the OPT paper describes a mix it does not name.
 BASELINE_CORPUS = {"bloom": "roots", "opt": None}
 
@@ -69,6 +73,11 @@ BASELINE_CORPUS = {"bloom": "roots", "opt": None}
 # pct_stereotype's ideal is 0.5, so it has no direction.
 HIGHER_IS_BETTER = {"acc": True, "acc_norm": True, "ppl": False, "likelihood_difference": False,
                     "pct_stereotype": None}
+
+# The files hold no validation loss; the zero-shot lambada_openai perplexity is the harness's exp(mean NLL
+# of the passage's last word), so its log is a held-out loss in nats (PROVENANCE.md suggests it). It becomes
+# loss_lambada_openai (zero-shot files only, so that one setting defines the axis; NaN elsewhere).
+LOSS_TASK = "lambada_openai"
 
 SHOTS_FOLDERS = {"zero-shot": 0, "five-shot": 5}
 _FILE = re.compile(r"^(?P<size>\d+(?:\.\d+)?[mb])(?P<tags>(?:-[A-Za-z0-9.]+)*)_step(?P<step>\d+)\.json$")
@@ -134,6 +143,12 @@ class _Collector:
             raise InputError(path, "no results", field="results")
         if model not in self.models:
             self.models[model] = model_row
+        lam = results.get(LOSS_TASK)
+        if shots == 0 and isinstance(lam, dict) and "ppl" in lam:
+            ppl = number(lam["ppl"], path, f"results.{LOSS_TASK}.ppl")
+            if ppl <= 0:
+                raise InputError(path, f"perplexity {ppl} is not positive", field=f"results.{LOSS_TASK}.ppl")
+            self.models[model][LOSS_PREFIX + LOSS_TASK] = math.log(ppl)
         cols = self.scores
         for task, metrics in results.items():
             where = f"results.{task}"
@@ -175,22 +190,24 @@ class _Collector:
         # The harness's standard error of a mean of 0/1 outcomes is sqrt(p(1-p)/(n-1)); inverting it on
         # any file gives the task's number of examples exactly (piqa 1838, winogrande 1267, ...).
         n_by_task = {t: c.most_common(1)[0][0] for t, c in self.n_estimates.items()}
-        scores["n_examples"] = scores["task"].map(n_by_task).astype("float64")
+        scores["n_examples"] = scores["task"].map(n_by_task).astype("float64").where(
+            scores["metric"].isin(PROPORTION_METRICS))
         scores["higher_is_better"] = scores["higher_is_better"].astype("boolean")
         models = pd.DataFrame(list(self.models.values()))
-        return build_tables(models, scores, _tasks_table(scores), origin=origin)
+        return build_tables(models, scores, _tasks_table(scores, n_by_task), origin=origin)
 
 
-def _tasks_table(scores: pd.DataFrame) -> pd.DataFrame:
+def _tasks_table(scores: pd.DataFrame, n_by_task: dict[str, int]) -> pd.DataFrame:
     rows = []
     for task, sub in scores.groupby("task", sort=True):
         metrics = set(sub["metric"])
         # The primary metric: accuracy where the task has one, else the bias measure.
         metric = "acc" if "acc" in metrics else sorted(metrics)[0]
         first = sub[sub["metric"] == metric].iloc[0]
+        n = n_by_task.get(task, np.nan)
         kind = ("language modeling" if task == "lambada_openai" else
                 "bias" if task.startswith("crows_pairs") else "multiple choice")
-        rows.append({"task": task, "metric": metric, "chance": first["chance"], "n_examples": first["n_examples"],
+        rows.append({"task": task, "metric": metric, "chance": first["chance"], "n_examples": n,
                      "shots": int(sub["shots"].min()), "task_type": kind})
     return pd.DataFrame(rows)
 
@@ -264,7 +281,8 @@ def _read_baselines(folder: Path, out: _Collector) -> None:
         if pre is None or pre.group(1).rsplit("/", 1)[-1] != name:
             raise InputError(path, f"model_args {args!r} is not {name}", field="config.model_args")
         row = {"model": name, "source": NAME, "family": family, "corpus": BASELINE_CORPUS[family],
-               "size": name.split("-", 1)[1], "params": BASELINE_PARAMS[name], "holdout": False}
+               "size": name.split("-", 1)[1], "params": BASELINE_PARAMS[name], "tokens": BASELINE_TOKENS[family],
+               "holdout": False}
         out.add_file(path, d, name, row, None)
 
 

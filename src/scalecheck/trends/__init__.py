@@ -6,7 +6,7 @@ thresholds are in :mod:`scalecheck.trends.classify`; the shape tests in :mod:`sc
 simulated series of each shape in :mod:`scalecheck.trends.synthetic`.
 """
 
-from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
+from .classify import CATEGORIES, EVIDENCE_KEYS, THRESHOLDS, Verdict, classify
 from .reality import ALL, RealityCheck, reality_check
 
-__all__ = ["CATEGORIES", "EVIDENCE_KEYS", "Verdict", "classify", "RealityCheck", "reality_check", "ALL"]
+__all__ = ["CATEGORIES", "EVIDENCE_KEYS", "THRESHOLDS", "Verdict", "classify", "RealityCheck", "reality_check", "ALL"]

@@ -8,19 +8,23 @@ The criteria are applied in a fixed order; the first that holds gives the verdic
    ``TURN_MIN_CHI2`` units of sampling variance (scaled up by any excess scatter), and each arm moves by at
    least ``TURN_MIN_ARM_SD`` noise sd. The shape (inverted-U: better then worse as scale grows; U-shaped:
    worse then better) and the turn's x are reported.
-3. **trendless**: neither the monotone law (the exponential y = a*exp(c*x) + b) beats a constant, nor do the
-   ranks correlate with scale (Spearman), at ``ALPHA_TREND``.
+3. **trendless**: neither the monotone law (the exponential y = a*exp(c*x) + b) nor a floor-then-rise beats a
+   constant, nor do the ranks correlate with scale (Spearman), at ``ALPHA_TREND``.
 4. **inverse**: the trend is real and the metric gets worse as scale grows.
 5. **breakthrough**: the trend is up and a floor-then-rise fit (flat, then a straight rise, optionally
    levelling off) explains it: its floor lies at chance (within ``FLOOR_TOLERANCE`` or ``FLOOR_Z`` standard
    errors), at least ``BREAK_MIN_FLOOR_SHARE`` of the models sit on it, the rise is at least
-   ``BREAK_MIN_RISE_SD`` noise sd, and either the exponential misses the shape (the floor-then-rise fit beats it
-   at ``ALPHA_BREAK``) or too few models are above chance for the exponential's fit to mean anything.
+   ``BREAK_MIN_RISE_SD`` noise sd and sharp (done within ``BREAK_MAX_RISE_SPAN`` of the x range), and either the
+   exponential misses the shape (the floor-then-rise fit beats it at ``ALPHA_BREAK``), or too few models are above
+   chance for the exponential's fit to mean anything, or the shape is a step (a floor of ``BREAK_STEP_FLOOR_SHARE``
+   of the models, the rise within ``BREAK_STEP_SPAN`` of the range).
 6. **noisy**: the trend is up, but the best smooth monotone fit leaves scatter at least ``NOISY_MIN_DISPERSION``
    times the sampling variance (``ALPHA_FIT``) and the trend's rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER``
-   times that scatter, so the fitted law would not extrapolate.
+   times that scatter, so the fitted law would not extrapolate. Also noisy: a smooth trend that no simple law
+   (exponential, or sigmoid where the exponential misses the shape) follows by the same two measures.
 7. **predictable**: the trend is up, the exponential fits it, and at least ``MIN_ABOVE_CHANCE_SHARE`` of the
-   models are clearly (``ABOVE_CHANCE_SD``) above chance; an up-trend that stays at chance is **trendless**.
+   models are clearly above chance (the law's ``ABOVE_CHANCE_LEVEL`` confidence band clears it); an up-trend that
+   stays at chance, or whose law gains less than ``MIN_RISE_SCATTER_SD`` sds of its scatter, is **trendless**.
 
 The confidence is how far the deciding statistics sit from their thresholds: each criterion's certainty is a
 logistic function of its margin (on a log scale), criteria that must all hold combine by ``min``, either-or
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -68,8 +73,16 @@ BREAK_MIN_FLOOR_SHARE = 0.25
 # units (small models often score a few points off chance through answer-position bias).
 FLOOR_Z = 3.0
 FLOOR_TOLERANCE = 0.05
-# The rise must be at least this many point sds: "sharp" against the noise.
+# The rise must be at least this many point sds: large against the noise...
 BREAK_MIN_RISE_SD = 5.0
+# ...and sharp: done within this share of the observed x range (simulated sharp sigmoids rise within <= 0.4 of it;
+# an exponential in loss spreads its rise over more: a median 0.55, and 95% over 0.32 with its own hinge fit).
+BREAK_MAX_RISE_SPAN = 0.4
+# A step: a floor holding at least half the models, then the whole rise within a fifth of the range. The flexible
+# exponential can follow that, but only as a near-step that nothing before the break foretold: emergence by any
+# reading (simulated exponentials-in-loss rise this abruptly in ~1% of draws).
+BREAK_STEP_SPAN = 0.2
+BREAK_STEP_FLOOR_SHARE = 0.5
 # Scatter around the best smooth fit must be this many times the sampling variance to call a series noisy
 # (the chi2 test at ALPHA_FIT must also reject): less is ordinary model-to-model variation.
 NOISY_MIN_DISPERSION = 3.0
@@ -77,10 +90,14 @@ ALPHA_FIT = 1e-3
 # ...and the trend's rise must be less than this many sds of that scatter: with a rise of 10 scatter-sds a fitted law
 # still predicts the next model's score to within a tenth of the trend; with less it does not extrapolate.
 NOISY_MAX_SIGNAL_TO_SCATTER = 10.0
-# A predictable trend must be above chance for at least this share of the models, by this many sds of a point:
-# a law fitted to points at chance extrapolates nothing.
+# A predictable trend must be above chance for at least this share of the models, judged by the law's confidence band
+# at this level (the law pools every model, so it clears chance long before any single noisy point does): a law
+# fitted to points at chance extrapolates nothing.
 MIN_ABOVE_CHANCE_SHARE = 0.3
-ABOVE_CHANCE_SD = 2.0
+ABOVE_CHANCE_LEVEL = 0.9
+# ...and its law must gain at least this many sds of the scatter around it over the observed range: a drift smaller
+# than that is significant only because many models were pooled, and is flat for any practical extrapolation.
+MIN_RISE_SCATTER_SD = 3.0
 # Confidence: a p-value ten times past its threshold, or a ratio 1.5 times past it, gives certainty ~0.73.
 CONF_LOG10_P = 1.0
 CONF_LOG_RATIO = math.log(1.5)
@@ -89,7 +106,7 @@ CONF_LOG_RATIO = math.log(1.5)
 EVIDENCE_KEYS = (
     "n_models", "median_noise_sd", "chance", "spearman_rho", "spearman_p", "chi2_const", "chi2_iso",
     "iso_vs_const_chi2", "chi2_exp", "chi2_red_exp", "exp_vs_const_p", "iso_vs_exp_chi2", "trend_p", "rise",
-    "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "break_rise_sd", "break_vs_exp_p",
+    "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "rise_span", "break_rise_sd", "break_vs_exp_p",
     "above_chance_share", "dispersion", "scatter_sd", "signal_to_scatter",
 )
 
@@ -148,8 +165,11 @@ def _p_margin(p: float, alpha: float) -> float:
 
 
 def _ratio_margin(value: float, threshold: float) -> float:
-    if not (value > 0 and threshold > 0):
-        return float("nan") if math.isnan(value) else -50.0 * CONF_LOG_RATIO
+    """log margin of ``value`` above ``threshold`` (both >= 0; positive: above)."""
+    if math.isnan(value) or math.isnan(threshold):
+        return float("nan")
+    if value <= 0 or threshold <= 0:
+        return math.inf if value > threshold else -math.inf if value < threshold else 0.0
     return math.log(value / threshold)
 
 
@@ -178,6 +198,33 @@ def _fit_law(series: Series, o: ev.Oriented, seed: int,
             if np.all(np.isfinite(pred)):
                 return law, o.sign * pred, k
     return None, np.full(len(y), np.nan), 3
+
+
+def _scatter(z: np.ndarray, chi2_fit: float, k_fit: int, fitted: np.ndarray) -> tuple[float, float, float, float]:
+    """(dispersion, chi2 p-value, rms scatter, rise / scatter) of a fit."""
+    n = len(z)
+    dof = max(n - k_fit, 1)
+    rms = float(np.sqrt(np.mean((z - fitted) ** 2)))
+    rise = float(np.ptp(fitted))
+    return chi2_fit / dof, float(stats.chi2.sf(chi2_fit, dof)), rms, (rise / rms if rms > 0 else float("inf"))
+
+
+def _too_noisy(disp: float, p_fit: float, snr: float) -> tuple[bool, float]:
+    """Whether a fit's scatter makes the series noisy (see NOISY_*), and the certainty of that."""
+    cert = min(_sure(_ratio_margin(disp, NOISY_MIN_DISPERSION), CONF_LOG_RATIO),
+               _sure(_ratio_margin(NOISY_MAX_SIGNAL_TO_SCATTER, snr), CONF_LOG_RATIO),
+               _sure(_p_margin(p_fit, ALPHA_FIT), CONF_LOG10_P))
+    ok = disp >= NOISY_MIN_DISPERSION and p_fit < ALPHA_FIT and snr < NOISY_MAX_SIGNAL_TO_SCATTER
+    return ok, cert
+
+
+def _law_low(law: LawFit, series: Series, o: ev.Oriented) -> np.ndarray:
+    """The lower end of the law's confidence band at each model (z units, sorted as ``o``)."""
+    x = np.asarray(series.x, float)[o.order]
+    xl = x if series.x_is_loss else np.log(x)
+    lo, hi = law.interval(xl, level=ABOVE_CHANCE_LEVEL, kind="confidence")
+    low = np.asarray(lo if o.sign > 0 else -np.asarray(hi), float)
+    return np.where(np.isfinite(low), low, -np.inf)  # no band: not shown to clear chance
 
 
 def classify(series: Series, *, seed: int = 0) -> Verdict:
@@ -263,12 +310,17 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     no_turn = 1.0 - turn_cert
 
     # --- 3. trendless --------------------------------------------------------------------------------------------
-    trend_p = min(p_law, p_rho)
+    # A step from a floor (few models past it, the rest tied at zero) defeats both the exponential and the ranks;
+    # the floor-then-rise fit against a constant catches it (one parameter more for its searched break).
+    ramp = ev.ramp_fit(u, z, w)
+    p_ramp = ev.nested_p(chi2_const, 1, ramp.chi2, ramp.n_params + 1, n) if ramp is not None else 1.0
+    trend_p = min(p_law, p_rho, p_ramp)
     evidence["trend_p"] = trend_p
     trend_cert = _sure(_p_margin(trend_p, ALPHA_TREND), CONF_LOG10_P)
     if trend_p >= ALPHA_TREND:
         return verdict("trendless", min(1 - trend_cert, no_turn),
-                       f"no detectable trend: the law beats a constant only at p = {p_law:.2g} and "
+                       f"no detectable trend: the law beats a constant only at p = {p_law:.2g}, a floor-then-rise "
+                       f"at p = {p_ramp:.2g}, and "
                        f"Spearman rho = {rho:.2f} (p = {p_rho:.2g}); mean score {np.mean(y):.3g}"
                        + (f" against chance {series.chance:.3g}" if np.isfinite(series.chance) else ""),
                        notes=notes)
@@ -283,13 +335,11 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     # --- 5. breakthrough -----------------------------------------------------------------------------------------
     chance_z = o.chance
     if np.isfinite(chance_z):
-        above = zhat > chance_z + ABOVE_CHANCE_SD * s if law is not None else z > chance_z + ABOVE_CHANCE_SD * s
-        above_share = float(np.mean(above))
+        above_share = float(np.mean(_law_low(law, series, o) > chance_z)) if law is not None else float("nan")
     else:
         above_share = float("nan")
     evidence["above_chance_share"] = above_share
     few_above = np.isfinite(above_share) and above_share < MIN_ABOVE_CHANCE_SHARE
-    ramp = ev.ramp_fit(u, z, w)
     break_cert = 0.0
     exp_misses = False
     if ramp is not None:
@@ -298,7 +348,9 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
         rise_sd = ramp.rise / sd_ramp
         p_break = ev.nested_p(chi2_law, k_law, ramp.chi2, max(ramp.n_params, k_law + 1), n)
         exp_misses = p_break < ALPHA_BREAK
+        rise_span = (min(ramp.u1, u[-1]) - ramp.u0) / (u[-1] - u[0])
         evidence.update(break_x=float(-ramp.u0 if series.x_is_loss else 10**ramp.u0), floor=o.sign * ramp.floor,
+                        rise_span=rise_span,
                         floor_share=ramp.floor_share, break_rise_sd=rise_sd, break_vs_exp_p=p_break)
         if np.isfinite(chance_z):
             tol = max(FLOOR_Z * ramp.floor_se * math.sqrt(phi_ramp), FLOOR_TOLERANCE)
@@ -308,17 +360,26 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
         crit = [_sure(floor_margin, CONF_LOG_RATIO),
                 _sure(_ratio_margin(ramp.floor_share, BREAK_MIN_FLOOR_SHARE), CONF_LOG_RATIO),
                 _sure(_ratio_margin(rise_sd, BREAK_MIN_RISE_SD), CONF_LOG_RATIO),
+                _sure(_ratio_margin(BREAK_MAX_RISE_SPAN, rise_span), CONF_LOG_RATIO),
                 max(_sure(_p_margin(p_break, ALPHA_BREAK), CONF_LOG10_P),
-                    _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO) if few_above else 0.0)]
+                    _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO) if few_above else 0.0,
+                    min(_sure(_ratio_margin(BREAK_STEP_SPAN, rise_span), CONF_LOG_RATIO),
+                        _sure(_ratio_margin(ramp.floor_share, BREAK_STEP_FLOOR_SHARE), CONF_LOG_RATIO)))]
         break_cert = min(crit)
-        if (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
-                and (exp_misses or few_above)):
+        step = rise_span <= BREAK_STEP_SPAN and ramp.floor_share >= BREAK_STEP_FLOOR_SHARE
+        # A floor-then-rise with noisy scatter around it is a noisy series first (step 6 says why).
+        ramp_noisy, _ = _too_noisy(*itemgetter(0, 1, 3)(_scatter(z, ramp.chi2, ramp.n_params, ramp.fitted)))
+        if (not ramp_noisy or o.noise_source == "estimated") and (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
+                and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above or step)):
             why = (f"the exponential misses the shape (floor-then-rise fits better, p = {p_break:.2g})"
                    if exp_misses else
-                   f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much")
+                   f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much"
+                   if few_above else
+                   "a step that an exponential follows only by rising all at once, unforetold by the smaller models")
             return verdict("breakthrough", min(break_cert, no_turn, trend_cert),
                            f"flat at the floor ({o.sign * ramp.floor:.3g}) for {ramp.floor_share:.0%} of the models, "
-                           f"then a sharp rise of {rise_sd:.0f} sd after {series.x_name} = {evidence['break_x']:.3g}; "
+                           f"then a sharp rise of {rise_sd:.0f} sd within {rise_span:.0%} of the range after "
+                           f"{series.x_name} = {evidence['break_x']:.3g}; "
                            + why, notes=notes)
     no_break = 1.0 - break_cert
 
@@ -333,27 +394,13 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
                 base["fit"] = law
 
     # --- 6. noisy ----------------------------------------------------------------------------------------------
-    def scatter(chi2_fit: float, k_fit: int, fitted: np.ndarray) -> tuple[float, float, float, float]:
-        """(dispersion, chi2 p-value, rms scatter, rise / scatter) of a fit."""
-        dof = max(n - k_fit, 1)
-        rms = float(np.sqrt(np.mean((z - fitted) ** 2)))
-        rise = float(np.ptp(fitted))
-        return chi2_fit / dof, float(stats.chi2.sf(chi2_fit, dof)), rms, (rise / rms if rms > 0 else float("inf"))
-
-    def too_noisy(disp: float, p_fit: float, snr: float) -> tuple[bool, float]:
-        cert = min(_sure(_ratio_margin(disp, NOISY_MIN_DISPERSION), CONF_LOG_RATIO),
-                   _sure(_ratio_margin(NOISY_MAX_SIGNAL_TO_SCATTER, snr), CONF_LOG_RATIO),
-                   _sure(_p_margin(p_fit, ALPHA_FIT), CONF_LOG10_P))
-        ok = disp >= NOISY_MIN_DISPERSION and p_fit < ALPHA_FIT and snr < NOISY_MAX_SIGNAL_TO_SCATTER
-        return ok, cert
-
     fits = [(chi2_law, k_law, zhat)] if law is not None else []
     if ramp is not None:
         fits.append((ramp.chi2, ramp.n_params, ramp.fitted))
-    dispersion, p_fit, scatter_sd, snr = scatter(*min(fits, key=lambda c: c[0]))
+    dispersion, p_fit, scatter_sd, snr = _scatter(z, *min(fits, key=lambda c: c[0]))
     evidence.update(dispersion=dispersion, scatter_sd=scatter_sd, signal_to_scatter=snr)
     estimated = o.noise_source == "estimated"
-    noisy, noisy_cert = too_noisy(dispersion, p_fit, snr)
+    noisy, noisy_cert = _too_noisy(dispersion, p_fit, snr)
     if noisy and not estimated:
         return verdict("noisy", min(noisy_cert, trend_cert, no_turn, no_break),
                        f"a trend (p = {trend_p:.2g}) but the scatter around the best smooth fit is {dispersion:.1f}x "
@@ -363,22 +410,34 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     # --- 7. predictable (or an up-trend stuck at chance, or one no simple law follows) ---------------------------
     if few_above:
         return verdict("trendless", _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO),
-                       f"a weak trend (p = {trend_p:.2g}) that stays within {ABOVE_CHANCE_SD:.0f} sd of chance for "
-                       f"{1 - above_share:.0%} of the models", notes=notes)
-    law_disp, law_p, _, law_snr = scatter(chi2_law, k_law, zhat)
-    law_bad, law_bad_cert = too_noisy(law_disp, law_p, law_snr)
+                       f"a weak trend (p = {trend_p:.2g}) whose law stays within its {ABOVE_CHANCE_LEVEL:.0%} band of "
+                       f"chance for {1 - above_share:.0%} of the models", notes=notes)
+    law_disp, law_p, _, law_snr = _scatter(z, chi2_law, k_law, zhat)
+    law_bad, law_bad_cert = _too_noisy(law_disp, law_p, law_snr)
     if law_bad and not estimated:
         return verdict("noisy", min(law_bad_cert, trend_cert, no_turn, no_break),
                        f"a smooth trend (p = {trend_p:.2g}) that no simple law follows: the {law.form} law leaves "
                        f"{law_disp:.1f}x the sampling variance and its rise is only {law_snr:.1f} scatter sds, and "
                        "the shape is no floor-then-rise", notes=notes)
+    drift_cert = _sure(_ratio_margin(law_snr, MIN_RISE_SCATTER_SD), CONF_LOG_RATIO)
+    if law_snr < MIN_RISE_SCATTER_SD:
+        return verdict("trendless", 1 - drift_cert,
+                       f"a real but tiny drift (p = {trend_p:.2g}): over the whole range the law gains only "
+                       f"{law_snr:.1f} sds of the scatter around it", notes=notes)
     chance_cert = (_sure(_ratio_margin(above_share, MIN_ABOVE_CHANCE_SHARE), CONF_LOG_RATIO)
                    if np.isfinite(above_share) else 1.0)
     form = law.form if law is not None else "law"
     red = evidence["chi2_red_exp"] if law is None or law.form == "exponential" else law_disp
     above_text = (f", and {above_share:.0%} of the models are above chance" if np.isfinite(above_share)
                   else " (no chance level known)")
-    return verdict("predictable", min(trend_cert, no_turn, no_break, no_noisy, chance_cert,
+    return verdict("predictable", min(trend_cert, no_turn, no_break, no_noisy, chance_cert, drift_cert,
                                       1.0 if estimated else 1.0 - law_bad_cert),
                    f"improves steadily (trend p = {trend_p:.2g}); the {form} law fits with chi2/dof = {red:.2f} "
                    f"and its rise is {law_snr:.0f} scatter sds" + above_text, notes=notes)
+
+
+# Every threshold above by name (for reports and READMEs), in the order they are defined.
+THRESHOLDS: dict[str, float] = {
+    name: float(value) for name, value in list(globals().items())
+    if name.isupper() and not name.startswith("CONF") and isinstance(value, (int, float))
+}

@@ -29,17 +29,11 @@ class RealityCheck:
 
     @property
     def scopes(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for v in self.verdicts:
-            seen.setdefault(v.scope, None)
-        return list(seen)
+        return list(dict.fromkeys(v.scope for v in self.verdicts))  # first-seen order
 
     @property
     def tasks(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for v in self.verdicts:
-            seen.setdefault(v.task, None)
-        return list(seen)
+        return list(dict.fromkeys(v.task for v in self.verdicts))
 
     def verdict(self, task: str, scope: str = ALL) -> Verdict:
         for v in self.verdicts:

@@ -1,0 +1,114 @@
+"""The classifier's criteria, tested by simulation: series drawn from each shape must get that verdict."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scalecheck.trends import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
+from scalecheck.trends.synthetic import SHAPES, draw_series, make_series
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_clear_series_of_each_shape_get_their_verdict(shape):
+    # 20 models and 2,000 examples a task: every shape is plainly visible, so every draw must be right.
+    rng = np.random.default_rng(1)
+    got = [classify(draw_series(shape, rng, n_models=20, n_examples=2000)).category for _ in range(4)]
+    assert got == [shape] * 4
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_realistic_series_mostly_get_their_verdict(shape):
+    # Realistic sizes (8-40 models, 50-10,000 examples): the benchmark measures the rates on thousands;
+    # here 16 draws of each shape must be right at least 12 times (the worst class's recall there is ~0.85).
+    rng = np.random.default_rng(7)
+    got = [classify(draw_series(shape, rng)).category for _ in range(16)]
+    assert sum(g == shape for g in got) >= 12, got
+
+
+def test_turn_shape_and_location_are_reported():
+    x = np.linspace(2.5, 6.0, 25)
+    turn = 4.0
+    p = 0.7 - 0.25 * np.abs(x - turn) / 2.0  # best at loss 4.0: better then worse as loss falls
+    y = np.random.default_rng(0).binomial(3000, p) / 3000
+    v = classify(make_series(x, y, n_examples=3000, chance=0.25))
+    assert v.category == "non-monotonic" and v.shape == "inverted-U"
+    assert abs(v.evidence["turn_x"] - turn) < 0.4
+    u = classify(make_series(x, 1 - y, n_examples=3000, chance=0.25))
+    assert u.category == "non-monotonic" and u.shape == "U-shaped"
+
+
+def test_inverse_is_the_mirror_of_predictable():
+    rng = np.random.default_rng(3)
+    s = draw_series("predictable", rng, n_models=20, n_examples=3000, chance=0.25)
+    assert classify(s).category == "predictable"
+    mirrored = make_series(s.x, 1 - s.y, n_examples=3000, chance=0.75)
+    assert classify(mirrored).category == "inverse"
+
+
+def test_lower_is_better_metric_is_oriented():
+    # An error rate falling with loss is an improving metric: predictable, not inverse.
+    rng = np.random.default_rng(4)
+    s = draw_series("predictable", rng, n_models=20, n_examples=3000, chance=0.25)
+    err = make_series(s.x, 1 - s.y, n_examples=3000, chance=0.75, higher_is_better=False)
+    assert classify(err).category == "predictable"
+
+
+def test_scale_axis_x_is_oriented_and_fitted_on_log_scale():
+    rng = np.random.default_rng(5)
+    s = draw_series("predictable", rng, n_models=20, n_examples=3000, chance=0.25)
+    params = 1e8 * np.exp(2.0 * (s.x.max() - s.x))  # bigger models have lower loss
+    v = classify(make_series(params, s.y, n_examples=3000, chance=0.25, x_is_loss=False, x_name="params"))
+    assert v.category == "predictable" and v.law_on_log_x
+    assert np.all(np.isfinite(v.law(params)))
+
+
+def test_breakthrough_evidence_locates_the_break():
+    x = np.linspace(2.5, 6.0, 30)
+    p = np.where(x < 3.2, 0.25 + 0.4 * (3.2 - x) / 0.7, 0.25)
+    y = np.random.default_rng(2).binomial(2000, p) / 2000
+    v = classify(make_series(x, y, n_examples=2000, chance=0.25))
+    assert v.category == "breakthrough"
+    assert abs(v.evidence["break_x"] - 3.2) < 0.2 and v.evidence["floor_share"] > 0.7
+
+
+@pytest.mark.parametrize("x, y, why", [
+    ([3.0, 4.0, 5.0], [0.3, 0.4, 0.5], "only 3 models"),
+    (np.linspace(3, 6, 10), np.full(10, 0.25), "every model scores the same"),
+    (np.linspace(3, 6, 10), np.r_[np.linspace(0.6, 0.3, 9), np.nan], "not finite"),
+    (np.full(10, 4.0), np.linspace(0.3, 0.6, 10), "same c4_val"),
+])
+def test_insufficient_data(x, y, why):
+    v = classify(make_series(x, y, n_examples=500, chance=0.25))
+    assert v.category == "insufficient-data" and why in v.reason
+    assert v.confidence == 1.0 and v.fit is None
+
+
+def test_unknown_noise_is_estimated_and_never_called_noisy():
+    # A metric with no stderr and no n_examples (say a perplexity-like score): the noise is estimated.
+    x = np.linspace(2.5, 6, 20)
+    y = 2 + 0.5 * x + np.random.default_rng(0).normal(0, 0.3, 20)
+    v = classify(make_series(x, y, chance=np.nan, higher_is_better=False))
+    assert v.category != "noisy" and "noise sd estimated" in v.notes
+
+
+def test_verdict_is_complete_deterministic_and_serialisable():
+    rng = np.random.default_rng(11)
+    s = draw_series("noisy", rng, n_models=30, n_examples=3000)
+    a, b = classify(s, seed=0), classify(s, seed=0)
+    assert isinstance(a, Verdict) and a.category in CATEGORIES
+    assert 0.0 <= a.confidence <= 1.0 and a.reason and a.reason[0].isalpha()
+    assert set(EVIDENCE_KEYS) <= set(a.evidence)
+    assert a.to_dict() == b.to_dict()
+    d = json.loads(json.dumps(a.to_dict()))
+    assert d["category"] == a.category and d["n_models"] == 30
+    assert a.category in a.summary()
+
+
+def test_confidence_is_higher_for_clearer_series():
+    rng = np.random.default_rng(12)
+    clear = classify(draw_series("predictable", rng, n_models=40, n_examples=10000)).confidence
+    faint = classify(make_series(np.linspace(3, 6, 8), [0.36, 0.33, 0.33, 0.29, 0.27, 0.25, 0.26, 0.25],
+                                 n_examples=400, chance=0.25))
+    assert faint.category == "predictable"
+    assert clear > faint.confidence

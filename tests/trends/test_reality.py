@@ -1,0 +1,70 @@
+"""reality_check over a testbed: scopes, the frame, shares, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scalecheck.errors import SelectionError
+from scalecheck.trends import CATEGORIES, EVIDENCE_KEYS, reality_check
+
+TASKS = ["hellaswag", "mmlu", "agi_eval_sat_en", "jeopardy"]
+
+
+@pytest.fixture(scope="module")
+def result(builtin_testbed):
+    return reality_check(builtin_testbed, by="corpus", tasks=TASKS)
+
+
+def test_one_verdict_per_task_and_scope(result):
+    assert result.scopes == ["all", "c4_original", "rpj", "rw_original"]
+    assert result.tasks == TASKS
+    assert len(result.verdicts) == len(TASKS) * 4
+    assert result.verdict("hellaswag", "rpj").evidence["n_models"] == 35
+    assert result.verdict("hellaswag").evidence["n_models"] == 104
+
+
+def test_frame_has_the_promised_columns(result):
+    df = result.frame()
+    assert {"task", "scope", "category", "confidence", "n_models"} <= set(df.columns)
+    assert set(EVIDENCE_KEYS) - {"n_models"} <= set(df.columns)
+    assert set(df["category"]) <= set(CATEGORIES)
+    assert df["confidence"].between(0, 1).all()
+
+
+def test_verdicts_on_clear_tasks_read_sensibly(result):
+    # hellaswag rises steadily from chance; mmlu stays at chance at these scales; agi_eval_sat_en falls.
+    assert result.verdict("hellaswag").category == "predictable"
+    assert result.verdict("mmlu").category == "trendless"
+    assert result.verdict("agi_eval_sat_en").category == "inverse"
+
+
+def test_shares_counts_and_dict(result):
+    counts = result.counts()
+    assert list(counts.columns) == list(CATEGORIES) and counts.values.sum() == 16
+    share = result.share_predictable("all")
+    assert share == pytest.approx(np.mean([v.category == "predictable" for v in result.verdicts if v.scope == "all"]))
+    d = json.loads(json.dumps(result.to_dict()))
+    assert d["counts"]["all"]["predictable"] == counts.loc["all", "predictable"]
+    assert len(d["verdicts"]) == 16
+
+
+def test_progress_is_reported(builtin_testbed):
+    seen = []
+    reality_check(builtin_testbed, tasks=["copa"], progress=lambda d, t, w: seen.append((d, t)))
+    assert seen[0] == (0, 1) and seen[-1] == (1, 1)
+
+
+def test_bad_selection_fails_before_any_work(builtin_testbed):
+    with pytest.raises(SelectionError, match="unknown x"):
+        reality_check(builtin_testbed, x="nope")
+    with pytest.raises(SelectionError, match="unknown task"):
+        reality_check(builtin_testbed, tasks=["nope"])
+    with pytest.raises(SelectionError, match="cannot split"):
+        reality_check(builtin_testbed, by="colour")
+
+
+def test_deterministic(builtin_testbed):
+    a = reality_check(builtin_testbed, tasks=["copa", "piqa"]).frame()
+    b = reality_check(builtin_testbed, tasks=["copa", "piqa"]).frame()
+    assert a.equals(b)
