@@ -99,7 +99,7 @@ class LadderPrediction:
             shots: int | None = 5, step1_form: str = "chinchilla", step2_form: str = "sigmoid", level: float = 0.9,
             n_boot: int = 1000, seed: int = 0, target_last_n: int = TARGET_LAST_N,
             step2_min_tokens_fraction: float = 0.0, step2_per_run: int | None = STEP2_PER_RUN,
-            step2_anchor: bool = True, step1_loss: str = "ls", paper: pd.DataFrame | None = None) -> LadderPrediction:
+            step2_anchor: bool = True, step1_loss: str = "ls", step1_last_n: int = 1, paper: pd.DataFrame | None = None) -> LadderPrediction:
         """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
         target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
 
@@ -117,7 +117,6 @@ class LadderPrediction:
         if train.empty:
             raise SelectionError(f"none of the training runs {list(train_runs)[:3]}... is in the testbed")
         train = train[train["tokens"].notna() & (train["tokens"] > 0)]
-        final = _final_checkpoints(train)
         step2_models = train
         if step2_min_tokens_fraction > 0:
             last = train.groupby("run")["tokens"].transform("max")
@@ -129,7 +128,7 @@ class LadderPrediction:
         for task in tasks:
             kw = {"shots": shots, "variant": variant}
             losses = testbed.series(task, "tokens", metric=loss_metric, **kw)
-            s1 = _pick(losses, final["model"])
+            s1 = _final_means(losses, train, step1_last_n, run_of)
             step1 = fit_series(s1, step1_form, n_boot=n_boot, seed=seed, level=level, clusters=_runs(s1, run_of),
                                loss=step1_loss)
             step2_series = _joined(testbed, task, loss_metric, metric, step2_models["model"], kw)
@@ -145,7 +144,7 @@ class LadderPrediction:
                     "loss_metric": loss_metric, "metric": metric, "variant": variant, "shots": shots,
                     "target_last_n": target_last_n, "step2_min_tokens_fraction": step2_min_tokens_fraction,
                     "step2_per_run": step2_per_run, "step2_anchor": step2_anchor,
-                    "step1_loss": step1_loss})
+                    "step1_loss": step1_loss, "step1_last_n": step1_last_n})
 
     def frame(self) -> pd.DataFrame:
         return self.predictions.copy()
@@ -173,6 +172,20 @@ def ladder_prediction(testbed: Testbed, train_runs: Sequence[str], targets: Mapp
                       **kwargs) -> LadderPrediction:
     """The two-step chained prediction; see :meth:`LadderPrediction.fit`."""
     return LadderPrediction.fit(testbed, train_runs, targets, **kwargs)
+
+
+def _final_means(series: Series, train: pd.DataFrame, last_n: int, run_of: Mapping[str, str]) -> Series:
+    """The final checkpoint of each run, its value the mean over the run's last ``last_n`` checkpoints (the
+    evaluation noise of one checkpoint averages out; the scale stays the final one's)."""
+    tail = _final_checkpoints(train, last_n)
+    final = _final_checkpoints(train, 1)
+    part = _pick(series, tail["model"])
+    runs = np.array([run_of.get(m, m) for m in part.models], dtype=object)
+    means = {r: float(part.y[runs == r].mean()) for r in np.unique(runs.astype(str))}
+    last = _pick(series, final["model"])
+    from dataclasses import replace
+
+    return replace(last, y=np.array([means[run_of.get(m, m)] for m in last.models], float))
 
 
 def _fit_step2(series: Series, form: str, clusters: np.ndarray, anchor: bool, n_boot: int, seed: int,

@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from ..errors import ScalecheckError
-from . import data, reality_check
+from . import backtest, data, reality_check, sensitivity
 
 # Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = [data, reality_check]
+COMMANDS = [data, reality_check, backtest, sensitivity]
 
 DESCRIPTION = """\
 scalecheck: does a downstream task scale predictably with language-model scale, and why (not)?
