@@ -3,9 +3,13 @@ import pandas as pd
 import pytest
 
 from scalecheck.backtest import PREDICTION_COLUMNS, Backtest, backtest
+from scalecheck.backtest.synthetic import (
+    SIZES,
+    breakthrough_accuracy,
+    exponential_accuracy,
+    synthetic_testbed,
+)
 from scalecheck.errors import SelectionError
-
-from scalecheck.backtest.synthetic import SIZES, breakthrough_accuracy, exponential_accuracy, synthetic_testbed
 
 N_BOOT = 100
 

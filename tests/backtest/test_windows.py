@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 
 from scalecheck.backtest import expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
-from scalecheck.errors import InputError, SelectionError
-
 from scalecheck.backtest.synthetic import MULTIPLIERS, SIZES, exponential_accuracy, synthetic_testbed
+from scalecheck.errors import InputError, SelectionError
 
 
 @pytest.fixture(scope="module")

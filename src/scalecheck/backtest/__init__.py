@@ -5,7 +5,15 @@ testbed; :func:`ladder_prediction` is the two-step ladder chain (scale -> task l
 al. 2024 on the OLMo ladder.
 """
 
-from .engine import PREDICTION_COLUMNS, SUMMARY_COLUMNS, Backtest, backtest, default_x, summarise, testbed_series
+from .engine import (
+           PREDICTION_COLUMNS,
+           SUMMARY_COLUMNS,
+           Backtest,
+           backtest,
+           default_x,
+           summarise,
+           testbed_series,
+)
 from .windows import SCHEMES, Split, expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
 
 __all__ = ["Backtest", "backtest", "summarise", "default_x", "testbed_series", "PREDICTION_COLUMNS",

@@ -137,7 +137,7 @@ def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
         ok = g[g["usable"].astype(bool)]
         covered = ok["covered"].dropna().astype(bool)
         rows.append({
-            **dict(zip(by, key)),
+            **dict(zip(by, key, strict=True)),
             "n_predictions": len(g), "n_unusable": int((~g["usable"].astype(bool)).sum()),
             "mae": ok["abs_error"].mean() if len(ok) else np.nan,
             "median_ae": ok["abs_error"].median() if len(ok) else np.nan,
@@ -214,7 +214,7 @@ class Backtest:
                     chunk = jobs[start:start + _CHUNK]
                     laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
                                     level=level)
-                    for (s, sp), law in zip(chunk, laws):
+                    for (s, sp), law in zip(chunk, laws, strict=True):
                         rows.extend(_prediction_rows(s, sp, form, law, level))
                         if id(s) not in done:
                             done.add(id(s))

@@ -123,7 +123,7 @@ class LadderPrediction:
             step2_models = train[train["tokens"] >= step2_min_tokens_fraction * last]
         if step2_per_run:
             step2_models = _thin(step2_models, step2_per_run)
-        run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"])))
+        run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"]), strict=True))
         rows = []
         for task in tasks:
             kw = {"shots": shots, "variant": variant}
@@ -223,7 +223,7 @@ def _joined(testbed: Testbed, task: str, loss_metric: str, metric: str, models, 
     """Accuracy (y) against the task loss (x) of the same checkpoints: the series step 2 is fitted to."""
     acc = _pick(testbed.series(task, "tokens", metric=metric, **kw), models)
     loss = _pick(testbed.series(task, "tokens", metric=loss_metric, **kw), models)
-    by_model = dict(zip(loss.models, loss.y))
+    by_model = dict(zip(loss.models, loss.y, strict=True))
     keep = np.array([m in by_model for m in acc.models], bool)
     acc = acc.subset(keep)
     x = np.array([by_model[m] for m in acc.models], float)

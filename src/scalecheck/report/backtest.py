@@ -6,13 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from ..backtest import Backtest
 from ..backtest.ladder import LadderPrediction
 from . import figures as F
 from .html import Report, esc, table_html
 
-PER_TASK_ROWS = 60  # the per-task table is sorted worst first; the CSV has every row
+PER_TASK_ROWS = 60
+MAX_BARS = 40  # the per-task table is sorted worst first; the CSV has every row
 
 
 def styled(fig_fn):
@@ -28,6 +30,11 @@ def styled(fig_fn):
     return wrapped
 
 
+def k_units(bt: Backtest) -> str:
+    units = bt.predictions["units"].dropna().unique().tolist()
+    return units[0] if len(units) == 1 else "mixed units"
+
+
 @styled
 def error_by_k_png(bt: Backtest) -> bytes | None:
     """Median absolute error (and coverage) against the number of sizes fitted, one line per form."""
@@ -41,14 +48,16 @@ def error_by_k_png(bt: Backtest) -> bytes | None:
         ax1.plot(g["k_sizes_fit"], g["median_ae"], "o-", color=c, label=form)
         ax2.plot(g["k_sizes_fit"], g["coverage"], "o-", color=c, label=form)
     ax1.set_xlabel("sizes fitted (smallest first)")
-    ax1.set_ylabel("median absolute error")
-    ax1.set_yscale("log")
+    ax1.set_ylabel(f"median absolute error ({k_units(bt)})")
+    ax1.set_ylim(bottom=0)
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.axhline(bt.level, color="#7f7f7f", ls="--", lw=1)
     ax2.set_ylim(0, 1.02)
     ax2.set_xlabel("sizes fitted (smallest first)")
     ax2.set_ylabel(f"share inside the {bt.level:.0%} interval")
     ax1.legend()
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.95, wspace=0.3)
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.95, wspace=0.3)
     return F.to_png(fig)
 
 
@@ -64,11 +73,14 @@ def predicted_vs_actual_png(frame: pd.DataFrame, title: str = "", label_col: str
     ax = fig.subplots()
     covered = ok["covered"].astype(bool).to_numpy()
     err = np.vstack([ok["predicted"] - ok["lo"], ok["hi"] - ok["predicted"]]).clip(min=0)
+    # Past a few dozen predictions, interval bars hide the points; colour still says which were covered.
+    bars = len(ok) <= MAX_BARS
     for mask, colour, name in ((covered, F.PALETTE[2], "interval covers the truth"),
                                (~covered, F.PALETTE[5], "interval misses")):
         if mask.any():
-            ax.errorbar(ok["actual"][mask], ok["predicted"][mask], yerr=err[:, mask], fmt="o", ms=4, color=colour,
-                        elinewidth=0.8, capsize=2, label=name)
+            ax.errorbar(ok["actual"][mask], ok["predicted"][mask], yerr=err[:, mask] if bars else None, fmt="o",
+                        ms=4 if bars else 3, alpha=1.0 if bars else 0.6, color=colour, elinewidth=0.8, capsize=2,
+                        label=name)
     if paper is not None and len(paper):
         ax.plot(paper["actual"], paper["paper_predicted"], "x", color=F.PALETTE[7], ms=6, label="paper's prediction")
     lo = float(np.nanmin([ok["actual"].min(), ok["lo"].min()]))
@@ -104,7 +116,7 @@ def add_backtest_sections(report: Report, bt: Backtest) -> None:
     png = error_by_k_png(bt)
     if png is not None:
         sec.add_figure(png, "error and coverage against sizes fitted",
-                       "More sizes fitted, smaller error? Median absolute error (log scale) and interval coverage "
+                       "More sizes fitted, smaller error? Median absolute error and interval coverage "
                        "against the number of model sizes the law saw.")
     last = bt.predictions
     if bt.scheme == "expanding" and len(last):

@@ -21,7 +21,7 @@ def changes_png(per: pd.DataFrame, factor: str, title: str) -> bytes | None:
     g = per[per["factor"] == factor]
     if g.empty:
         return None
-    fig = F.new_figure(8.0, 0.9 + 0.28 * len(g))
+    fig = F.new_figure(9.0, 1.2 + 0.28 * len(g))
     ax = fig.subplots()
     y = np.arange(len(g))
     ax.barh(y - 0.2, g["n_flipped"], height=0.4, color=F.PALETTE[0], label="verdict changes")
@@ -31,8 +31,8 @@ def changes_png(per: pd.DataFrame, factor: str, title: str) -> bytes | None:
     ax.invert_yaxis()
     ax.set_xlabel(f"tasks (of {int(g['n_tasks'].max())})")
     ax.set_title(title)
-    ax.legend(loc="lower right")
-    fig.subplots_adjust(left=0.3, right=0.97, bottom=max(0.5 / (0.9 + 0.28 * len(g)), 0.08), top=0.9)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.subplots_adjust(left=0.3, right=0.72, bottom=0.6 / (1.2 + 0.28 * len(g)), top=1 - 0.35 / (1.2 + 0.28 * len(g)))
     return F.to_png(fig)
 
 
@@ -43,18 +43,18 @@ def reversals_png(rev: pd.DataFrame, x_ref: str) -> bytes | None:
         return None
     g = rev.groupby("x_name").agg(reversed=("reversed", "sum"), decided=("reversed_decided", "sum"),
                                   n=("reversed", "size")).reset_index()
-    fig = F.new_figure(8.0, 0.9 + 0.28 * len(g))
+    fig = F.new_figure(9.0, 1.2 + 0.28 * len(g))
     ax = fig.subplots()
     y = np.arange(len(g))
     ax.barh(y - 0.2, g["reversed"], height=0.4, color=F.PALETTE[1], label="order reversed")
-    ax.barh(y + 0.2, g["decided"], height=0.4, color=F.PALETTE[5], label="reversed, beyond the laws' uncertainty")
+    ax.barh(y + 0.2, g["decided"], height=0.4, color=F.PALETTE[5], label="reversed, beyond\nthe laws' uncertainty")
     ax.set_yticks(y)
     ax.set_yticklabels(g["x_name"].tolist())
     ax.invert_yaxis()
     ax.set_xlabel(f"task x corpus-pair comparisons (of {int(g['n'].max())} per validation set)")
     ax.set_title(f"corpus order at matched loss vs {x_ref}")
-    ax.legend(loc="lower right")
-    fig.subplots_adjust(left=0.3, right=0.97, bottom=max(0.5 / (0.9 + 0.28 * len(g)), 0.08), top=0.9)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.subplots_adjust(left=0.3, right=0.72, bottom=0.6 / (1.2 + 0.28 * len(g)), top=1 - 0.35 / (1.2 + 0.28 * len(g)))
     return F.to_png(fig)
 
 

@@ -308,7 +308,7 @@ def _corpus_pairs(per_corpus: dict, tasks: Sequence[str], xs: Sequence[str], gro
     laws = {}
     for start in range(0, len(keys), _RANK_CHUNK):
         chunk = keys[start:start + _RANK_CHUNK]
-        for key, law in zip(chunk, fit_many([per_corpus[k] for k in chunk], form, level=level)):
+        for key, law in zip(chunk, fit_many([per_corpus[k] for k in chunk], form, level=level), strict=True):
             laws[key] = law
     rows = []
     for task in tasks:
