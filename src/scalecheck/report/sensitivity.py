@@ -16,46 +16,45 @@ TOP_ROWS = 40
 
 
 @styled
+def _paired_bars(labels: list[str], first: np.ndarray, second: np.ndarray, names: tuple[str, str],
+                 colours: tuple[str, str], xlabel: str, title: str) -> bytes:
+    """Two bars per row (a count and the stricter count inside it), rows labelled on the left."""
+    height = 1.2 + 0.28 * len(labels)
+    fig = F.new_figure(9.0, height)
+    ax = fig.subplots()
+    y = np.arange(len(labels))
+    ax.barh(y - 0.2, first, height=0.4, color=colours[0], label=names[0])
+    ax.barh(y + 0.2, second, height=0.4, color=colours[1], label=names[1])
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.subplots_adjust(left=0.3, right=0.72, bottom=0.6 / height, top=1 - 0.35 / height)
+    return F.to_png(fig)
+
+
 def changes_png(per: pd.DataFrame, factor: str, title: str) -> bytes | None:
     """Tasks whose verdict flips, and whose trend sign reverses, per setting of one factor."""
     g = per[per["factor"] == factor]
     if g.empty:
         return None
-    fig = F.new_figure(9.0, 1.2 + 0.28 * len(g))
-    ax = fig.subplots()
-    y = np.arange(len(g))
-    ax.barh(y - 0.2, g["n_flipped"], height=0.4, color=F.PALETTE[0], label="verdict changes")
-    ax.barh(y + 0.2, g["n_sign_changed"], height=0.4, color=F.PALETTE[5], label="trend sign reverses")
-    ax.set_yticks(y)
-    ax.set_yticklabels(g["setting"].tolist())
-    ax.invert_yaxis()
-    ax.set_xlabel(f"tasks (of {int(g['n_tasks'].max())})")
-    ax.set_title(title)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.subplots_adjust(left=0.3, right=0.72, bottom=0.6 / (1.2 + 0.28 * len(g)), top=1 - 0.35 / (1.2 + 0.28 * len(g)))
-    return F.to_png(fig)
+    return _paired_bars(g["setting"].tolist(), g["n_flipped"].to_numpy(), g["n_sign_changed"].to_numpy(),
+                        ("verdict changes", "trend sign reverses"), (F.PALETTE[0], F.PALETTE[5]),
+                        f"tasks (of {int(g['n_tasks'].max())})", title)
 
 
-@styled
 def reversals_png(rev: pd.DataFrame, x_ref: str) -> bytes | None:
     """Per validation set: pairs of corpora whose order at matched loss differs from the baseline's."""
     if rev.empty:
         return None
     g = rev.groupby("x_name").agg(reversed=("reversed", "sum"), decided=("reversed_decided", "sum"),
                                   n=("reversed", "size")).reset_index()
-    fig = F.new_figure(9.0, 1.2 + 0.28 * len(g))
-    ax = fig.subplots()
-    y = np.arange(len(g))
-    ax.barh(y - 0.2, g["reversed"], height=0.4, color=F.PALETTE[1], label="order reversed")
-    ax.barh(y + 0.2, g["decided"], height=0.4, color=F.PALETTE[5], label="reversed, beyond\nthe laws' uncertainty")
-    ax.set_yticks(y)
-    ax.set_yticklabels(g["x_name"].tolist())
-    ax.invert_yaxis()
-    ax.set_xlabel(f"task x corpus-pair comparisons (of {int(g['n'].max())} per validation set)")
-    ax.set_title(f"corpus order at matched loss vs {x_ref}")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.subplots_adjust(left=0.3, right=0.72, bottom=0.6 / (1.2 + 0.28 * len(g)), top=1 - 0.35 / (1.2 + 0.28 * len(g)))
-    return F.to_png(fig)
+    return _paired_bars(g["x_name"].tolist(), g["reversed"].to_numpy(), g["decided"].to_numpy(),
+                        ("order reversed", "reversed, beyond\nthe laws' uncertainty"), (F.PALETTE[1], F.PALETTE[5]),
+                        f"task x corpus-pair comparisons (of {int(g['n'].max())} per validation set)",
+                        f"corpus order at matched loss vs {x_ref}")
 
 
 def add_sensitivity_sections(report: Report, sens: Sensitivity) -> None:
