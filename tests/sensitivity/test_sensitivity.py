@@ -92,9 +92,10 @@ def test_corpus_factor_and_settings(two_corpora):
 
 def test_setting_factor_compares_metrics():
     tb = synthetic_testbed({"t": exponential_accuracy}, seed=6)
-    # The same task scored a second way (0-shot): a flat, chance-level setting.
+    # The same task scored a second way (0-shot): flat at chance, with binomial noise (n=1000).
     scores = tb.scores.copy()
-    extra = scores.assign(shots=0, value=0.25 + 0.0 * scores["value"])
+    rng = np.random.default_rng(0)
+    extra = scores.assign(shots=0, value=rng.binomial(1000, 0.25, len(scores)) / 1000)
     scores["shots"] = 5
     from scalecheck import Testbed
 

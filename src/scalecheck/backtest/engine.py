@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import SelectionError
 from ..laws import fit_many
 from ..observations import Series, Testbed
+from .checkpoints import final_models
 from .windows import SCHEMES, Split, holdout_models, splits
 
 # Columns of Backtest.frame(), one row per (series, split, form, held-out model).
@@ -171,20 +172,27 @@ class Backtest:
             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 200,
-            seed: int = 0, min_train: int | None = None, progress: bool = False) -> Backtest:
+            seed: int = 0, min_train: int | None = None, checkpoints: str = "final",
+            progress: bool = False) -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
 
         ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k),
         "leave_largest_out", or "holdout" (fit on the models not declared hold-out, predict those).
         ``holdout`` declares the targets instead of the testbed's ``holdout`` column: a ladder file (YAML,
         its ``holdout: true`` models) or model ids. ``level`` is the prediction interval's coverage.
+        ``checkpoints``: "final" keeps each training run's last checkpoint (a model is a run, not a point of its
+        training curve), "all" every checkpoint.
         """
         forms = (forms,) if isinstance(forms, str) else tuple(forms)
         if scheme not in SCHEMES:
             raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
         if not 0 < level < 1:
             raise SelectionError(f"level must be between 0 and 1, got {level}")
+        if checkpoints not in ("final", "all"):
+            raise SelectionError(f"checkpoints must be 'final' or 'all', not {checkpoints!r}")
         if isinstance(data, Testbed):
+            if checkpoints == "final":
+                data = final_models(data)
             x = x or default_x(data)
             series_list = testbed_series(data, x, by=by, tasks=tasks, metric=metric, shots=shots, variant=variant)
         elif isinstance(data, Series):

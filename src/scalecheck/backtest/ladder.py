@@ -23,6 +23,7 @@ import pandas as pd
 from ..errors import SelectionError
 from ..laws import fit, fit_chain, fit_series
 from ..observations import Series, Testbed
+from .checkpoints import final_checkpoints
 
 # The tasks of the paper's tables (figures/chained_main.csv), as the olmo-ladder importer names them.
 PAPER_TASKS = ("mmlu_avg_test", "hellaswag_val", "arc_challenge_test", "arc_easy_test", "piqa_val", "csqa_val",
@@ -68,13 +69,6 @@ def add_composite_task(testbed: Testbed, name: str, parts: Mapping[str, float], 
     first_part = testbed.tasks[testbed.tasks["task"] == next(iter(parts))].assign(task=name, n_examples=np.nan)
     tasks = pd.concat([testbed.tasks, first_part], ignore_index=True)
     return Testbed.build(testbed.models, scores, tasks, testbed.name)
-
-
-def _final_checkpoints(models: pd.DataFrame, last_n: int = 1) -> pd.DataFrame:
-    """The last ``last_n`` checkpoints of each run (by step; a model without a run is its own run)."""
-    m = models.assign(_run=models["run"].fillna(models["model"]), _step=models["step"].fillna(-1))
-    m = m.sort_values(["_run", "_step"], kind="mergesort")
-    return m.groupby("_run", sort=True).tail(last_n).drop(columns=["_run", "_step"])
 
 
 def _models_of(testbed: Testbed, ids_or_runs: Sequence[str]) -> pd.DataFrame:
@@ -177,8 +171,8 @@ def ladder_prediction(testbed: Testbed, train_runs: Sequence[str], targets: Mapp
 def _final_means(series: Series, train: pd.DataFrame, last_n: int, run_of: Mapping[str, str]) -> Series:
     """The final checkpoint of each run, its value the mean over the run's last ``last_n`` checkpoints (the
     evaluation noise of one checkpoint averages out; the scale stays the final one's)."""
-    tail = _final_checkpoints(train, last_n)
-    final = _final_checkpoints(train, 1)
+    tail = final_checkpoints(train, last_n)
+    final = final_checkpoints(train, 1)
     part = _pick(series, tail["model"])
     runs = np.array([run_of.get(m, m) for m in part.models], dtype=object)
     means = {r: float(part.y[runs == r].mean()) for r in np.unique(runs.astype(str))}
@@ -239,7 +233,7 @@ def _target_models(testbed: Testbed, ids: Sequence[str], last_n: int) -> pd.Data
     m = _models_of(testbed, ids)
     if m["holdout"].any():
         m = m[m["holdout"].astype(bool)]
-    return _final_checkpoints(m, last_n)
+    return final_checkpoints(m, last_n)
 
 
 def _target_row(testbed, task, name, ids, loss_metric, metric, kw, step1, step2, chain, level, last_n, paper):

@@ -55,6 +55,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-boot", type=int, default=100, help="bootstrap replicates per fit (0: delta method)")
     p.add_argument("--tasks", nargs="+", default=None, metavar="TASK", help="only these tasks (default: all)")
     p.add_argument("--metric", default=None, help="score metric (default: each task's own)")
+    p.add_argument("--checkpoints", default="final", choices=("final", "all"),
+                   help="of a run's intermediate checkpoints, keep the last (a model) or all")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (results are deterministic)")
     p.add_argument("--output", "-o", default="scalecheck-backtest", metavar="DIR", help="folder for the results")
     p.set_defaults(func=run_backtest)
@@ -67,7 +69,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     by = None if str(args.by).lower() in ("none", "") else args.by
     bt = backtest(testbed, forms=args.form, x=args.x, by=by, scheme=args.scheme, level=args.level, tasks=args.tasks,
                   metric=args.metric, holdout=args.holdout, n_boot=args.n_boot, seed=args.seed,
-                  progress=err.is_terminal)
+                  checkpoints=args.checkpoints, progress=err.is_terminal)
     files = write_backtest_report(bt, Path(args.output), subtitle=f"{testbed.name or 'testbed'}: {len(testbed.models)} "
                                   f"models, {len(testbed.tasks)} tasks")
     console = Console() if Console().is_terminal else Console(width=160)

@@ -31,6 +31,7 @@ from ..observations import Series, Testbed
 from ..trends import classify
 
 FACTORS = ("x", "corpus", "setting")
+NO_VERDICT = "insufficient-data"
 # A trend's sign counts only where the rank correlation is significant at this level; a flat, noisy task
 # has no sign to change.
 SIGN_ALPHA = 0.05
@@ -40,7 +41,7 @@ _RANK_CHUNK = 64
 
 VERDICT_COLUMNS = ["task", "factor", "setting", "x_name", "scope", "metric", "shots", "variant", "n_models",
                    "category", "confidence", "rho", "p_trend", "trend_sign", "baseline_category",
-                   "baseline_sign", "flipped", "sign_changed"]
+                   "baseline_sign", "comparable", "flipped", "sign_changed"]
 RANK_COLUMNS = ["task", "x_name", "corpus_a", "corpus_b", "loss_at", "pred_a", "pred_b", "diff", "se_diff",
                 "decided"]
 REVERSAL_COLUMNS = ["task", "corpus_a", "corpus_b", "x_ref", "x_name", "diff_ref", "diff", "decided_ref",
@@ -48,7 +49,7 @@ REVERSAL_COLUMNS = ["task", "corpus_a", "corpus_b", "x_ref", "x_name", "diff_ref
 
 
 def default_setting(testbed: Testbed, task: str) -> tuple[str, int | None, str]:
-    """The task's baseline (metric, shots, variant): its declared metric and shots, then the plain variant."""
+    """The task's baseline (metric, shots, variant): its declared metric and shots, then the most scored variant."""
     sub = testbed.scores[testbed.scores["task"] == task]
     if sub.empty:
         raise SelectionError(f"unknown task {task!r}")
@@ -58,9 +59,13 @@ def default_setting(testbed: Testbed, task: str) -> tuple[str, int | None, str]:
     sub = sub[sub["metric"] == metric]
     if pd.notna(row["shots"]) and (sub["shots"] == row["shots"]).any():
         sub = sub[sub["shots"] == row["shots"]]
-    settings = sub[["shots", "variant"]].drop_duplicates().sort_values(["shots", "variant"], na_position="last")
-    plain = settings[settings["variant"] == ""]
-    first = (plain if len(plain) else settings).iloc[0]
+    # The setting most models were scored in (a format only the largest models have is no baseline), then the
+    # plain variant, then the first in order.
+    settings = (sub.assign(variant_rank=(sub["variant"] != "").astype(int))
+                .groupby(["shots", "variant", "variant_rank"], dropna=False).size().rename("n").reset_index()
+                .sort_values(["n", "variant_rank", "shots", "variant"], ascending=[False, True, True, True],
+                             na_position="last", kind="mergesort"))
+    first = settings.iloc[0]
     return str(metric), None if pd.isna(first["shots"]) else int(first["shots"]), str(first["variant"])
 
 
@@ -159,8 +164,11 @@ class Sensitivity:
         ``x`` is the baseline validation set (default c4_val, else the first loss); ``xs`` the sets tried
         (default every loss in the testbed); ``by`` the model column whose values are the corpora.
         """
+        from ..backtest.checkpoints import final_models
         from ..backtest.engine import _progress, default_x
 
+        # A verdict is about models at scale: a run's intermediate checkpoints are its training curve.
+        testbed = final_models(testbed)
         unknown = set(factors) - set(FACTORS)
         if unknown:
             raise SelectionError(f"unknown factor {sorted(unknown)[0]!r}; choose from {', '.join(FACTORS)}")
@@ -218,8 +226,8 @@ class Sensitivity:
         return v if factor is None else v[v["factor"] == factor]
 
     def per_setting(self) -> pd.DataFrame:
-        """Per factor and setting: how many tasks change verdict or trend sign."""
-        v = self.verdicts[self.verdicts["factor"] != "baseline"]
+        """Per factor and setting: of the tasks with a verdict both ways, how many change verdict or trend sign."""
+        v = self.verdicts[(self.verdicts["factor"] != "baseline") & self.verdicts["comparable"]]
         if v.empty:
             return pd.DataFrame(columns=["factor", "setting", "n_tasks", "n_flipped", "n_sign_changed"])
         return (v.groupby(["factor", "setting"], sort=True)
@@ -239,7 +247,7 @@ class Sensitivity:
         n_tasks = int(v["task"].nunique())
         out: dict = {"n_tasks": n_tasks, "baseline_x": self.baseline_x, "by": self.by}
         for factor in FACTORS:
-            sub = v[v["factor"] == factor]
+            sub = v[(v["factor"] == factor) & v["comparable"]]
             tested = sub["task"].nunique()
             out[f"{factor}_tasks_tested"] = int(tested)
             out[f"{factor}_tasks_flipped"] = int(sub.loc[sub["flipped"], "task"].nunique())
@@ -295,7 +303,9 @@ def _against_baseline(v: pd.DataFrame) -> pd.DataFrame:
     v = v.copy()
     v["baseline_category"] = v["task"].map(base["category"])
     v["baseline_sign"] = v["task"].map(base["trend_sign"]).astype(int)
-    v["flipped"] = (v["factor"] != "baseline") & (v["category"] != v["baseline_category"])
+    # A series too small for any verdict (a format only the largest models were scored in) did not flip.
+    v["comparable"] = (v["category"] != NO_VERDICT) & (v["baseline_category"] != NO_VERDICT)
+    v["flipped"] = (v["factor"] != "baseline") & (v["category"] != v["baseline_category"]) & v["comparable"]
     # A sign change needs both signs significant and opposite; significant-vs-flat is a weaker change.
     v["sign_changed"] = (v["factor"] != "baseline") & (v["trend_sign"] * v["baseline_sign"] < 0)
     return v
