@@ -4,6 +4,8 @@ import pytest
 
 import scalecheck
 from scalecheck import Testbed
+from scalecheck.backtest import backtest
+from scalecheck.backtest.checkpoints import final_models
 from scalecheck.backtest.ladder import (
     LadderPrediction,
     add_composite_task,
@@ -100,3 +102,16 @@ def test_paper_setup_and_actuals_match_the_paper(olmo):
     assert f.loc["mmlu_avg_test", "actual"] == pytest.approx(ref["mmlu_avg_test"], abs=1e-4)
     assert f["usable"].all() and (f["abs_error"] < 15).all()
     assert f["paper_abs_error"].notna().all()
+
+
+def test_final_models_keeps_each_runs_last_checkpoint():
+    tb = _ladder()
+    final = final_models(tb)
+    assert len(final.models) == 13  # 12 ladder runs and the target
+    assert (final.models["step"] == 10).all()
+    assert final_models(final) is final  # nothing left to reduce
+    # The backtest works on models, not training curves: by default it sees only the final checkpoints.
+    f = backtest(tb, x="tokens", scheme="holdout", metric="acc", n_boot=0).frame()
+    assert f["model"].tolist() == ["target@step10"]
+    f = backtest(tb, x="tokens", scheme="holdout", metric="acc", n_boot=0, checkpoints="all").frame()
+    assert len(f) == 10
