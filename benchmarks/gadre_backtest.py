@@ -6,7 +6,7 @@ per corpus and pooled, with 90% prediction intervals. Prints the per-form summar
 and as the final line a JSON object: per scope, the number of predictions, MAE and median absolute error (points),
 bias, coverage, mean interval width, and per task the MAE and coverage.
 
-    python benchmarks/gadre_backtest.py [--n-boot 200] [--form exponential]
+    python benchmarks/gadre_backtest.py [--n-boot 0] [--form exponential]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from scalecheck.backtest import backtest
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n-boot", type=int, default=200)
+    ap.add_argument("--n-boot", type=int, default=0, help="0: delta-method intervals")
     ap.add_argument("--form", default="exponential")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

@@ -11,7 +11,7 @@ from scalecheck.backtest.synthetic import (
 )
 from scalecheck.errors import SelectionError
 
-N_BOOT = 100
+N_BOOT = 0  # delta-method intervals, the default
 
 
 @pytest.fixture(scope="module")

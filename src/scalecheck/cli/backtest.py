@@ -52,7 +52,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout", default=None, metavar="LADDER",
                    help="ladder file (YAML) declaring the hold-out models, instead of the testbed's column")
     p.add_argument("--level", type=float, default=0.9, help="coverage of the prediction intervals")
-    p.add_argument("--n-boot", type=int, default=100, help="bootstrap replicates per fit (0: delta method)")
+    p.add_argument("--n-boot", type=int, default=0,
+                   help="bootstrap replicates per fit (0: delta-method intervals, calibrated on simulations)")
     p.add_argument("--tasks", nargs="+", default=None, metavar="TASK", help="only these tasks (default: all)")
     p.add_argument("--metric", default=None, help="score metric (default: each task's own)")
     p.add_argument("--checkpoints", default="final", choices=("final", "all"),
