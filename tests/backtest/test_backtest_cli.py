@@ -36,3 +36,13 @@ def test_report_escapes_task_names(tmp_path):
     files = write_backtest_report(backtest(tb, scheme="expanding", n_boot=0), tmp_path)
     html = files["html"].read_text()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_figure_handles_predictions_without_an_interval():
+    from scalecheck.report.backtest import predicted_vs_actual_png
+
+    frame = pd.DataFrame({"actual": [0.3, 0.5, 0.7], "predicted": [0.32, 0.45, 0.71], "lo": [0.2, float("nan"), 0.6],
+                          "hi": [0.4, float("nan"), 0.8], "covered": pd.array([True, pd.NA, True], dtype="boolean"),
+                          "usable": [True, True, True]})
+    png = predicted_vs_actual_png(frame, "t")
+    assert png.startswith(b"\x89PNG")

@@ -71,12 +71,15 @@ def predicted_vs_actual_png(frame: pd.DataFrame, title: str = "", label_col: str
         return None
     fig = F.new_figure(5.2, 4.6)
     ax = fig.subplots()
-    covered = ok["covered"].astype(bool).to_numpy()
+    known = ok["covered"].notna().to_numpy()
+    covered = ok["covered"].fillna(False).astype(bool).to_numpy()
     err = np.vstack([ok["predicted"] - ok["lo"], ok["hi"] - ok["predicted"]]).clip(min=0)
+    err = np.where(np.isfinite(err), err, 0.0)
     # Past a few dozen predictions, interval bars hide the points; colour still says which were covered.
     bars = len(ok) <= MAX_BARS
-    for mask, colour, name in ((covered, F.PALETTE[2], "interval covers the truth"),
-                               (~covered, F.PALETTE[5], "interval misses")):
+    for mask, colour, name in ((covered & known, F.PALETTE[2], "interval covers the truth"),
+                               (~covered & known, F.PALETTE[5], "interval misses"),
+                               (~known, "#7f7f7f", "no interval")):
         if mask.any():
             ax.errorbar(ok["actual"][mask], ok["predicted"][mask], yerr=err[:, mask] if bars else None, fmt="o",
                         ms=4 if bars else 3, alpha=1.0 if bars else 0.6, color=colour, elinewidth=0.8, capsize=2,
