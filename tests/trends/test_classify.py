@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scalecheck.trends import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
 from scalecheck.trends.synthetic import SHAPES, draw_series, make_series
@@ -82,6 +84,7 @@ def test_insufficient_data(x, y, why):
     v = classify(make_series(x, y, n_examples=500, chance=0.25))
     assert v.category == "insufficient-data" and why in v.reason
     assert v.confidence == 1.0 and v.fit is None
+    assert np.isnan(v.law(np.array([3.0, 4.0]))).all()
 
 
 def test_unknown_noise_is_estimated_and_never_called_noisy():
@@ -112,3 +115,14 @@ def test_confidence_is_higher_for_clearer_series():
                                  n_examples=400, chance=0.25))
     assert faint.category == "predictable"
     assert clear > faint.confidence
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 45), st.data())
+def test_any_finite_series_gets_a_verdict(n, data):
+    # Ties in x, floors of zeros, tiny and huge task sizes: never an exception, always one of the categories.
+    x = data.draw(st.lists(st.sampled_from([2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0]), min_size=n, max_size=n))
+    y = data.draw(st.lists(st.sampled_from([0.0, 0.01, 0.25, 0.26, 0.5, 0.9, 1.0]), min_size=n, max_size=n))
+    n_ex = data.draw(st.sampled_from([1, 50, 10_000]))
+    v = classify(make_series(x, y, n_examples=n_ex, chance=data.draw(st.sampled_from([0.0, 0.25, np.nan]))))
+    assert v.category in CATEGORIES and 0 <= v.confidence <= 1

@@ -58,7 +58,9 @@ class LawFit:
 
     ``residuals`` are ``y - fitted`` on y's own scale; ``sigma`` is the per-point sampling sd the fit was weighted
     by (None when unweighted). ``boot_params`` holds one row of parameters per bootstrap replicate (NaN rows for
-    replicates too degenerate to fit); ``param_intervals`` are their percentile intervals at ``level``.
+    replicates too degenerate to fit); ``param_intervals`` are their percentile intervals at ``level``, after
+    widening the replicates' deviations from the estimate by ``boot_inflation`` (a small-sample correction: the
+    bootstrap's spread is that of a fit with n, not n - k, degrees of freedom, and a normal, not Student-t, tail).
 
     Intervals on predictions (:meth:`interval`) come from the bootstrap when there is one; without it
     (``n_boot=0``) they fall back to the delta method: the covariance ``(J' W J)^-1`` (scaled by the reduced
@@ -85,6 +87,7 @@ class LawFit:
     huber_delta: float | None = None
     cov: np.ndarray | None = None  # delta-method covariance of the parameters
     noise_scale: float = float("nan")  # residual sd on the fitting scale, for prediction intervals
+    boot_inflation: float = 1.0  # small-sample widening of bootstrap deviations (see api.boot_inflation)
     clusters: np.ndarray | None = None
 
     # --- construction of unusable results ---------------------------------------------------------------------
@@ -150,6 +153,9 @@ class LawFit:
             return None
         with np.errstate(all="ignore"):
             g = to_fit_scale(self.law, self.law.predict_params(bp, xa[None]))
+            if self.boot_inflation != 1.0:
+                centre = to_fit_scale(self.law, self.law.predict_params(self.param_vector, xa))
+                g = centre + self.boot_inflation * (g - centre)
         if kind == "prediction":
             rng = rng if rng is not None else np.random.default_rng([self.seed, 1])
             g = g + rng.normal(0.0, self.noise_scale, size=g.shape)
@@ -181,7 +187,7 @@ class LawFit:
     def param_se(self) -> dict[str, float]:
         """Standard errors: the bootstrap sd when there is a bootstrap, else the delta method."""
         if self.boot_params is not None and self.n_boot >= 2:
-            sd = np.nanstd(self.boot_params, axis=0, ddof=1)
+            sd = np.nanstd(self.boot_params, axis=0, ddof=1) * self.boot_inflation
         elif self.cov is not None:
             sd = np.sqrt(np.maximum(np.diag(self.cov), 0.0))
         else:

@@ -33,18 +33,21 @@ CATEGORY_MEANING = {
     "insufficient-data": "too few models, missing values, or a constant series: no verdict possible",
 }
 
-# Evidence rows shown under each task, with a plain-words label (the CSV has all of EVIDENCE_KEYS).
+# Evidence rows shown under each task (every key of EVIDENCE_KEYS, as in verdicts.csv), in plain words.
 EVIDENCE_LABELS = {
-    "n_models": "models", "median_noise_sd": "median sampling sd", "spearman_rho": "Spearman rho (with scale)",
-    "spearman_p": "Spearman p", "exp_vs_const_p": "law vs constant p", "trend_p": "trend p",
-    "chi2_red_exp": "chi2/dof of the law", "iso_vs_const_chi2": "isotonic vs constant chi2",
-    "iso_vs_exp_chi2": "law vs isotonic chi2", "rise": "rise of the law (oriented)",
+    "n_models": "models", "median_noise_sd": "median sampling sd", "chance": "chance level",
+    "spearman_rho": "Spearman rho (with scale)", "spearman_p": "Spearman p", "chi2_const": "chi2 of a constant",
+    "chi2_iso": "chi2 of the best monotone (isotonic) fit", "iso_vs_const_chi2": "isotonic vs constant chi2",
+    "chi2_exp": "chi2 of the law", "chi2_red_exp": "chi2/dof of the law", "exp_vs_const_p": "law vs constant p",
+    "iso_vs_exp_chi2": "law vs isotonic chi2", "trend_p": "trend p", "rise": "rise of the law (better is +)",
     "turn_chi2": "turn vs monotone chi2 (scaled)", "turn_x": "turn at x", "turn_arm_sd": "smaller arm (sd)",
     "break_x": "break at x", "floor": "floor level", "floor_share": "share on the floor",
-    "break_rise_sd": "rise after break (sd)", "break_vs_exp_p": "floor-then-rise vs law p",
-    "above_chance_share": "share clearly above chance", "dispersion": "scatter / sampling variance",
+    "rise_span": "share of the range the rise takes", "break_rise_sd": "rise after break (sd)",
+    "break_vs_exp_p": "floor-then-rise vs law p", "above_chance_share": "share clearly above chance",
+    "dispersion": "scatter / sampling variance", "scatter_sd": "scatter sd (rms)",
     "signal_to_scatter": "rise / scatter sd",
 }
+assert set(EVIDENCE_LABELS) == set(EVIDENCE_KEYS), "every evidence number must be shown"
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,8 @@ def _evidence_table(result: RealityCheck, task: str) -> str:
                "why": v.reason}
         rows.append(row)
     head = table_html(pd.DataFrame(rows), safe_columns=("verdict",))
-    ev = pd.DataFrame({v.scope: [v.evidence.get(k, math.nan) for k in EVIDENCE_LABELS] for v in verdicts},
-                      index=list(EVIDENCE_LABELS.values()))
+    ev = pd.DataFrame({v.scope: [v.evidence.get(k, math.nan) for k in EVIDENCE_KEYS] for v in verdicts},
+                      index=[EVIDENCE_LABELS[k] for k in EVIDENCE_KEYS])
     ev.index.name = "evidence"
     return head + table_html(ev, index=True)
 
@@ -223,4 +226,4 @@ def write_report(result: RealityCheck, testbed: Testbed | None, out_dir: str | P
     return ReportFiles(out, csv, html, tuple(paths))
 
 
-__all__ = ["write_report", "build_report", "task_figure_png", "ReportFiles", "CATEGORY_MEANING", "EVIDENCE_KEYS"]
+__all__ = ["write_report", "build_report", "task_figure_png", "ReportFiles", "CATEGORY_MEANING", "EVIDENCE_LABELS"]

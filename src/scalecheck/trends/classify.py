@@ -17,7 +17,9 @@ The criteria are applied in a fixed order; the first that holds gives the verdic
    ``BREAK_MIN_RISE_SD`` noise sd and sharp (done within ``BREAK_MAX_RISE_SPAN`` of the x range), and either the
    exponential misses the shape (the floor-then-rise fit beats it at ``ALPHA_BREAK``), or too few models are above
    chance for the exponential's fit to mean anything, or the shape is a step (a floor of ``BREAK_STEP_FLOOR_SHARE``
-   of the models, the rise within ``BREAK_STEP_SPAN`` of the range).
+   of the models, the rise within ``BREAK_STEP_SPAN`` of the range). If the points past the break scatter as a
+   noisy series does (step 6's two measures) and the rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER`` sds of that
+   scatter, the verdict is **noisy** instead.
 6. **noisy**: the trend is up, but the best smooth monotone fit leaves scatter at least ``NOISY_MIN_DISPERSION``
    times the sampling variance (``ALPHA_FIT``) and the trend's rise is under ``NOISY_MAX_SIGNAL_TO_SCATTER``
    times that scatter, so the fitted law would not extrapolate. Also noisy: a smooth trend that no simple law
@@ -367,10 +369,21 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
                         _sure(_ratio_margin(ramp.floor_share, BREAK_STEP_FLOOR_SHARE), CONF_LOG_RATIO)))]
         break_cert = min(crit)
         step = rise_span <= BREAK_STEP_SPAN and ramp.floor_share >= BREAK_STEP_FLOOR_SHARE
-        # A floor-then-rise with noisy scatter around it is a noisy series first (step 6 says why).
-        ramp_noisy, _ = _too_noisy(*itemgetter(0, 1, 3)(_scatter(z, ramp.chi2, ramp.n_params, ramp.fitted)))
-        if (not ramp_noisy or o.noise_source == "estimated") and (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
-                and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above or step)):
+        # A rise with noisy scatter around it (judged past the break: a floor of zeros has no scatter to dilute it
+        # with) is a noisy series first (step 6 says why), unless the rise towers over that scatter.
+        past = u > ramp.u0
+        k_past = ramp.n_params - 1  # the floor's level is fitted by the points before the break
+        ramp_noisy = (past.sum() > k_past and rise_sd < NOISY_MAX_SIGNAL_TO_SCATTER and _too_noisy(*itemgetter(0, 1, 3)(
+            _scatter(z[past], ev.chi2_of(z[past], ramp.fitted[past], w[past]), k_past, ramp.fitted[past])))[0])
+        shape_ok = (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
+                    and rise_span <= BREAK_MAX_RISE_SPAN and (exp_misses or few_above or step))
+        if shape_ok and ramp_noisy and o.noise_source != "estimated":
+            return verdict("noisy", min(break_cert, no_turn, trend_cert),
+                           f"flat at the floor for {ramp.floor_share:.0%} of the models, then a rise after "
+                           f"{series.x_name} = {evidence['break_x']:.3g} whose scatter is far beyond sampling noise "
+                           f"(the rise is only {rise_sd:.1f} sds of it): no law, nor the breakthrough, would extrapolate",
+                           notes=notes)
+        if shape_ok:
             why = (f"the exponential misses the shape (floor-then-rise fits better, p = {p_break:.2g})"
                    if exp_misses else
                    f"only {above_share:.0%} of the models are clearly above chance, too few for the law to mean much"
@@ -410,8 +423,8 @@ def classify(series: Series, *, seed: int = 0) -> Verdict:
     # --- 7. predictable (or an up-trend stuck at chance, or one no simple law follows) ---------------------------
     if few_above:
         return verdict("trendless", _sure(_ratio_margin(MIN_ABOVE_CHANCE_SHARE, above_share), CONF_LOG_RATIO),
-                       f"a weak trend (p = {trend_p:.2g}) whose law stays within its {ABOVE_CHANCE_LEVEL:.0%} band of "
-                       f"chance for {1 - above_share:.0%} of the models", notes=notes)
+                       f"a trend (p = {trend_p:.2g}) that never gets clear of chance: the law's {ABOVE_CHANCE_LEVEL:.0%} "
+                       f"band lies above chance for only {above_share:.0%} of the models", notes=notes)
     law_disp, law_p, _, law_snr = _scatter(z, chi2_law, k_law, zhat)
     law_bad, law_bad_cert = _too_noisy(law_disp, law_p, law_snr)
     if law_bad and not estimated:
