@@ -4,7 +4,8 @@ Fits the exponential law in C4 validation loss (accuracy = a * exp(c * loss) + b
 ``holdout == False`` of the built-in testbed (four sizes up to 411M parameters) and predicts the hold-out runs,
 per corpus and pooled, with 90% prediction intervals. Prints the per-form summary, the worst and best tasks,
 and as the final line a JSON object: per scope, the number of predictions, MAE and median absolute error (points),
-bias, coverage, mean interval width, and per task the MAE and coverage.
+bias, coverage, mean interval width, and per task the MAE and coverage; then the pooled errors grouped by the
+verdict (scalecheck.trends.classify) of each task's fit set alone: does "predictable" predict small errors?
 
     python benchmarks/gadre_backtest.py [--n-boot 0] [--form exponential]
 """
@@ -19,6 +20,16 @@ import pandas as pd
 
 import scalecheck
 from scalecheck.backtest import backtest
+from scalecheck.trends import classify
+
+
+def _finite(obj):
+    """NaN (no interval, so no coverage) as JSON null: the final line stays strict JSON."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return None if isinstance(obj, float) and obj != obj else obj
 
 
 def main() -> None:
@@ -56,8 +67,21 @@ def main() -> None:
                                    for r in per_scope.itertuples()}
             print(per_scope.round(3).to_string(index=False))
         result["scopes"][label] = scope
+    # Does the reality check, run on the fit set alone (no peeking at the targets), tell which tasks will
+    # extrapolate? Pooled predictions grouped by the verdict of the task's non-held-out series.
+    verdicts = {}
+    for task in testbed.task_names:
+        s = testbed.series(task, "c4_val")
+        verdicts[task] = classify(s.subset(~s.holdout)).category
+    pooled = backtest(testbed, forms=[args.form], x="c4_val", scheme="holdout", n_boot=args.n_boot, seed=args.seed)
+    f = pooled.frame().assign(verdict=lambda d: d["task"].map(verdicts))
+    by_verdict = f.groupby("verdict").agg(tasks=("task", "nunique"), mae=("abs_error", "mean"),
+                                          coverage=("covered", lambda c: c.dropna().astype(bool).mean()))
+    print("\npooled predictions by the fit set's verdict:\n" + by_verdict.round(3).to_string())
+    result["by_fit_set_verdict"] = {k: {"tasks": int(r.tasks), "mae": round(float(r.mae), 3),
+                                        "coverage": round(float(r.coverage), 3)} for k, r in by_verdict.iterrows()}
     result["seconds"] = round(time.perf_counter() - t0, 1)
-    print(json.dumps(result))
+    print(json.dumps(_finite(result), allow_nan=False))
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def main() -> None:
                       "mae_below_paper": bool(thirteen and thirteen["mae"] < thirteen["paper_mae"]),
                       "coverage_at_least_7_of_8": bool(thirteen and int(thirteen["covered"].split("/")[0]) >= 7)}
     result["seconds"] = round(time.perf_counter() - t0, 1)
-    print(json.dumps(result))
+    print(json.dumps(result, allow_nan=False))
 
 
 if __name__ == "__main__":
