@@ -110,3 +110,10 @@ def test_unknown_factor(flipping):
     with pytest.raises(SelectionError):
         sensitivity(flipping, factors=("weather",))
     assert np.isfinite(sensitivity(flipping, factors=(), tasks=["rising"]).verdicts["rho"]).all()
+
+
+def test_best_corpus_per_validation_set(two_corpora):
+    best = sensitivity(two_corpora, factors=("x",)).best_corpus().set_index("task")
+    assert list(best.columns)[0] == "c4_val"
+    assert best.loc["task", "c4_val"] == "a" and best.loc["task", "flattering"] == "b"
+    assert best.loc["task", "fair"] == "a"

@@ -94,6 +94,13 @@ def add_sensitivity_sections(report: Report, sens: Sensitivity) -> None:
         if png is not None:
             sec.add_figure(png, "corpus order reversals per validation set",
                            "Corpus pairs whose order at matched loss reverses, per validation set.")
+        best = sens.best_corpus()
+        if len(best) and best.shape[1] > 2:
+            changed = best[best.drop(columns="task").nunique(axis=1) > 1]
+            sec.add(table_html(changed.head(TOP_ROWS),
+                               caption=f"Which {sens.by} looks best at matched loss, per validation set: the "
+                                       f"{len(changed)} of {len(best)} tasks where the answer depends on the set "
+                                       f"('-': none beats all others)"))
         decided = rev[rev["reversed_decided"]].sort_values(["task", "x_name"])
         if len(decided):
             sec.add(table_html(decided.head(TOP_ROWS), caption=f"Reversals beyond the laws' uncertainty "

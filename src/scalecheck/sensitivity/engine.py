@@ -234,6 +234,27 @@ class Sensitivity:
                 .agg(n_tasks=("task", "nunique"), n_flipped=("flipped", "sum"), n_sign_changed=("sign_changed", "sum"))
                 .reset_index())
 
+    def best_corpus(self) -> pd.DataFrame:
+        """Per task and validation set: the corpus that beats every other at matched loss (else "-").
+
+        One column per validation set; reads as "which corpus looks best on this task when loss is measured
+        on C4 vs on RedPajama".
+        """
+        r = self.corpus_ranks
+        if r.empty:
+            return pd.DataFrame(columns=["task"])
+        rows = []
+        for (task, xname), g in r.groupby(["task", "x_name"], sort=True):
+            corpora = sorted(set(g["corpus_a"]) | set(g["corpus_b"]))
+            wins = {c: 0 for c in corpora}
+            for e in g.itertuples():
+                wins[e.corpus_a if e.diff > 0 else e.corpus_b] += 1
+            top = [c for c, w in wins.items() if w == len(corpora) - 1]
+            rows.append({"task": task, "x_name": xname, "best": top[0] if top else "-"})
+        wide = pd.DataFrame(rows).pivot(index="task", columns="x_name", values="best")
+        cols = [self.baseline_x] + [c for c in wide.columns if c != self.baseline_x]
+        return wide[[c for c in cols if c in wide.columns]].reset_index().rename_axis(columns=None)
+
     def transitions(self, factor: str | None = None) -> pd.DataFrame:
         """Counts of baseline category -> changed category among the flips."""
         f = self.flips(factor)
@@ -260,6 +281,10 @@ class Sensitivity:
         out["rank_reversals_decided"] = int(r["reversed_decided"].sum()) if len(r) else 0
         out["tasks_with_rank_reversal"] = int(r.loc[r["reversed"], "task"].nunique()) if len(r) else 0
         out["tasks_with_decided_rank_reversal"] = int(r.loc[r["reversed_decided"], "task"].nunique()) if len(r) else 0
+        best = self.best_corpus()
+        out["tasks_best_corpus_compared"] = int(len(best)) if best.shape[1] > 2 else 0
+        out["tasks_best_corpus_changes"] = (int((best.drop(columns="task").nunique(axis=1) > 1).sum())
+                                            if best.shape[1] > 2 else 0)
         return out
 
     def headline(self) -> list[str]:
@@ -283,7 +308,9 @@ class Sensitivity:
             lines.append(f"{s['tasks_with_rank_reversal']} of {n} tasks have a pair of corpora whose order at matched "
                          f"loss reverses when loss is measured on another validation set "
                          f"({s['rank_reversals']} of {s['rank_comparisons']} comparisons; "
-                         f"{s['rank_reversals_decided']} where both orders exceed the laws' uncertainty).")
+                         f"{s['rank_reversals_decided']} where both orders exceed the laws' uncertainty); the "
+                         f"{self.by} that looks best at matched loss depends on the validation set for "
+                         f"{s['tasks_best_corpus_changes']} of {s['tasks_best_corpus_compared']} tasks.")
         return lines
 
     def to_dict(self) -> dict:
