@@ -13,6 +13,7 @@ Prints per target and task, then as the final line a JSON object: per target, pe
 lo, hi, abs_error in points, covered), the mean absolute error, intervals covering, and the paper's MAE.
 
     python benchmarks/olmo_ladder_backtest.py [--path ../shared/data/olmo_ladder] [--n-boot 1000] [--no-variant]
+                                              [--output DIR]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 
 import scalecheck
 from scalecheck.backtest.ladder import ladder_prediction, paper_predictions, paper_setup
+from scalecheck.report.backtest import write_ladder_report
 from scalecheck.sources import shared_data_dir
 
 
@@ -57,6 +59,7 @@ def main() -> None:
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-variant", action="store_true", help="skip the 3B + 0.5xC variant")
+    ap.add_argument("--output", default=None, metavar="DIR", help="also write ladder_prediction.csv and ladder.html")
     args = ap.parse_args()
     path = args.path or shared_data_dir() / "olmo_ladder"
     t0 = time.perf_counter()
@@ -80,6 +83,11 @@ def main() -> None:
         print(var.frame()[cols].round(4).to_string(index=False))
         print(var.summary().round(3).to_string(index=False))
         result["variant_with_3b_and_half_chinchilla"] = {"train_runs": extra, "targets": _block(var)}
+    if args.output:
+        fits = {"the paper's config (190M-1.3B x 1/2/5/10xC)": lp}
+        if not args.no_variant:
+            fits["variant with the 3B and 0.5xC runs (beside, not instead)"] = var
+        write_ladder_report(fits, args.output, subtitle="OLMo ladder (Bhagia et al. 2024): 7B and 13B targets")
     thirteen = result["targets"].get("13B-5T", {})
     result["goal"] = {"target": "13B-5T", "mae": thirteen.get("mae"), "paper_mae": thirteen.get("paper_mae"),
                       "covered": thirteen.get("covered"),

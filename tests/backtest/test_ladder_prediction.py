@@ -115,3 +115,17 @@ def test_final_models_keeps_each_runs_last_checkpoint():
     assert f["model"].tolist() == ["target@step10"]
     f = backtest(tb, x="tokens", scheme="holdout", metric="acc", n_boot=0, checkpoints="all").frame()
     assert len(f) == 10
+
+
+def test_ladder_report(tmp_path):
+    from scalecheck.report.backtest import write_ladder_report
+
+    tb = _ladder()
+    train = sorted(r for r in tb.models["run"].unique() if r != "target")
+    lp = ladder_prediction(tb, train, {"big <7B>": ["target"]}, tasks=["t"], n_boot=20)
+    files = write_ladder_report({"all runs": lp}, tmp_path)
+    frame = pd.read_csv(files["predictions"])
+    assert frame["fit_set"].tolist() == ["all runs"] and frame["target"].tolist() == ["big <7B>"]
+    html = files["html"].read_text()
+    assert "Two-step ladder prediction: all runs" in html and "big &lt;7B&gt;" in html and "<7B>" not in html
+    assert "data:image/png;base64," in html

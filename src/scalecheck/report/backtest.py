@@ -143,7 +143,7 @@ def add_ladder_sections(report: Report, lp: LadderPrediction, title: str = "Two-
              f"final checkpoints of {len(lp.train_runs)} training runs. Step 2: {esc(st['metric'])} as a "
              f"{esc(st['step2_form'])} of that loss, on their checkpoints. Intervals are {lp.level:.0%} prediction "
              f"intervals carrying both steps' bootstrap uncertainty. Errors in points.</p>")
-    sec = report.add_section(title, intro, id="ladder-" + "-".join(str(t) for t in lp.targets))
+    sec = report.add_section(title, intro)
     sec.add_table(s, caption="Per target: mean absolute error, coverage, and the paper's own MAE on the same tasks")
     cols = ["target", "task", "actual", "predicted", "lo", "hi", "abs_error", "covered", "step1_actual",
             "step1_predicted", "step2_predicted", "paper_predicted", "paper_abs_error"]
@@ -157,7 +157,7 @@ def add_ladder_sections(report: Report, lp: LadderPrediction, title: str = "Two-
 
 
 def write_backtest_report(bt: Backtest, out_dir: str | Path, *, title: str = "scalecheck backtest",
-                          subtitle: str = "", ladder: LadderPrediction | None = None) -> dict[str, Path]:
+                          subtitle: str = "") -> dict[str, Path]:
     """backtest.csv (one row per prediction), backtest_summary.csv (per task, scope, form) and backtest.html."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -166,9 +166,21 @@ def write_backtest_report(bt: Backtest, out_dir: str | Path, *, title: str = "sc
     bt.summary().to_csv(files["summary"], index=False)
     report = Report(title, subtitle)
     add_backtest_sections(report, bt)
-    if ladder is not None:
-        files["ladder"] = out / "ladder_prediction.csv"
-        ladder.frame().to_csv(files["ladder"], index=False)
-        add_ladder_sections(report, ladder)
+    report.write(files["html"])
+    return files
+
+
+def write_ladder_report(predictions: dict[str, LadderPrediction], out_dir: str | Path, *,
+                        title: str = "scalecheck two-step ladder prediction", subtitle: str = "") -> dict[str, Path]:
+    """ladder_prediction.csv (one row per fit set, target and task) and ladder.html, one section per fit set
+    (``predictions`` maps a fit-set name, e.g. "paper's config", to its prediction)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"predictions": out / "ladder_prediction.csv", "html": out / "ladder.html"}
+    frames = [lp.frame().assign(fit_set=name) for name, lp in predictions.items()]
+    pd.concat(frames, ignore_index=True).to_csv(files["predictions"], index=False)
+    report = Report(title, subtitle)
+    for name, lp in predictions.items():
+        add_ladder_sections(report, lp, title=f"Two-step ladder prediction: {name}")
     report.write(files["html"])
     return files
