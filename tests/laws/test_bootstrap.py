@@ -112,3 +112,19 @@ def test_delta_method_intervals_without_bootstrap_cover():
         lo, hi = f.interval(np.array([3.5]), level=0.9)
         hits.append(lo[0] <= true_y <= hi[0])
     assert 0.85 <= np.mean(hits) <= 0.95
+
+
+def test_loss_law_intervals_cover_the_truth_when_extrapolating():
+    # The backtest's use: fit loss vs scale on small models, predict larger ones.
+    form = FORMS["power_floor"]
+    x = np.geomspace(1e7, 1e10, 20)
+    truth = [1.7, 400.0, 0.3]
+    rng = np.random.default_rng(1)
+    ys = [form.predict(truth, x) * np.exp(rng.normal(0, 0.01, len(x))) for _ in range(N_SIM)]
+    fits = fit_batch([x] * N_SIM, ys, "power_floor", n_boot=100, seed=0, loo=False)
+    for name, value in zip(form.param_names, truth, strict=True):
+        assert 0.85 <= _coverage(fits, name, value) <= 0.95, name
+    big = np.array([3e10, 1e11])
+    true_y = form.predict(truth, big)
+    hits = [(f.interval(big)[0] <= true_y) & (true_y <= f.interval(big)[1]) for f in fits]
+    assert np.all((np.mean(hits, axis=0) >= 0.85) & (np.mean(hits, axis=0) <= 0.95))

@@ -11,7 +11,7 @@ from .fitting import from_fit_scale, to_fit_scale
 from .result import LawFit, _clean
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: identity, not elementwise, equality
 class ChainFit:
     """``metric = step2(step1(scale))`` with both steps' uncertainty.
 

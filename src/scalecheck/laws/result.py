@@ -52,7 +52,7 @@ def jacobian(form: Form, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         return ((G[0::2] - G[1::2]) / (2 * h[:, None])).T
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: identity, not elementwise, equality
 class LawFit:
     """A law fitted to one series.
 
