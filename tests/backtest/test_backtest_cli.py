@@ -46,3 +46,13 @@ def test_figure_handles_predictions_without_an_interval():
                           "usable": [True, True, True]})
     png = predicted_vs_actual_png(frame, "t")
     assert png.startswith(b"\x89PNG")
+
+
+def test_help_teaches(capsys):
+    import pytest
+
+    for command in ("backtest", "sensitivity"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "examples:" in text and f"scalecheck {command}" in text

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scalecheck.backtest import expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
 from scalecheck.backtest.synthetic import MULTIPLIERS, SIZES, exponential_accuracy, synthetic_testbed
@@ -61,3 +63,13 @@ def test_bad_ladder_file_is_one_line_input_error(tmp_path):
     path.write_text("models:\n  - name: a\n    holdout: maybe\n")
     with pytest.raises(InputError, match="holdout"):
         holdout_models(path)
+
+
+@given(st.lists(st.floats(min_value=1e6, max_value=1e12), min_size=1, max_size=40))
+def test_size_ranks_are_monotone_and_dense(values):
+    v = np.array(values)
+    r = size_ranks(v)
+    order = np.argsort(v, kind="mergesort")
+    assert (np.diff(r[order]) >= 0).all()  # larger params never get a smaller rank
+    assert set(r) == set(range(r.max() + 1))  # no gaps
+    assert all(r[i] == r[j] for i in range(len(v)) for j in range(len(v)) if v[i] == v[j])
