@@ -5,6 +5,7 @@ testbed; :func:`ladder_prediction` is the two-step ladder chain (scale -> task l
 al. 2024 on the OLMo ladder.
 """
 
+from .checkpoints import final_checkpoints, final_models
 from .engine import (
            PREDICTION_COLUMNS,
            SUMMARY_COLUMNS,
@@ -14,8 +15,10 @@ from .engine import (
            summarise,
            testbed_series,
 )
+from .ladder import PAPER_TASKS, LadderPrediction, ladder_prediction, paper_predictions, paper_setup
 from .windows import SCHEMES, Split, expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
 
 __all__ = ["Backtest", "backtest", "summarise", "default_x", "testbed_series", "PREDICTION_COLUMNS",
            "SUMMARY_COLUMNS", "SCHEMES", "Split", "splits", "expanding_splits", "leave_largest_out", "size_ranks",
-           "holdout_models"]
+           "holdout_models", "LadderPrediction", "ladder_prediction", "paper_setup", "paper_predictions",
+           "PAPER_TASKS", "final_models", "final_checkpoints"]
