@@ -1,9 +1,10 @@
 """The OLMo ladder's two-step prediction (Bhagia et al. 2024), reproduced and scored against the paper's own.
 
 Fits step 1 (task bpb as a Chinchilla law in N and D, on each run's final task bpb averaged over its last 5
-checkpoints, by a Huber loss on log residuals: the paper's step 1, which this reproduces to 1e-4 bpb) and step 2 (rc accuracy as a
-sigmoid of task bpb, on the checkpoints) on the runs of the paper's ``configs/final.json`` with ``mode: train``
-(190M-1.3B at 1, 2, 5 and 10 x Chinchilla tokens) and predicts its ``mode: eval`` targets, OLMo-2 7B and 13B,
+checkpoints, by a Huber loss on log residuals: the paper's step 1, reproduced to 2e-4 bpb) and step 2 (rc
+accuracy as a sigmoid of task bpb, on the checkpoints after each run's first 10% of tokens, as the paper) on
+the runs of the paper's ``configs/final.json`` with ``mode: train`` (190M-1.3B at 1, 2, 5 and 10 x Chinchilla
+tokens) and predicts its ``mode: eval`` targets, OLMo-2 7B and 13B,
 on the 8 tasks of the paper's tables, with 90% prediction intervals from both steps' bootstraps (resampling
 whole runs). The 13B actual is the mean of its last 5 checkpoints (as the paper's tables). The paper's own 13B
 chained predictions (``figures/chained_main.csv``) are scored against the same actuals.
