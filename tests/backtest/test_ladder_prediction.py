@@ -134,8 +134,8 @@ def test_ladder_report(tmp_path):
 def test_steps_reproduce_the_papers_own_predictions(olmo):
     """Step 1 as the paper fits it (last 5 checkpoints averaged, Huber on log residuals) gives the paper's own
     13B task-bpb predictions (figures/step1_main.csv); least squares on the last checkpoint alone does not (MMLU
-    0.773 vs the paper's 0.750). Step 2 without each run's first 10% is close to the paper's step 2
-    (figures/step2_main.csv, read at the 13B's task loss); with them it is three times as far."""
+    0.773 vs the paper's 0.750). Step 2 on every checkpoint after each run's first 10% is close to the paper's
+    step 2 (figures/step2_main.csv, read at the 13B's task loss); with the first 10% it is over twice as far."""
     from scalecheck.sources.olmo_ladder import read_predictions
 
     path, tb = olmo
@@ -148,13 +148,13 @@ def test_steps_reproduce_the_papers_own_predictions(olmo):
     f = lp.frame().set_index("task")
     assert len(f) == 8
     assert lp.settings["step1_loss"] == "huber" and lp.settings["step1_last_n"] == 5
-    assert lp.settings["step2_min_tokens_fraction"] == 0.1
+    assert lp.settings["step2_min_tokens_fraction"] == 0.1 and lp.settings["step2_per_run"] is None
     assert np.allclose(f["step1_predicted"], step1.loc[f.index, "pred"], atol=5e-4, rtol=0)
     assert np.allclose(f["step1_actual"], step1.loc[f.index, "actual"], atol=1e-4, rtol=0)
     near = (f["step2_predicted"] - step2.loc[f.index, "pred"]).abs()
-    assert near.mean() < 0.007 and near.max() < 0.02
+    assert near.mean() < 0.004 and near.max() < 0.012
     old = ladder_prediction(tb, train, target, tasks=["mmlu_avg_test"], n_boot=0, step1_loss="ls",
                             step1_last_n=1).frame().set_index("task")
     assert abs(old.loc["mmlu_avg_test", "step1_predicted"] - step1.loc["mmlu_avg_test", "pred"]) > 0.01
     every = ladder_prediction(tb, train, target, n_boot=0, step2_min_tokens_fraction=0.0).frame().set_index("task")
-    assert (every["step2_predicted"] - step2.loc[every.index, "pred"]).abs().mean() > 0.01
+    assert (every["step2_predicted"] - step2.loc[every.index, "pred"]).abs().mean() > 0.006
