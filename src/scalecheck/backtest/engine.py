@@ -1,0 +1,297 @@
+"""The backtest: fit a law on the smaller models, predict the larger ones, and score the predictions.
+
+For every series (task x scope), every split (see :mod:`.windows`) and every form, the law is fitted with
+:func:`scalecheck.laws.fit_series` on the split's fit set and asked for a point prediction and a prediction
+interval at each held-out model. Errors are measured against what the held-out model actually scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SelectionError
+from ..laws import fit_many
+from ..observations import Series, Testbed
+from .checkpoints import final_models
+from .windows import SCHEMES, Split, holdout_models, splits
+
+# Columns of Backtest.frame(), one row per (series, split, form, held-out model).
+PREDICTION_COLUMNS = [
+    "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
+    "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
+    "interval_width", "units", "usable", "reason",
+]
+
+# Splits fitted per call of the laws engine (bounds memory: each carries n_boot replicates).
+_CHUNK = 16
+
+# Summary statistics per group of predictions.
+SUMMARY_COLUMNS = ["n_predictions", "n_unusable", "mae", "median_ae", "max_ae", "bias", "mean_rel_error",
+                   "coverage", "mean_interval_width"]
+
+
+def units_of(series: Series) -> tuple[float, str]:
+    """Errors of accuracy-like metrics are reported in points (x100); others in the metric's own units."""
+    if series.higher_is_better and series.metric_is_proportion:
+        return 100.0, "points"
+    return 1.0, series.metric
+
+
+def _scope_label(series: Series) -> str:
+    return series.scope_label
+
+
+def default_x(testbed: Testbed) -> str:
+    """c4_val where the testbed has it (the Gadre et al. convention), else its first loss, else FLOPs."""
+    if "c4_val" in testbed.loss_names:
+        return "c4_val"
+    if testbed.loss_names:
+        return testbed.loss_names[0]
+    return "flops"
+
+
+def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = None,
+                   tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
+                   variant: str | None = None, where: dict | None = None) -> list[Series]:
+    """Every task's series against ``x`` (pooled, or one per value of the model column ``by``).
+
+    Tasks that lack the requested metric or setting are left out; asking for none that exist is an error.
+    """
+    x = x or default_x(testbed)
+    out: list[Series] = []
+    skipped: list[str] = []
+    for task in tasks or testbed.task_names:
+        try:
+            if by is None:
+                out.append(testbed.series(task, x, metric=metric, shots=shots, variant=variant, where=where))
+            else:
+                if by not in testbed.models.columns:
+                    raise SelectionError(f"cannot split by {by!r}: not a model column")
+                models = testbed.models if not where else testbed.select(**where).models
+                for value in sorted(models[by].dropna().unique().tolist()):
+                    scope = {**(where or {}), by: value}
+                    out.append(testbed.series(task, x, metric=metric, shots=shots, variant=variant, where=scope,
+                                              group_by=by))
+        except SelectionError:
+            if tasks is not None and (metric is None and shots is None and variant is None):
+                raise  # a task the user named explicitly and that does not exist
+            skipped.append(task)
+    out = [s for s in out if len(s)]
+    if not out:
+        raise SelectionError(f"no series to backtest (x={x!r}, metric={metric!r}, shots={shots}, "
+                             f"variant={variant!r}; skipped {len(skipped)} tasks)")
+    return out
+
+
+def _prediction_rows(series: Series, split: Split, form: str, law, level: float) -> list[dict]:
+    """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
+    test = series.subset(split.test)
+    scale, units = units_of(series)
+    base = {"task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
+            "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
+            "units": units}
+    actual = test.y
+    noise = test.noise_sd
+    if law.usable:
+        xt = _law_x(test, form)
+        predicted = np.asarray(law.predict(xt), float)
+        # The law's prediction interval already holds the scatter of observed points about the law (sampling
+        # noise included), which is what a held-out model's measured score carries too.
+        lo, hi = (np.asarray(v, float) for v in law.interval(xt, level=level, kind="prediction"))
+        if series.metric_is_proportion:
+            # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
+            # that the law cannot tell.
+            predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
+    else:
+        predicted = lo = hi = np.full(len(test), np.nan)
+    rows = []
+    for i in range(len(test)):
+        err = predicted[i] - actual[i]
+        rows.append({
+            **base, "model": test.models[i], "params": test.params[i], "tokens": test.tokens[i], "x": test.x[i],
+            "actual": actual[i], "noise_sd": noise[i], "predicted": predicted[i], "lo": lo[i], "hi": hi[i],
+            "abs_error": abs(err) * scale, "rel_error": abs(err) / abs(actual[i]) if actual[i] != 0 else np.nan,
+            "signed_error": err * scale,
+            "covered": bool(lo[i] <= actual[i] <= hi[i]) if np.isfinite(lo[i]) else pd.NA,
+            "interval_width": (hi[i] - lo[i]) * scale, "usable": bool(law.usable), "reason": "" if law.usable else str(law.reason),
+        })
+    return rows
+
+
+def _law_x(series: Series, form: str) -> np.ndarray:
+    """What a form takes as x: (N, D) pairs for Chinchilla, the series' own x otherwise."""
+    if form == "chinchilla":
+        return np.column_stack([series.params, series.tokens])
+    return series.x
+
+
+def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Error, bias and coverage per group (e.g. per task and form) of a prediction frame."""
+    rows = []
+    for key, g in frame.groupby(list(by), sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        ok = g[g["usable"].astype(bool)]
+        covered = ok["covered"].dropna().astype(bool)
+        rows.append({
+            **dict(zip(by, key, strict=True)),
+            "n_predictions": len(g), "n_unusable": int((~g["usable"].astype(bool)).sum()),
+            "mae": ok["abs_error"].mean() if len(ok) else np.nan,
+            "median_ae": ok["abs_error"].median() if len(ok) else np.nan,
+            "max_ae": ok["abs_error"].max() if len(ok) else np.nan,
+            "bias": ok["signed_error"].mean() if len(ok) else np.nan,
+            "mean_rel_error": ok["rel_error"].mean() if len(ok) else np.nan,
+            "coverage": covered.mean() if len(covered) else np.nan,
+            "mean_interval_width": ok["interval_width"].mean() if len(ok) else np.nan,
+        })
+    return pd.DataFrame(rows, columns=[*by, *SUMMARY_COLUMNS])
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Predictions of held-out models by laws fitted on smaller ones, with their errors and coverage.
+
+    Build one with :meth:`fit` (or :func:`backtest`). :meth:`frame` has one row per prediction;
+    :meth:`summary` one row per task, scope and form.
+    """
+
+    predictions: pd.DataFrame
+    forms: tuple[str, ...]
+    scheme: str
+    x: str
+    level: float
+    by: str | None = None
+    settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, data: Testbed | Series | Iterable[Series], forms: str | Sequence[str] = ("exponential",),
+            x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
+            tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
+            variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
+            seed: int = 0, min_train: int | None = None, checkpoints: str = "final",
+            progress: bool = False) -> Backtest:
+        """Backtest ``forms`` on every series of ``data``.
+
+        ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k),
+        "leave_largest_out", or "holdout" (fit on the models not declared hold-out, predict those).
+        ``holdout`` declares the targets instead of the testbed's ``holdout`` column: a ladder file (YAML,
+        its ``holdout: true`` models) or model ids. ``level`` is the prediction interval's coverage.
+        ``n_boot``: 0 gives delta-method prediction intervals (the default: on simulated lawful tasks they
+        cover at about the nominal rate, where a cluster bootstrap over a handful of model sizes is far wider);
+        more draws a bootstrap of that many replicates per fit.
+        ``checkpoints``: "final" keeps each training run's last checkpoint (a model is a run, not a point of its
+        training curve), "all" every checkpoint.
+        """
+        forms = (forms,) if isinstance(forms, str) else tuple(forms)
+        if scheme not in SCHEMES:
+            raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
+        if not 0 < level < 1:
+            raise SelectionError(f"level must be between 0 and 1, got {level}")
+        if checkpoints not in ("final", "all"):
+            raise SelectionError(f"checkpoints must be 'final' or 'all', not {checkpoints!r}")
+        if isinstance(data, Testbed):
+            if checkpoints == "final":
+                data = final_models(data)
+            x = x or default_x(data)
+            series_list = testbed_series(data, x, by=by, tasks=tasks, metric=metric, shots=shots, variant=variant)
+        elif isinstance(data, Series):
+            series_list = [data]
+        else:
+            series_list = list(data)
+        if not series_list:
+            raise SelectionError("no series to backtest")
+        x = x or series_list[0].x_name
+        declared = holdout_models(holdout) if holdout is not None else None
+        if declared is not None:
+            known = set().union(*(s.models for s in series_list))
+            if not declared & known:
+                raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
+        rows: list[dict] = []
+        with _progress(progress, len(forms) * len(series_list), "backtest") as advance:
+            for form in forms:
+                need = min_train if min_train is not None else _min_points(form)
+                jobs = []
+                for s in series_list:
+                    mask = None if declared is None else np.array([m in declared for m in s.models], bool)
+                    jobs.extend((s, sp) for sp in splits(s, scheme, holdout=mask, min_train=need))
+                # One batch per form and chunk: the laws engine fits many series (and their bootstrap
+                # replicates) at once far faster than one at a time.
+                done = set()
+                for start in range(0, len(jobs), _CHUNK):
+                    chunk = jobs[start:start + _CHUNK]
+                    laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
+                                    level=level)
+                    for (s, sp), law in zip(chunk, laws, strict=True):
+                        rows.extend(_prediction_rows(s, sp, form, law, level))
+                        if id(s) not in done:
+                            done.add(id(s))
+                            advance()
+                for s in series_list:
+                    if id(s) not in done:
+                        advance()
+        frame = pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
+        return cls(frame, forms, scheme, x, level, by, {"n_boot": n_boot, "seed": seed, "n_series": len(series_list),
+                                                        "holdout": None if holdout is None else str(holdout)})
+
+    def frame(self) -> pd.DataFrame:
+        return self.predictions.copy()
+
+    def summary(self, by: Sequence[str] = ("task", "scope", "form")) -> pd.DataFrame:
+        """Per task, scope and form: MAE, median and max error, bias (mean signed error), coverage."""
+        return summarise(self.predictions, by)
+
+    def by_form(self) -> pd.DataFrame:
+        """One row per form over every task: which law extrapolates best on this testbed."""
+        return summarise(self.predictions, ["form"])
+
+    def by_k(self) -> pd.DataFrame:
+        """Per form and number of sizes fitted: how error falls as the fit set grows."""
+        return summarise(self.predictions, ["form", "k_sizes_fit"])
+
+    def to_dict(self) -> dict:
+        overall = self.by_form()
+        return {"scheme": self.scheme, "x": self.x, "by": self.by, "level": self.level, "forms": list(self.forms),
+                "settings": self.settings, "n_predictions": len(self.predictions),
+                "by_form": overall.to_dict("records")}
+
+
+def backtest(data: Testbed | Series | Iterable[Series], forms: str | Sequence[str] = ("exponential",),
+             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9,
+             **kwargs) -> Backtest:
+    """Fit on smaller scales, predict larger ones; see :meth:`Backtest.fit`."""
+    return Backtest.fit(data, forms, x, by, scheme, level, **kwargs)
+
+
+def _min_points(form: str) -> int:
+    from ..laws import FORMS
+
+    spec = FORMS.get(form) if isinstance(FORMS, dict) else None
+    k = len(getattr(spec, "param_names", ())) if spec is not None else 3
+    return max(k + 1, 3)  # one degree of freedom beyond the parameters
+
+
+class _progress:
+    """A rich progress bar over ``total`` steps when asked for; a no-op otherwise (tests, library use)."""
+
+    def __init__(self, show: bool, total: int, label: str):
+        self.show, self.total, self.label = show, total, label
+        self._bar = None
+
+    def __enter__(self):
+        if not self.show:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True)
+        self._bar.__enter__()
+        task = self._bar.add_task(self.label, total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+        return False

@@ -1,0 +1,314 @@
+"""The two-step ladder prediction (Bhagia et al. 2024): scale -> task loss -> accuracy, fitted on a small ladder.
+
+Step 1 fits the task loss (bits per byte of the correct answer) as a Chinchilla law in parameters and tokens,
+``L(N, D) = E + A/N^alpha + B/D^beta``, on the final checkpoints of the ladder's training runs (each one's
+task loss the mean of its run's last 5 checkpoints; Huber loss on log residuals, as the paper). Step 2 fits the
+accuracy as a sigmoid of that task loss on *every* checkpoint of those runs after their first 10% of tokens
+(intermediate ones too: step 2 is a property of the loss-to-accuracy map, not of where training stopped). :func:`scalecheck.laws.fit_chain`
+composes the two, carrying both steps' bootstrap uncertainty into the target's interval.
+
+The fit set and the targets are declared in data: ``train_runs`` (the ``run`` values the paper fits on, its
+``mode: train`` configs) and ``targets`` (name -> runs or model ids predicted, its ``mode: eval`` configs).
+:func:`olmo_ladder_prediction` reads both from the OLMo ladder paper folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SelectionError
+from ..laws import fit, fit_chain, fit_series
+from ..observations import Series, Testbed
+from .checkpoints import final_checkpoints
+
+# The tasks of the paper's tables (figures/chained_main.csv), as the olmo-ladder importer names them.
+PAPER_TASKS = ("mmlu_avg_test", "hellaswag_val", "arc_challenge_test", "arc_easy_test", "piqa_val", "csqa_val",
+               "socialiqa_val", "openbookqa_test")
+# MMLU's average is the paper's: the four category subsets weighted by their number of test questions.
+# (Checked: these weights reproduce the paper's 13B actual, 0.51614, from the ladder CSVs to 3e-6.)
+MMLU_TEST_PARTS = {"mmlu_stem_test": 3018, "mmlu_humanities_test": 4705, "mmlu_social_sciences_test": 3077,
+                   "mmlu_other_test": 3242}
+# The paper's "actual" for a target evaluated at several final checkpoints is the mean of the last five
+# (reproduces figures/chained_main.csv's 13B actuals from peteish13_eval_final exactly).
+TARGET_LAST_N = 5
+# Step 2 is fitted on every checkpoint of each run after its first 10% (by tokens), as the paper's step 2 is.
+# The early checkpoints are far above any target's task loss (the 1xC runs are still warming up for their first
+# 6%). Checked against the paper's own step 2 (figures/step2_main.csv, Pred: its curve read at the 13B's task
+# loss), mean (max) distance in accuracy over the 8 tasks: 0.0025 (0.009) so; 0.0067 (0.014) keeping the first
+# 10%; 0.0048 (0.015) thinned to a dozen checkpoints per run; 0.0135 (0.033) both. A number in STEP2_PER_RUN
+# thins each run to that many, evenly spaced. Whole runs are the bootstrap's clusters, so the ~90 correlated
+# checkpoints of one run do not count as ~90 independent points in the intervals.
+STEP2_PER_RUN: int | None = None
+STEP2_MIN_TOKENS_FRACTION = 0.1
+# Step 1 as the paper fits it: each run's final task loss is the mean of its last 5 checkpoints (one
+# checkpoint's evaluation noise is about the size of the step-1 fit error), and the law is fitted by a Huber
+# loss (delta 1e-3) on log residuals, as L(N, D) laws usually are (Hoffmann et al. 2022). Checked: these two
+# settings reproduce the paper's step-1 predictions for the 13B (figures/step1_main.csv, Pred) on all 8 tasks
+# to 2e-4 bpb, and its Fit Error column to 1e-4; least squares on the last checkpoint alone misses them by
+# 0.012 bpb on average (MMLU 0.773 vs 0.750).
+STEP1_LAST_N = 5
+STEP1_LOSS = "huber"
+
+LADDER_COLUMNS = ["target", "task", "params", "tokens", "actual", "predicted", "lo", "hi", "abs_error",
+                  "rel_error", "signed_error", "covered", "step1_actual", "step1_predicted", "step1_lo",
+                  "step1_hi", "step1_abs_error", "step2_predicted", "step2_abs_error", "n_step1", "n_step2",
+                  "paper_predicted", "paper_abs_error", "usable", "reason"]
+
+
+def add_composite_task(testbed: Testbed, name: str, parts: Mapping[str, float], metrics: Sequence[str]) -> Testbed:
+    """A testbed with one more task: the weighted mean of ``parts`` (task -> weight), for each metric.
+
+    Only models scored on every part (in the same metric, shots and variant) get the composite score.
+    """
+    if name in testbed.task_names:
+        return testbed
+    s = testbed.scores
+    sub = s[s["task"].isin(list(parts)) & s["metric"].isin(list(metrics))].copy()
+    if sub.empty:
+        raise SelectionError(f"cannot build {name!r}: none of {sorted(parts)} in the testbed")
+    sub["w"] = sub["task"].map(parts).astype(float)
+    key = ["model", "metric", "shots", "variant"]
+    grouped = sub.groupby(key, dropna=False)
+    whole = grouped["task"].nunique() == len(parts)
+    agg = grouped.apply(lambda g: float(np.average(g["value"], weights=g["w"])), include_groups=False)
+    agg = agg[whole].rename("value").reset_index()
+    firsts = grouped[["chance", "higher_is_better"]].first()[whole].reset_index(drop=True)
+    new = pd.concat([agg, firsts], axis=1).assign(task=name)
+    scores = pd.concat([s, new[[c for c in s.columns if c in new.columns]]], ignore_index=True)
+    first_part = testbed.tasks[testbed.tasks["task"] == next(iter(parts))].assign(task=name, n_examples=np.nan)
+    tasks = pd.concat([testbed.tasks, first_part], ignore_index=True)
+    return Testbed.build(testbed.models, scores, tasks, testbed.name)
+
+
+def _models_of(testbed: Testbed, ids_or_runs: Sequence[str]) -> pd.DataFrame:
+    m = testbed.models
+    pick = m["model"].isin(list(ids_or_runs)) | m["run"].isin(list(ids_or_runs))
+    return m[pick]
+
+
+@dataclass(frozen=True)
+class LadderPrediction:
+    """Two-step predictions of the targets' accuracy, with each step's error and the paper's, where known."""
+
+    predictions: pd.DataFrame
+    level: float
+    train_runs: tuple[str, ...]
+    targets: dict
+    settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, testbed: Testbed, train_runs: Sequence[str], targets: Mapping[str, Sequence[str]], *,
+            tasks: Sequence[str] = PAPER_TASKS, loss_metric: str = "bpb", metric: str = "acc", variant: str = "rc",
+            shots: int | None = 5, step1_form: str = "chinchilla", step2_form: str = "sigmoid", level: float = 0.9,
+            n_boot: int = 1000, seed: int = 0, target_last_n: int = TARGET_LAST_N,
+            step2_min_tokens_fraction: float = STEP2_MIN_TOKENS_FRACTION, step2_per_run: int | None = STEP2_PER_RUN,
+            step2_anchor: bool = True, step1_loss: str = STEP1_LOSS, step1_last_n: int = STEP1_LAST_N,
+            paper: pd.DataFrame | None = None) -> LadderPrediction:
+        """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
+        target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
+
+        ``paper`` (columns target, task, pred) adds the paper's own predictions beside ours.
+        ``step2_min_tokens_fraction`` drops checkpoints before that fraction of their run's final tokens from
+        step 2 (the earliest checkpoints are far from any target; 0 keeps all; the default is the paper's).
+        ``step2_per_run`` keeps that many checkpoints per run for step 2, evenly spaced over the run (None:
+        all). ``step2_anchor`` adds the point (task loss 0, accuracy 1) to step 2: a model that gives the
+        correct continuation probability 1 ranks it first on every question, so the sigmoid's ceiling is
+        pinned where the ladder alone cannot see it. Both steps' bootstraps resample whole runs, since checkpoints of one run share its noise.
+        ``step1_last_n`` averages each run's last checkpoints into its final task loss and ``step1_loss``
+        (``"huber"`` or ``"ls"``) is step 1's fitting loss; the defaults are the paper's (see ``STEP1_LAST_N``).
+        """
+        if "mmlu_avg_test" in tasks and "mmlu_avg_test" not in testbed.task_names:
+            testbed = add_composite_task(testbed, "mmlu_avg_test", MMLU_TEST_PARTS, [loss_metric, metric])
+        train = _models_of(testbed, train_runs)
+        if train.empty:
+            raise SelectionError(f"none of the training runs {list(train_runs)[:3]}... is in the testbed")
+        train = train[train["tokens"].notna() & (train["tokens"] > 0)]
+        step2_models = train
+        if step2_min_tokens_fraction > 0:
+            last = train.groupby("run")["tokens"].transform("max")
+            step2_models = train[train["tokens"] >= step2_min_tokens_fraction * last]
+        if step2_per_run:
+            step2_models = _thin(step2_models, step2_per_run)
+        run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"]), strict=True))
+        rows = []
+        for task in tasks:
+            kw = {"shots": shots, "variant": variant}
+            losses = testbed.series(task, "tokens", metric=loss_metric, **kw)
+            s1 = _final_means(losses, train, step1_last_n, run_of)
+            step1 = fit_series(s1, step1_form, n_boot=n_boot, seed=seed, level=level, clusters=_runs(s1, run_of),
+                               loss=step1_loss)
+            step2_series = _joined(testbed, task, loss_metric, metric, step2_models["model"], kw)
+            step2 = _fit_step2(step2_series, step2_form, _runs(step2_series, run_of), step2_anchor, n_boot, seed,
+                               level)
+            chain = fit_chain(step1, step2)
+            for name, ids in targets.items():
+                rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, step1, step2, chain,
+                                        level, target_last_n, paper))
+        frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
+        return cls(frame, level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
+                   {"step1_form": step1_form, "step2_form": step2_form, "n_boot": n_boot, "seed": seed,
+                    "loss_metric": loss_metric, "metric": metric, "variant": variant, "shots": shots,
+                    "target_last_n": target_last_n, "step2_min_tokens_fraction": step2_min_tokens_fraction,
+                    "step2_per_run": step2_per_run, "step2_anchor": step2_anchor,
+                    "step1_loss": step1_loss, "step1_last_n": step1_last_n})
+
+    def frame(self) -> pd.DataFrame:
+        return self.predictions.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Per target: tasks, mean absolute error (points), coverage, bias; the paper's MAE on the same tasks."""
+        rows = []
+        for target, g in self.predictions.groupby("target", sort=False):
+            ok = g[g["usable"]]
+            paper = g["paper_abs_error"].dropna()
+            rows.append({"target": target, "n_tasks": len(g), "n_usable": len(ok),
+                         "mae": ok["abs_error"].mean(), "bias": ok["signed_error"].mean(),
+                         "n_covered": int(ok["covered"].astype(bool).sum()), "coverage": ok["covered"].astype(bool).mean(),
+                         "step1_mae": ok["step1_abs_error"].mean(), "step2_mae": ok["step2_abs_error"].mean(),
+                         "paper_mae": paper.mean() if len(paper) else np.nan, "paper_n_tasks": len(paper)})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "train_runs": list(self.train_runs), "targets": self.targets,
+                "settings": self.settings, "summary": self.summary().to_dict("records"),
+                "predictions": self.predictions.to_dict("records")}
+
+
+def ladder_prediction(testbed: Testbed, train_runs: Sequence[str], targets: Mapping[str, Sequence[str]],
+                      **kwargs) -> LadderPrediction:
+    """The two-step chained prediction; see :meth:`LadderPrediction.fit`."""
+    return LadderPrediction.fit(testbed, train_runs, targets, **kwargs)
+
+
+def _final_means(series: Series, train: pd.DataFrame, last_n: int, run_of: Mapping[str, str]) -> Series:
+    """The final checkpoint of each run, its value the mean over the run's last ``last_n`` checkpoints (the
+    evaluation noise of one checkpoint averages out; the scale stays the final one's)."""
+    tail = final_checkpoints(train, last_n)
+    final = final_checkpoints(train, 1)
+    part = _pick(series, tail["model"])
+    runs = np.array([run_of.get(m, m) for m in part.models], dtype=object)
+    means = {r: float(part.y[runs == r].mean()) for r in np.unique(runs.astype(str))}
+    last = _pick(series, final["model"])
+    from dataclasses import replace
+
+    return replace(last, y=np.array([means[run_of.get(m, m)] for m in last.models], float))
+
+
+def _fit_step2(series: Series, form: str, clusters: np.ndarray, anchor: bool, n_boot: int, seed: int,
+              level: float):
+    x, y, c = series.x, series.y, clusters
+    if anchor:
+        # The anchor is its own bootstrap cluster; its weight is that of one ordinary point (unweighted fit).
+        x, y, c = np.append(x, 0.0), np.append(y, 1.0), np.append(c, c.max() + 1 if len(c) else 0)
+    # No leave-one-out refits: with every checkpoint they cost ~9 s per task (1,400 refits), and nothing in the
+    # ladder prediction reads them.
+    return fit(x, y, form, n_boot=n_boot, seed=seed, level=level, clusters=c, loo=False)
+
+
+def _thin(models: pd.DataFrame, per_run: int) -> pd.DataFrame:
+    """``per_run`` checkpoints of each run, evenly spaced by index from the first to the last."""
+    m = models.assign(_run=models["run"].fillna(models["model"])).sort_values(["_run", "tokens"], kind="mergesort")
+    keep = []
+    for _, g in m.groupby("_run", sort=True):
+        idx = np.unique(np.round(np.linspace(0, len(g) - 1, min(per_run, len(g)))).astype(int))
+        keep.append(g.iloc[idx])
+    return pd.concat(keep).drop(columns="_run")
+
+
+def _runs(series: Series, run_of: Mapping[str, str]) -> np.ndarray:
+    """Bootstrap clusters: the index of each point's training run."""
+    names = [run_of.get(m, m) for m in series.models]
+    _, codes = np.unique(np.array(names, dtype=object).astype(str), return_inverse=True)
+    return codes
+
+
+def _pick(series: Series, models) -> Series:
+    keep = set(models)
+    return series.subset(np.array([m in keep for m in series.models], bool))
+
+
+def _joined(testbed: Testbed, task: str, loss_metric: str, metric: str, models, kw) -> Series:
+    """Accuracy (y) against the task loss (x) of the same checkpoints: the series step 2 is fitted to."""
+    acc = _pick(testbed.series(task, "tokens", metric=metric, **kw), models)
+    loss = _pick(testbed.series(task, "tokens", metric=loss_metric, **kw), models)
+    by_model = dict(zip(loss.models, loss.y, strict=True))
+    keep = np.array([m in by_model for m in acc.models], bool)
+    acc = acc.subset(keep)
+    x = np.array([by_model[m] for m in acc.models], float)
+    order = np.argsort(x, kind="mergesort")
+    from dataclasses import replace
+
+    acc = replace(acc, x=x, x_name=f"{task} {loss_metric}", x_is_loss=True)
+    return acc.subset(order)
+
+
+def _target_models(testbed: Testbed, ids: Sequence[str], last_n: int) -> pd.DataFrame:
+    """A target's checkpoints: its declared hold-out ones where it has any, of which the last ``last_n``."""
+    m = _models_of(testbed, ids)
+    if m["holdout"].any():
+        m = m[m["holdout"].astype(bool)]
+    return final_checkpoints(m, last_n)
+
+
+def _target_row(testbed, task, name, ids, loss_metric, metric, kw, step1, step2, chain, level, last_n, paper):
+    tm = _target_models(testbed, ids, last_n)
+    base = {"target": name, "task": task, "n_step1": step1.n, "n_step2": step2.n}
+    if tm.empty:
+        raise SelectionError(f"target {name!r}: none of {list(ids)} is in the testbed")
+    acc = _pick(testbed.series(task, "tokens", metric=metric, **kw), tm["model"])
+    loss = _pick(testbed.series(task, "tokens", metric=loss_metric, **kw), tm["model"])
+    # The target's scale is its final checkpoint's (N, D); its measured value the mean of the last checkpoints.
+    last = tm.sort_values("tokens").iloc[-1]
+    xy = np.array([[float(last["params"]), float(last["tokens"])]])
+    actual, loss_actual = float(np.mean(acc.y)), float(np.mean(loss.y))
+    usable = step1.usable and step2.usable
+    row = {**base, "params": xy[0, 0], "tokens": xy[0, 1], "actual": actual, "step1_actual": loss_actual,
+           "usable": bool(usable),
+           "reason": "" if usable else "; ".join(r for r in (step1.reason, step2.reason) if r)}
+    if usable:
+        pred = float(np.asarray(chain.predict(xy), float).ravel()[0])
+        lo, hi = (float(np.asarray(v, float).ravel()[0]) for v in chain.interval(xy, level=level, kind="prediction"))
+        p1 = float(np.asarray(step1.predict(xy), float).ravel()[0])
+        l1, h1 = (float(np.asarray(v, float).ravel()[0]) for v in step1.interval(xy, level=level, kind="prediction"))
+        p2 = float(np.asarray(step2.predict(np.array([loss_actual])), float).ravel()[0])
+        row.update({"predicted": pred, "lo": lo, "hi": hi, "abs_error": 100 * abs(pred - actual),
+                    "rel_error": abs(pred - actual) / abs(actual), "signed_error": 100 * (pred - actual),
+                    "covered": bool(lo <= actual <= hi), "step1_predicted": p1, "step1_lo": l1, "step1_hi": h1,
+                    "step1_abs_error": abs(p1 - loss_actual), "step2_predicted": p2,
+                    "step2_abs_error": 100 * abs(p2 - actual)})
+    else:
+        row.update({"covered": False})
+    if paper is not None:
+        hit = paper[(paper["target"] == name) & (paper["task"] == task)]
+        if len(hit):
+            pp = float(hit["pred"].iloc[0])
+            row.update({"paper_predicted": pp, "paper_abs_error": 100 * abs(pp - actual)})
+    return row
+
+
+# --- The OLMo ladder paper folder ---------------------------------------------------------------------------
+def paper_setup(path: str | Path, config: str = "final") -> tuple[list[str], dict[str, list[str]]]:
+    """The training runs (``mode: train``) and targets (``mode: eval``, by config name) of a paper config."""
+    from ..sources.olmo_ladder import read_configs
+
+    cfg = read_configs(path, config)
+    train = sorted(cfg.loc[cfg["mode"] == "train", "run"].unique().tolist())
+    targets: dict[str, list[str]] = {}
+    for r in cfg[cfg["mode"] == "eval"].itertuples():
+        targets.setdefault(r.name, []).append(r.run)
+    return train, targets
+
+
+def paper_predictions(path: str | Path, target: str = "13B-5T") -> pd.DataFrame:
+    """The paper's own chained predictions (``figures/chained_main.csv``, which are for the 13B target)."""
+    from ..sources.olmo_ladder import read_predictions
+
+    p = read_predictions(path)
+    p = p[p["figure"] == "chained_main"]
+    return pd.DataFrame({"target": target, "task": p["testbed_task"].to_numpy(), "pred": p["pred"].to_numpy(),
+                         "actual": p["actual"].to_numpy()})

@@ -1,0 +1,186 @@
+"""Report sections for backtests: how well laws fitted on small models predicted the larger ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from ..backtest import Backtest
+from ..backtest.ladder import LadderPrediction
+from . import figures as F
+from .html import Report, esc, table_html
+
+PER_TASK_ROWS = 60
+MAX_BARS = 40  # the per-task table is sorted worst first; the CSV has every row
+
+
+def styled(fig_fn):
+    """Draw under the paper style (the figures module's rc settings apply when artists are created)."""
+    import functools
+
+    import matplotlib
+
+    @functools.wraps(fig_fn)
+    def wrapped(*a, **kw):
+        with matplotlib.rc_context(F.STYLE):
+            return fig_fn(*a, **kw)
+    return wrapped
+
+
+def k_units(bt: Backtest) -> str:
+    units = bt.predictions["units"].dropna().unique().tolist()
+    return units[0] if len(units) == 1 else "mixed units"
+
+
+@styled
+def error_by_k_png(bt: Backtest) -> bytes | None:
+    """Median absolute error (and coverage) against the number of sizes fitted, one line per form."""
+    k = bt.by_k()
+    if k.empty or k["k_sizes_fit"].nunique() < 2:
+        return None
+    fig = F.new_figure(8.0, 3.4)
+    ax1, ax2 = fig.subplots(1, 2)
+    for i, (form, g) in enumerate(k.groupby("form", sort=True)):
+        c = F.PALETTE[i % len(F.PALETTE)]
+        ax1.plot(g["k_sizes_fit"], g["median_ae"], "o-", color=c, label=form)
+        ax2.plot(g["k_sizes_fit"], g["coverage"], "o-", color=c, label=form)
+    ax1.set_xlabel("sizes fitted (smallest first)")
+    ax1.set_ylabel(f"median absolute error ({k_units(bt)})")
+    ax1.set_ylim(bottom=0)
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2.axhline(bt.level, color="#7f7f7f", ls="--", lw=1)
+    ax2.set_ylim(0, 1.02)
+    ax2.set_xlabel("sizes fitted (smallest first)")
+    ax2.set_ylabel(f"share inside the {bt.level:.0%} interval")
+    ax1.legend()
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.95, wspace=0.3)
+    return F.to_png(fig)
+
+
+@styled
+def predicted_vs_actual_png(frame: pd.DataFrame, title: str = "", label_col: str | None = None,
+                            paper: pd.DataFrame | None = None) -> bytes | None:
+    """Each prediction with its interval against the truth; the diagonal is a perfect prediction."""
+    ok = frame[frame["usable"].astype(bool)] if "usable" in frame else frame
+    ok = ok[np.isfinite(ok["predicted"].astype(float))]
+    if ok.empty:
+        return None
+    fig = F.new_figure(5.2, 4.6)
+    ax = fig.subplots()
+    known = ok["covered"].notna().to_numpy()
+    covered = ok["covered"].fillna(False).astype(bool).to_numpy()
+    err = np.vstack([ok["predicted"] - ok["lo"], ok["hi"] - ok["predicted"]]).clip(min=0)
+    err = np.where(np.isfinite(err), err, 0.0)
+    # Past a few dozen predictions, interval bars hide the points; colour still says which were covered.
+    bars = len(ok) <= MAX_BARS
+    for mask, colour, name in ((covered & known, F.PALETTE[2], "interval covers the truth"),
+                               (~covered & known, F.PALETTE[5], "interval misses"),
+                               (~known, "#7f7f7f", "no interval")):
+        if mask.any():
+            ax.errorbar(ok["actual"][mask], ok["predicted"][mask], yerr=err[:, mask] if bars else None, fmt="o",
+                        ms=4 if bars else 3, alpha=1.0 if bars else 0.6, color=colour, elinewidth=0.8, capsize=2,
+                        label=name)
+    if paper is not None and len(paper):
+        ax.plot(paper["actual"], paper["paper_predicted"], "x", color=F.PALETTE[7], ms=6, label="paper's prediction")
+    lo = float(np.nanmin([ok["actual"].min(), ok["lo"].min()]))
+    hi = float(np.nanmax([ok["actual"].max(), ok["hi"].max()]))
+    ax.plot([lo, hi], [lo, hi], color="#7f7f7f", lw=1, ls="--")
+    if label_col is not None:
+        for r in ok.itertuples():
+            ax.annotate(str(getattr(r, label_col)), (r.actual, r.predicted), fontsize=6.5, xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set_xlabel("actual")
+    ax.set_ylabel("predicted")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left")
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.11, top=0.92)
+    return F.to_png(fig)
+
+
+def add_backtest_sections(report: Report, bt: Backtest) -> None:
+    """Overview, per-form and per-task tables, error against sizes fitted, and predicted vs actual."""
+    overall = bt.by_form()
+    scheme = {"expanding": "an expanding window over model size (fit on the k smallest sizes, predict every "
+                           "larger one, for every k)", "leave_largest_out": "leave-largest-out (fit on every "
+                           "size but the largest, predict the largest)",
+              "holdout": "the declared hold-out models (fit on the others, predict these)"}[bt.scheme]
+    scope = "pooled over all models" if bt.by is None else f"separately per {bt.by}"
+    intro = (f"<p>Each law was fitted on smaller models and asked to predict larger ones it never saw: "
+             f"{esc(scheme)}; x = {esc(bt.x)}, {esc(scope)}. Errors of accuracies are in points (x100); "
+             f"bias is the mean signed error (positive: the law over-predicts); coverage is the share of truths "
+             f"inside the {bt.level:.0%} prediction interval.</p>")
+    sec = report.add_section("Backtest: will the law extrapolate?", intro, id="backtest")
+    sec.add_table(overall, caption="Per form, over every task")
+    png = error_by_k_png(bt)
+    if png is not None:
+        sec.add_figure(png, "error and coverage against sizes fitted",
+                       "More sizes fitted, smaller error? Median absolute error and interval coverage "
+                       "against the number of model sizes the law saw.")
+    last = bt.predictions
+    if bt.scheme == "expanding" and len(last):
+        # The hardest honest case shown: the fits that saw all but the largest size.
+        last = last[last["k_sizes_fit"] == last["k_sizes_fit"].max()]
+    png = predicted_vs_actual_png(last, "held-out models" if bt.scheme != "expanding" else
+                                  "fit on all but the largest size")
+    if png is not None:
+        sec.add_figure(png, "predicted against actual", "Predicted against actual, with prediction intervals.")
+    per_task = bt.summary().sort_values("mae", ascending=False, na_position="first")
+    sec.add(table_html(per_task.head(PER_TASK_ROWS),
+                       caption=f"Per task, scope and form, worst first ({min(len(per_task), PER_TASK_ROWS)} of "
+                               f"{len(per_task)} rows; all in backtest_summary.csv)"))
+
+
+def add_ladder_sections(report: Report, lp: LadderPrediction, title: str = "Two-step ladder prediction") -> None:
+    """Per target: our chained prediction, its interval and error, each step's error, and the paper's."""
+    s = lp.summary()
+    st = lp.settings
+    intro = (f"<p>Step 1: {esc(st['loss_metric'])} as a {esc(st['step1_form'])} law in parameters and tokens, on the "
+             f"final checkpoints of {len(lp.train_runs)} training runs. Step 2: {esc(st['metric'])} as a "
+             f"{esc(st['step2_form'])} of that loss, on their checkpoints. Intervals are {lp.level:.0%} prediction "
+             f"intervals carrying both steps' bootstrap uncertainty. Errors in points.</p>")
+    sec = report.add_section(title, intro)
+    sec.add_table(s, caption="Per target: mean absolute error, coverage, and the paper's own MAE on the same tasks")
+    cols = ["target", "task", "actual", "predicted", "lo", "hi", "abs_error", "covered", "step1_actual",
+            "step1_predicted", "step2_predicted", "paper_predicted", "paper_abs_error"]
+    sec.add_table(lp.predictions[cols], caption="Per target and task")
+    for target, g in lp.predictions.groupby("target", sort=False):
+        paper = g[g["paper_predicted"].notna()]
+        png = predicted_vs_actual_png(g, f"{target}", label_col="task", paper=paper)
+        if png is not None:
+            sec.add_figure(png, f"predicted against actual for {target}",
+                           f"{target}: chained predictions with {lp.level:.0%} intervals; crosses are the paper's.")
+
+
+def write_backtest_report(bt: Backtest, out_dir: str | Path, *, title: str = "scalecheck backtest",
+                          subtitle: str = "") -> dict[str, Path]:
+    """backtest.csv (one row per prediction), backtest_summary.csv (per task, scope, form) and backtest.html."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"predictions": out / "backtest.csv", "summary": out / "backtest_summary.csv", "html": out / "backtest.html"}
+    bt.frame().to_csv(files["predictions"], index=False)
+    bt.summary().to_csv(files["summary"], index=False)
+    report = Report(title, subtitle)
+    add_backtest_sections(report, bt)
+    report.write(files["html"])
+    return files
+
+
+def write_ladder_report(predictions: dict[str, LadderPrediction], out_dir: str | Path, *,
+                        title: str = "scalecheck two-step ladder prediction", subtitle: str = "") -> dict[str, Path]:
+    """ladder_prediction.csv (one row per fit set, target and task) and ladder.html, one section per fit set
+    (``predictions`` maps a fit-set name, e.g. "paper's config", to its prediction)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"predictions": out / "ladder_prediction.csv", "html": out / "ladder.html"}
+    frames = [lp.frame().assign(fit_set=name) for name, lp in predictions.items()]
+    pd.concat(frames, ignore_index=True).to_csv(files["predictions"], index=False)
+    report = Report(title, subtitle)
+    for name, lp in predictions.items():
+        add_ladder_sections(report, lp, title=f"Two-step ladder prediction: {name}")
+    report.write(files["html"])
+    return files

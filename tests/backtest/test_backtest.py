@@ -1,0 +1,88 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalecheck.backtest import PREDICTION_COLUMNS, Backtest, backtest
+from scalecheck.backtest.synthetic import (
+    SIZES,
+    breakthrough_accuracy,
+    exponential_accuracy,
+    synthetic_testbed,
+)
+from scalecheck.errors import SelectionError
+
+N_BOOT = 0  # delta-method intervals, the default
+
+
+@pytest.fixture(scope="module")
+def lawful():
+    """Twenty draws of one task that follows the exponential law exactly, with binomial noise (n=1000)."""
+    return synthetic_testbed({f"t{i}": exponential_accuracy for i in range(20)}, seed=1, holdout_sizes=(1e9, 3e9))
+
+
+def test_frame_has_one_row_per_prediction(lawful):
+    bt = backtest(lawful, tasks=["t0"], scheme="expanding", n_boot=N_BOOT)
+    f = bt.frame()
+    assert list(f.columns) == PREDICTION_COLUMNS
+    # k = 2..5 sizes fitted; each predicts the 3 models of every larger size.
+    assert sorted(f["k_sizes_fit"].unique()) == [2, 3, 4, 5]
+    assert len(f) == sum(3 * (len(SIZES) - k) for k in range(2, len(SIZES)))
+    assert f["usable"].all()
+    assert ((f["lo"] <= f["predicted"]) & (f["predicted"] <= f["hi"])).all()
+    np.testing.assert_allclose(f["abs_error"], 100 * (f["predicted"] - f["actual"]).abs())
+    np.testing.assert_allclose(f["signed_error"], 100 * (f["predicted"] - f["actual"]))
+    assert (f["units"] == "points").all()
+
+
+def test_lawful_task_is_predicted_well_and_covered_at_about_nominal_rate(lawful):
+    bt = backtest(lawful, scheme="holdout", n_boot=N_BOOT, level=0.9)
+    f = bt.frame()
+    assert len(f) == 20 * 6  # 20 tasks x 6 held-out models
+    assert f["abs_error"].mean() < 3.0  # points; the noise sd alone is ~1.5 points
+    coverage = f["covered"].astype(bool).mean()
+    assert 0.8 <= coverage <= 0.98, coverage  # nominal 0.9; 120 correlated predictions
+    s = bt.summary()
+    assert set(s["task"]) == {f"t{i}" for i in range(20)}
+    assert abs(bt.by_form()["bias"].iloc[0]) < 2.0
+
+
+def test_broken_law_gives_large_errors():
+    tb = synthetic_testbed({"emergent": breakthrough_accuracy, "lawful": exponential_accuracy}, seed=2)
+    s = backtest(tb, scheme="leave_largest_out", n_boot=N_BOOT).summary().set_index("task")
+    assert s.loc["emergent", "mae"] > 10  # points
+    assert s.loc["emergent", "mae"] > 4 * s.loc["lawful", "mae"]
+    # Fitted on a flat floor, the law cannot know where the rise comes: either its interval misses the truth
+    # or it is so wide (clipped to [0, 1]) that it says nothing; on the lawful task it is narrow.
+    assert s.loc["emergent", "coverage"] < 0.5 or s.loc["emergent", "mean_interval_width"] > 50
+    assert s.loc["lawful", "mean_interval_width"] < 25
+
+
+def test_ladder_file_overrides_the_holdout_column(lawful, tmp_path):
+    targets = lawful.models[lawful.models["params"] == 3e8]["model"].tolist()
+    path = tmp_path / "ladder.yaml"
+    path.write_text("models:\n" + "".join(f"  - name: {m}\n    holdout: true\n" for m in targets))
+    f = backtest(lawful, tasks=["t0"], scheme="holdout", holdout=path, n_boot=0).frame()
+    assert sorted(f["model"]) == sorted(targets)
+    assert (f["k_sizes_fit"] == len(SIZES) - 1).all()
+
+
+def test_declared_targets_must_exist(lawful):
+    with pytest.raises(SelectionError, match="hold-out"):
+        backtest(lawful, tasks=["t0"], scheme="holdout", holdout=["nope"])
+
+
+def test_per_corpus_scopes_and_results_are_deterministic():
+    tb = synthetic_testbed({"t": exponential_accuracy}, corpora=("a", "b"), seed=3)
+    one = backtest(tb, by="corpus", scheme="leave_largest_out", n_boot=50, seed=7)
+    two = Backtest.fit(tb, by="corpus", scheme="leave_largest_out", n_boot=50, seed=7)
+    pd.testing.assert_frame_equal(one.frame(), two.frame())
+    assert set(one.frame()["scope"]) == {"a", "b"}
+    d = one.to_dict()
+    assert d["scheme"] == "leave_largest_out" and d["n_predictions"] == 6
+
+
+def test_unknown_scheme_and_level(lawful):
+    with pytest.raises(SelectionError):
+        backtest(lawful, scheme="sideways")
+    with pytest.raises(SelectionError):
+        backtest(lawful, level=1.5)
