@@ -18,10 +18,16 @@ COMMANDS = [data, reality_check, backtest, sensitivity, evaluate]
 DESCRIPTION = """\
 scalecheck: does a downstream task scale predictably with language-model scale, and why (not)?
 
-Typical flow:
-  scalecheck show                               # the built-in testbed (Gadre et al. 2024: 104 models, 46 tasks)
-  scalecheck import pythia ../pythia_evals -o pythia.parquet
+The main job, on the built-in testbed (Gadre et al. 2024: 104 models, 46 tasks, 8 validation losses):
+  scalecheck reality-check                      # verdict per task, report in ./scalecheck-report/
+
+Typical flow on your own data:
+  scalecheck import pythia ../shared/data/pythia_evals -o pythia.parquet
   scalecheck show pythia.parquet
+  scalecheck reality-check pythia.parquet --x params --by family
+  scalecheck backtest --output bt/              # fit small models, predict the large ones
+  scalecheck sensitivity --output sens/         # do verdicts survive a change of validation set or corpus?
+  scalecheck evaluate --ladder ladder.yaml --task memo-trap_classification.jsonl --output runs/
 
 Run `scalecheck COMMAND --help` for each command's options and examples.
 """
