@@ -24,7 +24,7 @@ The main job, on the built-in testbed (Gadre et al. 2024: 104 models, 46 tasks, 
 Typical flow on your own data:
   scalecheck import pythia ../shared/data/pythia_evals -o pythia.parquet
   scalecheck show pythia.parquet
-  scalecheck reality-check pythia.parquet --x params --by family
+  scalecheck reality-check pythia.parquet --x params --by family --shots 0
   scalecheck backtest --output bt/              # fit small models, predict the large ones
   scalecheck sensitivity --output sens/         # do verdicts survive a change of validation set or corpus?
   scalecheck evaluate --ladder ladder.yaml --task memo-trap_classification.jsonl --output runs/

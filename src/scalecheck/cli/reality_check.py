@@ -50,6 +50,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", "-o", default="scalecheck-report", metavar="DIR", help="folder for the report")
     p.add_argument("--tasks", nargs="+", default=None, metavar="TASK", help="only these tasks (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed for anything random (results are deterministic)")
+    p.add_argument("--shots", type=int, default=None,
+                   help="the setting to use where tasks were scored at several shot counts (e.g. Pythia: 0 or 5)")
+    p.add_argument("--variant", default=None, help="the prompt variant to use where tasks have several")
+    p.add_argument("--checkpoints", default="final", choices=("final", "all"),
+                   help="of a run's intermediate checkpoints, keep the last (a model at scale) or all")
     p.set_defaults(func=run_reality_check)
 
 
@@ -105,6 +110,7 @@ def run_reality_check(args: argparse.Namespace) -> int:
             bar.update(job, completed=done, total=total, description=f"classifying {what}")
 
         result = reality_check(testbed, x=args.x, by=by, tasks=args.tasks, progress=classify_progress,
+                               shots=args.shots, variant=args.variant, checkpoints=args.checkpoints,
                                seed=args.seed)
         draw = bar.add_task("drawing", total=len(result.tasks))
 

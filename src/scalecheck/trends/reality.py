@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import SelectionError
 from ..observations import Series, Testbed
+from ..observations.checkpoints import final_models
 from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
 
 ALL = "all"  # the scope of a verdict over the whole testbed
@@ -87,13 +88,20 @@ def _unclassifiable(task: str, scope: str, why: str) -> Verdict:
 
 
 def reality_check(testbed: Testbed, x: str = "c4_val", by: str | None = None, tasks: list[str] | None = None,
-                  progress: Progress | None = None, seed: int = 0) -> RealityCheck:
+                  progress: Progress | None = None, seed: int = 0, *, shots: int | None = None,
+                  variant: str | None = None, checkpoints: str = "final") -> RealityCheck:
     """Classify each task over the whole testbed (scope ``all``) and, with ``by``, per value of that model
     column (``corpus``, ``family``): one :class:`Verdict` per (task, scope).
 
     A task whose series cannot be drawn (several metrics or settings, no scores in a scope) gets an
-    insufficient-data verdict saying why; the run goes on.
+    insufficient-data verdict saying why; the run goes on. ``shots``/``variant`` choose the setting where
+    tasks have several. ``checkpoints="final"`` keeps each training run's last checkpoint (a verdict is about
+    models at scale; intermediate checkpoints are a run's training curve); ``"all"`` keeps every one.
     """
+    if checkpoints not in ("final", "all"):
+        raise SelectionError(f"checkpoints must be 'final' or 'all', not {checkpoints!r}")
+    if checkpoints == "final":
+        testbed = final_models(testbed)
     testbed._x_column(x)  # an unknown x is the user's error: fail before any work
     if by is not None and by not in testbed.models.columns:
         raise SelectionError(f"cannot split by {by!r}: not a model column")
@@ -113,7 +121,7 @@ def reality_check(testbed: Testbed, x: str = "c4_val", by: str | None = None, ta
             if progress is not None:
                 progress(done, total, f"{task} ({scope})")
             try:
-                series = testbed.series(task, x, where=where, group_by=colour_by)
+                series = testbed.series(task, x, where=where, group_by=colour_by, shots=shots, variant=variant)
             except SelectionError as exc:
                 verdicts.append(_unclassifiable(task, scope, str(exc)))
             else:
