@@ -158,3 +158,27 @@ def test_steps_reproduce_the_papers_own_predictions(olmo):
     assert abs(old.loc["mmlu_avg_test", "step1_predicted"] - step1.loc["mmlu_avg_test", "pred"]) > 0.01
     every = ladder_prediction(tb, train, target, n_boot=0, step2_min_tokens_fraction=0.0).frame().set_index("task")
     assert (every["step2_predicted"] - step2.loc[every.index, "pred"]).abs().mean() > 0.006
+
+
+def test_step1_on_flops_and_both_axes():
+    """Step 1 in C = 6ND (one power law with a floor) also recovers the known chain; "both" predicts the mean of
+    the (N, D) and C chains with the envelope of their intervals, so it covers wherever either does."""
+    tb = _ladder()
+    train = sorted(r for r in tb.models["run"].unique() if r != "target")
+    kw = {"tasks": ["t"], "n_boot": 100, "target_last_n": 3}
+    nd = ladder_prediction(tb, train, {"big": ["target"]}, **kw).frame().iloc[0]
+    c_lp = ladder_prediction(tb, train, {"big": ["target"]}, step1_axis="flops", **kw)
+    c = c_lp.frame().iloc[0]
+    both_lp = ladder_prediction(tb, train, {"big": ["target"]}, step1_axis="both", **kw)
+    both = both_lp.frame().iloc[0]
+    assert c["usable"] and both["usable"], (c["reason"], both["reason"])
+    assert c_lp.settings["step1_axis"] == "flops" and c_lp.settings["step1_flops_form"] == "power_floor"
+    assert c["n_step1"] == 12 and c["abs_error"] < 5.0 and c["lo"] <= c["predicted"] <= c["hi"]
+    assert c["predicted"] != pytest.approx(nd["predicted"], abs=1e-6)  # a different law, not the same fit
+    assert both["predicted"] == pytest.approx((nd["predicted"] + c["predicted"]) / 2)
+    assert both["step1_predicted"] == pytest.approx((nd["step1_predicted"] + c["step1_predicted"]) / 2)
+    assert both["lo"] == pytest.approx(min(nd["lo"], c["lo"])) and both["hi"] == pytest.approx(max(nd["hi"], c["hi"]))
+    assert both["covered"] == (both["lo"] <= both["actual"] <= both["hi"])
+    assert both["actual"] == pytest.approx(nd["actual"]) and both["step2_predicted"] == pytest.approx(nd["step2_predicted"])
+    with pytest.raises(SelectionError, match="step1_axis"):
+        ladder_prediction(tb, train, {"big": ["target"]}, step1_axis="compute", **kw)

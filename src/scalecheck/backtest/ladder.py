@@ -53,6 +53,13 @@ STEP2_MIN_TOKENS_FRACTION = 0.1
 # 0.012 bpb on average (MMLU 0.773 vs 0.750).
 STEP1_LAST_N = 5
 STEP1_LOSS = "huber"
+# Step 1's inputs: the paper's (N, D); training compute C = 6ND alone (its FLOPs variant, one exponent, law
+# ``step1_flops_form``); or "both": the mean of the two chained predictions, its interval the envelope of the two
+# (the mean's error includes the two step-1 laws' disagreement, which neither bootstrap sees). "both" was selected
+# on a target-free validation inside the paper's train runs (1.3B predicted from 190M-760M, and 760M from
+# 190M-370M: mean accuracy MAE 1.17 points vs 1.27 for (N, D) alone, 1.39 for C alone;
+# benchmarks/olmo_ladder_select.py), before it was ever run on the 7B/13B targets.
+STEP1_AXES = ("params_tokens", "flops", "both")
 
 LADDER_COLUMNS = ["target", "task", "params", "tokens", "actual", "predicted", "lo", "hi", "abs_error",
                   "rel_error", "signed_error", "covered", "step1_actual", "step1_predicted", "step1_lo",
@@ -108,7 +115,7 @@ class LadderPrediction:
             n_boot: int = 1000, seed: int = 0, target_last_n: int = TARGET_LAST_N,
             step2_min_tokens_fraction: float = STEP2_MIN_TOKENS_FRACTION, step2_per_run: int | None = STEP2_PER_RUN,
             step2_anchor: bool = True, step1_loss: str = STEP1_LOSS, step1_last_n: int = STEP1_LAST_N,
-            paper: pd.DataFrame | None = None) -> LadderPrediction:
+            step1_axis: str = "params_tokens", step1_flops_form: str = "power_floor", paper: pd.DataFrame | None = None) -> LadderPrediction:
         """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
         target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
 
@@ -121,7 +128,12 @@ class LadderPrediction:
         pinned where the ladder alone cannot see it. Both steps' bootstraps resample whole runs, since checkpoints of one run share its noise.
         ``step1_last_n`` averages each run's last checkpoints into its final task loss and ``step1_loss``
         (``"huber"`` or ``"ls"``) is step 1's fitting loss; the defaults are the paper's (see ``STEP1_LAST_N``).
+        ``step1_axis``: ``"params_tokens"`` (the paper's: ``step1_form`` in (N, D)), ``"flops"``
+        (``step1_flops_form``, a one-variable law, in training compute C = 6ND) or ``"both"`` (the mean of the two
+        chained predictions, the interval the envelope of theirs; see ``STEP1_AXES``).
         """
+        if step1_axis not in STEP1_AXES:
+            raise SelectionError(f"unknown step1_axis {step1_axis!r}; known: {', '.join(STEP1_AXES)}")
         if "mmlu_avg_test" in tasks and "mmlu_avg_test" not in testbed.task_names:
             testbed = add_composite_task(testbed, "mmlu_avg_test", MMLU_TEST_PARTS, [loss_metric, metric])
         train = _models_of(testbed, train_runs)
@@ -140,22 +152,26 @@ class LadderPrediction:
             kw = {"shots": shots, "variant": variant}
             losses = testbed.series(task, "tokens", metric=loss_metric, **kw)
             s1 = _final_means(losses, train, step1_last_n, run_of)
-            step1 = fit_series(s1, step1_form, n_boot=n_boot, seed=seed, level=level, clusters=_runs(s1, run_of),
-                               loss=step1_loss)
             step2_series = _joined(testbed, task, loss_metric, metric, step2_models["model"], kw)
             step2 = _fit_step2(step2_series, step2_form, _runs(step2_series, run_of), step2_anchor, n_boot, seed,
                                level)
-            chain = fit_chain(step1, step2)
+            chains = []
+            for axis in (("params_tokens", "flops") if step1_axis == "both" else (step1_axis,)):
+                on = _on_flops(s1) if axis == "flops" else s1
+                step1 = fit_series(on, step1_flops_form if axis == "flops" else step1_form, n_boot=n_boot, seed=seed,
+                                   level=level, clusters=_runs(on, run_of), loss=step1_loss)
+                chains.append((axis, step1, fit_chain(step1, step2)))
             for name, ids in targets.items():
-                rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, step1, step2, chain,
-                                        level, target_last_n, paper))
+                rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level,
+                                        target_last_n, paper))
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
         return cls(frame, level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
                    {"step1_form": step1_form, "step2_form": step2_form, "n_boot": n_boot, "seed": seed,
                     "loss_metric": loss_metric, "metric": metric, "variant": variant, "shots": shots,
                     "target_last_n": target_last_n, "step2_min_tokens_fraction": step2_min_tokens_fraction,
                     "step2_per_run": step2_per_run, "step2_anchor": step2_anchor,
-                    "step1_loss": step1_loss, "step1_last_n": step1_last_n})
+                    "step1_loss": step1_loss, "step1_last_n": step1_last_n, "step1_axis": step1_axis,
+                    "step1_flops_form": step1_flops_form})
 
     def frame(self) -> pd.DataFrame:
         return self.predictions.copy()
@@ -197,6 +213,15 @@ def _final_means(series: Series, train: pd.DataFrame, last_n: int, run_of: Mappi
     from dataclasses import replace
 
     return replace(last, y=np.array([means[run_of.get(m, m)] for m in last.models], float))
+
+
+def _on_flops(series: Series) -> Series:
+    """The same points with x the training compute C = 6ND (the paper's FLOPs axis, Chinchilla's approximation)."""
+    from dataclasses import replace
+
+    c = 6.0 * np.asarray(series.params, float) * np.asarray(series.tokens, float)
+    moved = replace(series, x=c, x_name="flops")
+    return moved.subset(np.argsort(c, kind="mergesort"))
 
 
 def _fit_step2(series: Series, form: str, clusters: np.ndarray, anchor: bool, n_boot: int, seed: int,
@@ -255,27 +280,37 @@ def _target_models(testbed: Testbed, ids: Sequence[str], last_n: int) -> pd.Data
     return final_checkpoints(m, last_n)
 
 
-def _target_row(testbed, task, name, ids, loss_metric, metric, kw, step1, step2, chain, level, last_n, paper):
+def _target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level, last_n, paper):
+    """One target on one task. ``chains`` is [(axis, step1, chain)]: with two, the prediction is their mean and
+    the interval the envelope of theirs (see ``STEP1_AXES``)."""
     tm = _target_models(testbed, ids, last_n)
-    base = {"target": name, "task": task, "n_step1": step1.n, "n_step2": step2.n}
+    base = {"target": name, "task": task, "n_step1": chains[0][1].n, "n_step2": step2.n}
     if tm.empty:
         raise SelectionError(f"target {name!r}: none of {list(ids)} is in the testbed")
     acc = _pick(testbed.series(task, "tokens", metric=metric, **kw), tm["model"])
     loss = _pick(testbed.series(task, "tokens", metric=loss_metric, **kw), tm["model"])
     # The target's scale is its final checkpoint's (N, D); its measured value the mean of the last checkpoints.
     last = tm.sort_values("tokens").iloc[-1]
-    xy = np.array([[float(last["params"]), float(last["tokens"])]])
+    n, d = float(last["params"]), float(last["tokens"])
     actual, loss_actual = float(np.mean(acc.y)), float(np.mean(loss.y))
-    usable = step1.usable and step2.usable
-    row = {**base, "params": xy[0, 0], "tokens": xy[0, 1], "actual": actual, "step1_actual": loss_actual,
-           "usable": bool(usable),
-           "reason": "" if usable else "; ".join(r for r in (step1.reason, step2.reason) if r)}
+    usable = step2.usable and all(c[1].usable for c in chains)
+    reasons = [c[1].reason for c in chains] + [step2.reason]
+    row = {**base, "params": n, "tokens": d, "actual": actual, "step1_actual": loss_actual,
+           "usable": bool(usable), "reason": "" if usable else "; ".join(r for r in reasons if r)}
     if usable:
-        pred = float(np.asarray(chain.predict(xy), float).ravel()[0])
-        lo, hi = (float(np.asarray(v, float).ravel()[0]) for v in chain.interval(xy, level=level, kind="prediction"))
-        p1 = float(np.asarray(step1.predict(xy), float).ravel()[0])
-        l1, h1 = (float(np.asarray(v, float).ravel()[0]) for v in step1.interval(xy, level=level, kind="prediction"))
-        p2 = float(np.asarray(step2.predict(np.array([loss_actual])), float).ravel()[0])
+        def one(v):
+            return float(np.asarray(v, float).ravel()[0])
+
+        got = []
+        for axis, step1, chain in chains:
+            xy = np.array([6.0 * n * d]) if axis == "flops" else np.array([[n, d]])
+            lo, hi = chain.interval(xy, level=level, kind="prediction")
+            l1, h1 = step1.interval(xy, level=level, kind="prediction")
+            got.append([one(chain.predict(xy)), one(lo), one(hi), one(step1.predict(xy)), one(l1), one(h1)])
+        g = np.array(got)
+        pred, p1 = float(g[:, 0].mean()), float(g[:, 3].mean())
+        lo, hi, l1, h1 = float(g[:, 1].min()), float(g[:, 2].max()), float(g[:, 4].min()), float(g[:, 5].max())
+        p2 = one(step2.predict(np.array([loss_actual])))
         row.update({"predicted": pred, "lo": lo, "hi": hi, "abs_error": 100 * abs(pred - actual),
                     "rel_error": abs(pred - actual) / abs(actual), "signed_error": 100 * (pred - actual),
                     "covered": bool(lo <= actual <= hi), "step1_predicted": p1, "step1_lo": l1, "step1_hi": h1,
