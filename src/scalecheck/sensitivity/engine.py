@@ -164,8 +164,8 @@ class Sensitivity:
         ``x`` is the baseline validation set (default c4_val, else the first loss); ``xs`` the sets tried
         (default every loss in the testbed); ``by`` the model column whose values are the corpora.
         """
-        from ..backtest.checkpoints import final_models
         from ..backtest.engine import _progress, default_x
+        from ..observations.checkpoints import final_models
 
         # A verdict is about models at scale: a run's intermediate checkpoints are its training curve.
         testbed = final_models(testbed)
