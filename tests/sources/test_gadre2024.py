@@ -58,11 +58,6 @@ def copy(tmp_path, shared_data):
     return dst
 
 
-def _edit(path, fn):
-    d = json.loads(path.read_text())
-    fn(d)
-    path.write_text(json.dumps(d))
-
 
 @pytest.mark.parametrize("mutate, field", [
     (lambda d: d["hyperparameters"].pop("params"), "hyperparameters.params"),
@@ -71,9 +66,9 @@ def _edit(path, fn):
     (lambda d: d["results"][2].__setitem__("val_data", d["results"][1]["val_data"]), "results[2].val_data"),
     (lambda d: d.__setitem__("results", []), "results"),
 ])
-def test_bad_model_file(copy, mutate, field):
+def test_bad_model_file(copy, mutate, field, edit_json):
     f = copy / "models" / "rpj-d=96_l=8_h=4-1.0.json"
-    _edit(f, mutate)
+    edit_json(f, mutate)
     with pytest.raises(InputError) as e:
         gadre2024.read_folder(copy)
     assert e.value.path == str(f) and e.value.field == field
@@ -86,13 +81,13 @@ def test_nan_accuracy_is_refused(copy):
         gadre2024.read_folder(copy)
 
 
-def test_out_of_range_and_wrong_type_accuracy(copy):
+def test_out_of_range_and_wrong_type_accuracy(copy, edit_json):
     f = copy / "evals" / "evaluation_rpj-d=96_l=8_h=4-1.0_heavy.json"
-    _edit(f, lambda d: d["eval_metrics"]["icl"].__setitem__("boolq", 1.5))
+    edit_json(f, lambda d: d["eval_metrics"]["icl"].__setitem__("boolq", 1.5))
     with pytest.raises(InputError, match=r"outside \[0, 1\]") as e:
         gadre2024.read_folder(copy)
     assert e.value.field == "eval_metrics.icl.boolq"
-    _edit(f, lambda d: d["eval_metrics"]["icl"].__setitem__("boolq", "0.5"))
+    edit_json(f, lambda d: d["eval_metrics"]["icl"].__setitem__("boolq", "0.5"))
     with pytest.raises(InputError, match="expected a number"):
         gadre2024.read_folder(copy)
 

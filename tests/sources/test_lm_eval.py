@@ -171,11 +171,11 @@ def test_ladder_inside_folder_and_round_trip(runs, tmp_path):
     assert Testbed.read(out2).scores.equals(tb.scores)
 
 
-def test_group_shots_from_subtasks(one):
-    _edit(one, lambda d: d["n-shot"].pop("mmlu"))
+def test_group_shots_from_subtasks(one, edit_json):
+    edit_json(one, lambda d: d["n-shot"].pop("mmlu"))
     tb = lm_eval.read_runs(one.parent)
     assert tb.tasks.set_index("task").loc["mmlu", "shots"] == 0
-    _edit(one, lambda d: (d["n-shot"].__setitem__("mmlu_anatomy", 5), d["configs"]["mmlu_anatomy"].__setitem__(
+    edit_json(one, lambda d: (d["n-shot"].__setitem__("mmlu_anatomy", 5), d["configs"]["mmlu_anatomy"].__setitem__(
         "num_fewshot", 5)))
     tb = lm_eval.read_runs(one.parent)  # subtasks disagree: the group's setting is unknown
     assert tb.scores.set_index(["task", "metric"]).loc[("mmlu", "acc"), "shots"] is pd.NA
@@ -199,11 +199,6 @@ def test_newest_rerun_wins(runs):
     assert len(tb.models) == 3
 
 
-def _edit(path, fn):
-    d = json.loads(path.read_text())
-    fn(d)
-    path.write_text(json.dumps(d))
-
 
 @pytest.fixture
 def one(tmp_path):
@@ -224,8 +219,8 @@ def one(tmp_path):
     (lambda d: d["higher_is_better"]["piqa"].__setitem__("acc", "yes"), "higher_is_better.piqa.acc", "true or false"),
     (lambda d: d["config"].__setitem__("model_args", 3), "config.model_args", "expected text"),
 ])
-def test_bad_results_file_is_named(one, mutate, field, message):
-    _edit(one, mutate)
+def test_bad_results_file_is_named(one, mutate, field, message, edit_json):
+    edit_json(one, mutate)
     with pytest.raises(InputError, match=message) as e:
         lm_eval.read_runs(one.parent.parent)
     assert e.value.path == str(one) and e.value.field == field, str(e.value)

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 import scalecheck
 from scalecheck.cli import main
 from scalecheck.errors import InputError
-from scalecheck.observations import Testbed
 from scalecheck.sources import obsscaling
 
 META = {"Model", "Model Family", "Model Size (B)", "Pretraining Data Size (T)", "FLOPs (1E21)"}
@@ -66,11 +65,8 @@ def test_documented_sizes_fit_the_scores(full):
         assert ((k - k.round()).abs() < 1e-6).all(), task
 
 
-def test_round_trip_through_import(full, folder, tmp_path):
-    out = tmp_path / "o.parquet"
-    assert main(["import", "obsscaling", str(folder), "-o", str(out)]) == 0
-    back = Testbed.read(out)
-    assert back.models.equals(full.models) and back.scores.equals(full.scores) and back.tasks.equals(full.tasks)
+def test_round_trip_through_import(full, folder, tmp_path, import_round_trip):
+    import_round_trip("obsscaling", folder, full, tmp_path)
 
 
 @pytest.fixture

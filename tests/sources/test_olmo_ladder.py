@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 import scalecheck
 from scalecheck.cli import main
 from scalecheck.errors import InputError
-from scalecheck.observations import Testbed
 from scalecheck.sources import olmo_ladder
 
 WINDOW = re.compile(r"_(\d+k-(\d+k|end)|final)$")
@@ -99,11 +98,8 @@ def test_documented_sizes_fit_every_accuracy(full):
     assert full.scores.loc[full.scores["metric"] != "acc", "n_examples"].isna().all()
 
 
-def test_round_trip_through_import(full, folder, tmp_path):
-    out = tmp_path / "o.parquet"
-    assert main(["import", "olmo-ladder", str(folder), "-o", str(out)]) == 0
-    back = Testbed.read(out)
-    assert back.models.equals(full.models) and back.scores.equals(full.scores) and back.tasks.equals(full.tasks)
+def test_round_trip_through_import(full, folder, tmp_path, import_round_trip):
+    import_round_trip("olmo-ladder", folder, full, tmp_path)
 
 
 def test_configs_and_published_predictions(folder, full):

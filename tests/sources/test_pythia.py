@@ -10,9 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scalecheck
-from scalecheck.cli import main
 from scalecheck.errors import InputError
-from scalecheck.observations import Testbed
 from scalecheck.sources import pythia
 
 
@@ -92,11 +90,8 @@ def test_one_model_folder(folder):
     assert len(tb.models) == 8
 
 
-def test_round_trip_through_import(full, folder, tmp_path):
-    out = tmp_path / "p.parquet"
-    assert main(["import", "pythia", str(folder), "-o", str(out)]) == 0
-    back = Testbed.read(out)
-    assert back.models.equals(full.models) and back.scores.equals(full.scores) and back.tasks.equals(full.tasks)
+def test_round_trip_through_import(full, folder, tmp_path, import_round_trip):
+    import_round_trip("pythia", folder, full, tmp_path)
 
 
 @pytest.fixture
@@ -105,11 +100,6 @@ def run70(tmp_path, folder):
     shutil.copytree(folder / "pythia-v1" / "pythia-70m", dst)
     return dst
 
-
-def _edit(path, fn):
-    d = json.loads(path.read_text())
-    fn(d)
-    path.write_text(json.dumps(d))
 
 
 @pytest.mark.parametrize("mutate, field, message", [
@@ -126,9 +116,9 @@ def _edit(path, fn):
      "config.model_args", "not the model"),
     (lambda d: d.__setitem__("results", {}), "results", "no results"),
 ])
-def test_bad_file_is_named(run70, mutate, field, message):
+def test_bad_file_is_named(run70, mutate, field, message, edit_json):
     f = run70 / "zero-shot" / "70m_step1000.json"
-    _edit(f, mutate)
+    edit_json(f, mutate)
     with pytest.raises(InputError, match=message) as e:
         pythia.read_folder(run70)
     assert e.value.path == str(f) and e.value.field == field, str(e.value)
