@@ -19,3 +19,11 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The real pretrained model (SmolLM2-135M-Instruct, GGUF), loaded once per session (realmodel.py)."""
+    from realmodel import smollm2_backend
+
+    return smollm2_backend()

@@ -33,8 +33,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score a ladder of models on an Inverse Scaling Prize task file",
                        description=DESCRIPTION, formatter_class=HelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--ladder", metavar="LADDER", help="ladder file (YAML or TOML) of the models to score")
-    which.add_argument("--model", metavar="PATH_OR_ID", help="one model: a local folder or a hub id")
+    which.add_argument("--ladder", metavar="LADDER",
+                       help="ladder file (YAML or TOML), or a built-in ladder's name (`scalecheck ladders`)")
+    which.add_argument("--model", metavar="PATH_OR_ID", help="one model: a local folder, a .gguf file or a hub id")
     p.add_argument("--revision", default=None, help="hub revision of --model")
     p.add_argument("--task", required=True, metavar="FILE", help="task file (.jsonl or .csv)")
     p.add_argument("--format", default=None, choices=["classification", "sequence_prob", "logodds",
@@ -66,7 +67,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from ..evaluation import Evaluation, Setting, read_task
-    from ..sources.ladder import LadderModel, read_ladder
+    from ..sources.ladder import LadderModel, resolve_ladder
 
     if args.shots < 0:
         raise ScalecheckError("--shots must be >= 0")
@@ -74,10 +75,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise ScalecheckError("--chunk and --batch-tokens must be positive")
     task = read_task(args.task, format=args.format, name=args.name)
     if args.ladder:
-        models = list(read_ladder(args.ladder).models)
+        models = list(resolve_ladder(args.ladder).models)
     else:
         local = Path(args.model).expanduser()
-        if local.is_dir():
+        if local.is_file() and local.suffix.lower() == ".gguf":
+            models = [LadderModel(name=local.stem, path=local.resolve())]
+        elif local.is_dir():
             models = [LadderModel(name=local.resolve().name, path=local.resolve(), revision=args.revision)]
         else:
             models = [LadderModel(name=args.model, id=args.model, revision=args.revision)]

@@ -223,6 +223,10 @@ class HFBackend:
             raise ScalecheckError(f"model {spec.location!r}: the tokenizer has neither a BOS nor an EOS token")
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.prefix_token_id
         self.max_length = self._max_length()
+        # transformers 5 names the cache argument `cache` (`past_key_values` is deprecated); 4.x knows only the latter.
+        import inspect
+
+        self._cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         self.n_params = sum(p.numel() for p in self.model.parameters())
         # Non-embedding parameters as Kaplan et al. (2020) count them: less the token embeddings, and less the
         # output embeddings where they are a separate matrix (Pythia, OPT-350m's projections aside).
@@ -383,7 +387,9 @@ class HFBackend:
             self.stats.padded_tokens += b * width
             self.stats.forwards += 1
             if long_rows:
-                cache = out.past_key_values
+                cache = getattr(out, "cache", None)
+                if cache is None:
+                    cache = out.past_key_values
                 sel = torch.tensor([r for r, _ in long_rows], device=dev)
                 cache.batch_select_indices(sel)
                 kmax = max(len(k) for _, k in long_rows) - 1
@@ -398,7 +404,7 @@ class HFBackend:
                 full_mask = torch.cat([mask[sel.cpu()], cmask], dim=1)
                 cpos = torch.tensor([lens[r] for r, _ in long_rows])[:, None] + torch.arange(kmax)[None, :]
                 out2 = self.model(input_ids=cids.to(dev), attention_mask=full_mask.to(dev),
-                                  position_ids=cpos.to(dev), past_key_values=cache, use_cache=False)
+                                  position_ids=cpos.to(dev), use_cache=False, **{self._cache_arg: cache})
                 lp = torch.log_softmax(out2.logits.to(self.score_dtype), dim=-1)
                 picked = lp.gather(-1, target.to(dev)[..., None])[..., 0] * cmask.to(dev, lp.dtype)
                 rest = picked.double().sum(1).cpu()
