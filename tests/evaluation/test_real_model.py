@@ -66,7 +66,7 @@ def test_a_prize_task_file_end_to_end(smollm2, shared_data, tmp_path, monkeypatc
         return smollm2.tokenizer, smollm2.model
 
     monkeypatch.setattr(backend_module, "_load", loaded)
-    rows = (shared_data / "inverse_scaling" / "memo-trap_classification.jsonl").read_text().splitlines()[:10]
+    rows = (shared_data / "inverse_scaling" / "memo-trap_classification.jsonl").read_text().splitlines()[:6]
     task = tmp_path / "memo-trap_classification.jsonl"
     task.write_text("\n".join(rows) + "\n")
     gguf = smollm2_gguf()
