@@ -6,7 +6,7 @@ ladder is named by its family (``pythia``, ``pythia-deduped``, ``gpt2``, ``opt``
 which scores that hub revision of every model with the tokens seen by then::
 
     from scalecheck.sources.public_ladders import builtin_ladder, public_ladders_frame
-    ladder = builtin_ladder("pythia@step71000")   # a scalecheck.sources.ladder.Ladder
+    ladder = builtin_ladder("pythia@step71000")   # a scalecheck.sources.ladder_file.Ladder
     public_ladders_frame()                        # every model of every ladder, one row each (pandas)
 """
 
@@ -80,8 +80,8 @@ def is_builtin(spec: str) -> bool:
 
 
 def builtin_ladder(spec: str):
-    """The :class:`~scalecheck.sources.ladder.Ladder` of a built-in family (``NAME`` or ``NAME@stepN``)."""
-    from .ladder import Ladder, LadderModel
+    """The :class:`~scalecheck.sources.ladder_file.Ladder` of a built-in family (``NAME`` or ``NAME@stepN``)."""
+    from .ladder_file import Ladder, LadderModel
 
     name, step = split_spec(spec)
     rows = [r for r in _rows() if r["ladder"] == name]
