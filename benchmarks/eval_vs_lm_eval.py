@@ -26,10 +26,10 @@ Measured on the 2-core development machine shared with five other jobs (load ave
 ``--threads 1 --rows 24`` (the first 24 rows of each file; the full files would have taken over two hours of
 lm-eval at that load), 29 Nov 2026: max |difference| 2.7e-5, predictions 48/48 the same, 5-shot wall time
 249 s vs lm-eval's 678 s (2.72x: memo-trap 3.88x, NeQA 1.95x), our forward passes at 0.47 of the (loaded)
-single-thread matmul rate. On so few rows both tools' start-up (imports, model load: ~40 s ours, several
-minutes lm-eval's at that load) is a large share; per row, memo-trap costs lm-eval about 3x ours and NeQA (one
-forward per prompt in both tools, 27% more FLOPs in lm-eval's full-width output layer) well under 2x, so a
-full-file run would show a ratio below 2.72x. A profile of our scoring on this model: 75% of the time in the
+single-thread matmul rate. On so few rows both tools' start-up (imports, model load: ~40 s ours, minutes for
+lm-eval at that load) is a large share of the ratio. Counting FLOPs per row instead (not measured): lm-eval runs
+memo-trap's prompts once per class and NeQA's once, each with the 49k-wide output layer at every position (+27%
+on this model), so a full-file run should come out near 2.5x on memo-trap and 1.3x on NeQA, below 2.72x. A profile of our scoring on this model: 75% of the time in the
 model's linear layers, 10% in attention, the rest in the model's own element-wise code (rotary, RMSNorm, SiLU);
 no time worth removing outside the model's forward.
 
