@@ -98,10 +98,6 @@ class ModelSpec:
     def is_local(self) -> bool:
         return Path(self.location).is_dir() or (self.is_gguf and Path(self.location).is_file())
 
-    @property
-    def bytes_per_value(self) -> int:
-        return _BYTES[self.dtype]
-
     def identity(self) -> dict:
         """The key of this model's results: a local folder by the hash of its files, a hub id by revision."""
         ident = {"location": self.location, "dtype": self.dtype, "add_special_tokens": self.add_special_tokens}
