@@ -154,8 +154,15 @@ def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -
     term = prize_term(verdict)
     order = series.scale_order
     x, y = series.x[order], series.y[order]
-    sd = np.maximum(np.nan_to_num(series.noise_sd[order], nan=np.nanmedian(series.noise_sd)
-                                  if np.isfinite(series.noise_sd).any() else 1.0), MIN_NOISE_SD)
+    sd = np.asarray(series.noise_sd, float)[order]
+    n_ex = np.asarray(series.n_examples, float)[order]
+    if _is_proportion(series.metric, y):
+        # A reported standard error of 0 (a score of exactly 0 or 1) is no certainty: the binomial sd of the
+        # continuity-corrected share (p in [0.5/n, 1-0.5/n]) is the least noise such a score carries.
+        p_cc = np.clip(y, 0.5 / n_ex, 1 - 0.5 / n_ex)
+        sd = np.where(np.isfinite(n_ex), np.fmax(sd, np.sqrt(p_cc * (1 - p_cc) / n_ex)), sd)
+    fill = np.nanmedian(sd) if np.isfinite(sd).any() else 1.0
+    sd = np.maximum(np.nan_to_num(sd, nan=fill), MIN_NOISE_SD)
     sign = 1.0 if series.higher_is_better else -1.0
     n = len(x)
     nan = float("nan")
@@ -380,6 +387,46 @@ def _settings(testbed: Testbed, task: str, metric: str) -> list[tuple[int | None
     return sorted(out, key=lambda sv: (-1 if sv[0] is None else sv[0], sv[1]))
 
 
+def _unit_frame(tb: Testbed, task: str, metric: str, shots: int | None, variant: str) -> pd.DataFrame:
+    """One task's scores at one metric and setting, joined to their models, with plain numpy-friendly columns.
+
+    Drawing ~200 series through ``Testbed.series`` merges the whole scores table each time; this joins once
+    per unit and then selects rows by mask (the same points, order and noise as ``Testbed.series``).
+    """
+    s = tb.scores
+    sub = s[(s["task"] == task) & (s["metric"] == metric) & (s["variant"] == variant)]
+    sub = sub[sub["shots"].isna()] if shots is None else sub[sub["shots"] == shots]
+    df = sub.merge(tb.models, on="model", how="inner", validate="one_to_one")
+    for col in ("model", "family", "size", "run"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None)
+    df["step"] = df["step"].astype("float64")
+    return df.reset_index(drop=True)
+
+
+def _draw(df: pd.DataFrame, task: str, metric: str, x: str, where: dict, shots: int | None,
+          variant: str) -> Series:
+    mask = np.ones(len(df), bool)
+    for k, v in where.items():
+        mask &= (df[k].to_numpy() == v)
+    xs = df[x].to_numpy(float)
+    ys = df["value"].to_numpy(float)
+    ok = mask & np.isfinite(xs) & np.isfinite(ys)
+    idx = np.flatnonzero(ok)
+    idx = idx[np.lexsort((df["model"].to_numpy()[idx].astype(str), xs[idx]))]
+    chance = df["chance"].dropna()
+    hib = df["higher_is_better"].dropna()
+    col = lambda c: df[c].to_numpy(float)[idx]  # noqa: E731
+    return Series(task=task, metric=metric, x_name=x, x=xs[idx], y=ys[idx], stderr=col("stderr"),
+                  n_examples=col("n_examples"), models=tuple(df["model"].to_numpy()[idx].tolist()),
+                  params=col("params"), tokens=col("tokens"), flops=col("flops"),
+                  groups=tuple(str(g) if g is not None else "-" for g in df["size"].to_numpy()[idx]),
+                  holdout=df["holdout"].fillna(False).to_numpy(bool)[idx],
+                  chance=float(chance.iloc[0]) if len(chance) else float("nan"),
+                  higher_is_better=bool(hib.iloc[0]) if len(hib) else True, x_is_loss=False,
+                  scope={k: str(v) for k, v in where.items()}, shots=shots, variant=variant,
+                  n_dropped=int((mask & ~ok).sum()))
+
+
 def default_metrics(testbed: Testbed, task: str) -> list[str]:
     """A task's default metric, and the Prize's classification loss beside it where the testbed holds one."""
     have = testbed.scores.loc[testbed.scores["task"] == task, "metric"].unique().tolist()
@@ -442,25 +489,22 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", tasks: list[str] | No
         raise SelectionError("nothing to analyse: no task has the requested metrics and setting")
     tests: list[TrendTest] = []
     kept: dict[tuple, Series] = {}
-    # Series are drawn from one task's scores at a time: the testbed's tables are already valid, and merging
-    # a task's few hundred scores instead of all of them makes drawing ~10x faster.
-    one_task: dict[tuple[int, str], Testbed] = {}
+    frames: dict[tuple, pd.DataFrame] = {}
+    verdicts: dict[tuple, Verdict] = {}
     for i, (task, metric, sh, variant, analysis, scope, tb, xx, where) in enumerate(jobs):
         if progress is not None:
             progress(i, len(jobs), f"{task} [{metric}] {analysis} {scope}")
-        key = (id(tb), task)
-        if key not in one_task:
-            one_task.clear() if len(one_task) > 4 else None
-            one_task[key] = Testbed(tb.models, tb.scores[tb.scores["task"] == task], tb.tasks[tb.tasks["task"] == task],
-                                    tb.name)
-        try:
-            series = one_task[key].series(task, xx, metric=metric, where=where or None, shots=sh, variant=variant,
-                               group_by="size")
-        except SelectionError:
-            continue
+        key = (id(tb), task, metric, sh, variant)
+        if key not in frames:
+            if len(frames) > 4:
+                frames.clear()
+            frames[key] = _unit_frame(tb, task, metric, sh, variant)
+        series = _draw(frames[key], task, metric, xx, where, sh, variant)
         if len(series) == 0:
             continue
-        v = classify(series, seed=seed)
+        # The last checkpoint's models over scale are often exactly the final models: classify them once.
+        ck = (task, metric, sh, variant, xx, series.models)
+        v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed))
         tests.append(trend_test(series, v, analysis=analysis, scope=scope))
         kept[(task, metric, sh, variant, analysis, scope)] = series
     if progress is not None:
