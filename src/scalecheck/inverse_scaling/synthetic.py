@@ -46,10 +46,11 @@ def draw_ladder(shapes: list[str], *, seed: int = 0, n_sizes: int = 8, n_steps: 
     (named ``<shape>-<i>``), reproducible from ``seed``."""
     rng = np.random.default_rng(seed)
     params = np.geomspace(*PARAMS, n_sizes)
-    tokens = np.geomspace(*TOKENS, n_steps)
+    # One checkpoint per run is a plain ladder of final models (the whole effect).
+    tokens = np.geomspace(*TOKENS, n_steps) if n_steps > 1 else np.array([TOKENS[1]])
     steps = np.round(tokens / 2_097_152).astype(int)
     a = np.linspace(0.0, 1.0, n_sizes)
-    b = np.linspace(0.0, 1.0, n_steps)
+    b = np.linspace(0.0, 1.0, n_steps) if n_steps > 1 else np.ones(1)
     models = [{"model": f"sim-{i}@step{st}", "source": "simulated", "family": "sim", "corpus": "sim",
                "size": f"s{i}", "params": params[i], "tokens": float(st * 2_097_152), "run": f"sim-{i}",
                "step": int(st)} for i in range(n_sizes) for st in steps]
