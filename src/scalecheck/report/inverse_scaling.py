@@ -83,7 +83,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
                         elinewidth=0.8, capsize=2, label=f"{fam}: {t.term}{'*' if t.significant else ''}", zorder=3)
             if math.isfinite(t.turn_x):
                 ax.axvline(t.turn_x, color=c, ls=":", lw=0.9, zorder=1)
-        F.plot_chance(ax, first.chance)
+        _chance(ax, first.chance)
         _log_x(ax)
         ax.set_xlabel(f"{_X_NAMES.get(result.x, result.x)} (log scale)")
         ax.set_ylabel(F.y_label(first))
@@ -100,7 +100,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
                 ax2.errorbar(xs[order], s.y[order], yerr=np.nan_to_num(s.noise_sd[order]), fmt="o-", ms=2.5,
                              color=c, ecolor=c, elinewidth=0.6, capsize=0, lw=1.2,
                              label=f"{size}: {t.term}{'*' if t.significant else ''}", zorder=3)
-            F.plot_chance(ax2, first.chance)
+            _chance(ax2, first.chance)
             _log_x(ax2)
             ax2.set_xlabel(("training FLOPs" if result.x == "flops" else "training tokens") + " (log scale)")
             ax2.set_title("over training (one line per size)", loc="left")
@@ -142,6 +142,12 @@ def heatmap_png(result: InverseScaling, unit: Unit) -> bytes | None:
         ax.set_title(f"{_unit_label(unit, result)}: size x checkpoint", loc="left")
         fig.subplots_adjust(left=0.1, right=0.95, bottom=0.2, top=0.88)
     return F.to_png(fig)
+
+
+def _chance(ax, chance: float) -> None:
+    # Dashed, as the Prize's figures draw it.
+    if np.isfinite(chance):
+        ax.axhline(chance, color="#555555", ls="--", lw=1.0, label=f"chance ({chance:.2g})", zorder=0)
 
 
 def _log_x(ax) -> None:
