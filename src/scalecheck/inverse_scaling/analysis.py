@@ -11,9 +11,11 @@ Each series gets the verdict of the one trends classifier (:func:`scalecheck.tre
 Prize's terms (:func:`prize_term`), with its effect: the change from the smallest scale to the largest, or to and
 from the turn, in metric units, in points (x100, for proportions) and in standard errors of that difference.
 
-Significance: each series also gets one test, a weighted least-squares regression on log10 x (statsmodels WLS,
-weights 1/se^2, the standard errors scaled up by any scatter beyond sampling noise): the slope for a monotone or
-flat verdict, the quadratic term for a turn. The p-values of every test of a run (task x metric x setting x
+Significance: each series also gets one p-value. For a monotone or flat verdict it is the classifier's own trend
+p (the smallest of its law-vs-constant, Spearman and floor-then-rise tests), times 3 for taking the smallest; for a
+turn, the quadratic term of a weighted least-squares regression on log10 x (statsmodels WLS, weights 1/se^2 with no
+point trusted more than the typical one, the standard errors scaled up by any scatter beyond sampling noise). The
+p-values of every test of a run (task x metric x setting x
 analysis x scope) are adjusted together by Holm's method (family-wise error rate, ``alpha``). The grid model
 (:mod:`.grid`) is adjusted as its own family of tests.
 """
@@ -103,7 +105,7 @@ class TrendTest:
     decline_se: float
     monotone_share: float  # share of steps between neighbouring points that go the verdict's way
     spearman_rho: float
-    test: str  # "slope" or "quadratic" (in log10 x)
+    test: str  # "trend" (the classifier's trend p, x3), or "quadratic"/"slope" (WLS in log10 x)
     statistic: float
     p_value: float
     p_adjusted: float = float("nan")
@@ -191,8 +193,19 @@ def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -
         monotone = float(np.mean(steps < 0)) if len(steps) else nan
     rho = float(stats.spearmanr(np.arange(n), sign * y).statistic) if n > 2 and np.ptp(y) > 0 else nan
     quadratic = term in ("inverted-U", "U-shaped")
-    u = np.log10(x) if not series.x_is_loss else -x
-    stat, p = _wls_test(u, y, sd, quadratic) if np.ptp(y) > 0 and np.ptp(u) > 0 else (nan, nan)
+    trend_p = float(verdict.evidence.get("trend_p", nan))
+    if not quadratic and np.isfinite(trend_p):
+        # The classifier's own evidence: the smallest of its three trend tests (law vs constant, Spearman,
+        # floor-then-rise), times 3 for having taken the smallest (Bonferroni), so that the test and the verdict agree.
+        stat, p, test = float(verdict.evidence.get("spearman_rho", nan)), min(1.0, 3.0 * trend_p), "trend"
+    else:
+        # A turn (the classifier tests none as a p-value) or no trend test run: the quadratic (or linear) term in
+        # log10 x, by WLS with no point trusted more than the series' typical one (a score of exactly 0 or 1 has a
+        # tiny binomial sd that would otherwise carry the whole fit).
+        u = np.log10(x) if not series.x_is_loss else -x
+        sd_w = np.maximum(sd, np.median(sd))
+        stat, p = _wls_test(u, y, sd_w, quadratic) if np.ptp(y) > 0 and np.ptp(u) > 0 else (nan, nan)
+        test = "quadratic" if quadratic else "slope"
     points = 100.0 * decline if _is_proportion(series.metric, y) else nan
     return TrendTest(
         task=series.task, metric=series.metric, shots=series.shots, variant=series.variant, analysis=analysis,
@@ -201,7 +214,7 @@ def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -
         first_y=float(y[0]), last_y=float(y[-1]), turn_y=float(y[t_idx]) if t_idx >= 0 else nan,
         change=float(y[-1] - y[0]), decline=float(decline), decline_points=float(points),
         decline_se=float(decline_se), monotone_share=monotone, spearman_rho=rho,
-        test="quadratic" if quadratic else "slope", statistic=stat, p_value=p)
+        test=test, statistic=stat, p_value=p)
 
 
 def adjust(tests: list[TrendTest], method: str = CORRECTION, alpha: float = ALPHA) -> list[TrendTest]:

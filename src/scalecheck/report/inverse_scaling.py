@@ -239,12 +239,13 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
         "non-monotonic with its shape, predictable/breakthrough/noisy, trendless), and its verdict is read in the "
         "Prize's terms above. The decline is measured from the smallest scale to the largest (inverse, standard, "
         "flat), from the turn to the largest (inverted-U) or from the smallest to the turn (U-shaped): in points "
-        "(x100, for shares of examples) and in standard errors of that difference. Each series is also tested: a "
-        "weighted regression on log10 x (weights from the standard errors, inflated by any excess scatter), the "
-        "slope for monotone and flat verdicts, the quadratic term for turns; p-values are adjusted over every task x "
-        f"scope test by {result.correction}'s method. The classifier requires p < 0.001 for a trend and a "
-        "reliable turn on its own criteria, so a series can be called flat while its regression slope is "
-        "nominally significant, and the other way round; both numbers are shown.")
+        "(x100, for shares of examples) and in standard errors of that difference. Each series is also tested: for "
+        "monotone and flat verdicts, the classifier's own trend p (the smallest of its three trend tests, times 3); "
+        "for turns, the quadratic term of a weighted regression on log10 x (standard errors inflated by any excess "
+        f"scatter). The p-values are adjusted over every task x scope test by {result.correction}'s method. The "
+        "classifier calls a trend only at p < 0.001, so with 8 models a visible decline of many standard errors "
+        "can still be called flat when the models scatter far more than their sampling noise: the decline, its "
+        "standard errors and the reason are shown beside every verdict.")
 
     crit = result.criteria()
     if len(crit):
