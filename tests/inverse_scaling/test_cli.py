@@ -61,3 +61,38 @@ def test_the_command_module_imports_nothing_heavy():
     code = "import sys, scalecheck.cli; scalecheck.cli.build_parser(); print('statsmodels' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_evaluate_output_with_loss_and_two_shot_counts(tmp_path):
+    # The long format `scalecheck evaluate` writes (scores.csv), for a ladder without token counts.
+    import numpy as np
+
+    from scalecheck.inverse_scaling.synthetic import draw_ladder
+
+    tb = draw_ladder(["inverse"], seed=4, n_steps=1)
+    m = tb.models.set_index("model")
+    rows = []
+    for r in tb.scores.itertuples():
+        for shots, acc in ((0, r.value), (3, min(1.0, 1.25 - r.value))):
+            meta = {"model": r.model, "task": "memo-trap", "shots": shots, "variant": "", "n_examples": 1000,
+                    "source": "evaluate", "family": "sim", "size": m.loc[r.model, "size"],
+                    "params": m.loc[r.model, "params"], "task_type": "multiple choice"}
+            rows.append({**meta, "metric": "accuracy", "value": acc, "stderr": np.sqrt(acc * (1 - acc) / 999),
+                         "chance": 0.5, "higher_is_better": True})
+            rows.append({**meta, "metric": "loss", "value": -np.log(max(acc, 0.01)), "stderr": 0.01,
+                         "chance": np.log(2), "higher_is_better": False})
+    out = tmp_path / "eval"
+    out.mkdir()
+    pd.DataFrame(rows).to_csv(out / "scores.csv", index=False)
+    assert main(["import", "evaluate", str(out), "-o", str(tmp_path / "e.parquet")]) == 0
+    assert main(["inverse-scaling", str(tmp_path / "e.parquet"), "-o", str(tmp_path / "rep")]) == 0
+    tests = pd.read_csv(tmp_path / "rep" / "inverse_scaling.csv")
+    assert set(tests["x"]) == {"params"}  # no tokens, so no FLOPs: parameters are the scale axis
+    assert {(m, s) for m, s in zip(tests["metric"], tests["shots"], strict=True)} == {
+        ("accuracy", 0), ("accuracy", 3), ("loss", 0), ("loss", 3)}
+    t = tests.set_index(["metric", "shots"])
+    assert t.loc[("accuracy", 0), "term"] == "inverse" and t.loc[("loss", 0), "term"] == "inverse"
+    demo = pd.read_csv(tmp_path / "rep" / "inverse_scaling_demonstrations.csv")
+    assert demo.set_index("metric").loc["accuracy", "turned_around"]
+    html = (tmp_path / "rep" / "inverse_scaling.html").read_text()
+    assert "Loss and accuracy side by side" in html and "few-shot" in html

@@ -76,6 +76,8 @@ def render_summary(result, console) -> None:
         term = str(r.over_scale)
         colour = TERM_COLOURS.get(term.rstrip("*").split(" ")[0].rstrip(","), "white")
         dec = "-" if r.decline_points != r.decline_points else f"{r.decline_points:+.1f} pts ({r.decline_se:.1f} se)"
+        if r.turn_x == r.turn_x:
+            term += f" (turn at {r.turn_x:.2g})"
         t.add_row(label, f"[{colour}]{term}[/]", dec, str(r.over_training), str(r.grid))
     console.print(t)
     console.print("* = significant after Holm's adjustment over every test; decline: positive = worse")

@@ -330,6 +330,7 @@ class InverseScaling:
             s0 = scale[0] if len(scale) == 1 else None
             rows.append({"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
                          "over_scale": over_scale,
+                         "turn_x": s0.turn_x if s0 else float("nan"),
                          "decline_points": s0.decline_points if s0 else float("nan"),
                          "decline_se": s0.decline_se if s0 else float("nan"),
                          "p_adjusted": s0.p_adjusted if s0 else float("nan"),
@@ -446,6 +447,8 @@ def default_metrics(testbed: Testbed, task: str) -> list[str]:
     row = testbed.tasks[testbed.tasks["task"] == task]
     default = row["metric"].iloc[0] if len(row) and pd.notna(row["metric"].iloc[0]) else None
     first = default if default in have else sorted(have)[0]
+    if first == "loss":  # `evaluate` output: the Prize plotted accuracy beside its classification loss
+        first = next((m for m in ("accuracy", "acc") if m in have), first)
     return [first] + (["loss"] if "loss" in have and first != "loss" else [])
 
 
@@ -462,6 +465,8 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", tasks: list[str] | No
     """
     if x not in ("flops", "params", "params_nonembed", "tokens"):
         raise SelectionError(f"x over scale must be a scale axis (flops, params, params_nonembed), not {x!r}")
+    if x == "flops" and testbed.models["flops"].notna().sum() == 0 and testbed.models["params"].notna().any():
+        x = "params"  # no training tokens known (a ladder file without them): parameters are the scale axis
     if testbed.models[x].notna().sum() == 0:
         raise SelectionError(f"the testbed has no {x!r} values: inverse scaling needs a scale axis "
                              f"(it has: {', '.join(testbed.x_names) or 'none'})")

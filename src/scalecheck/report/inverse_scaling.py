@@ -171,7 +171,7 @@ def _overview_html(result: InverseScaling) -> str:
         cell = (term_badge(scale[0].term, scale[0].significant) if len(scale) == 1 else esc(r.over_scale))
         rows.append({"task": f'<a href="#{esc(anchor("is-" + _unit_label(unit, result)))}">'
                              f"{esc(_unit_label(unit, result))}</a>",
-                     "over scale": cell, "decline (points)": r.decline_points, "decline (se)": r.decline_se,
+                     "over scale": cell, "turn at": r.turn_x, "decline (points)": r.decline_points, "decline (se)": r.decline_se,
                      "p (Holm)": r.p_adjusted, "over training (per size)": r.over_training,
                      "grid model": r.grid})
     df = pd.DataFrame(rows)
@@ -186,7 +186,7 @@ def _tests_table(result: InverseScaling, unit: Unit) -> str:
             continue
         rows.append({"analysis": t.analysis, "scope": t.scope, "term": term_badge(t.term, t.significant),
                      "classifier": f"{t.category} ({t.confidence:.2f})", "n": t.n_points,
-                     "first": t.first_y, "turn": t.turn_y, "last": t.last_y, "decline (pts)": t.decline_points,
+                     "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y, "decline (pts)": t.decline_points,
                      "decline (se)": t.decline_se, "monotone share": t.monotone_share, "test": t.test,
                      "p": t.p_value, "p (Holm)": t.p_adjusted, "why": t.reason})
     return table_html(pd.DataFrame(rows), "every test of this task: the classifier's verdict, read in the Prize's "
