@@ -24,7 +24,7 @@ each series gets the verdict of scalecheck's trends classifier, read in the Priz
   flat         no detectable trend
 
 with its decline in points and standard errors (first to last, or to and from the turn), a regression test
-per series with Holm's adjustment over every test, the Prize's judging criteria (strength: monotone? how large
+per series adjusted for multiple testing over every test (Benjamini-Hochberg, or --correction holm), the Prize's judging criteria (strength: monotone? how large
 a decline? generality: in how many families, checkpoints and sizes), and a model of the whole size x
 checkpoint grid (metric ~ log params * log tokens, errors clustered by run): worse with size, training, both?
 Where the testbed holds the classification loss too (`scalecheck evaluate` output), loss and accuracy are
@@ -55,7 +55,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shots", type=int, default=None, help="only this shot count (default: every setting)")
     p.add_argument("--no-checkpoints", dest="checkpoints", action="store_false",
                    help="skip the analyses over training and per checkpoint")
-    p.add_argument("--alpha", type=float, default=0.05, help="family-wise error rate of Holm's adjustment")
+    p.add_argument("--correction", default="fdr_bh", choices=("fdr_bh", "holm"),
+                   help="multiple-testing adjustment over every test: Benjamini-Hochberg (false discovery rate) "
+                        "or Holm (family-wise error rate)")
+    p.add_argument("--alpha", type=float, default=0.05, help="the level of that adjustment")
     p.add_argument("--output", "-o", default="inverse-scaling-report", metavar="DIR", help="folder for the report")
     p.add_argument("--seed", type=int, default=0, help="seed for anything random (results are deterministic)")
     p.set_defaults(func=run_inverse_scaling)
@@ -80,7 +83,8 @@ def render_summary(result, console) -> None:
             term += f" (turn at {r.turn_x:.2g})"
         t.add_row(label, f"[{colour}]{term}[/]", dec, str(r.over_training), str(r.grid))
     console.print(t)
-    console.print("* = significant after Holm's adjustment over every test; decline: positive = worse")
+    console.print(f"* = significant after adjusting for every test ({result.correction}, {result.alpha}); "
+                  "decline: positive = worse")
 
 
 def run_inverse_scaling(args: argparse.Namespace) -> int:
@@ -105,7 +109,7 @@ def run_inverse_scaling(args: argparse.Namespace) -> int:
             bar.update(job, completed=done, total=total, description=f"classifying {what}")
 
         result = inverse_scaling(testbed, x=args.x, tasks=args.tasks, metrics=args.metrics, shots=args.shots,
-                                 checkpoints=args.checkpoints, alpha=args.alpha, seed=args.seed, progress=analyse)
+                                 checkpoints=args.checkpoints, correction=args.correction, alpha=args.alpha, seed=args.seed, progress=analyse)
         draw = bar.add_task("drawing", total=len(result.units))
 
         def drawing(done: int, total: int, what: str) -> None:

@@ -3,7 +3,7 @@ scale axis, and Michaelov & Bergen's (2023) view of it over the course of pretra
 
 ``inverse_scaling(testbed)`` reads the trends classifier's verdict of every task over scale (per family) and over
 training (per size) in the Prize's terms (inverse, inverted-U, U-shaped, standard, flat), measures each effect,
-tests it with Holm's adjustment over every test, fits a model over the size x checkpoint grid, and computes the
+tests it with a multiple-testing adjustment over every test (Benjamini-Hochberg by default, or Holm), fits a model over the size x checkpoint grid, and computes the
 Prize's judging criteria (strength, generality). :mod:`.synthetic` draws ladders of known shape to test it.
 """
 
@@ -11,6 +11,7 @@ from .analysis import (
     ALPHA,
     ANALYSES,
     CORRECTION,
+    CORRECTIONS,
     DECLINING,
     PRIZE_TERMS,
     TERM_MEANING,
@@ -22,4 +23,4 @@ from .analysis import (
 from .grid import GridFit, fit_grid
 
 __all__ = ["inverse_scaling", "InverseScaling", "TrendTest", "GridFit", "fit_grid", "prize_term", "PRIZE_TERMS",
-           "TERM_MEANING", "DECLINING", "ANALYSES", "CORRECTION", "ALPHA"]
+           "TERM_MEANING", "DECLINING", "ANALYSES", "CORRECTION", "CORRECTIONS", "ALPHA"]

@@ -16,7 +16,11 @@ p (the smallest of its law-vs-constant, Spearman and floor-then-rise tests), tim
 turn, the quadratic term of a weighted least-squares regression on log10 x (statsmodels WLS, weights 1/se^2 with no
 point trusted more than the typical one, the standard errors scaled up by any scatter beyond sampling noise). The
 p-values of every test of a run (task x metric x setting x
-analysis x scope) are adjusted together by Holm's method (family-wise error rate, ``alpha``). The grid model
+analysis x scope) are adjusted together, by default by Benjamini and Hochberg's method (false discovery rate
+``alpha``: among the declines called significant, at most that share are expected to be chance; a screen over many
+tasks and scopes, where Holm's family-wise control would hide any 8-model trend behind ~200 tests), or by Holm's
+(``correction="holm"``, family-wise error rate). A series that is the same points as another (the last checkpoint's
+models are the final models) is one test, not two. The grid model
 (:mod:`.grid`) is adjusted as its own family of tests.
 """
 
@@ -51,7 +55,8 @@ TERM_MEANING = {
 # Terms under which the largest scale is worse than some smaller one, ending on a decline.
 DECLINING = frozenset({"inverse", "inverted-U"})
 ANALYSES = ("scale", "scale@checkpoint", "training")
-CORRECTION = "holm"  # statsmodels.stats.multitest.multipletests method
+CORRECTION = "fdr_bh"  # statsmodels.stats.multitest.multipletests method
+CORRECTIONS = {"fdr_bh": "Benjamini-Hochberg (false discovery rate)", "holm": "Holm (family-wise error rate)"}
 ALPHA = 0.05
 # Metrics whose values are shares of examples: their effects are also given in points (x100).
 _NOT_PROPORTIONS = frozenset({"loss", "bpb", "ppl", "perplexity", "logodds", "absolute_logodds"})
@@ -223,6 +228,8 @@ def adjust(tests: list[TrendTest], method: str = CORRECTION, alpha: float = ALPH
 
     from statsmodels.stats.multitest import multipletests
 
+    if method not in CORRECTIONS:
+        raise SelectionError(f"unknown correction {method!r}; choose one of {', '.join(CORRECTIONS)}")
     idx = [i for i, t in enumerate(tests) if np.isfinite(t.p_value)]
     out = list(tests)
     if not idx:
@@ -509,6 +516,7 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", tasks: list[str] | No
     kept: dict[tuple, Series] = {}
     frames: dict[tuple, pd.DataFrame] = {}
     verdicts: dict[tuple, Verdict] = {}
+    test_keys: list[tuple] = []
     for i, (task, metric, sh, variant, analysis, scope, tb, xx, where) in enumerate(jobs):
         if progress is not None:
             progress(i, len(jobs), f"{task} [{metric}] {analysis} {scope}")
@@ -524,10 +532,22 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", tasks: list[str] | No
         ck = (task, metric, sh, variant, xx, series.models)
         v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed))
         tests.append(trend_test(series, v, analysis=analysis, scope=scope))
+        test_keys.append(ck)
         kept[(task, metric, sh, variant, analysis, scope)] = series
     if progress is not None:
         progress(len(jobs), len(jobs), "grid models")
-    tests = adjust(tests, correction, alpha)
+    # One test per distinct series: a duplicate (the last checkpoint's models over scale are the final models)
+    # takes its original's adjusted p instead of counting twice.
+    first_of: dict[tuple, int] = {}
+    dup_of: dict[int, int] = {}
+    for i, key in enumerate(test_keys):
+        dup_of[i] = first_of.setdefault(key, i)
+    unique = [i for i in range(len(tests)) if dup_of[i] == i]
+    adjusted = dict(zip(unique, adjust([tests[i] for i in unique], correction, alpha), strict=True))
+    from dataclasses import replace as _replace
+    tests = [adjusted[i] if i in adjusted else _replace(tests[i], p_adjusted=adjusted[dup_of[i]].p_adjusted,
+                                                        significant=adjusted[dup_of[i]].significant)
+             for i in range(len(tests))]
     grid: list[GridFit] = []
     if ckpts:
         units = list(dict.fromkeys((t.task, t.metric, t.shots, t.variant) for t in tests))

@@ -9,7 +9,8 @@ standard errors are cluster-robust by run (CR1, t with runs - 1 degrees of freed
 few; the grid pools them all (64 for the Pythia ladder).
 
 The answer, "worse with size, with training, both or neither", reads the two main effects in the metric's own
-direction at ``alpha`` after Holm's adjustment over every grid test of the run (two per task, metric, setting).
+direction at ``alpha`` after the run's multiple-testing adjustment (Benjamini-Hochberg by default, or Holm) over
+every grid test of the run (two per task, metric, setting).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def fit_grid(testbed: Testbed, task: str, metric: str, shots: int | None, varian
 
 
 def adjust_grid(fits: list[GridFit], method: str, alpha: float) -> list[GridFit]:
-    """Holm (or ``method``) over the size and training effects of every grid model; then the answer."""
+    """The adjustment ``method`` over the size and training effects of every grid model; then the answer."""
     from statsmodels.stats.multitest import multipletests
 
     if not fits:

@@ -16,7 +16,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from ..inverse_scaling import DECLINING, PRIZE_TERMS, TERM_MEANING, InverseScaling
+from ..inverse_scaling import CORRECTIONS, DECLINING, PRIZE_TERMS, TERM_MEANING, InverseScaling
 from ..observations import Series
 from . import figures as F
 from .html import Report, Section, anchor, esc, fmt_number, table_html
@@ -172,10 +172,11 @@ def _overview_html(result: InverseScaling) -> str:
         rows.append({"task": f'<a href="#{esc(anchor("is-" + _unit_label(unit, result)))}">'
                              f"{esc(_unit_label(unit, result))}</a>",
                      "over scale": cell, "turn at": r.turn_x, "decline (points)": r.decline_points, "decline (se)": r.decline_se,
-                     "p (Holm)": r.p_adjusted, "over training (per size)": r.over_training,
+                     "p (adjusted)": r.p_adjusted, "over training (per size)": r.over_training,
                      "grid model": r.grid})
     df = pd.DataFrame(rows)
-    return table_html(df, "tasks x {over scale, over training}; * = significant after Holm's adjustment",
+    return table_html(df, "tasks x {over scale, over training}; * = significant after the adjustment for "
+                      f"multiple testing ({CORRECTIONS.get(result.correction, result.correction)})",
                       safe_columns=("task", "over scale"))
 
 
@@ -188,7 +189,7 @@ def _tests_table(result: InverseScaling, unit: Unit) -> str:
                      "classifier": f"{t.category} ({t.confidence:.2f})", "n": t.n_points,
                      "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y, "decline (pts)": t.decline_points,
                      "decline (se)": t.decline_se, "monotone share": t.monotone_share, "test": t.test,
-                     "p": t.p_value, "p (Holm)": t.p_adjusted, "why": t.reason})
+                     "p": t.p_value, "p (adjusted)": t.p_adjusted, "why": t.reason})
     return table_html(pd.DataFrame(rows), "every test of this task: the classifier's verdict, read in the Prize's "
                       "terms, with its effect and test", safe_columns=("term",))
 
@@ -222,13 +223,14 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
     n_dec = sum(t.declining for t in scale)
     n_sig = sum(t.declining and t.significant for t in scale)
     sec.add(f'<p class="headline">Over scale, <b>{n_dec}</b> of {len(scale)} task series decline at the largest '
-            f"models (inverse or inverted-U), <b>{n_sig}</b> of them significant after {esc(result.correction)}'s "
-            f"adjustment over all {summ['n_tests']} tests (alpha {fmt_number(result.alpha)}).</p>")
+            f"models (inverse or inverted-U), <b>{n_sig}</b> of them significant after adjusting for "
+            f"{summ['n_tests']} tests by {esc(CORRECTIONS.get(result.correction, result.correction))} at "
+            f"{fmt_number(result.alpha)}.</p>")
     sec.add(_overview_html(result))
     sec.add_text("Over scale: each family's final checkpoints. Over training: each size's checkpoints against "
                  "tokens; the cell counts the sizes by term. Grid model: the metric regressed on log params, log "
                  "tokens and their interaction over every checkpoint of every size (OLS, errors clustered by run), "
-                 "main effects at the grid's centre, Holm-adjusted.", cls="muted")
+                 "main effects at the grid's centre, adjusted as the trend tests are.", cls="muted")
 
     meth = rep.add_section("How to read it", id="method")
     meth.add(table_html(pd.DataFrame({"term": [term_badge(t) for t in PRIZE_TERMS],
@@ -242,7 +244,8 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
         "(x100, for shares of examples) and in standard errors of that difference. Each series is also tested: for "
         "monotone and flat verdicts, the classifier's own trend p (the smallest of its three trend tests, times 3); "
         "for turns, the quadratic term of a weighted regression on log10 x (standard errors inflated by any excess "
-        f"scatter). The p-values are adjusted over every task x scope test by {result.correction}'s method. The "
+        f"scatter). The p-values are adjusted over every task x scope test by "
+        f"{CORRECTIONS.get(result.correction, result.correction)}: a screen over many tasks and scopes. The "
         "classifier calls a trend only at p < 0.001, so with 8 models a visible decline of many standard errors "
         "can still be called flat when the models scatter far more than their sampling noise: the decline, its "
         "standard errors and the reason are shown beside every verdict.")
