@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 
-from ._common import HelpFormatter, open_testbed
+from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
 
 DEFAULT_TESTBED = "michaelov2023"
 
@@ -37,7 +35,8 @@ family and per size, chance dashed; a size x checkpoint heatmap per task).
 examples:
   scalecheck inverse-scaling                                # built-in Michaelov & Bergen 2023 Pythia results
   scalecheck inverse-scaling --x params --tasks memo_trap redefine
-  scalecheck inverse-scaling --metrics acc acc_norm         # both of the harness's accuracies
+  scalecheck inverse-scaling --checkpoints final --correction holm   # over scale only, family-wise control
+  scalecheck inverse-scaling --metric acc,acc_norm          # both of the harness's accuracies
   scalecheck inverse-scaling evaluated.parquet              # `scalecheck import evaluate out/ -o evaluated.parquet`
 """
 
@@ -45,22 +44,25 @@ examples:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inverse-scaling", help="the Inverse Scaling Prize's analysis, over scale and over training",
                        formatter_class=HelpFormatter, description=DESCRIPTION)
-    p.add_argument("testbed", nargs="?", default=DEFAULT_TESTBED, metavar="TESTBED",
-                   help="a built-in testbed's name, a testbed file (.parquet) or a long-format CSV")
-    p.add_argument("--x", default="flops", choices=("flops", "params", "params_nonembed"),
-                   help="the axis over scale (over training it is always tokens)")
-    p.add_argument("--tasks", nargs="+", default=None, metavar="TASK", help="only these tasks (default: all)")
-    p.add_argument("--metrics", nargs="+", default=None, metavar="METRIC",
-                   help="metrics to analyse (default: each task's own, plus the classification loss where present)")
-    p.add_argument("--shots", type=int, default=None, help="only this shot count (default: every setting)")
-    p.add_argument("--no-checkpoints", dest="checkpoints", action="store_false",
-                   help="skip the analyses over training and per checkpoint")
+    add_testbed_argument(p)
+    add_selection_options(
+        p, by_default="family",
+        by_help="over scale, one series (one line) per value of this model column, the Prize's families; 'none' "
+                "pools every model",
+        metric_help="the metric(s) to analyse, comma-separated, e.g. acc,acc_norm (default: each task's own, "
+                    "plus the classification loss where the testbed holds it)")
+    # This command's defaults: the Prize's axis, and every checkpoint (the analyses over training need them).
+    p.set_defaults(testbed=DEFAULT_TESTBED, checkpoints="all")
     p.add_argument("--correction", default="fdr_bh", choices=("fdr_bh", "holm"),
                    help="multiple-testing adjustment over every test: Benjamini-Hochberg (false discovery rate) "
                         "or Holm (family-wise error rate)")
     p.add_argument("--alpha", type=float, default=0.05, help="the level of that adjustment")
-    p.add_argument("--output", "-o", default="inverse-scaling-report", metavar="DIR", help="folder for the report")
-    p.add_argument("--seed", type=int, default=0, help="seed for anything random (results are deterministic)")
+    add_run_options(p, output_default="inverse-scaling-report", level_help=None,
+                    not_here={"--level": "no intervals here: significance is an adjusted p-value at --alpha"})
+    p.epilog = (p.epilog + "\n\n" if p.epilog else "") + (
+        "Here TESTBED defaults to michaelov2023, --x to flops (the Prize's axis; params or params_nonembed on request; "
+        "over training the axis is tokens), --checkpoints to all (final skips the analyses over training), and "
+        "--shots/--variant to every setting, each analysed in turn.")
     p.set_defaults(func=run_inverse_scaling)
 
 
@@ -88,35 +90,18 @@ def render_summary(result, console) -> None:
 
 
 def run_inverse_scaling(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ..inverse_scaling import inverse_scaling
     from ..report.inverse_scaling import write_report
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=170)
-    err = Console(stderr=True)
-    t0 = time.perf_counter()
-    testbed = open_testbed(args.testbed)
-    out = Path(args.output)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        job = bar.add_task("analysing", total=None)
+    def compute(testbed, selection, progress):
+        metrics = [m.strip() for m in selection.metric.split(",") if m.strip()] if selection.metric else None
+        return inverse_scaling(testbed, x=selection.x or "flops", by=selection.by,
+                               tasks=list(selection.tasks) if selection.tasks else None, metrics=metrics,
+                               shots=selection.shots, variant=selection.variant,
+                               checkpoints=selection.checkpoints == "all", correction=args.correction,
+                               alpha=args.alpha, seed=args.seed, progress=progress("classifying"))
 
-        def analyse(done: int, total: int, what: str) -> None:
-            bar.update(job, completed=done, total=total, description=f"classifying {what}")
+    def write(result, testbed, out_dir, progress):
+        return write_report(result, out_dir, progress=progress("drawing"))
 
-        result = inverse_scaling(testbed, x=args.x, tasks=args.tasks, metrics=args.metrics, shots=args.shots,
-                                 checkpoints=args.checkpoints, correction=args.correction, alpha=args.alpha, seed=args.seed, progress=analyse)
-        draw = bar.add_task("drawing", total=len(result.units))
-
-        def drawing(done: int, total: int, what: str) -> None:
-            bar.update(draw, completed=done, total=total, description=f"drawing {what}")
-
-        files = write_report(result, out, progress=drawing)
-    render_summary(result, console)
-    err.print(f"wrote {files.csv}, {files.html} and {len(files.figures)} figures in {files.out_dir}/ "
-              f"({time.perf_counter() - t0:.1f} s)")
-    return 0
+    return run_analysis(args, compute, write, render=render_summary)

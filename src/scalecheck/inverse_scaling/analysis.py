@@ -418,8 +418,9 @@ def _unit_frame(tb: Testbed, task: str, metric: str, shots: int | None, variant:
     sub = s[(s["task"] == task) & (s["metric"] == metric) & (s["variant"] == variant)]
     sub = sub[sub["shots"].isna()] if shots is None else sub[sub["shots"] == shots]
     df = sub.merge(tb.models, on="model", how="inner", validate="one_to_one")
-    for col in ("model", "family", "size", "run"):
-        df[col] = df[col].astype(object).where(df[col].notna(), None)
+    for col in df.columns:
+        if str(df[col].dtype) in ("string", "str", "object"):
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
     df["step"] = df["step"].astype("float64")
     return df.reset_index(drop=True)
 
@@ -459,14 +460,16 @@ def default_metrics(testbed: Testbed, task: str) -> list[str]:
     return [first] + (["loss"] if "loss" in have and first != "loss" else [])
 
 
-def inverse_scaling(testbed: Testbed, *, x: str = "flops", tasks: list[str] | None = None,
-                    metrics: list[str] | None = None, shots: int | None = None, checkpoints: bool = True,
+def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "family", tasks: list[str] | None = None,
+                    metrics: list[str] | None = None, shots: int | None = None, variant: str | None = None,
+                    checkpoints: bool = True,
                     correction: str = CORRECTION, alpha: float = ALPHA, seed: int = 0,
                     progress: Progress | None = None) -> InverseScaling:
     """The Prize's analysis of ``testbed`` (see the module docstring).
 
     ``x`` is the axis over scale (``flops`` as the Prize plots, or ``params``); over training the axis is
-    ``tokens``. ``metrics`` (default: each task's default metric, plus ``loss`` where present) and ``shots``
+    ``tokens``. ``by`` is the model column whose values are the lines over scale (the Prize's families; None pools
+    every model). ``metrics`` (default: each task's default metric, plus ``loss`` where present) and ``shots``
     (default: every setting) choose what is analysed; ``checkpoints=False`` skips the per-checkpoint and
     per-size analyses of a testbed with intermediate checkpoints.
     """
@@ -483,32 +486,33 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", tasks: list[str] | No
         raise SelectionError(f"unknown task(s) {', '.join(map(repr, unknown))}")
     finals = final_models(testbed)
     ckpts = checkpoints and has_checkpoints(testbed)
-    families = sorted(testbed.models["family"].dropna().astype(str).unique().tolist()) or [None]
+    if by is not None and by not in testbed.models.columns:
+        raise SelectionError(f"cannot split by {by!r}: not a model column")
+    families = (sorted(testbed.models[by].dropna().astype(str).unique().tolist()) if by else []) or [None]
     jobs: list[tuple[str, str, int | None, str, str, str, Testbed, str, dict]] = []
     for task in names:
         have = set(testbed.scores.loc[testbed.scores["task"] == task, "metric"])
         for metric in (metrics or default_metrics(testbed, task)):
             if metric not in have:
                 continue
-            for sh, variant in _settings(testbed, task, metric):
-                if shots is not None and sh != shots:
+            for sh, var in _settings(testbed, task, metric):
+                if (shots is not None and sh != shots) or (variant is not None and var != variant):
                     continue
                 for fam in families:
-                    where = {"family": fam} if fam is not None else {}
+                    where = {by: fam} if fam is not None else {}
+                    mine = testbed.models[testbed.models[by] == fam] if fam is not None else testbed.models
                     label = fam or "all"
-                    jobs.append((task, metric, sh, variant, "scale", label, finals, x, where))
+                    jobs.append((task, metric, sh, var, "scale", label, finals, x, where))
                     if ckpts:
-                        steps = sorted(testbed.models.loc[testbed.models["family"] == fam, "step"].dropna()
-                                       .astype(int).unique().tolist()) if fam else []
+                        steps = sorted(mine["step"].dropna().astype(int).unique().tolist())
                         for st in steps:
-                            jobs.append((task, metric, sh, variant, "scale@checkpoint", f"{label} step {st}",
+                            jobs.append((task, metric, sh, var, "scale@checkpoint", f"{label} step {st}",
                                          testbed, x, {**where, "step": st}))
-                        runs = testbed.models.loc[testbed.models["family"] == fam] if fam else testbed.models
-                        sizes = (runs.dropna(subset=["run"]).sort_values("params", kind="mergesort")["size"]
+                        sizes = (mine.dropna(subset=["run"]).sort_values("params", kind="mergesort")["size"]
                                  .dropna().astype(str).unique().tolist())
                         for size in sizes:
                             scope = size if len(families) == 1 else f"{label} {size}"
-                            jobs.append((task, metric, sh, variant, "training", scope, testbed, "tokens",
+                            jobs.append((task, metric, sh, var, "training", scope, testbed, "tokens",
                                          {**where, "size": size}))
     if not jobs:
         raise SelectionError("nothing to analyse: no task has the requested metrics and setting")

@@ -37,6 +37,9 @@ class InverseScalingFiles:
     tables: tuple[Path, ...]
     figures: tuple[Path, ...]
 
+    def describe(self) -> str:
+        return f"{self.csv}, {self.html} and {len(self.figures)} figures in {self.out_dir}/"
+
 
 def term_badge(term: str, significant: bool | None = None) -> str:
     colour = TERM_COLOURS.get(term.rstrip("*"), "#4d4d4d")
