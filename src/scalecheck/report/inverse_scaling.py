@@ -261,22 +261,31 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
                    "errors (the median over families). Generality: in how many families (final checkpoints), "
                    "checkpoints (the models at each step) and sizes (each run over training) the trend declines "
                    "(inverse or inverted-U), and how many of those are significant after adjustment.")
-        view = crit.copy()
-        view.insert(0, "unit", [_unit_label(u, result) for u in result.units])
-        view = view.drop(columns=["task", "metric", "shots", "variant"])
-        c.add_table(view)
+        units = [_unit_label(u, result) for u in result.units]
+        c.add_table(pd.DataFrame({"task": units, "monotone share": crit["strength_monotone_share"],
+                                  "Spearman rho": crit["strength_spearman_rho"],
+                                  "decline (points)": crit["strength_decline_points"],
+                                  "decline (se)": crit["strength_decline_se"]}), "strength (over scale)")
+
+        def share(name: str) -> list[str]:
+            return [f"{int(k)}/{int(n)} ({int(q)} significant)" if n else "-" for k, q, n in
+                    zip(crit[f"declining_{name}"], crit[f"significant_{name}"], crit[f"of_{name}"], strict=True)]
+
+        c.add_table(pd.DataFrame({"task": units, "families": share("families"), "checkpoints": share("checkpoints"),
+                                  "sizes": share("sizes")}),
+                    "generality: declining (inverse or inverted-U) in k of n families, checkpoints and sizes")
 
     g = result.grid_frame()
     if len(g):
         gs = rep.add_section("Grid model: worse with size, with training, or both?", id="grid")
         gs.add_text("metric ~ log10 params * log10 tokens, both centred, by OLS over the whole size x checkpoint grid; "
                     "standard errors cluster-robust by run (each run's checkpoints are repeated measures of one "
-                    "model), t with runs-1 dof; slopes are per decade, in metric units. size_slope_final is the "
+                    "model), t with runs-1 dof; slopes are per decade, in metric units (n, runs and R^2 are in "
+                    "inverse_scaling_grid.csv). size_slope_final is the "
                     "size effect at the end of training, training_slope_largest the training effect of the "
                     "largest model.")
-        cols = ["task", "metric", "shots", "n_points", "n_runs", "b_params", "p_params_adjusted", "b_tokens",
-                "p_tokens_adjusted", "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest",
-                "r_squared", "worse_with"]
+        cols = ["task", "metric", "shots", "b_params", "p_params_adjusted", "b_tokens", "p_tokens_adjusted",
+                "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest", "worse_with"]
         gs.add_table(g[[c for c in cols if c in g.columns]])
 
     sbs = _side_by_side(result)
