@@ -284,8 +284,8 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
                     "inverse_scaling_grid.csv). size_slope_final is the "
                     "size effect at the end of training, training_slope_largest the training effect of the "
                     "largest model.")
-        cols = ["task", "metric", "shots", "b_params", "p_params_adjusted", "b_tokens", "p_tokens_adjusted",
-                "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest", "worse_with"]
+        cols = ["task", "metric", "shots", "worse_with", "b_params", "p_params_adjusted", "b_tokens",
+                "p_tokens_adjusted", "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest"]
         gs.add_table(g[[c for c in cols if c in g.columns]])
 
     sbs = _side_by_side(result)
