@@ -51,7 +51,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=None, choices=["float32", "float64", "float16", "bfloat16"],
                    help="model dtype; default: the ladder's, else float32")
     p.add_argument("--batch-tokens", type=int, default=None,
-                   help="tokens per forward batch (default: 1024 on cpu; on cuda sized from free memory); "
+                   help="tokens per forward batch (default: 2048 on cpu; on cuda sized from free memory); "
                         "halves on out-of-memory")
     p.add_argument("--chunk", type=int, default=256, help="examples per committed transaction")
     p.add_argument("--add-bos", choices=["tokenizer", "yes", "no"], default="tokenizer",
