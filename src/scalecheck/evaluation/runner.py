@@ -257,26 +257,25 @@ class Evaluation:
             _write_atomic(path, "".join(json.dumps(e) + "\n" for e in r.examples))
         _write_atomic(out / "summary.csv", self.summary_frame().to_csv(index=False, float_format="%.17g"))
         _write_atomic(out / "scores.csv", self.scores_frame().to_csv(index=False, float_format="%.17g"))
-        keys = {}
+        models = {}
         for r in self.results:
-            keys.setdefault(r.model.name, r.model_key)
+            models.setdefault(r.model.name, (r.model, r.model_key))
         info = {"tasks": [{"task": t.name, "task_file": str(t.path), "task_hash": t.content_hash,
                            "format": t.format, "n_examples": len(t)} for t in self.tasks],
                 "settings": [{"shots": s.shots, "seed": s.seed, "separator": escape_separator(s.separator),
                               "variant": s.variant, "label": s.label} for s in self.settings],
                 "models": [{"model": m.name, "location": m.location, "revision": m.revision,
-                            "model_key": keys[m.name], "folder": safe_name(m.name)}
-                           for m in dict.fromkeys(r.model for r in self.results)]}
+                            "model_key": key, "folder": safe_name(m.name)} for m, key in models.values()]}
         _write_atomic(out / "run.json", json.dumps(info, indent=2) + "\n")
         # Timings, the executor and where models ran differ from run to run: they live apart from the
         # deterministic outputs above, which are byte-identical whatever executor produced them.
-        models = {}
+        timing = {}
         for r in self.results:
-            models.setdefault(r.model.name, {"seconds": r.seconds, "examples_scored": 0, "params": r.params,
+            timing.setdefault(r.model.name, {"seconds": r.seconds, "examples_scored": 0, "params": r.params,
                                              "params_nonembed": r.params_nonembed,
                                              "backend": None if r.stats is None else r.stats.to_dict()})
-            models[r.model.name]["examples_scored"] += r.examples_scored
-        _write_atomic(out / "timing.json", json.dumps({**self.extra, "models": models}, indent=2) + "\n")
+            timing[r.model.name]["examples_scored"] += r.examples_scored
+        _write_atomic(out / "timing.json", json.dumps({**self.extra, "models": timing}, indent=2) + "\n")
 
     def summary(self) -> str:
         lines = []
@@ -359,3 +358,25 @@ def _result(db: ResultStore, m: LadderModel, key: str, task: Task, setting: Sett
     n_classes = [len(ex.classes) for ex in task.examples]
     metrics = tuple(summarise(task.format, task.metrics, list(examples), n_classes))
     return ModelResult(m, key, task, setting, examples, metrics, params[0], params[1], stats, seconds, scored)
+
+
+def checkpoints(models: Sequence[LadderModel], revisions: Sequence[str]) -> list[LadderModel]:
+    """Each model at each revision (checkpoint): named ``NAME@REV``.
+
+    A revision ``stepN`` sets the step; where the model's step and tokens (or FLOPs) are known, the
+    checkpoint's are scaled by N / step (tokens per step are constant within a run, as in Pythia's).
+    """
+    import dataclasses
+
+    out = []
+    for m in models:
+        for rev in revisions:
+            found = re.fullmatch(r"step(\d+)", rev)
+            step = int(found.group(1)) if found else None
+            scale = step / m.step if step is not None and m.step else None
+            out.append(dataclasses.replace(
+                m, name=f"{m.name}@{rev}", revision=rev, step=step if step is not None else m.step,
+                tokens=m.tokens * scale if scale is not None and m.tokens else (m.tokens if step is None else None),
+                flops=m.flops * scale if scale is not None and m.flops else (m.flops if step is None else None),
+                losses={} if step is not None else dict(m.losses)))
+    return out
