@@ -120,7 +120,7 @@ class RayExecutor:
         self.backlog = backlog
         self.init_options = init_options or {}
         self.restarts: dict[str, int] = {}
-        self.actors: dict[int, object] = {}  # live actors by model index (tests kill one to check recovery)
+        self.actors: dict[str, object] = {}  # live actors by model name (tests kill one to check recovery)
         self.placements: dict[str, dict] = {}
 
     def describe(self) -> dict:
@@ -220,7 +220,7 @@ class RayExecutor:
             cpus, gpus = requests[job.model]
             actor = worker_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=0,
                                        name=None).remote(max(1, int(cpus)))
-            self.actors[job.model] = actor
+            self.actors[job.ladder_model.name] = actor
             threading.Thread(target=self._drain, args=(ray, actor, job, plan_ref, options, events),
                              daemon=True).start()
 
@@ -248,7 +248,7 @@ class RayExecutor:
                 t, s, recs = payload
                 yield Event("chunk", i, t, s, recs)
             elif kind in ("done", "died"):
-                ray.kill(self.actors.pop(i))
+                ray.kill(self.actors.pop(name))
                 if kind == "done":
                     del running[i]
                     free["CPU"] += requests[i][0]
