@@ -54,8 +54,14 @@ class ModelWorker:
         torch.set_num_threads(max(1, int(threads)))  # one per CPU the actor holds: actors share the node
 
     def load(self, spec, batch_tokens: int | None) -> dict:
+        import dataclasses
+
+        import torch
+
         from .backend import HFBackend
 
+        if spec.device == "auto":  # the actor's own devices decide (the device is not part of the results key)
+            spec = dataclasses.replace(spec, device="cuda" if torch.cuda.is_available() else "cpu")
         try:
             self.backend = HFBackend(spec, batch_tokens=batch_tokens)
         except ScalecheckError as exc:  # as a plain ScalecheckError: InputError's signature does not unpickle

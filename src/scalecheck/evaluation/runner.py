@@ -209,6 +209,10 @@ class Evaluation:
 
     # --- outputs ------------------------------------------------------------------------------------------
 
+    def frame(self) -> pd.DataFrame:
+        """One row per model x task x setting (the summary.csv table)."""
+        return self.summary_frame()
+
     def summary_frame(self) -> pd.DataFrame:
         rows = []
         for r in self.results:
