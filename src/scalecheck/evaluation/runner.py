@@ -184,7 +184,7 @@ class Evaluation:
             stats: dict[int, BackendStats] = {}
             seconds: dict[int, float] = {}
             loaded_at: dict[int, float] = {}
-            placements: dict[str, dict] = {}
+            placements: dict = {"_start": t_start}
             progress.start(total, total - todo, len(ladder_models))
             try:
                 events = executor.run(jobs, tasks, settings, Options(batch_tokens, chunk), pending) \
@@ -201,6 +201,7 @@ class Evaluation:
                     for si, s in enumerate(settings):
                         results.append(_result(db, m, keys[i], t, s, p, stats.get(i), seconds.get(i, 0.0),
                                                scored.get((i, ti, si), 0)))
+        placements.pop("_start")
         extra = {**executor.describe(), "wall_seconds": time.perf_counter() - t_start, "placements": placements}
         ev = cls(tasks, settings, tuple(results), out, extra)
         if out is not None:
@@ -320,8 +321,9 @@ def _handle(ev: Event, db: ResultStore, tasks, settings, models, specs, keys, sc
         loaded_at[i] = time.perf_counter()
         db.remember_model(keys[i], {**specs[i].identity(), "n_params": ev.params[0],
                                     "n_params_nonembed": ev.params[1]})
-        if ev.placement:
-            placements[models[i].name] = ev.placement
+        # Where and when each model ran (timing.json): a timeline of the run, for executors that spread it.
+        placements.setdefault(models[i].name, {}).update({**ev.placement, "loaded_at_s": round(
+            loaded_at[i] - placements["_start"], 3)})
     elif ev.kind == "chunk":
         t, s = tasks[ev.task], settings[ev.setting]
         db.put(keys[i], t.content_hash, s.key(t), ev.records)
@@ -330,6 +332,7 @@ def _handle(ev: Event, db: ResultStore, tasks, settings, models, specs, keys, sc
     elif ev.kind == "done":
         stats[i] = ev.stats
         seconds[i] = seconds.get(i, 0.0) + time.perf_counter() - loaded_at.get(i, time.perf_counter())
+        placements.setdefault(models[i].name, {})["done_at_s"] = round(time.perf_counter() - placements["_start"], 3)
     else:  # pragma: no cover  (an executor's bug)
         raise ValueError(f"unknown event {ev.kind!r}")
 
