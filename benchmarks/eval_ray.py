@@ -33,7 +33,7 @@ from pathlib import Path
 from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
 from scalecheck.evaluation.ray_executor import RayExecutor
 from scalecheck.sources import shared_data_dir
-from scalecheck.sources.ladder import LadderModel
+from scalecheck.sources.ladder_file import LadderModel
 
 SHOTS = (0, 5)
 # (hidden, layers): four sizes of one family.

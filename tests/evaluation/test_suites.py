@@ -15,7 +15,7 @@ from scalecheck.evaluation.plan import unescape_separator
 from scalecheck.evaluation.runner import checkpoints
 from scalecheck.evaluation.tasks import BLANK_LINE_SEPARATOR, PRIZE_TASKS, read_task
 from scalecheck.observations import Testbed
-from scalecheck.sources.ladder import LadderModel, read_ladder
+from scalecheck.sources.ladder_file import LadderModel, read_ladder
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,15 @@
 For every series (task x scope), every split (see :mod:`.windows`) and every form, the law is fitted with
 :func:`scalecheck.laws.fit_series` on the split's fit set and asked for a point prediction and a prediction
 interval at each held-out model. Errors are measured against what the held-out model actually scored.
+
+A "form" may be a registered form's name, a :class:`~scalecheck.laws.Form` object, or a fitting function
+``fit_fn(train: Series) -> Predictor`` (OLMo-core's rollout takes its fitter the same way): anything with
+``predict(x)``, and ``interval(x, level=, kind="prediction")``, ``usable`` and ``reason`` where it has them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +19,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import fit_many
-from ..observations import Series, Testbed
-from .checkpoints import final_models
+from ..laws import Form, Predictor, fit_many, get_form
+from ..observations import Selection, Series, Testbed
+from ..progress import Progress, report
 from .windows import SCHEMES, Split, holdout_models, splits
+
+# What a backtest can be asked to fit: a registered form's name, a Form, or fit_fn(train series) -> Predictor.
+FormLike = str | Form | Callable[[Series], Predictor]
 
 # Columns of Backtest.frame(), one row per (series, split, form, held-out model).
 PREDICTION_COLUMNS = [
@@ -46,15 +53,6 @@ def _scope_label(series: Series) -> str:
     return series.scope_label
 
 
-def default_x(testbed: Testbed) -> str:
-    """c4_val where the testbed has it (the Gadre et al. convention), else its first loss, else FLOPs."""
-    if "c4_val" in testbed.loss_names:
-        return "c4_val"
-    if testbed.loss_names:
-        return testbed.loss_names[0]
-    return "flops"
-
-
 def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = None,
                    tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
                    variant: str | None = None, where: dict | None = None) -> list[Series]:
@@ -62,7 +60,7 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
 
     Tasks that lack the requested metric or setting are left out; asking for none that exist is an error.
     """
-    x = x or default_x(testbed)
+    x = x or testbed.default_x()
     out: list[Series] = []
     skipped: list[str] = []
     for task in tasks or testbed.task_names:
@@ -97,12 +95,17 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float)
             "units": units}
     actual = test.y
     noise = test.noise_sd
-    if law.usable:
-        xt = _law_x(test, form)
-        predicted = np.asarray(law.predict(xt), float)
+    usable = bool(getattr(law, "usable", True))
+    if usable:
+        xt = _law_x(test, law)
+        predicted = np.asarray(law.predict(xt), float).reshape(len(test))
         # The law's prediction interval already holds the scatter of observed points about the law (sampling
         # noise included), which is what a held-out model's measured score carries too.
-        lo, hi = (np.asarray(v, float) for v in law.interval(xt, level=level, kind="prediction"))
+        if hasattr(law, "interval"):
+            lo, hi = (np.asarray(v, float).reshape(len(test)) for v in law.interval(xt, level=level,
+                                                                                      kind="prediction"))
+        else:  # a predictor without intervals: errors are scored, coverage is not
+            lo = hi = np.full(len(test), np.nan)
         if series.metric_is_proportion:
             # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
             # that the law cannot tell.
@@ -118,14 +121,19 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float)
             "abs_error": abs(err) * scale, "rel_error": abs(err) / abs(actual[i]) if actual[i] != 0 else np.nan,
             "signed_error": err * scale,
             "covered": bool(lo[i] <= actual[i] <= hi[i]) if np.isfinite(lo[i]) else pd.NA,
-            "interval_width": (hi[i] - lo[i]) * scale, "usable": bool(law.usable), "reason": "" if law.usable else str(law.reason),
+            "interval_width": (hi[i] - lo[i]) * scale, "usable": usable,
+            "reason": "" if usable else str(getattr(law, "reason", "")),
         })
     return rows
 
 
-def _law_x(series: Series, form: str) -> np.ndarray:
-    """What a form takes as x: (N, D) pairs for Chinchilla, the series' own x otherwise."""
-    if form == "chinchilla":
+def _law_x(series: Series, law) -> np.ndarray:
+    """What a law takes as x: (N, D) pairs for a two-variable form (Chinchilla), the series' own x otherwise.
+
+    A fitted law says through its form (``law.law.x_dim``); another predictor through its own ``x_dim``."""
+    form = getattr(law, "law", None)
+    x_dim = form.x_dim if isinstance(form, Form) else getattr(law, "x_dim", 1)
+    if x_dim == 2:
         return np.column_stack([series.params, series.tokens])
     return series.x
 
@@ -168,13 +176,17 @@ class Backtest:
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, data: Testbed | Series | Iterable[Series], forms: str | Sequence[str] = ("exponential",),
+    def fit(cls, data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
-            seed: int = 0, min_train: int | None = None, checkpoints: str = "final",
-            progress: bool = False) -> Backtest:
+            seed: int = 0, min_train: int | None = None, checkpoints: str | None = None,
+            selection: Selection | None = None, progress: Progress | None = None) -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
+
+        ``forms``: names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
+        ``fit_fn(train: Series) -> Predictor`` (see the module doc), alone or in a sequence; results label each by
+        its name (a function by its ``__name__``).
 
         ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k),
         "leave_largest_out", or "holdout" (fit on the models not declared hold-out, predict those).
@@ -183,21 +195,27 @@ class Backtest:
         ``n_boot``: 0 gives delta-method prediction intervals (the default: on simulated lawful tasks they
         cover at about the nominal rate, where a cluster bootstrap over a handful of model sizes is far wider);
         more draws a bootstrap of that many replicates per fit.
-        ``checkpoints``: "final" keeps each training run's last checkpoint (a model is a run, not a point of its
-        training curve), "all" every checkpoint.
+        ``checkpoints``: "final" (the default) keeps each training run's last checkpoint (a model is a run, not a
+        point of its training curve), "all" every checkpoint. ``x`` defaults to the testbed's
+        :meth:`~scalecheck.observations.Testbed.default_x`. ``selection`` (a
+        :class:`~scalecheck.observations.Selection`) gives x, by, tasks, metric, shots, variant and checkpoints at
+        once; keywords given beside it override its fields. ``progress`` is called as ``progress(done, total,
+        what)`` after each series (see :mod:`scalecheck.progress`).
         """
-        forms = (forms,) if isinstance(forms, str) else tuple(forms)
+        strategies = _strategies(forms)
+        forms = tuple(label for label, _ in strategies)
         if scheme not in SCHEMES:
             raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
         if not 0 < level < 1:
             raise SelectionError(f"level must be between 0 and 1, got {level}")
-        if checkpoints not in ("final", "all"):
-            raise SelectionError(f"checkpoints must be 'final' or 'all', not {checkpoints!r}")
+        sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
+                           shots=shots, variant=variant, checkpoints=checkpoints)
+        x, by = sel.x, sel.by
         if isinstance(data, Testbed):
-            if checkpoints == "final":
-                data = final_models(data)
-            x = x or default_x(data)
-            series_list = testbed_series(data, x, by=by, tasks=tasks, metric=metric, shots=shots, variant=variant)
+            sel = sel.validate(data)
+            data = sel.apply(data)
+            x, by = sel.x, sel.by
+            series_list = testbed_series(data, x, by=by, tasks=sel.tasks, **sel.setting())
         elif isinstance(data, Series):
             series_list = [data]
         else:
@@ -211,28 +229,34 @@ class Backtest:
             if not declared & known:
                 raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
         rows: list[dict] = []
-        with _progress(progress, len(forms) * len(series_list), "backtest") as advance:
-            for form in forms:
-                need = min_train if min_train is not None else _min_points(form)
-                jobs = []
-                for s in series_list:
-                    mask = None if declared is None else np.array([m in declared for m in s.models], bool)
-                    jobs.extend((s, sp) for sp in splits(s, scheme, holdout=mask, min_train=need))
-                # One batch per form and chunk: the laws engine fits many series (and their bootstrap
-                # replicates) at once far faster than one at a time.
-                done = set()
-                for start in range(0, len(jobs), _CHUNK):
-                    chunk = jobs[start:start + _CHUNK]
-                    laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
-                                    level=level)
-                    for (s, sp), law in zip(chunk, laws, strict=True):
-                        rows.extend(_prediction_rows(s, sp, form, law, level))
-                        if id(s) not in done:
-                            done.add(id(s))
-                            advance()
-                for s in series_list:
+        total, n_done = len(forms) * len(series_list), 0
+        report(progress, 0, total, "backtest")
+        for form, strategy in strategies:
+            need = min_train if min_train is not None else _min_points(strategy)
+            jobs = []
+            for s in series_list:
+                mask = None if declared is None else np.array([m in declared for m in s.models], bool)
+                jobs.extend((s, sp) for sp in splits(s, scheme, holdout=mask, min_train=need))
+            # One batch per form and chunk: the laws engine fits many series (and their bootstrap
+            # replicates) at once far faster than one at a time.
+            done = set()
+            for start in range(0, len(jobs), _CHUNK):
+                chunk = jobs[start:start + _CHUNK]
+                trains = [s.subset(sp.train) for s, sp in chunk]
+                if isinstance(strategy, Form):
+                    laws = fit_many(trains, strategy, n_boot=n_boot, seed=seed, level=level)
+                else:
+                    laws = [strategy(train) for train in trains]
+                for (s, sp), law in zip(chunk, laws, strict=True):
+                    rows.extend(_prediction_rows(s, sp, form, law, level))
                     if id(s) not in done:
-                        advance()
+                        done.add(id(s))
+                        n_done += 1
+                        report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
+            for s in series_list:
+                if id(s) not in done:
+                    n_done += 1
+                    report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
         frame = pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
         return cls(frame, forms, scheme, x, level, by, {"n_boot": n_boot, "seed": seed, "n_series": len(series_list),
                                                         "holdout": None if holdout is None else str(holdout)})
@@ -259,39 +283,37 @@ class Backtest:
                 "by_form": overall.to_dict("records")}
 
 
-def backtest(data: Testbed | Series | Iterable[Series], forms: str | Sequence[str] = ("exponential",),
+def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
              x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9,
              **kwargs) -> Backtest:
     """Fit on smaller scales, predict larger ones; see :meth:`Backtest.fit`."""
     return Backtest.fit(data, forms, x, by, scheme, level, **kwargs)
 
 
-def _min_points(form: str) -> int:
-    from ..laws import FORMS
+def _strategies(forms) -> list[tuple[str, Form | Callable[[Series], Predictor]]]:
+    """(label, Form or fitting function) for each of ``forms``; names are resolved (did-you-mean on a typo)."""
+    items = [forms] if isinstance(forms, (str, Form)) or callable(forms) else list(forms)
+    if not items:
+        raise SelectionError("no law forms to backtest")
+    out = []
+    for item in items:
+        if isinstance(item, (str, Form)):
+            form = get_form(item)
+            out.append((form.name, form))
+        elif callable(item):
+            name = getattr(item, "__name__", None) or getattr(getattr(item, "func", None), "__name__", None)
+            out.append((str(name or "fit_fn"), item))
+        else:
+            raise TypeError(f"a backtest form is a name, a Form or a fitting function, not {type(item).__name__}")
+    labels = [label for label, _ in out]
+    if len(set(labels)) != len(labels):
+        raise SelectionError(f"backtest forms need distinct names, got {labels}")
+    return out
 
-    spec = FORMS.get(form) if isinstance(FORMS, dict) else None
-    k = len(getattr(spec, "param_names", ())) if spec is not None else 3
-    return max(k + 1, 3)  # one degree of freedom beyond the parameters
 
-
-class _progress:
-    """A rich progress bar over ``total`` steps when asked for; a no-op otherwise (tests, library use)."""
-
-    def __init__(self, show: bool, total: int, label: str):
-        self.show, self.total, self.label = show, total, label
-        self._bar = None
-
-    def __enter__(self):
-        if not self.show:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=True)
-        self._bar.__enter__()
-        task = self._bar.add_task(self.label, total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-        return False
+def _min_points(strategy) -> int:
+    """Fit points a split needs: one degree of freedom beyond a form's parameters (3 for a fitting function,
+    unless it says otherwise with a ``min_points`` attribute)."""
+    if isinstance(strategy, Form):
+        return max(strategy.k + 1, 3)
+    return int(getattr(strategy, "min_points", 3))

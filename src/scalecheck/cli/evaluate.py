@@ -42,7 +42,7 @@ for a local cluster on this machine). GPUs per model come from the ladder's `gpu
 and the GPUs' memory; a model no node can hold is refused before anything runs.
 
 A ladder file (YAML, or TOML on Python 3.11+) lists the models with their params, tokens and known
-validation losses; see scalecheck.sources.ladder.
+validation losses; see scalecheck.sources.ladder_file.
 """
 
 
@@ -96,14 +96,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def resolve_ladder_spec(spec: str):
     """The one place a --ladder value becomes a Ladder: a ladder file (built-in ladder names resolve here too)."""
-    from ..sources.ladder import read_ladder
+    from ..sources.ladder_file import read_ladder
 
     return read_ladder(spec)
 
 
 def _models(args):
     from ..evaluation.runner import checkpoints
-    from ..sources.ladder import LadderModel
+    from ..sources.ladder_file import LadderModel
 
     if args.ladder:
         models = list(resolve_ladder_spec(args.ladder).models)

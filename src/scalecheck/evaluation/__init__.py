@@ -4,7 +4,7 @@ Layer 1 (beside ``sources``): imports only errors, schema and sources. torch and
 only when a model is loaded, so reading tasks and results needs neither.
 
     from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
-    from scalecheck.sources.ladder import read_ladder
+    from scalecheck.sources.ladder_file import read_ladder
 
     ev = Evaluation.run(read_ladder("ladder.yaml"), resolve_tasks(["memo-trap_classification.jsonl", "tasks/"]),
                         [Setting(shots=0), Setting(shots=5)], output="out/suite")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ..sources.ladder import LadderModel
+from ..sources.ladder_file import LadderModel
 from .backend import BackendStats, ModelSpec
 from .plan import Record, Setting, Work, score
 from .tasks import Task
