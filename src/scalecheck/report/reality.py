@@ -20,16 +20,19 @@ from .html import Report, Section, anchor, esc, fmt_number, table_html
 BAND_LEVEL = 0.9
 
 CATEGORY_MEANING = {
-    "predictable": "improves steadily as loss falls; a monotone law (exponential in loss) fits within what sampling "
-                   "noise explains, above chance over enough of the range to extrapolate",
+    "predictable": "improves steadily as loss falls, and a monotone law (exponential in loss) follows the points as "
+                   "one reads them on a plot scaled to the data, including a floor followed by a rise still going at "
+                   "the largest model",
     "inverse": "gets reliably worse as loss falls",
     "non-monotonic": "a reliable reversal inside the range: better then worse (inverted-U) or worse then better "
                      "(U-shaped)",
-    "noisy": "a trend exists, but the scatter around any smooth monotone fit is far larger than sampling noise, "
-             "so a fitted law would not extrapolate",
-    "trendless": "no detectable trend (typically flat near chance)",
-    "breakthrough": "flat at the floor (chance or zero) for the smaller models, then a sharp rise the exponential "
-                    "does not capture",
+    "noisy": "a trend exists, but the scatter around any smooth fit is far beyond sampling noise and large on the "
+             "plot (the fit explains under 60% of the visible variance), so a fitted law would not extrapolate",
+    "trendless": "no detectable trend (typically flat near chance, scattering within sampling noise). Where the "
+                 "paper's readers part ways: near chance they called some such plots noisy, since a plot scaled to a "
+                 "few points of accuracy makes sampling noise look large",
+    "breakthrough": "flat at the floor (chance or zero) for the smaller models, a sharp rise, then flat again: a "
+                    "jump the exponential, bending one way only, does not capture",
     "insufficient-data": "too few models, missing values, or a constant series: no verdict possible",
 }
 
@@ -46,6 +49,10 @@ EVIDENCE_LABELS = {
     "break_vs_exp_p": "floor-then-rise vs law p", "above_chance_share": "share clearly above chance",
     "dispersion": "scatter / sampling variance", "scatter_sd": "scatter sd (rms)",
     "signal_to_scatter": "rise / scatter sd",
+    "turn_arm_range": "smaller arm / the turn's range", "visible_r2_break": "visible variance the floor-then-rise explains",
+    "visible_r2_exp": "visible variance the exponential explains", "visible_break_gain": "floor-then-rise minus exponential",
+    "visible_r2_smooth": "visible variance the best smooth fit explains",
+    "plateau_share": "share on the plateau after the rise", "margin_certainty": "margin certainty (before calibration)",
 }
 assert set(EVIDENCE_LABELS) == set(EVIDENCE_KEYS), "every evidence number must be shown"
 
