@@ -49,7 +49,7 @@ EVIDENCE_LABELS = {
     "break_vs_exp_p": "floor-then-rise vs law p", "above_chance_share": "share clearly above chance",
     "dispersion": "scatter / sampling variance", "scatter_sd": "scatter sd (rms)",
     "signal_to_scatter": "rise / scatter sd",
-    "turn_arm_range": "smaller arm / the turn's range", "visible_r2_break": "visible variance the floor-then-rise explains",
+    "turn_arm_range": "smaller arm / range of the turn fit", "visible_r2_break": "visible variance the floor-then-rise explains",
     "visible_r2_exp": "visible variance the exponential explains", "visible_break_gain": "floor-then-rise minus exponential",
     "visible_r2_smooth": "visible variance the best smooth fit explains",
     "plateau_share": "share on the plateau after the rise", "margin_certainty": "margin certainty (before calibration)",

@@ -67,7 +67,7 @@ def neighbour_sd(z: np.ndarray) -> float:
     d = np.diff(np.asarray(z, float))
     if len(d) == 0:
         return MIN_NOISE_SD
-    mad = 1.4826 * np.median(np.abs(d - np.median(d)))
+    mad = stats.median_abs_deviation(d, scale="normal")  # MAD x 1.4826: the sd of a normal
     return float(max(mad / np.sqrt(2), MIN_NOISE_SD))
 
 
