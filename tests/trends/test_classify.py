@@ -205,3 +205,17 @@ def test_confidence_is_a_probability_from_the_calibration_map():
     assert list(xs) == sorted(xs) and list(ps) == sorted(ps) and 0 < min(ps) and max(ps) < 1
     v = classify(draw_series("predictable", np.random.default_rng(2), n_models=20, n_examples=2000))
     assert v.confidence == pytest.approx(calibrated_confidence(v.evidence["margin_certainty"]))
+
+
+def test_the_pipeline_runs_the_criteria_in_the_documented_order():
+    from scalecheck.trends.classify import PIPELINE, Criterion
+    names = [c.__name__.removeprefix("criterion_") for c in PIPELINE]
+    assert names == ["non_monotonic", "trendless", "inverse", "breakthrough", "noisy", "stuck_at_chance",
+                     "no_simple_law", "tiny_drift", "predictable"]
+    v = classify(draw_series("predictable", np.random.default_rng(2), n_models=20, n_examples=2000))
+    checked = [c.name for c in v.criteria]
+    # Every criterion before the deciding one was checked and failed; the deciding one holds and is last.
+    assert checked[0] == "insufficient-data" and checked[-1] == v.criterion == "predictable"
+    assert all(isinstance(c, Criterion) and not c.holds for c in v.criteria[:-1]) and v.criteria[-1].holds
+    assert checked == ["insufficient-data", "non-monotonic", "trendless", "inverse", "breakthrough", "noisy",
+                       "stuck-at-chance", "no-simple-law", "tiny-drift", "predictable"]

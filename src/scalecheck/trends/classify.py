@@ -175,6 +175,8 @@ class Verdict:
     metric: str = ""
     law_on_log_x: bool = False  # the law was fitted against ln(x) (a scale axis, not a loss)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    criteria: tuple[Criterion, ...] = field(default_factory=tuple, repr=False)  # every criterion checked, in order
+    criterion: str = ""  # the criterion that gave the verdict (its name in PIPELINE)
 
     def law(self, x: np.ndarray) -> np.ndarray:
         """The fitted monotone law at ``x`` (in the series' own units), NaN if none was fitted."""
@@ -287,252 +289,338 @@ def _visible_r2(z: np.ndarray, fitted: np.ndarray) -> float:
     return 1.0 - float(np.sum((z - fitted) ** 2)) / sst if sst > 0 else float("nan")
 
 
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion's finding on one series: whether it holds, how surely, why, and its numbers.
+
+    ``certainty`` is the margin certainty (0-1) of the verdict the criterion gives when it holds (combined with the
+    margins by which the earlier criteria failed); ``verdict`` is that category (usually the criterion's name; a
+    breakthrough lost in its scatter gives "noisy", for instance).
+    """
+
+    name: str
+    holds: bool
+    certainty: float
+    reason: str
+    evidence: dict[str, float] = field(default_factory=dict)
+    verdict: str = ""
+    shape: str = ""
+
+
+def _fails(name: str, certainty: float = 0.0, **evidence: float) -> Criterion:
+    return Criterion(name, False, certainty, "", dict(evidence))
+
+
+class _Reading:
+    """What the criteria read off one series: orientation, shape-free fits and the monotone law, built once.
+
+    The criteria run in :data:`PIPELINE` order on one reading; each records the margin by which it failed
+    (``no_turn``, ``trend_cert``, ...) for the confidence of a later verdict, and may refit the law (the sigmoid).
+    """
+
+    def __init__(self, series: Series, seed: int, th: dict[str, float], evidence: dict[str, float]):
+        self.series, self.seed, self.th, self.evidence = series, seed, th, evidence
+        self.n = n = len(series)
+        self.y = np.asarray(series.y, float)
+        self.o = o = ev.orient(series)
+        self.u, self.z, self.w = o.u, o.z, o.w
+        self.sd_point = float(np.median(o.s))
+        self.estimated = o.noise_source == "estimated"
+        evidence["median_noise_sd"] = self.sd_point
+        evidence["chance"] = series.chance
+        # shape-free evidence: ranks, constant, isotonic fits
+        self.rho, self.p_rho = ev.spearman(self.u, self.z)
+        evidence["spearman_rho"], evidence["spearman_p"] = self.rho, self.p_rho
+        _, self.chi2_const = ev.constant_fit(self.z, self.w)
+        iso_up, iso_down = ev.isotonic_fit(self.z, self.w, True), ev.isotonic_fit(self.z, self.w, False)
+        self.iso = iso_up if iso_up.chi2 <= iso_down.chi2 else iso_down
+        evidence["chi2_const"], evidence["chi2_iso"] = self.chi2_const, self.iso.chi2
+        evidence["iso_vs_const_chi2"] = self.chi2_const - self.iso.chi2
+        # the monotone law
+        self.law, self.zhat, self.k_law = _fit_law(series, o, seed)
+        self.chi2_law = ev.chi2_of(self.z, self.zhat, self.w) if self.law is not None else float("inf")
+        dof_law = n - self.k_law
+        self.p_law = 1.0
+        if self.law is not None:
+            evidence["chi2_exp"] = self.chi2_law
+            evidence["chi2_red_exp"] = self.chi2_law / dof_law if dof_law > 0 else float("nan")
+            evidence["iso_vs_exp_chi2"] = self.chi2_law - self.iso.chi2
+            self.p_law = ev.nested_p(self.chi2_const, 1, self.chi2_law, self.k_law, n)
+            evidence["exp_vs_const_p"] = self.p_law
+            evidence["rise"] = float(self.zhat[-1] - self.zhat[0])
+        # the floor-then-rise (weighted: for the trend test and the break's statistics)
+        self.ramp = ev.ramp_fit(self.u, self.z, self.w)
+        # margins of failed criteria, for the confidence of a later verdict
+        self.no_turn = self.trend_cert = self.no_break = self.no_noisy = 1.0
+        self.few_above = False
+        self.above_share = float("nan")
+        self.exp_misses = False
+
+
+def _insufficient(series: Series) -> Criterion:
+    """1. insufficient-data: too few models, values missing, or nothing varies."""
+    n = len(series)
+    y, x = np.asarray(series.y, float), np.asarray(series.x, float)
+    why = ""
+    if n < MIN_MODELS:
+        why = f"only {n} models with a score (at least {MIN_MODELS} needed)"
+    elif not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))) or (not series.x_is_loss and np.any(x <= 0)):
+        why = "some scores or x values are missing or not finite"
+    elif np.ptp(y) == 0:
+        why = f"every model scores the same ({y[0]:.3g})"
+    elif np.ptp(x) == 0:
+        why = f"every model has the same {series.x_name}"
+    return Criterion("insufficient-data", bool(why), 1.0 if why else 0.0, why)
+
+
+def criterion_non_monotonic(r: _Reading) -> Criterion:
+    """2. non-monotonic: a reliable turn inside the range (see the module docstring)."""
+    n, z, w, evidence, th = r.n, r.z, r.w, r.evidence, r.th
+    arm = max(ev.MIN_ARM_POINTS, math.ceil(TURN_MIN_ARM_SHARE * n))
+    turns = [t for t in (ev.umbrella_fit(z, w, True, arm), ev.umbrella_fit(z, w, False, arm)) if t is not None]
+    if not turns:
+        return _fails("non-monotonic")
+    turn = min(turns, key=lambda t: t.chi2)
+    phi_turn = ev.overdispersion(turn.chi2, n, turn.n_blocks)
+    gain = (r.iso.chi2 - turn.chi2) / phi_turn
+    sd_turn = r.sd_point * math.sqrt(phi_turn)
+    ext = turn.fitted[turn.mode]
+    arms = np.abs([ext - turn.fitted[0], ext - turn.fitted[-1]]) / sd_turn
+    arm_range = float(arms.min() * sd_turn / np.ptp(turn.fitted)) if np.ptp(turn.fitted) > 0 else 0.0
+    found = dict(turn_chi2=gain, turn_x=float(r.series.x[r.o.order][turn.mode]), turn_arm_sd=float(arms.min()),
+                 turn_arm_range=arm_range)
+    evidence.update(found)
+    holds = bool(gain >= TURN_MIN_CHI2 and arms.min() >= th["TURN_MIN_ARM_SD"] and arm_range >= TURN_MIN_ARM_RANGE)
+    cert = min(_sure(_ratio_margin(gain, TURN_MIN_CHI2), CONF_LOG_RATIO),
+               _sure(_ratio_margin(float(arms.min()), th["TURN_MIN_ARM_SD"]), CONF_LOG_RATIO),
+               _sure(_ratio_margin(arm_range, TURN_MIN_ARM_RANGE), CONF_LOG_RATIO))
+    r.no_turn = 1.0 - cert
+    where = "better then worse" if turn.shape == "inverted-U" else "worse then better"
+    reason = (f"{turn.shape}: {where} as scale grows, turning near {r.series.x_name} = {found['turn_x']:.3g}; a turn "
+              f"fits {gain:.0f} noise-variance units better than any monotone curve, each arm moving >= "
+              f"{arms.min():.1f} sd")
+    return Criterion("non-monotonic", holds, cert, reason, found, shape=turn.shape)
+
+
+def criterion_trendless(r: _Reading) -> Criterion:
+    """3. trendless: no law, floor-then-rise or rank correlation beats a constant at ALPHA_TREND."""
+    # A step from a floor (few models past it, the rest tied at zero) defeats both the exponential and the ranks;
+    # the floor-then-rise fit against a constant catches it (one parameter more for its searched break).
+    ramp, n = r.ramp, r.n
+    p_ramp = ev.nested_p(r.chi2_const, 1, ramp.chi2, ramp.n_params + 1, n) if ramp is not None else 1.0
+    trend_p = min(r.p_law, r.p_rho, p_ramp)
+    r.evidence["trend_p"] = trend_p
+    r.trend_cert = _sure(_p_margin(trend_p, ALPHA_TREND), CONF_LOG10_P)
+    chance = r.series.chance
+    reason = (f"no detectable trend: the law beats a constant only at p = {r.p_law:.2g}, a floor-then-rise at p = "
+              f"{p_ramp:.2g}, and Spearman rho = {r.rho:.2f} (p = {r.p_rho:.2g}); mean score {np.mean(r.y):.3g}"
+              + (f" against chance {chance:.3g}" if np.isfinite(chance) else ""))
+    return Criterion("trendless", bool(trend_p >= ALPHA_TREND), min(1 - r.trend_cert, r.no_turn), reason,
+                     {"trend_p": trend_p})
+
+
+def criterion_inverse(r: _Reading) -> Criterion:
+    """4. inverse: the real trend goes the wrong way."""
+    up = (r.zhat[-1] - r.zhat[0]) > 0 if r.law is not None else r.rho > 0
+    trend_p = r.evidence["trend_p"]
+    reason = (f"worse as scale grows: the metric falls by {abs(r.evidence['rise']):.3g} over the range "
+              f"(trend p = {trend_p:.2g}, Spearman rho = {r.rho:.2f})")
+    return Criterion("inverse", not up, min(r.trend_cert, r.no_turn), reason)
+
+
+def _visible(r: _Reading) -> None:
+    """What the eye sees: fits weighing every point alike, judged against the visible variance."""
+    z, n = r.z, r.n
+    r.ramp_vis = ev.ramp_fit(r.u, z, np.ones(n))
+    law_vis, zvis, _ = _fit_law(r.series, r.o, r.seed, forms=(("exponential", 3),), weighted=False)
+    r.r2_ramp = _visible_r2(z, r.ramp_vis.fitted) if r.ramp_vis is not None else float("nan")
+    r.r2_exp = _visible_r2(z, zvis) if law_vis is not None else 0.0
+    r.r2_smooth = float(np.nanmax([r.r2_ramp, r.r2_exp, _visible_r2(z, r.zhat) if r.law is not None else 0.0]))
+    r.evidence["visible_r2_smooth"] = r.r2_smooth
+    chance_z = r.o.chance
+    if np.isfinite(chance_z) and r.law is not None:
+        r.above_share = float(np.mean(_law_low(r.law, r.series, r.o) > chance_z))
+    r.evidence["above_chance_share"] = r.above_share
+    r.few_above = bool(np.isfinite(r.above_share) and r.above_share < r.th["MIN_ABOVE_CHANCE_SHARE"])
+
+
+def criterion_breakthrough(r: _Reading) -> Criterion:
+    """5. breakthrough: flat at chance, a sharp rise, flat again (or "noisy" where that jump is lost in scatter)."""
+    _visible(r)
+    ramp, n, u, evidence, o, series = r.ramp, r.n, r.u, r.evidence, r.o, r.series
+    if ramp is None:
+        r.no_break = 1.0
+        return _fails("breakthrough")
+    phi_ramp = ev.overdispersion(ramp.chi2, n, ramp.n_params)
+    sd_ramp = r.sd_point * math.sqrt(phi_ramp)
+    rise_sd = ramp.rise / sd_ramp
+    p_break = ev.nested_p(r.chi2_law, r.k_law, ramp.chi2, max(ramp.n_params, r.k_law + 1), n)
+    r.exp_misses = p_break < ALPHA_BREAK
+    rise_span = (min(ramp.u1, u[-1]) - ramp.u0) / (u[-1] - u[0])
+    if np.isfinite(o.chance):
+        tol = max(FLOOR_Z * ramp.floor_se * math.sqrt(phi_ramp), FLOOR_TOLERANCE)
+        floor_margin = math.log(tol / max(abs(ramp.floor - o.chance), 1e-12))
+    else:
+        floor_margin = 50.0  # no chance level known: the floor's flatness is all that is tested
+    # The plateau is read off the unweighted fit (a floor of zeros with tiny binomial sds would otherwise dictate it).
+    plateau = float(np.mean(u > r.ramp_vis.u1)) if r.ramp_vis is not None else 0.0
+    found = dict(break_x=float(-ramp.u0 if series.x_is_loss else 10**ramp.u0), floor=o.sign * ramp.floor,
+                 rise_span=rise_span, floor_share=ramp.floor_share, break_rise_sd=rise_sd, break_vs_exp_p=p_break,
+                 visible_r2_break=r.r2_ramp, visible_r2_exp=r.r2_exp, visible_break_gain=r.r2_ramp - r.r2_exp,
+                 plateau_share=plateau)
+    evidence.update(found)
+    min_plateau = r.th["BREAK_MIN_PLATEAU_SHARE"]
+    cert = min(_sure(floor_margin, CONF_LOG_RATIO),
+               _sure(_ratio_margin(ramp.floor_share, BREAK_MIN_FLOOR_SHARE), CONF_LOG_RATIO),
+               _sure(_ratio_margin(rise_sd, BREAK_MIN_RISE_SD), CONF_LOG_RATIO),
+               _sure(_ratio_margin(BREAK_MAX_RISE_SPAN, rise_span), CONF_LOG_RATIO),
+               _sure(_ratio_margin(r.r2_ramp, VISIBLE_MIN_R2), CONF_LOG_RATIO),
+               _sure(_ratio_margin(plateau, min_plateau), CONF_LOG_RATIO))
+    r.no_break = 1.0 - cert
+    shape_ok = bool(floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
+                    and rise_span <= BREAK_MAX_RISE_SPAN and plateau >= min_plateau)
+    conf = min(cert, r.no_turn, r.trend_cert)
+    if shape_ok and r.r2_ramp < VISIBLE_MIN_R2 and not r.estimated:
+        return Criterion("breakthrough", True, conf,
+                         f"flat at the floor for {ramp.floor_share:.0%} of the models, then a rise after "
+                         f"{series.x_name} = {found['break_x']:.3g} lost in its scatter: the floor-then-rise explains "
+                         f"only {r.r2_ramp:.0%} of the visible variance; no law, nor the breakthrough, would "
+                         "extrapolate", found, verdict="noisy")
+    return Criterion("breakthrough", shape_ok, conf,
+                     f"flat at the floor ({o.sign * ramp.floor:.3g}) for {ramp.floor_share:.0%} of the models, then "
+                     f"a sharp rise of {rise_sd:.0f} sd within {rise_span:.0%} of the range after {series.x_name} = "
+                     f"{found['break_x']:.3g}; then flat again for {plateau:.0%} of the models, which no exponential "
+                     f"follows (the floor-then-rise explains {r.r2_ramp:.0%} of the visible variance, the exponential "
+                     f"{r.r2_exp:.0%})", found)
+
+
+def _maybe_sigmoid(r: _Reading) -> None:
+    """Where the exponential misses the shape but it is no breakthrough (e.g. a rise that levels off), the sigmoid
+    may still be a simple law that fits: keep whichever of the two the AIC prefers."""
+    if not r.exp_misses:
+        return
+    alt, zalt, k_alt = _fit_law(r.series, r.o, r.seed, forms=(("sigmoid", 4),))
+    if alt is not None:
+        chi2_alt = ev.chi2_of(r.z, zalt, r.w)
+        if chi2_alt + 2 * k_alt < r.chi2_law + 2 * r.k_law:
+            r.law, r.zhat, r.k_law, r.chi2_law = alt, zalt, k_alt, chi2_alt
+
+
+def criterion_noisy(r: _Reading) -> Criterion:
+    """6. noisy: scatter around the best smooth fit far beyond sampling noise and large on the plot."""
+    _maybe_sigmoid(r)
+    fits = [(r.chi2_law, r.k_law, r.zhat)] if r.law is not None else []
+    if r.ramp is not None:
+        fits.append((r.ramp.chi2, r.ramp.n_params, r.ramp.fitted))
+    dispersion, p_fit, scatter_sd, snr = _scatter(r.z, *min(fits, key=lambda c: c[0]))
+    found = dict(dispersion=dispersion, scatter_sd=scatter_sd, signal_to_scatter=snr)
+    r.evidence.update(found)
+    noisy, cert = _too_noisy(dispersion, p_fit, r.r2_smooth, r.th["NOISY_MAX_VISIBLE_R2"])
+    r.no_noisy = 1.0 if r.estimated else 1.0 - cert
+    return Criterion("noisy", bool(noisy and not r.estimated), min(cert, r.trend_cert, r.no_turn, r.no_break),
+                     f"a trend (p = {r.evidence['trend_p']:.2g}) but the scatter around the best smooth fit is "
+                     f"{dispersion:.1f}x the sampling variance and it explains only {r.r2_smooth:.0%} of the visible "
+                     "variance", found)
+
+
+def criterion_stuck_at_chance(r: _Reading) -> Criterion:
+    """7a. trendless: an up-trend the law never lifts clear of chance, which no smooth fit visibly follows."""
+    min_above = r.th["MIN_ABOVE_CHANCE_SHARE"]
+    return Criterion("stuck-at-chance", bool(r.few_above and r.r2_smooth < VISIBLE_MIN_R2),
+                     _sure(_ratio_margin(min_above, r.above_share), CONF_LOG_RATIO),
+                     f"a trend (p = {r.evidence['trend_p']:.2g}) that never gets clear of chance: the law's "
+                     f"{ABOVE_CHANCE_LEVEL:.0%} band lies above chance for only {r.above_share:.0%} of the models, "
+                     f"and no smooth fit explains half of the visible variance ({r.r2_smooth:.0%})", verdict="trendless")
+
+
+def criterion_no_simple_law(r: _Reading) -> Criterion:
+    """7b. noisy: a smooth trend that neither the exponential nor a sigmoid follows."""
+    r.law_disp, law_p, _, r.law_snr = _scatter(r.z, r.chi2_law, r.k_law, r.zhat)
+    r2_law = max(r.r2_exp, _visible_r2(r.z, r.zhat))
+    bad, r.law_bad_cert = _too_noisy(r.law_disp, law_p, r2_law, r.th["NOISY_MAX_VISIBLE_R2"])
+    form = r.law.form if r.law is not None else "law"
+    return Criterion("no-simple-law", bool(bad and not r.estimated),
+                     min(r.law_bad_cert, r.trend_cert, r.no_turn, r.no_break),
+                     f"a smooth trend (p = {r.evidence['trend_p']:.2g}) that no simple law follows: the {form} law "
+                     f"leaves {r.law_disp:.1f}x the sampling variance and explains only {r2_law:.0%} of the visible "
+                     "variance, and the shape is no floor-then-rise", verdict="noisy")
+
+
+def criterion_tiny_drift(r: _Reading) -> Criterion:
+    """7c. trendless (or noisy): a real drift too small against its scatter to extrapolate."""
+    r.drift_cert = _sure(_ratio_margin(r.law_snr, MIN_RISE_SCATTER_SD), CONF_LOG_RATIO)
+    tiny = bool(r.law_snr < MIN_RISE_SCATTER_SD)
+    trend_p = r.evidence["trend_p"]
+    min_disp = r.th["DRIFT_NOISY_MIN_DISPERSION"]
+    if tiny and r.law_disp >= min_disp and not r.estimated:
+        return Criterion("tiny-drift", True, min(1 - r.drift_cert, _sure(_ratio_margin(r.law_disp, min_disp),
+                                                                         CONF_LOG_RATIO)),
+                         f"a real but tiny drift (p = {trend_p:.2g}) lost in scatter {r.law_disp:.1f}x the sampling "
+                         f"variance: over the whole range the law gains only {r.law_snr:.1f} sds of that scatter",
+                         verdict="noisy")
+    return Criterion("tiny-drift", tiny, 1 - r.drift_cert,
+                     f"a real but tiny drift (p = {trend_p:.2g}): over the whole range the law gains only "
+                     f"{r.law_snr:.1f} sds of the scatter around it", verdict="trendless")
+
+
+def criterion_predictable(r: _Reading) -> Criterion:
+    """7d. predictable: the rest, a rise the law follows (holds whenever it is reached)."""
+    chance_cert = (_sure(_ratio_margin(r.above_share, r.th["MIN_ABOVE_CHANCE_SHARE"]), CONF_LOG_RATIO)
+                   if np.isfinite(r.above_share) and r.few_above else 1.0)
+    form = r.law.form if r.law is not None else "law"
+    red = r.evidence["chi2_red_exp"] if r.law is None or r.law.form == "exponential" else r.law_disp
+    above_text = (f", and {r.above_share:.0%} of the models are above chance" if np.isfinite(r.above_share)
+                  else " (no chance level known)")
+    cert = min(r.trend_cert, r.no_turn, r.no_break, r.no_noisy, chance_cert, r.drift_cert,
+               1.0 if r.estimated else 1.0 - r.law_bad_cert)
+    return Criterion("predictable", True, cert,
+                     f"improves steadily (trend p = {r.evidence['trend_p']:.2g}); the {form} law fits with chi2/dof = "
+                     f"{red:.2f} and its rise is {r.law_snr:.0f} scatter sds" + above_text)
+
+
+# The criteria after insufficient-data, in the order they are applied: the first that holds gives the verdict.
+PIPELINE = (criterion_non_monotonic, criterion_trendless, criterion_inverse, criterion_breakthrough,
+            criterion_noisy, criterion_stuck_at_chance, criterion_no_simple_law, criterion_tiny_drift,
+            criterion_predictable)
+
+
 def classify(series: Series, *, seed: int = 0, thresholds: dict[str, float] | None = None) -> Verdict:
     """Classify one series into one of :data:`CATEGORIES` (see the module docstring for the criteria).
 
-    ``thresholds`` overrides the :data:`CALIBRATED` thresholds by name (for the cross-validation that fits them).
+    Runs :func:`_insufficient`, then :data:`PIPELINE` in order; the first criterion that holds gives the verdict,
+    which keeps every criterion checked (``Verdict.criteria``). ``thresholds`` overrides the :data:`CALIBRATED`
+    thresholds by name (for the cross-validation that fits them).
     """
     unknown = set(thresholds or {}) - set(CALIBRATED)
     if unknown:
         raise ValueError(f"only the calibrated thresholds can be overridden, not {sorted(unknown)}")
     th = {name: float(globals()[name]) for name in CALIBRATED} | dict(thresholds or {})
-    scope = _scope_label(series)
-    base = dict(task=series.task, scope=scope, x_name=series.x_name, metric=series.metric,
-                law_on_log_x=not series.x_is_loss)
     evidence = {k: float("nan") for k in EVIDENCE_KEYS}
-    n = len(series)
-    evidence["n_models"] = float(n)
+    evidence["n_models"] = float(len(series))
+    base = dict(task=series.task, scope=_scope_label(series), x_name=series.x_name, metric=series.metric,
+                law_on_log_x=not series.x_is_loss)
 
-    def verdict(category: str, confidence: float, reason: str, **kw) -> Verdict:
-        margin = float(np.clip(confidence, 0.0, 1.0))
+    def verdict(c: Criterion, checked: tuple[Criterion, ...], reading: _Reading | None) -> Verdict:
+        category = c.verdict or c.name
+        margin = float(np.clip(c.certainty, 0.0, 1.0))
         evidence["margin_certainty"] = margin
         # Insufficient data is a fact, not a judgement; every other verdict's margin becomes P(right).
         p_right = margin if category == "insufficient-data" else calibrated_confidence(margin)
-        return Verdict(category=category, confidence=p_right, reason=reason, evidence=evidence, **base, **kw)
+        extra = {} if reading is None else dict(fit=reading.law, notes=(f"noise sd {reading.o.noise_source}",))
+        return Verdict(category=category, confidence=p_right, reason=c.reason, evidence=evidence, **base, **extra,
+                       shape=c.shape if category == "non-monotonic" else "", criteria=checked, criterion=c.name)
 
-    y = np.asarray(series.y, float)
-    x = np.asarray(series.x, float)
-    if n < MIN_MODELS:
-        return verdict("insufficient-data", 1.0, f"only {n} models with a score (at least {MIN_MODELS} needed)")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))) or (not series.x_is_loss and np.any(x <= 0)):
-        return verdict("insufficient-data", 1.0, "some scores or x values are missing or not finite")
-    if np.ptp(y) == 0:
-        return verdict("insufficient-data", 1.0, f"every model scores the same ({y[0]:.3g})")
-    if np.ptp(x) == 0:
-        return verdict("insufficient-data", 1.0, f"every model has the same {series.x_name}")
-
-    o = ev.orient(series)
-    u, z, s, w = o.u, o.z, o.s, o.w
-    notes = (f"noise sd {o.noise_source}",)
-    sd_point = float(np.median(s))
-    evidence["median_noise_sd"] = sd_point
-    evidence["chance"] = series.chance
-
-    # --- shape-free evidence: ranks, constant, isotonic fits ---------------------------------------------------
-    rho, p_rho = ev.spearman(u, z)
-    evidence["spearman_rho"], evidence["spearman_p"] = rho, p_rho
-    _, chi2_const = ev.constant_fit(z, w)
-    iso_up, iso_down = ev.isotonic_fit(z, w, True), ev.isotonic_fit(z, w, False)
-    iso = iso_up if iso_up.chi2 <= iso_down.chi2 else iso_down
-    evidence["chi2_const"], evidence["chi2_iso"] = chi2_const, iso.chi2
-    evidence["iso_vs_const_chi2"] = chi2_const - iso.chi2
-
-    # --- the monotone law --------------------------------------------------------------------------------------
-    law, zhat, k_law = _fit_law(series, o, seed)
-    chi2_law = ev.chi2_of(z, zhat, w) if law is not None else float("inf")
-    dof_law = n - k_law
-    if law is not None:
-        evidence["chi2_exp"] = chi2_law
-        evidence["chi2_red_exp"] = chi2_law / dof_law if dof_law > 0 else float("nan")
-        evidence["iso_vs_exp_chi2"] = chi2_law - iso.chi2
-        p_law = ev.nested_p(chi2_const, 1, chi2_law, k_law, n)
-        evidence["exp_vs_const_p"] = p_law
-        evidence["rise"] = float(zhat[-1] - zhat[0])
-    else:
-        p_law = 1.0
-    base["fit"] = law
-
-    # --- 2. non-monotonic: a reliable turn inside the range -----------------------------------------------------
-    arm = max(ev.MIN_ARM_POINTS, math.ceil(TURN_MIN_ARM_SHARE * n))
-    turns = [t for t in (ev.umbrella_fit(z, w, True, arm), ev.umbrella_fit(z, w, False, arm)) if t is not None]
-    turn_ok = False
-    turn_cert = 0.0
-    if turns:
-        turn = min(turns, key=lambda t: t.chi2)
-        phi_turn = ev.overdispersion(turn.chi2, n, turn.n_blocks)
-        gain = (iso.chi2 - turn.chi2) / phi_turn
-        sd_turn = sd_point * math.sqrt(phi_turn)
-        ext = turn.fitted[turn.mode]
-        arms = np.abs([ext - turn.fitted[0], ext - turn.fitted[-1]]) / sd_turn
-        evidence["turn_chi2"] = gain
-        evidence["turn_x"] = float(series.x[o.order][turn.mode])
-        evidence["turn_arm_sd"] = float(arms.min())
-        arm_range = float(arms.min() * sd_turn / np.ptp(turn.fitted)) if np.ptp(turn.fitted) > 0 else 0.0
-        evidence["turn_arm_range"] = arm_range
-        turn_ok = gain >= TURN_MIN_CHI2 and arms.min() >= th["TURN_MIN_ARM_SD"] and arm_range >= TURN_MIN_ARM_RANGE
-        turn_cert = min(_sure(_ratio_margin(gain, TURN_MIN_CHI2), CONF_LOG_RATIO),
-                        _sure(_ratio_margin(float(arms.min()), th["TURN_MIN_ARM_SD"]), CONF_LOG_RATIO),
-                        _sure(_ratio_margin(arm_range, TURN_MIN_ARM_RANGE), CONF_LOG_RATIO))
-        if turn_ok:
-            where = "better then worse" if turn.shape == "inverted-U" else "worse then better"
-            return verdict("non-monotonic", turn_cert,
-                           f"{turn.shape}: {where} as scale grows, turning near {series.x_name} = "
-                           f"{evidence['turn_x']:.3g}; a turn fits {gain:.0f} noise-variance units better than "
-                           f"any monotone curve, each arm moving >= {arms.min():.1f} sd",
-                           shape=turn.shape, notes=notes)
-    no_turn = 1.0 - turn_cert
-
-    # --- 3. trendless --------------------------------------------------------------------------------------------
-    # A step from a floor (few models past it, the rest tied at zero) defeats both the exponential and the ranks;
-    # the floor-then-rise fit against a constant catches it (one parameter more for its searched break).
-    ramp = ev.ramp_fit(u, z, w)
-    p_ramp = ev.nested_p(chi2_const, 1, ramp.chi2, ramp.n_params + 1, n) if ramp is not None else 1.0
-    trend_p = min(p_law, p_rho, p_ramp)
-    evidence["trend_p"] = trend_p
-    trend_cert = _sure(_p_margin(trend_p, ALPHA_TREND), CONF_LOG10_P)
-    if trend_p >= ALPHA_TREND:
-        return verdict("trendless", min(1 - trend_cert, no_turn),
-                       f"no detectable trend: the law beats a constant only at p = {p_law:.2g}, a floor-then-rise "
-                       f"at p = {p_ramp:.2g}, and "
-                       f"Spearman rho = {rho:.2f} (p = {p_rho:.2g}); mean score {np.mean(y):.3g}"
-                       + (f" against chance {series.chance:.3g}" if np.isfinite(series.chance) else ""),
-                       notes=notes)
-
-    # --- 4. inverse ------------------------------------------------------------------------------------------------
-    up = (zhat[-1] - zhat[0]) > 0 if law is not None else rho > 0
-    if not up:
-        return verdict("inverse", min(trend_cert, no_turn),
-                       f"worse as scale grows: the metric falls by {abs(evidence['rise']):.3g} over the range "
-                       f"(trend p = {trend_p:.2g}, Spearman rho = {rho:.2f})", notes=notes)
-
-    # --- what the eye sees: fits weighing every point alike, judged against the visible variance -------------------
-    ramp_vis = ev.ramp_fit(u, z, np.ones(n))
-    law_vis, zvis, _ = _fit_law(series, o, seed, forms=(("exponential", 3),), weighted=False)
-    r2_ramp = _visible_r2(z, ramp_vis.fitted) if ramp_vis is not None else float("nan")
-    r2_exp = _visible_r2(z, zvis) if law_vis is not None else 0.0
-    r2_smooth = float(np.nanmax([r2_ramp, r2_exp, _visible_r2(z, zhat) if law is not None else 0.0]))
-    evidence["visible_r2_smooth"] = r2_smooth
-
-    # --- 5. breakthrough -----------------------------------------------------------------------------------------
-    chance_z = o.chance
-    if np.isfinite(chance_z):
-        above_share = float(np.mean(_law_low(law, series, o) > chance_z)) if law is not None else float("nan")
-    else:
-        above_share = float("nan")
-    evidence["above_chance_share"] = above_share
-    min_above = th["MIN_ABOVE_CHANCE_SHARE"]
-    few_above = bool(np.isfinite(above_share) and above_share < min_above)
-    break_cert = 0.0
-    exp_misses = False
-    if ramp is not None:
-        phi_ramp = ev.overdispersion(ramp.chi2, n, ramp.n_params)
-        sd_ramp = sd_point * math.sqrt(phi_ramp)
-        rise_sd = ramp.rise / sd_ramp
-        p_break = ev.nested_p(chi2_law, k_law, ramp.chi2, max(ramp.n_params, k_law + 1), n)
-        exp_misses = p_break < ALPHA_BREAK
-        rise_span = (min(ramp.u1, u[-1]) - ramp.u0) / (u[-1] - u[0])
-        evidence.update(break_x=float(-ramp.u0 if series.x_is_loss else 10**ramp.u0), floor=o.sign * ramp.floor,
-                        rise_span=rise_span,
-                        floor_share=ramp.floor_share, break_rise_sd=rise_sd, break_vs_exp_p=p_break)
-        if np.isfinite(chance_z):
-            tol = max(FLOOR_Z * ramp.floor_se * math.sqrt(phi_ramp), FLOOR_TOLERANCE)
-            floor_margin = math.log(tol / max(abs(ramp.floor - chance_z), 1e-12))
-        else:
-            floor_margin = 50.0  # no chance level known: the floor's flatness is all that is tested
-        # What the eye sees on a plot scaled to the data: the share of the visible variance the floor-then-rise
-        # explains, and how much more than the exponential (both unweighted: a floor of zeros with tiny binomial
-        # sds would otherwise dictate the exponential's fit).
-        gain_vis = r2_ramp - r2_exp
-        plateau = float(np.mean(u > ramp_vis.u1)) if ramp_vis is not None else 0.0
-        evidence.update(visible_r2_break=r2_ramp, visible_r2_exp=r2_exp, visible_break_gain=gain_vis,
-                        plateau_share=plateau)
-        min_plateau = th["BREAK_MIN_PLATEAU_SHARE"]
-        crit = [_sure(floor_margin, CONF_LOG_RATIO),
-                _sure(_ratio_margin(ramp.floor_share, BREAK_MIN_FLOOR_SHARE), CONF_LOG_RATIO),
-                _sure(_ratio_margin(rise_sd, BREAK_MIN_RISE_SD), CONF_LOG_RATIO),
-                _sure(_ratio_margin(BREAK_MAX_RISE_SPAN, rise_span), CONF_LOG_RATIO),
-                _sure(_ratio_margin(r2_ramp, VISIBLE_MIN_R2), CONF_LOG_RATIO),
-                _sure(_ratio_margin(plateau, min_plateau), CONF_LOG_RATIO)]
-        break_cert = min(crit)
-        shape_ok = (floor_margin >= 0 and ramp.floor_share >= BREAK_MIN_FLOOR_SHARE and rise_sd >= BREAK_MIN_RISE_SD
-                    and rise_span <= BREAK_MAX_RISE_SPAN and plateau >= min_plateau)
-        if shape_ok and r2_ramp < VISIBLE_MIN_R2 and o.noise_source != "estimated":
-            return verdict("noisy", min(break_cert, no_turn, trend_cert),
-                           f"flat at the floor for {ramp.floor_share:.0%} of the models, then a rise after "
-                           f"{series.x_name} = {evidence['break_x']:.3g} lost in its scatter: the floor-then-rise "
-                           f"explains only {r2_ramp:.0%} of the visible variance; no law, nor the breakthrough, would "
-                           "extrapolate", notes=notes)
-        if shape_ok:
-            why = (f"then flat again for {plateau:.0%} of the models, which no exponential follows (the floor-then-rise "
-                   f"explains {r2_ramp:.0%} of the visible variance, the exponential {r2_exp:.0%})")
-            return verdict("breakthrough", min(break_cert, no_turn, trend_cert),
-                           f"flat at the floor ({o.sign * ramp.floor:.3g}) for {ramp.floor_share:.0%} of the models, "
-                           f"then a sharp rise of {rise_sd:.0f} sd within {rise_span:.0%} of the range after "
-                           f"{series.x_name} = {evidence['break_x']:.3g}; "
-                           + why, notes=notes)
-    no_break = 1.0 - break_cert
-
-    # Where the exponential misses the shape but it is no breakthrough (e.g. a rise that levels off), the
-    # sigmoid may still be a simple law that fits: keep whichever of the two the AIC prefers.
-    if exp_misses:
-        alt, zalt, k_alt = _fit_law(series, o, seed, forms=(("sigmoid", 4),))
-        if alt is not None:
-            chi2_alt = ev.chi2_of(z, zalt, w)
-            if chi2_alt + 2 * k_alt < chi2_law + 2 * k_law:
-                law, zhat, k_law, chi2_law = alt, zalt, k_alt, chi2_alt
-                base["fit"] = law
-
-    # --- 6. noisy ----------------------------------------------------------------------------------------------
-    fits = [(chi2_law, k_law, zhat)] if law is not None else []
-    if ramp is not None:
-        fits.append((ramp.chi2, ramp.n_params, ramp.fitted))
-    dispersion, p_fit, scatter_sd, snr = _scatter(z, *min(fits, key=lambda c: c[0]))
-    evidence.update(dispersion=dispersion, scatter_sd=scatter_sd, signal_to_scatter=snr)
-    estimated = o.noise_source == "estimated"
-    max_r2 = th["NOISY_MAX_VISIBLE_R2"]
-    noisy, noisy_cert = _too_noisy(dispersion, p_fit, r2_smooth, max_r2)
-    if noisy and not estimated:
-        return verdict("noisy", min(noisy_cert, trend_cert, no_turn, no_break),
-                       f"a trend (p = {trend_p:.2g}) but the scatter around the best smooth fit is {dispersion:.1f}x "
-                       f"the sampling variance and it explains only {r2_smooth:.0%} of the visible variance",
-                       notes=notes)
-    no_noisy = 1.0 if estimated else 1.0 - noisy_cert
-
-    # --- 7. predictable (or an up-trend stuck at chance, or one no simple law follows) ---------------------------
-    if few_above and r2_smooth < VISIBLE_MIN_R2:
-        return verdict("trendless", _sure(_ratio_margin(min_above, above_share), CONF_LOG_RATIO),
-                       f"a trend (p = {trend_p:.2g}) that never gets clear of chance: the law's {ABOVE_CHANCE_LEVEL:.0%} "
-                       f"band lies above chance for only {above_share:.0%} of the models, and no smooth fit explains "
-                       f"half of the visible variance ({r2_smooth:.0%})", notes=notes)
-    law_disp, law_p, _, law_snr = _scatter(z, chi2_law, k_law, zhat)
-    r2_law = max(r2_exp, _visible_r2(z, zhat))
-    law_bad, law_bad_cert = _too_noisy(law_disp, law_p, r2_law, max_r2)
-    if law_bad and not estimated:
-        return verdict("noisy", min(law_bad_cert, trend_cert, no_turn, no_break),
-                       f"a smooth trend (p = {trend_p:.2g}) that no simple law follows: the {law.form} law leaves "
-                       f"{law_disp:.1f}x the sampling variance and explains only {r2_law:.0%} of the visible "
-                       "variance, and the shape is no floor-then-rise", notes=notes)
-    drift_cert = _sure(_ratio_margin(law_snr, MIN_RISE_SCATTER_SD), CONF_LOG_RATIO)
-    if law_snr < MIN_RISE_SCATTER_SD and law_disp >= th["DRIFT_NOISY_MIN_DISPERSION"] and not estimated:
-        return verdict("noisy", min(1 - drift_cert, _sure(_ratio_margin(law_disp, th["DRIFT_NOISY_MIN_DISPERSION"]),
-                                                          CONF_LOG_RATIO)),
-                       f"a real but tiny drift (p = {trend_p:.2g}) lost in scatter {law_disp:.1f}x the sampling "
-                       f"variance: over the whole range the law gains only {law_snr:.1f} sds of that scatter",
-                       notes=notes)
-    if law_snr < MIN_RISE_SCATTER_SD:
-        return verdict("trendless", 1 - drift_cert,
-                       f"a real but tiny drift (p = {trend_p:.2g}): over the whole range the law gains only "
-                       f"{law_snr:.1f} sds of the scatter around it", notes=notes)
-    chance_cert = (_sure(_ratio_margin(above_share, min_above), CONF_LOG_RATIO)
-                   if np.isfinite(above_share) and few_above else 1.0)
-    form = law.form if law is not None else "law"
-    red = evidence["chi2_red_exp"] if law is None or law.form == "exponential" else law_disp
-    above_text = (f", and {above_share:.0%} of the models are above chance" if np.isfinite(above_share)
-                  else " (no chance level known)")
-    return verdict("predictable", min(trend_cert, no_turn, no_break, no_noisy, chance_cert, drift_cert,
-                                      1.0 if estimated else 1.0 - law_bad_cert),
-                   f"improves steadily (trend p = {trend_p:.2g}); the {form} law fits with chi2/dof = {red:.2f} "
-                   f"and its rise is {law_snr:.0f} scatter sds" + above_text, notes=notes)
+    first = _insufficient(series)
+    if first.holds:
+        return verdict(first, (first,), None)
+    reading = _Reading(series, seed, th, evidence)
+    checked = [first]
+    for criterion in PIPELINE:
+        c = criterion(reading)
+        checked.append(c)
+        if c.holds:
+            return verdict(c, tuple(checked), reading)
+    raise AssertionError("criterion_predictable always holds")  # pragma: no cover
 
 
 # Every threshold above by name (for reports and READMEs), in the order they are defined.
