@@ -219,3 +219,27 @@ def test_the_pipeline_runs_the_criteria_in_the_documented_order():
     assert all(isinstance(c, Criterion) and not c.holds for c in v.criteria[:-1]) and v.criteria[-1].holds
     assert checked == ["insufficient-data", "non-monotonic", "trendless", "inverse", "breakthrough", "noisy",
                        "stuck-at-chance", "no-simple-law", "tiny-drift", "predictable"]
+
+
+def _two_groups(offset: float, seed: int = 6):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([np.linspace(2.6, 5.8, 20), np.linspace(2.7, 5.9, 20)])
+    groups = ["a"] * 20 + ["b"] * 20
+    p = 0.25 + 0.45 * np.exp(-1.2 * (x - 2.6)) + np.where(np.array(groups) == "b", offset, 0.0)
+    return make_series(x, rng.binomial(3000, np.clip(p, 0, 1)) / 3000, n_examples=3000, chance=0.25, groups=groups)
+
+
+def test_a_pooled_series_of_two_disagreeing_groups_is_flagged_with_per_group_verdicts():
+    from scalecheck.trends.classify import groups_disagree
+    from scalecheck.trends.reality import _with_groups
+    apart, together = _two_groups(0.15), _two_groups(0.0)
+    g = groups_disagree(apart)
+    assert g.holds and g.evidence["groups_p"] < 1e-3 and g.evidence["groups_visible_gain"] >= 0.05
+    assert g.evidence["n_groups"] == 2
+    assert not groups_disagree(together).holds
+    v = _with_groups(classify(apart), apart, 0)
+    assert dict(v.group_verdicts) == {"a": "predictable", "b": "predictable"}
+    assert "groups disagree" in v.notes and "different laws" in v.reason
+    assert v.to_dict()["group_verdicts"] == {"a": "predictable", "b": "predictable"}
+    same = _with_groups(classify(together), together, 0)
+    assert same.group_verdicts == () and np.isfinite(same.evidence["groups_p"])

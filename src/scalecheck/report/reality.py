@@ -53,6 +53,8 @@ EVIDENCE_LABELS = {
     "visible_r2_exp": "visible variance the exponential explains", "visible_break_gain": "floor-then-rise minus exponential",
     "visible_r2_smooth": "visible variance the best smooth fit explains",
     "plateau_share": "share on the plateau after the rise", "margin_certainty": "margin certainty (before calibration)",
+    "groups_p": "one law per group vs one for all, p", "groups_visible_gain": "visible variance gained by a law per group",
+    "n_groups": "groups with enough models",
 }
 assert set(EVIDENCE_LABELS) == set(EVIDENCE_KEYS), "every evidence number must be shown"
 

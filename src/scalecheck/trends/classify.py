@@ -122,6 +122,15 @@ MIN_RISE_SCATTER_SD = 3.0
 # sampling noise around a level they barely leave read as noisy, not flat (a flat series at chance scatters within
 # its sampling noise, or less: models scored on one test set err on the same examples). Calibrated on the labels.
 DRIFT_NOISY_MIN_DISPERSION = 1.0
+# Pooled scopes: one law for all groups (corpora, families) is rejected in favour of one law per group when the
+# per-group laws fit better at this level (an F test on the exponential law, its scatter judged against the
+# per-group fits' own) and explain at least this much more of the visible variance: with 100 models any two corpora
+# differ "significantly"; a gap the eye sees on the plot is what makes the pooled shape a mixture.
+ALPHA_GROUPS = 1e-3
+GROUPS_MIN_VISIBLE_GAIN = 0.05
+# Each group needs this many models for a law of its own.
+GROUP_MIN_MODELS = 5
+
 # The thresholds fitted to the 23 expert labels of ../shared/calibration (Lourie et al. 2025), by
 # benchmarks/expert_agreement.py: a coordinate search over these grids inside leave-one-out cross-validation (ties
 # go to the value nearest the prior written here, set from reading the figures), and the shipped value is the
@@ -155,7 +164,7 @@ EVIDENCE_KEYS = (
     "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "rise_span", "break_rise_sd", "break_vs_exp_p",
     "above_chance_share", "dispersion", "scatter_sd", "signal_to_scatter",
     "turn_arm_range", "visible_r2_break", "visible_r2_exp", "visible_break_gain", "visible_r2_smooth",
-    "plateau_share", "margin_certainty",
+    "plateau_share", "margin_certainty", "groups_p", "groups_visible_gain", "n_groups",
 )
 
 
@@ -177,6 +186,8 @@ class Verdict:
     notes: tuple[str, ...] = field(default_factory=tuple)
     criteria: tuple[Criterion, ...] = field(default_factory=tuple, repr=False)  # every criterion checked, in order
     criterion: str = ""  # the criterion that gave the verdict (its name in PIPELINE)
+    # For a pooled scope whose groups follow visibly different laws (see groups_disagree): each group's verdict.
+    group_verdicts: tuple[tuple[str, str], ...] = ()
 
     def law(self, x: np.ndarray) -> np.ndarray:
         """The fitted monotone law at ``x`` (in the series' own units), NaN if none was fitted."""
@@ -191,7 +202,8 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         d = {"task": self.task, "scope": self.scope, "category": self.category,
              "confidence": round(float(self.confidence), 4), "shape": self.shape, "x": self.x_name,
-             "metric": self.metric, "reason": self.reason, "notes": list(self.notes)}
+             "metric": self.metric, "reason": self.reason, "notes": list(self.notes),
+             "group_verdicts": dict(self.group_verdicts)}
         d.update({k: _plain(v) for k, v in self.evidence.items()})
         d["law"] = self.fit.to_dict() if self.fit is not None and self.fit.usable else None
         return d
@@ -576,6 +588,51 @@ def criterion_predictable(r: _Reading) -> Criterion:
     return Criterion("predictable", True, cert,
                      f"improves steadily (trend p = {r.evidence['trend_p']:.2g}); the {form} law fits with chi2/dof = "
                      f"{red:.2f} and its rise is {r.law_snr:.0f} scatter sds" + above_text)
+
+
+def groups_disagree(series: Series, *, seed: int = 0) -> Criterion:
+    """Whether the groups of a pooled series (its ``groups``: corpus or family) follow visibly different laws.
+
+    Fits the exponential law once to all points and once per group (each with >= ``GROUP_MIN_MODELS`` models), and
+    tests one law for all against one per group (``ev.nested_p``: an F test once the scatter exceeds sampling noise).
+    Holds when that test rejects at ``ALPHA_GROUPS`` and the per-group laws explain ``GROUPS_MIN_VISIBLE_GAIN`` more
+    of the visible variance. Evidence: ``groups_p``, ``groups_visible_gain``, ``n_groups``.
+    """
+    names = sorted(set(series.groups))
+    counts = {g: sum(1 for h in series.groups if h == g) for g in names}
+    kept = [g for g in names if counts[g] >= GROUP_MIN_MODELS]
+    nothing = dict(groups_p=float("nan"), groups_visible_gain=float("nan"), n_groups=float(len(kept)))
+    if len(kept) < 2 or _insufficient(series).holds:
+        return Criterion("groups-disagree", False, 0.0, "fewer than two groups with enough models", nothing)
+    mask = np.isin(np.asarray(series.groups, object), kept)
+    pooled = series.subset(mask)
+    o = ev.orient(pooled)
+    law, zhat, k = _fit_law(pooled, o, seed)
+    if law is None:
+        return Criterion("groups-disagree", False, 0.0, "no law fits the pooled series", nothing)
+    groups_sorted = np.asarray(pooled.groups, object)[o.order]
+    zsplit = np.full(len(o.z), np.nan)
+    k_split = 0
+    for g in kept:
+        sub = pooled.subset(np.asarray(pooled.groups, object) == g)
+        og = ev.orient(sub)
+        lg, zg, kg = _fit_law(sub, og, seed)
+        if lg is None:
+            return Criterion("groups-disagree", False, 0.0, f"no law fits group {g}", nothing)
+        zsplit[groups_sorted == g] = zg  # both sorted by u (stable), so the group's points line up
+        k_split += kg
+    chi2_one, chi2_split = ev.chi2_of(o.z, zhat, o.w), ev.chi2_of(o.z, zsplit, o.w)
+    p = ev.nested_p(chi2_one, k, chi2_split, k_split, len(o.z))
+    gain = _visible_r2(o.z, zsplit) - _visible_r2(o.z, zhat)
+    found = dict(groups_p=p, groups_visible_gain=gain, n_groups=float(len(kept)))
+    holds = bool(p < ALPHA_GROUPS and gain >= GROUPS_MIN_VISIBLE_GAIN)
+    cert = min(_sure(_p_margin(p, ALPHA_GROUPS), CONF_LOG10_P), _sure(_ratio_margin(gain, GROUPS_MIN_VISIBLE_GAIN),
+                                                                      CONF_LOG_RATIO))
+    reason = (f"the {len(kept)} groups follow different laws: one law per group fits better (p = {p:.2g}) and "
+              f"explains {gain:.0%} more of the visible variance, so the pooled shape is a mixture"
+              if holds else
+              f"one law serves all {len(kept)} groups (per-group laws: p = {p:.2g}, {gain:+.0%} of the visible variance)")
+    return Criterion("groups-disagree", holds, cert, reason, found)
 
 
 # The criteria after insufficient-data, in the order they are applied: the first that holds gives the verdict.
