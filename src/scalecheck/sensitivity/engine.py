@@ -29,6 +29,7 @@ from ..errors import SelectionError
 from ..laws import fit_many, fit_series
 from ..observations import Series, Testbed
 from ..trends import classify
+from ..trends import evidence as ev
 
 FACTORS = ("x", "corpus", "setting")
 NO_VERDICT = "insufficient-data"
@@ -80,11 +81,10 @@ def trend_sign(series: Series, alpha: float = SIGN_ALPHA) -> tuple[float, float,
     """(rho, p, sign): Spearman correlation of goodness with scale; sign is 0 unless significant at ``alpha``."""
     if len(series) < 3:
         return np.nan, np.nan, 0
-    u = -series.x if series.x_is_loss else np.log10(series.x)
-    z = series.y if series.higher_is_better else -series.y
-    if np.ptp(z) == 0 or np.ptp(u) == 0:
-        return 0.0, 1.0, 0
-    rho, p = stats.spearmanr(u, z)
+    # The classifier's orientation and rank test (trends.evidence), so both read "better" and "scale" alike.
+    u = ev.scale_axis(series.x, series.x_is_loss)
+    z = ev.better_sign(series.higher_is_better) * np.asarray(series.y, float)
+    rho, p = ev.spearman(u, z)
     sign = int(np.sign(rho)) if p < alpha else 0
     return float(rho), float(p), sign
 

@@ -194,7 +194,7 @@ class Verdict:
         x = np.asarray(x, float)
         if self.fit is None or not self.fit.usable:
             return np.full(x.shape, np.nan)
-        return np.asarray(self.fit.predict(np.log(x) if self.law_on_log_x else x), float)
+        return np.asarray(self.fit.predict(ev.law_axis(x, not self.law_on_log_x)), float)
 
     def summary(self) -> str:
         return f"{self.task} ({self.scope}): {self.category} ({self.confidence:.2f}) - {self.reason}"
@@ -246,8 +246,7 @@ def _fit_law(series: Series, o: ev.Oriented, seed: int,
 
     Returns the fit, its prediction in z units (sorted as ``o``) and its number of parameters.
     """
-    x = np.asarray(series.x, float)[o.order]
-    xl = x if series.x_is_loss else np.log(x)
+    xl = ev.law_axis(np.asarray(series.x, float)[o.order], series.x_is_loss)
     y = np.asarray(series.y, float)[o.order]
     sigma = o.s if weighted else None
     for form, k in forms:
@@ -282,8 +281,7 @@ def _too_noisy(disp: float, p_fit: float, r2_vis: float, max_r2: float) -> tuple
 
 def _law_low(law: LawFit, series: Series, o: ev.Oriented) -> np.ndarray:
     """The lower end of the law's confidence band at each model (z units, sorted as ``o``)."""
-    x = np.asarray(series.x, float)[o.order]
-    xl = x if series.x_is_loss else np.log(x)
+    xl = ev.law_axis(np.asarray(series.x, float)[o.order], series.x_is_loss)
     lo, hi = law.interval(xl, level=ABOVE_CHANCE_LEVEL, kind="confidence")
     low = np.asarray(lo if o.sign > 0 else -np.asarray(hi), float)
     return np.where(np.isfinite(low), low, -np.inf)  # no band: not shown to clear chance
@@ -476,7 +474,7 @@ def criterion_breakthrough(r: _Reading) -> Criterion:
         floor_margin = 50.0  # no chance level known: the floor's flatness is all that is tested
     # The plateau is read off the unweighted fit (a floor of zeros with tiny binomial sds would otherwise dictate it).
     plateau = float(np.mean(u > r.ramp_vis.u1)) if r.ramp_vis is not None else 0.0
-    found = dict(break_x=float(-ramp.u0 if series.x_is_loss else 10**ramp.u0), floor=o.sign * ramp.floor,
+    found = dict(break_x=float(-ramp.u0 if series.x_is_loss else math.exp(ramp.u0)), floor=o.sign * ramp.floor,
                  rise_span=rise_span, floor_share=ramp.floor_share, break_rise_sd=rise_sd, break_vs_exp_p=p_break,
                  visible_r2_break=r.r2_ramp, visible_r2_exp=r.r2_exp, visible_break_gain=r.r2_ramp - r.r2_exp,
                  plateau_share=plateau)
