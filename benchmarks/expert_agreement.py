@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _shared import shared_data_dir
 
 import scalecheck
 from scalecheck.observations.checkpoints import final_models
-from scalecheck.sources.registry import shared_data_dir
 from scalecheck.trends import reality_check
 from scalecheck.trends.classify import CALIBRATED
 
