@@ -67,7 +67,7 @@ EVIDENCE_LABELS = {
     "visible_r2_smooth": "visible variance the best smooth fit explains",
     "plateau_share": "share on the plateau after the rise", "margin_certainty": "margin certainty (before calibration)",
     "groups_p": "one law per group vs one for all, p", "groups_visible_gain": "visible variance gained by a law per group",
-    "n_groups": "groups with enough models",
+    "n_groups": "groups with enough models", "law_top_above_chance": "law at the largest model, above chance",
 }
 assert set(EVIDENCE_LABELS) == set(EVIDENCE_KEYS), "every evidence number must be shown"
 

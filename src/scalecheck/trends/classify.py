@@ -23,8 +23,8 @@ The criteria are applied in a fixed order; the first that holds gives the verdic
    variance, so the fitted law would not extrapolate. Also noisy: a smooth trend that no simple law (exponential,
    or sigmoid where the exponential misses the shape) follows by the same two measures.
 7. **predictable**: the trend is up and the exponential fits it. An up-trend whose law's ``ABOVE_CHANCE_LEVEL``
-   band clears chance for under ``MIN_ABOVE_CHANCE_SHARE`` of the models while no smooth fit explains
-   ``VISIBLE_MIN_R2`` of the visible variance is **trendless**; one whose law gains less than
+   band clears chance for under ``MIN_ABOVE_CHANCE_SHARE`` of the models and that ends within ``FLOOR_TOLERANCE``
+   of chance is **trendless**; one whose law gains less than
    ``MIN_RISE_SCATTER_SD`` sds of its scatter is **trendless**, or **noisy** where that scatter is
    ``DRIFT_NOISY_MIN_DISPERSION`` times the sampling variance or more.
 
@@ -114,6 +114,10 @@ NOISY_MAX_VISIBLE_R2 = 0.6
 # at this level (the law pools every model, so it clears chance long before any single noisy point does): a law
 # fitted to points at chance extrapolates nothing.
 MIN_ABOVE_CHANCE_SHARE = 0.2  # calibrated on the expert labels (0.3 before: see CALIBRATED)
+# ...and the law must end within FLOOR_TOLERANCE of chance: a rise from below chance that ends well above it, or a
+# late jump of a few large models far above it, has left chance whatever the share of models above it. (Without
+# this criterion the built-in run called two tasks that end 2-3 points off chance predictable, with a calibrated
+# confidence of 0.02, and its predictable share was 46% against the paper's 39%.)
 ABOVE_CHANCE_LEVEL = 0.9
 # ...and its law must gain at least this many sds of the scatter around it over the observed range: a drift smaller
 # than that is significant only because many models were pooled, and is flat for any practical extrapolation.
@@ -164,7 +168,7 @@ EVIDENCE_KEYS = (
     "turn_chi2", "turn_x", "turn_arm_sd", "break_x", "floor", "floor_share", "rise_span", "break_rise_sd", "break_vs_exp_p",
     "above_chance_share", "dispersion", "scatter_sd", "signal_to_scatter",
     "turn_arm_range", "visible_r2_break", "visible_r2_exp", "visible_break_gain", "visible_r2_smooth",
-    "plateau_share", "margin_certainty", "groups_p", "groups_visible_gain", "n_groups",
+    "plateau_share", "margin_certainty", "law_top_above_chance", "groups_p", "groups_visible_gain", "n_groups",
 )
 
 
@@ -536,11 +540,14 @@ def criterion_noisy(r: _Reading) -> Criterion:
 def criterion_stuck_at_chance(r: _Reading) -> Criterion:
     """7a. trendless: an up-trend the law never lifts clear of chance, which no smooth fit visibly follows."""
     min_above = r.th["MIN_ABOVE_CHANCE_SHARE"]
-    return Criterion("stuck-at-chance", bool(r.few_above and r.r2_smooth < VISIBLE_MIN_R2),
+    top = float(np.max(r.zhat) - r.o.chance) if r.law is not None else float("nan")
+    r.evidence["law_top_above_chance"] = top
+    near = bool(np.isfinite(top) and top < FLOOR_TOLERANCE)
+    return Criterion("stuck-at-chance", bool(r.few_above and near),
                      _sure(_ratio_margin(min_above, r.above_share), CONF_LOG_RATIO),
                      f"a trend (p = {r.evidence['trend_p']:.2g}) that never gets clear of chance: the law's "
                      f"{ABOVE_CHANCE_LEVEL:.0%} band lies above chance for only {r.above_share:.0%} of the models, "
-                     f"and no smooth fit explains half of the visible variance ({r.r2_smooth:.0%})", verdict="trendless")
+                     f"and the law ends only {top:.3g} above chance", verdict="trendless")
 
 
 def criterion_no_simple_law(r: _Reading) -> Criterion:
