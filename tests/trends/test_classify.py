@@ -243,3 +243,21 @@ def test_a_pooled_series_of_two_disagreeing_groups_is_flagged_with_per_group_ver
     assert v.to_dict()["group_verdicts"] == {"a": "predictable", "b": "predictable"}
     same = _with_groups(classify(together), together, 0)
     assert same.group_verdicts == () and np.isfinite(same.evidence["groups_p"])
+
+
+def test_alpha_trend_is_the_level_a_trend_is_detected_at():
+    # An 8-model decline with scatter beyond sampling noise (shaped like a Prize task on Pythia): too weak for the
+    # reality check's guard of 1e-3, an inverse trend at the 0.05 an analysis that adjusts p-values itself uses.
+    import pandas as pd
+
+    from scalecheck.observations import Testbed
+
+    params = np.array([7e7, 1.6e8, 4.1e8, 1e9, 1.4e9, 2.8e9, 6.9e9, 1.2e10])
+    y = np.array([0.50, 0.555, 0.44, 0.545, 0.425, 0.335, 0.455, 0.24])
+    models = pd.DataFrame({"model": [f"m{i}" for i in range(8)], "source": "t", "params": params})
+    scores = pd.DataFrame({"model": models.model, "task": "t1", "metric": "accuracy", "value": y,
+                           "n_examples": 315})
+    s = Testbed.build(models, scores).series("t1", "params")
+    strict, loose = classify(s), classify(s, alpha_trend=0.05)
+    assert 1e-3 < strict.evidence["trend_p"] < 0.05
+    assert strict.category == "trendless" and loose.category == "inverse"

@@ -424,12 +424,12 @@ def criterion_trendless(r: _Reading) -> Criterion:
     p_ramp = ev.nested_p(r.chi2_const, 1, ramp.chi2, ramp.n_params + 1, n) if ramp is not None else 1.0
     trend_p = min(r.p_law, r.p_rho, p_ramp)
     r.evidence["trend_p"] = trend_p
-    r.trend_cert = _sure(_p_margin(trend_p, ALPHA_TREND), CONF_LOG10_P)
+    r.trend_cert = _sure(_p_margin(trend_p, r.th["ALPHA_TREND"]), CONF_LOG10_P)
     chance = r.series.chance
     reason = (f"no detectable trend: the law beats a constant only at p = {r.p_law:.2g}, a floor-then-rise at p = "
               f"{p_ramp:.2g}, and Spearman rho = {r.rho:.2f} (p = {r.p_rho:.2g}); mean score {np.mean(r.y):.3g}"
               + (f" against chance {chance:.3g}" if np.isfinite(chance) else ""))
-    return Criterion("trendless", bool(trend_p >= ALPHA_TREND), min(1 - r.trend_cert, r.no_turn), reason,
+    return Criterion("trendless", bool(trend_p >= r.th["ALPHA_TREND"]), min(1 - r.trend_cert, r.no_turn), reason,
                      {"trend_p": trend_p})
 
 
@@ -646,17 +646,24 @@ PIPELINE = (criterion_non_monotonic, criterion_trendless, criterion_inverse, cri
             criterion_predictable)
 
 
-def classify(series: Series, *, seed: int = 0, thresholds: dict[str, float] | None = None) -> Verdict:
+def classify(series: Series, *, seed: int = 0, thresholds: dict[str, float] | None = None,
+             alpha_trend: float = ALPHA_TREND) -> Verdict:
     """Classify one series into one of :data:`CATEGORIES` (see the module docstring for the criteria).
 
     Runs :func:`_insufficient`, then :data:`PIPELINE` in order; the first criterion that holds gives the verdict,
     which keeps every criterion checked (``Verdict.criteria``). ``thresholds`` overrides the :data:`CALIBRATED`
     thresholds by name (for the cross-validation that fits them).
+
+    ``alpha_trend`` is the level at which a trend is detected (:data:`ALPHA_TREND` by default, a guard against
+    false trends across the hundreds of series of a reality check). An analysis that controls multiple testing
+    itself over every series it classifies (the inverse-scaling analysis, by Benjamini-Hochberg or Holm) passes
+    its own level, so that a series is not held to a second, stricter guard before its p-value is adjusted.
     """
     unknown = set(thresholds or {}) - set(CALIBRATED)
     if unknown:
         raise ValueError(f"only the calibrated thresholds can be overridden, not {sorted(unknown)}")
     th = {name: float(globals()[name]) for name in CALIBRATED} | dict(thresholds or {})
+    th["ALPHA_TREND"] = float(alpha_trend)
     evidence = {k: float("nan") for k in EVIDENCE_KEYS}
     evidence["n_models"] = float(len(series))
     base = dict(task=series.task, scope=_scope_label(series), x_name=series.x_name, metric=series.metric,
