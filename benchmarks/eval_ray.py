@@ -30,9 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _shared import shared_data_dir  # benchmarks/_shared.py
+
 from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
 from scalecheck.evaluation.ray_executor import RayExecutor
-from scalecheck.sources import shared_data_dir
 from scalecheck.sources.ladder_file import LadderModel
 
 SHOTS = (0, 5)
