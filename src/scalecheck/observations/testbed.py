@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ import pyarrow.parquet as pq
 from ..errors import InputError, SelectionError
 from ..schema import LOSS_PREFIX, SCALE_AXES, Tables, build_tables, loss_names
 from .series import Series
+
+log = logging.getLogger(__name__)  # decisions made silently: points dropped from a series
 
 _META_KEY = b"scalecheck.testbed"
 FORMAT_VERSION = "1"
@@ -154,6 +157,8 @@ class Testbed:
         df = sub.merge(models, on="model", how="inner", validate="one_to_one")
         ok = df[xcol].notna() & df["value"].notna()
         n_dropped = int((~ok).sum())
+        if n_dropped:
+            log.debug("%s vs %s: dropped %d model(s) without a value or an x", task, x, n_dropped)
         df = df[ok].sort_values([xcol, "model"], kind="mergesort")
         first = sub.iloc[0]
         chance = df["chance"].dropna()
