@@ -17,6 +17,7 @@ Used by the ``lm-eval`` importer for model metadata and by ``scalecheck evaluate
         step: 143000
         holdout: true           # a prediction target (fit on the others, predict this)
         losses: {pile_val: 2.51}
+        gpus: 2                 # optional: GPUs one copy of the model needs (Ray executor; default from its size)
 
 A ladder file can extend a built-in ladder (``scalecheck ladders`` lists them): ``extends: pythia`` puts the
 built-in models first; a model of the file with the same name replaces the built-in one (to mark a holdout,
@@ -44,7 +45,7 @@ from ..errors import InputError, ScalecheckError
 from ..schema import LOSS_PREFIX
 
 _MODEL_KEYS = {"name", "id", "path", "revision", "family", "corpus", "size", "params", "params_nonembed",
-               "tokens", "flops", "step", "holdout", "losses", "dtype"}
+               "tokens", "flops", "step", "holdout", "losses", "dtype", "gpus"}
 _TOP_KEYS = {"family", "corpus", "source", "models", "dtype", "extends"}
 
 
@@ -65,6 +66,7 @@ class LadderModel:
     holdout: bool = False
     dtype: str | None = None
     losses: dict[str, float] = field(default_factory=dict)
+    gpus: float | None = None
 
     @property
     def location(self) -> str:
@@ -213,6 +215,7 @@ def read_ladder(path: str | Path) -> Ladder:
             holdout=holdout,
             dtype=_str(e.get("dtype"), path, where, "dtype") or defaults["dtype"],
             losses={str(k): float(_num(v, path, where, f"losses.{k}")) for k, v in losses.items()},
+            gpus=_num(e.get("gpus"), path, where, "gpus") if e.get("gpus") != 0 else 0.0,
         ))
     if base is not None:
         # The file's models replace built-in ones of the same name, in place; the others follow.

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
-from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
+from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify, groups_disagree
 
 ALL = "all"  # the scope of a verdict over the whole testbed
+
+log = logging.getLogger(__name__)  # decisions made silently: series that could not be drawn
 
 
 @dataclass
 class RealityCheck:
-    """Verdicts for every (task, scope), with the series they were drawn from (for figures)."""
+    """Verdicts for every (task, scope), with the series they were drawn from (for figures).
+
+    The surface every analysis result shares: :meth:`frame` (one row per verdict), :meth:`summary` (a
+    DataFrame: one row per scope), :meth:`to_dict` (JSON-safe) and :meth:`write` (the tables, returning the
+    files); ``scalecheck.report.reality.write_report`` adds the figures and the HTML page.
+    """
 
     verdicts: list[Verdict]
     x: str = "c4_val"
@@ -45,10 +55,11 @@ class RealityCheck:
         for v in self.verdicts:
             row = {"task": v.task, "scope": v.scope, "category": v.category, "confidence": round(v.confidence, 4),
                    "n_models": int(v.evidence.get("n_models", 0)), "shape": v.shape,
-                   "law": v.fit.form if v.fit is not None and v.fit.usable else "", "reason": v.reason}
+                   "law": v.fit.form if v.fit is not None and v.fit.usable else "", "reason": v.reason,
+                   "group_verdicts": "; ".join(f"{g}: {c}" for g, c in v.group_verdicts)}
             row.update({k: v.evidence.get(k, float("nan")) for k in EVIDENCE_KEYS if k != "n_models"})
             rows.append(row)
-        cols = ["task", "scope", "category", "confidence", "n_models", "shape", "law", "reason",
+        cols = ["task", "scope", "category", "confidence", "n_models", "shape", "law", "reason", "group_verdicts",
                 *[k for k in EVIDENCE_KEYS if k != "n_models"]]
         return pd.DataFrame(rows, columns=cols)
 
@@ -65,23 +76,57 @@ class RealityCheck:
             return float("nan")
         return sum(v.category == "predictable" for v in vs) / len(vs)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> pd.DataFrame:
+        """One row per scope: tasks with a verdict, the count of each category, the share predictable."""
+        counts = self.counts()
+        df = counts.rename_axis(None).reset_index().rename(columns={"index": "scope"})
+        df.insert(1, "n_tasks", counts.sum(axis=1).to_numpy())
+        df["share_predictable"] = [self.share_predictable(s) for s in counts.index]
+        return df
+
+    def to_dict(self) -> dict[str, Any]:
         counts = self.counts()
         return {
             "testbed": self.testbed_name, "x": self.x, "by": self.by, "n_tasks": len(self.tasks),
             "scopes": self.scopes,
             "counts": {s: {c: int(counts.loc[s, c]) for c in CATEGORIES} for s in counts.index},
             "share_predictable": {s: self.share_predictable(s) for s in self.scopes},
+            "verdicts": [v.to_dict() for v in self.verdicts],
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.summary(), "verdicts": [v.to_dict() for v in self.verdicts]}
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """``verdicts.csv`` (:meth:`frame`) and ``verdicts_summary.csv`` (:meth:`summary`) in ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"verdicts": out / "verdicts.csv", "summary": out / "verdicts_summary.csv"}
+        self.frame().to_csv(files["verdicts"], index=False)
+        self.summary().to_csv(files["summary"], index=False)
+        return files
 
 
 def _unclassifiable(task: str, scope: str, why: str) -> Verdict:
     ev = {k: float("nan") for k in EVIDENCE_KEYS}
     ev["n_models"] = 0.0
     return Verdict(task=task, scope=scope, category="insufficient-data", confidence=1.0, reason=why, evidence=ev)
+
+
+def _with_groups(v: Verdict, series: Series, seed: int) -> Verdict:
+    """A pooled verdict with the test of one law for all groups against one per group; where the groups disagree,
+    each group's own verdict and a reason that says the pooled shape is a mixture (the category stays the pooled
+    reading, so that scopes compare)."""
+    if len(set(series.groups)) < 2 or v.category == "insufficient-data":
+        return v
+    g = groups_disagree(series, seed=seed)
+    evidence = {**v.evidence, **g.evidence}
+    if not g.holds:
+        return Verdict(**{**v.__dict__, "evidence": evidence})
+    per = tuple((name, classify(series.subset(np.asarray(series.groups, object) == name), seed=seed).category)
+                for name in sorted(set(series.groups))
+                if sum(1 for h in series.groups if h == name) >= 1)
+    listing = ", ".join(f"{name} {cat}" for name, cat in per)
+    return Verdict(**{**v.__dict__, "evidence": evidence, "group_verdicts": per,
+                      "reason": f"{v.reason}. But {g.reason} (per group: {listing})",
+                      "notes": (*v.notes, "groups disagree")})
 
 
 def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None, tasks: list[str] | None = None,
@@ -118,12 +163,15 @@ def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None,
             try:
                 series = testbed.series(task, x, where=where, group_by=colour_by, **sel.setting())
             except SelectionError as exc:
+                log.info("%s (%s): insufficient data, %s", task, scope, exc)
                 verdicts.append(_unclassifiable(task, scope, str(exc)))
             else:
                 kept[(task, scope)] = series
                 v = classify(series, seed=seed)
                 if v.scope != scope:  # the series labels its scope by value; keep the caller's label
                     v = Verdict(**{**v.__dict__, "scope": scope})
+                if scope == ALL:
+                    v = _with_groups(v, series, seed)
                 verdicts.append(v)
             done += 1
     report(progress, done, total, "done")
