@@ -74,7 +74,7 @@ def test_a_prize_task_file_end_to_end(smollm2, shared_data, tmp_path, monkeypatc
     code = main(["evaluate", "--model", str(gguf), "--task", str(task), "--shots", "2", "--output", str(out),
                  "--no-progress"])
     assert code == 0 and len(loads) == 1 and loads[0].location == str(gguf.resolve())
-    got = [json.loads(x) for x in (out / gguf.stem / "examples.jsonl").read_text().splitlines()]
+    got = [json.loads(x) for x in (out / gguf.stem / "memo-trap.2shot.jsonl").read_text().splitlines()]
     from scalecheck.evaluation import read_task
 
     t = read_task(task)

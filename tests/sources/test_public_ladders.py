@@ -5,8 +5,8 @@ import pytest
 
 from scalecheck.cli import main
 from scalecheck.errors import InputError, ScalecheckError
-from scalecheck.sources.ladder_file import read_ladder, resolve_ladder
-from scalecheck.sources.public_ladders import PYTHIA_STEPS, builtin_ladder, ladder_names, public_ladders_frame
+from scalecheck.sources.ladder_file import builtin_ladder, read_ladder, resolve_ladder
+from scalecheck.sources.public_ladders import PYTHIA_STEPS, ladder_names, public_ladders_frame
 from scalecheck.sources.pythia import PYTHIA_PARAMS
 
 

@@ -160,8 +160,6 @@ def read_ladder(path: str | Path) -> Ladder:
         raise InputError(path, f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", field=sorted(unknown)[0])
     base = None
     if doc.get("extends") is not None:
-        from .public_ladders import builtin_ladder
-
         try:
             base = builtin_ladder(str(doc["extends"]))
         except ScalecheckError as exc:
@@ -224,13 +222,20 @@ def read_ladder(path: str | Path) -> Ladder:
     return Ladder(tuple(models), source=_str(doc.get("source"), path, "top", "source") or "ladder", path=path)
 
 
+def builtin_ladder(spec: str) -> Ladder:
+    """A built-in ladder (``scalecheck ladders``) by name: ``pythia``, ``opt``, ``pythia@step71000``."""
+    from .public_ladders import builtin_models
+
+    return Ladder(tuple(LadderModel(**m) for m in builtin_models(spec)), source="builtin", path=None)
+
+
 def resolve_ladder(spec: str | Path) -> Ladder:
     """A ladder file (YAML or TOML), or a built-in ladder by name (``pythia``, ``opt``, ``pythia@step71000``).
 
     A name that is neither an existing file nor a built-in ladder is refused in one line with the closest
     built-in names.
     """
-    from .public_ladders import builtin_ladder, is_builtin, split_spec, unknown_ladder
+    from .public_ladders import is_builtin, split_spec, unknown_ladder
 
     path = Path(spec).expanduser()
     if path.is_file():

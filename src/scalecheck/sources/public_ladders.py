@@ -5,7 +5,8 @@ ladder is named by its family (``pythia``, ``pythia-deduped``, ``gpt2``, ``opt``
 ``cerebras-gpt``, ``smollm2``, ``qwen2.5``, ``olmo-2``); Pythia's take a checkpoint, ``pythia@step71000``,
 which scores that hub revision of every model with the tokens seen by then::
 
-    from scalecheck.sources.public_ladders import builtin_ladder, public_ladders_frame
+    from scalecheck.sources.ladder_file import builtin_ladder
+    from scalecheck.sources.public_ladders import public_ladders_frame
     ladder = builtin_ladder("pythia@step71000")   # a scalecheck.sources.ladder_file.Ladder
     public_ladders_frame()                        # every model of every ladder, one row each (pandas)
 """
@@ -79,10 +80,11 @@ def is_builtin(spec: str) -> bool:
         return False
 
 
-def builtin_ladder(spec: str):
-    """The :class:`~scalecheck.sources.ladder_file.Ladder` of a built-in family (``NAME`` or ``NAME@stepN``)."""
-    from .ladder_file import Ladder, LadderModel
+def builtin_models(spec: str) -> list[dict]:
+    """The models of a built-in ladder (``NAME`` or ``NAME@stepN``) as LadderModel fields, in ladder order.
 
+    ``scalecheck.sources.ladder_file.builtin_ladder`` makes them a Ladder (this module stays below it).
+    """
     name, step = split_spec(spec)
     rows = [r for r in _rows() if r["ladder"] == name]
     if not rows:
@@ -104,11 +106,10 @@ def builtin_ladder(spec: str):
             # Tokens seen by the checkpoint; none at step 0 (the initialisation), as the Pythia importer has it.
             tokens = float(step * PYTHIA_TOKENS_PER_STEP) if step > 0 else None
             flops = 6.0 * r["params"] * tokens if tokens else None
-        models.append(LadderModel(name=mname, id=r["id"], revision=revision, family=name, corpus=r["corpus"],
-                                  size=r["size"], params=float(r["params"]),
-                                  params_nonembed=float(r["params_nonembed"]), tokens=tokens, flops=flops,
-                                  step=step))
-    return Ladder(tuple(models), source="builtin", path=None)
+        models.append(dict(name=mname, id=r["id"], revision=revision, family=name, corpus=r["corpus"],
+                           size=r["size"], params=float(r["params"]), params_nonembed=float(r["params_nonembed"]),
+                           tokens=tokens, flops=flops, step=step))
+    return models
 
 
 def public_ladders_frame(name: str | None = None):
