@@ -26,7 +26,7 @@ from .windows import SCHEMES, Split, holdout_models, splits
 PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
-    "interval_width", "interval_score", "level_to_cover", "distance", "units", "usable", "reason",
+    "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
 ]
 
 # Levels of the calibration curve: the share of truths inside the central interval at each.
@@ -95,11 +95,12 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
     return out
 
 
-def _prediction_rows(series: Series, split: Split, form: str, law, level: float, model=None) -> list[dict]:
+def _prediction_rows(series: Series, split: Split, form: str, law, level: float, model=None,
+                     verdict: str = "") -> list[dict]:
     """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
     test = series.subset(split.test)
     scale, units = units_of(series)
-    base = {"task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
+    base = {"verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
     actual = test.y
@@ -137,6 +138,12 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             "distance": distance[i], "usable": bool(law.usable), "reason": "" if law.usable else str(law.reason),
         })
     return rows
+
+
+def _verdict(series: Series) -> str:
+    from ..trends import classify
+
+    return classify(series).category
 
 
 def _t_cdf(z, dof):
@@ -196,7 +203,7 @@ class Backtest:
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
             seed: int = 0, min_train: int | None = None, checkpoints: str = "final",
-            progress: bool = False, prediction_model=None) -> Backtest:
+            progress: bool = False, prediction_model=None, verdicts: bool = True) -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
 
         ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k),
@@ -211,7 +218,9 @@ class Backtest:
         :class:`scalecheck.laws.prediction.PredictionModel` (default: the calibrated one) for the intervals.
         Each row also carries the interval score (Gneiting and Raftery: width plus 2/alpha times the miss, in the
         row's units), the smallest level whose interval holds the truth (``level_to_cover``, for the calibration
-        curve) and the extrapolation distance (in units of the fitted x range).
+        curve) and the extrapolation distance (in units of the fitted x range). ``verdicts``: label each row
+        with the reality check's verdict on the whole series (:func:`scalecheck.trends.classify`), so coverage
+        can be read per verdict (it sees the held-out models too: a label for reading results, not a forecast).
         """
         forms = (forms,) if isinstance(forms, str) else tuple(forms)
         if scheme not in SCHEMES:
@@ -237,6 +246,7 @@ class Backtest:
             known = set().union(*(s.models for s in series_list))
             if not declared & known:
                 raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
+        verdict_of = {id(s): _verdict(s) for s in series_list} if verdicts else {}
         rows: list[dict] = []
         with _progress(progress, len(forms) * len(series_list), "backtest") as advance:
             for form in forms:
@@ -253,7 +263,8 @@ class Backtest:
                     laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
                                     level=level)
                     for (s, sp), law in zip(chunk, laws, strict=True):
-                        rows.extend(_prediction_rows(s, sp, form, law, level, prediction_model))
+                        rows.extend(_prediction_rows(s, sp, form, law, level, prediction_model,
+                                                     verdict_of.get(id(s), "")))
                         if id(s) not in done:
                             done.add(id(s))
                             advance()
@@ -284,6 +295,11 @@ class Backtest:
         """Coverage against nominal level: one row per group and level (50-95%), the share of truths inside
         that level's central prediction interval. A calibrated interval lies on the diagonal."""
         return calibration(self.predictions, by, levels)
+
+    def by_verdict(self) -> pd.DataFrame:
+        """Per form and reality-check verdict: do the tasks called predictable extrapolate, and do their
+        intervals hold?"""
+        return summarise(self.predictions, ["form", "verdict"])
 
     def by_distance(self, by: Sequence[str] = ("form",)) -> pd.DataFrame:
         """Error, coverage and interval score per extrapolation distance (units of the fitted x range)."""

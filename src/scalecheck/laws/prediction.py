@@ -99,7 +99,8 @@ class PredictionModel:
             at_edge = to_fit_scale(form, law.law.predict_params(law.param_vector, edge))
             change = np.abs(centre - at_edge)
         change = np.where(np.isfinite(change), change, np.inf)
-        extra = (self.kappa * (change + d * np.sqrt(sampling + scatter))) ** 2
+        with np.errstate(over="ignore"):
+            extra = (self.kappa * (change + d * np.sqrt(sampling + scatter))) ** 2
         dof = max(int(law.quality.dof), 1)
         # Which terms are estimated from the residuals (and so carry the fit's degrees of freedom): the scatter,
         # and the confidence term when the residuals (not the known sampling sd) scaled the covariance.
