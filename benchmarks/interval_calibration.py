@@ -76,9 +76,13 @@ def main() -> None:
         print(f"{name}: x={x}, {len(tasks)} predictable tasks, {len(runs['old'])} predictions "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
 
-    def both_finite(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
-        return (np.isfinite(a["interval_score"].astype(float)) & np.isfinite(b["interval_score"].astype(float))
-                ).to_numpy()
+    def both_finite(a: pd.DataFrame, b: pd.DataFrame, units: str | None = "points") -> np.ndarray:
+        """Rows where both intervals are finite, in ``units``: a mean over metrics in different units (points of
+        accuracy and, say, a likelihood difference) is no number at all, so the headline is in points."""
+        ok = np.isfinite(a["interval_score"].astype(float)) & np.isfinite(b["interval_score"].astype(float))
+        if units is not None:
+            ok &= a["units"] == units
+        return ok.to_numpy()
 
     def relative_score(name: str, k) -> float:
         old, new = frames[name]["runs"]["old"], frames[name]["runs"][k]
@@ -99,6 +103,7 @@ def main() -> None:
             c = f["covered"].dropna().astype(bool)
             return float(c.mean()) if len(c) else float("nan")
 
+        other = both_finite(old, new, None) & (new["units"] != "points").to_numpy()
         curve = calibration(new, by=())
         curve_old = calibration(old, by=())
         by_d = new.assign(b=distance_bins(new["distance"])).groupby("b")["covered"].apply(
@@ -109,7 +114,12 @@ def main() -> None:
             "coverage_predictable": _r(cov(new), 3), "coverage_predictable_old": _r(cov(old), 3),
             "interval_score": {"new": _r(new["interval_score"][ok].mean()), "old": _r(old["interval_score"][ok].mean()),
                                "new_median": _r(new["interval_score"][ok].median()),
-                               "old_median": _r(old["interval_score"][ok].median()), "n_rows": int(ok.sum())},
+                               "old_median": _r(old["interval_score"][ok].median()), "n_rows": int(ok.sum()),
+                               "units": "points",
+                               "other_units": None if not other.any() else {
+                                   "n_rows": int(other.sum()), "units": sorted(set(new["units"][other])),
+                                   "new_median": _r(new["interval_score"][other].median()),
+                                   "old_median": _r(old["interval_score"][other].median())}},
             "mean_interval_width": {"new": _r(new["interval_width"][ok].mean()),
                                     "old": _r(old["interval_width"][ok].mean())},
             "calibration": {f"{lv:.2f}": [_r(a, 3), _r(b, 3)] for lv, a, b in
