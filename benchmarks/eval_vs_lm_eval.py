@@ -37,8 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _shared import shared_data_dir  # benchmarks/_shared.py
+
 from scalecheck.evaluation import read_task
-from scalecheck.sources import shared_data_dir
 
 TASKS = {"memo-trap": "memo-trap_classification.jsonl", "neqa": "neqa_classification.jsonl"}
 SHOTS = (0, 5)

@@ -14,8 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _shared import shared_data_dir  # benchmarks/_shared.py
+
 from scalecheck.observations import Testbed, load
-from scalecheck.sources import shared_data_dir
 
 SOURCES = {"pythia": "pythia_evals", "olmo-ladder": "olmo_ladder", "obsscaling": "obsscaling",
            "gadre2024": "gadre2024"}

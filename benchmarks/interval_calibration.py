@@ -27,13 +27,15 @@ import time
 
 import numpy as np
 import pandas as pd
+from _shared import shared_data_dir  # benchmarks/_shared.py
 
 import scalecheck
-from scalecheck.backtest import backtest, calibration, default_x, final_models
+from scalecheck.backtest import backtest, calibration
 from scalecheck.backtest.engine import distance_bins
-from scalecheck.backtest.ladder import ladder_prediction, paper_setup
+from scalecheck.backtest.two_step import ladder_prediction
 from scalecheck.laws.prediction import RESIDUAL_ONLY, PredictionModel
-from scalecheck.sources import shared_data_dir
+from scalecheck.observations import final_models
+from scalecheck.sources.olmo_ladder import paper_setup
 from scalecheck.trends import reality_check
 
 KAPPAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
@@ -63,7 +65,7 @@ def main() -> None:
     frames: dict[str, dict] = {}
     for name, (load, kw) in testbeds().items():
         tb = final_models(load())
-        x = default_x(tb)
+        x = tb.default_x()
         verdicts = reality_check(tb, x=x, **kw).frame()
         predictable = verdicts.loc[(verdicts["scope"] == "all") & (verdicts["category"] == "predictable"), "task"]
         tasks = sorted(predictable.tolist())

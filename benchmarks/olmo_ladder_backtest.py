@@ -28,11 +28,12 @@ import json
 import time
 
 import pandas as pd
+from _shared import shared_data_dir  # benchmarks/_shared.py
 
 import scalecheck
-from scalecheck.backtest.ladder import ladder_prediction, paper_predictions, paper_setup
+from scalecheck.backtest.two_step import ladder_prediction
 from scalecheck.report.backtest import write_ladder_report
-from scalecheck.sources import shared_data_dir
+from scalecheck.sources.olmo_ladder import paper_predictions, paper_setup
 
 # The headline method, chosen without the 7B/13B targets by benchmarks/olmo_ladder_select.py (lowest accuracy MAE
 # predicting the paper's own 1.3B runs from 190M-760M and its 760M runs from 190M-370M). The paper's method is

@@ -21,10 +21,11 @@ import json
 import time
 
 import pandas as pd
+from _shared import shared_data_dir  # benchmarks/_shared.py
 
 import scalecheck
-from scalecheck.backtest.ladder import ladder_prediction, paper_setup
-from scalecheck.sources import shared_data_dir
+from scalecheck.backtest.two_step import ladder_prediction
+from scalecheck.sources.olmo_ladder import paper_setup
 
 CANDIDATES = {"A paper": {}, "B flops": {"step1_axis": "flops"}, "C step2 final only": {"step2_min_tokens_fraction": 1.0},
               "D mean of A and B": {"step1_axis": "both"}}

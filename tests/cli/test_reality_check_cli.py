@@ -40,3 +40,47 @@ def test_help_teaches():
     r = subprocess.run([sys.executable, "-m", "scalecheck.cli", "reality-check", "--help"], capture_output=True,
                        text=True)
     assert r.returncode == 0 and "examples:" in r.stdout and "breakthrough" in r.stdout
+
+
+def test_testbed_by_built_in_name_and_default_x_without_c4_val(tmp_path, builtin_testbed, capsys):
+    # TESTBED may be a built-in name; and a file without c4_val uses its own first loss (bug 2).
+    out = tmp_path / "rep"
+    assert main(["reality-check", "gadre2024", "--tasks", "copa", "--by", "none", "-o", str(out)]) == 0
+    from scalecheck import Testbed
+
+    tb = builtin_testbed.select(tasks=["copa"])
+    f = tmp_path / "no_c4.parquet"
+    Testbed.build(tb.models.drop(columns="loss_c4_val"), tb.scores, tb.tasks, "no-c4").to_parquet(f)
+    assert main(["reality-check", str(f), "--by", "none", "-o", str(out)]) == 0
+    assert pd.read_csv(out / "verdicts.csv")["task"].tolist() == ["copa"]
+    capsys.readouterr()
+    assert main(["reality-check", "gadre2042", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "gadre2042" in err and "did you mean 'gadre2024'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_every_analysis_command_takes_the_shared_options():
+    from scalecheck.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    shared = {"--x", "--by", "--tasks", "--checkpoints", "--shots", "--variant", "--metric", "--seed", "--output"}
+    for name in ("reality-check", "backtest", "sensitivity"):
+        p = sub.choices[name]
+        flags = {s for a in p._actions for s in a.option_strings}
+        assert shared <= flags, (name, shared - flags)
+        x = next(a for a in p._actions if "--x" in a.option_strings)
+        assert x.default is None  # every command: the testbed's default_x
+        assert "--level" in flags or "--level" in (p.epilog or ""), name  # or the help says why not
+
+
+def test_cli_names_match_the_library():
+    from scalecheck.backtest import SCHEMES
+    from scalecheck.cli import backtest as cli_backtest
+    from scalecheck.cli import sensitivity as cli_sensitivity
+    from scalecheck.laws import FORMS
+    from scalecheck.sensitivity import FACTORS
+
+    assert tuple(cli_backtest.SCHEMES) == tuple(SCHEMES)
+    assert tuple(cli_backtest.FORMS) == tuple(sorted(FORMS))
+    assert tuple(cli_sensitivity.FACTORS) == tuple(FACTORS)

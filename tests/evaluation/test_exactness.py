@@ -15,7 +15,7 @@ import pytest
 from tinymodels import WORDS, build_model
 
 from scalecheck.evaluation import Evaluation, Setting, read_task
-from scalecheck.sources.ladder import LadderModel
+from scalecheck.sources.ladder_file import LadderModel
 
 ARCHS = ("gpt2", "neox", "llama")
 

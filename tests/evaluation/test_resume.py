@@ -13,7 +13,7 @@ from tinymodels import WORDS, build_model
 
 import scalecheck
 from scalecheck.evaluation import Evaluation, Setting, read_task, results_tables
-from scalecheck.sources.ladder import LadderModel, read_ladder
+from scalecheck.sources.ladder_file import LadderModel, read_ladder
 
 N = 120
 

@@ -117,3 +117,18 @@ def test_best_corpus_per_validation_set(two_corpora):
     assert list(best.columns)[0] == "c4_val"
     assert best.loc["task", "c4_val"] == "a" and best.loc["task", "flattering"] == "b"
     assert best.loc["task", "fair"] == "a"
+
+
+def test_an_unknown_by_is_an_error_and_none_pools(flipping):
+    # Bug 3: an unknown `by` (a typo, or the CLI's "none" passed through) used to give 0 corpus comparisons
+    # silently.
+    with pytest.raises(SelectionError, match="cannot split by 'corpu'.*did you mean 'corpus'"):
+        sensitivity(flipping, by="corpu", factors=("corpus",))
+    with pytest.raises(SelectionError, match="use None to pool"):
+        sensitivity(flipping, by="none", factors=("corpus",))
+    two = synthetic_testbed({"rising": exponential_accuracy}, corpora=("a", "b"), seed=5,
+                            extra_losses={"other": lambda c4, corpus: c4 + 0.1})
+    pooled = sensitivity(two, by=None, factors=("x", "corpus"))
+    assert pooled.by is None and pooled.summary()["corpus_tasks_tested"] == 0 and len(pooled.corpus_ranks) == 0
+    split = sensitivity(two, factors=("x", "corpus"))
+    assert split.summary()["corpus_tasks_tested"] == 1 and len(split.corpus_ranks) == 2

@@ -34,3 +34,15 @@ def test_sensitivity_report_escapes(tmp_path):
     files = write_sensitivity_report(sensitivity(tb), tmp_path)
     html = files["html"].read_text()
     assert "<b>bold</b>" not in html and "<i>a</i>" not in html
+
+
+def test_sensitivity_command_by_none_pools_and_a_typo_is_an_error(tmp_path, capsys):
+    # Bug 3 from the command line: `--by none` pools (no corpus rows), `--by corpu` is a one-line error.
+    out = tmp_path / "s"
+    assert main(["sensitivity", "--tasks", "copa", "--by", "none", "--factors", "corpus", "x", "-o", str(out)]) == 0
+    v = pd.read_csv(out / "sensitivity_verdicts.csv")
+    assert "corpus" not in set(v["factor"]) and len(v) == 8  # baseline + 7 other validation sets
+    capsys.readouterr()
+    assert main(["sensitivity", "--tasks", "copa", "--by", "corpu", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "corpu" in err and "did you mean 'corpus'" in err and len(err.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from scalecheck import Testbed
 from scalecheck.errors import SelectionError
 from scalecheck.trends import CATEGORIES, EVIDENCE_KEYS, reality_check
 
@@ -68,3 +69,13 @@ def test_deterministic(builtin_testbed):
     a = reality_check(builtin_testbed, tasks=["copa", "piqa"]).frame()
     b = reality_check(builtin_testbed, tasks=["copa", "piqa"]).frame()
     assert a.equals(b)
+
+
+def test_default_x_is_the_testbeds_own_when_it_has_no_c4_val(builtin_testbed):
+    # Bug 2: reality_check used to insist on c4_val; now it uses Testbed.default_x() as backtests do.
+    models = builtin_testbed.models.drop(columns="loss_c4_val")
+    tb = Testbed.build(models, builtin_testbed.scores, builtin_testbed.tasks, "no-c4")
+    result = reality_check(tb, tasks=["copa"])  # before: SelectionError: unknown x 'c4_val'
+    assert "c4_val" not in tb.loss_names and result.x == tb.loss_names[0] == tb.default_x()
+    assert len(result.verdicts) == 1
+    assert reality_check(builtin_testbed, tasks=["copa"]).x == "c4_val"  # the built-in default is unchanged

@@ -18,8 +18,8 @@ from ..errors import SelectionError
 from ..laws import fit_many
 from ..laws.fitting import to_fit_scale
 from ..laws.prediction import DEFAULT, interval_score
-from ..observations import Series, Testbed
-from .checkpoints import final_models
+from ..observations import Selection, Series, Testbed
+from ..progress import Progress, report
 from .windows import SCHEMES, Split, holdout_models, splits
 
 # Columns of Backtest.frame(), one row per (series, split, form, held-out model).
@@ -53,15 +53,6 @@ def _scope_label(series: Series) -> str:
     return series.scope_label
 
 
-def default_x(testbed: Testbed) -> str:
-    """c4_val where the testbed has it (the Gadre et al. convention), else its first loss, else FLOPs."""
-    if "c4_val" in testbed.loss_names:
-        return "c4_val"
-    if testbed.loss_names:
-        return testbed.loss_names[0]
-    return "flops"
-
-
 def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = None,
                    tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
                    variant: str | None = None, where: dict | None = None) -> list[Series]:
@@ -69,7 +60,7 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
 
     Tasks that lack the requested metric or setting are left out; asking for none that exist is an error.
     """
-    x = x or default_x(testbed)
+    x = x or testbed.default_x()
     out: list[Series] = []
     skipped: list[str] = []
     for task in tasks or testbed.task_names:
@@ -202,8 +193,9 @@ class Backtest:
             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
-            seed: int = 0, min_train: int | None = None, checkpoints: str = "final",
-            progress: bool = False, prediction_model=None, verdicts: bool = True) -> Backtest:
+            seed: int = 0, min_train: int | None = None, checkpoints: str | None = None,
+            selection: Selection | None = None, progress: Progress | None = None, prediction_model=None,
+            verdicts: bool = True) -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
 
         ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k),
@@ -213,27 +205,33 @@ class Backtest:
         ``n_boot``: 0 gives delta-method prediction intervals (the default: on simulated lawful tasks they
         cover at about the nominal rate, where a cluster bootstrap over a handful of model sizes is far wider);
         more draws a bootstrap of that many replicates per fit.
-        ``checkpoints``: "final" keeps each training run's last checkpoint (a model is a run, not a point of its
-        training curve), "all" every checkpoint. ``prediction_model``: a
-        :class:`scalecheck.laws.prediction.PredictionModel` (default: the calibrated one) for the intervals.
-        Each row also carries the interval score (Gneiting and Raftery: width plus 2/alpha times the miss, in the
-        row's units), the smallest level whose interval holds the truth (``level_to_cover``, for the calibration
-        curve) and the extrapolation distance (in units of the fitted x range). ``verdicts``: label each row
-        with the reality check's verdict on the whole series (:func:`scalecheck.trends.classify`), so coverage
-        can be read per verdict (it sees the held-out models too: a label for reading results, not a forecast).
+        ``checkpoints``: "final" (the default) keeps each training run's last checkpoint (a model is a run, not a
+        point of its training curve), "all" every checkpoint. ``x`` defaults to the testbed's
+        :meth:`~scalecheck.observations.Testbed.default_x`. ``selection`` (a
+        :class:`~scalecheck.observations.Selection`) gives x, by, tasks, metric, shots, variant and checkpoints at
+        once; keywords given beside it override its fields. ``progress`` is called as ``progress(done, total,
+        what)`` after each series (see :mod:`scalecheck.progress`).
+        ``prediction_model``: a :class:`scalecheck.laws.prediction.PredictionModel` (default: the calibrated
+        one) for the intervals. Each row also carries the interval score (Gneiting and Raftery: width plus
+        2/alpha times the miss, in the row's units), the smallest level whose interval holds the truth
+        (``level_to_cover``, for the calibration curve) and the extrapolation distance (in units of the fitted x
+        range). ``verdicts``: label each row with the reality check's verdict on the whole series
+        (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models
+        too: a label for reading results, not a forecast).
         """
         forms = (forms,) if isinstance(forms, str) else tuple(forms)
         if scheme not in SCHEMES:
             raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
         if not 0 < level < 1:
             raise SelectionError(f"level must be between 0 and 1, got {level}")
-        if checkpoints not in ("final", "all"):
-            raise SelectionError(f"checkpoints must be 'final' or 'all', not {checkpoints!r}")
+        sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
+                           shots=shots, variant=variant, checkpoints=checkpoints)
+        x, by = sel.x, sel.by
         if isinstance(data, Testbed):
-            if checkpoints == "final":
-                data = final_models(data)
-            x = x or default_x(data)
-            series_list = testbed_series(data, x, by=by, tasks=tasks, metric=metric, shots=shots, variant=variant)
+            sel = sel.validate(data)
+            data = sel.apply(data)
+            x, by = sel.x, sel.by
+            series_list = testbed_series(data, x, by=by, tasks=sel.tasks, **sel.setting())
         elif isinstance(data, Series):
             series_list = [data]
         else:
@@ -248,29 +246,32 @@ class Backtest:
                 raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
         verdict_of = {id(s): _verdict(s) for s in series_list} if verdicts else {}
         rows: list[dict] = []
-        with _progress(progress, len(forms) * len(series_list), "backtest") as advance:
-            for form in forms:
-                need = min_train if min_train is not None else _min_points(form)
-                jobs = []
-                for s in series_list:
-                    mask = None if declared is None else np.array([m in declared for m in s.models], bool)
-                    jobs.extend((s, sp) for sp in splits(s, scheme, holdout=mask, min_train=need))
-                # One batch per form and chunk: the laws engine fits many series (and their bootstrap
-                # replicates) at once far faster than one at a time.
-                done = set()
-                for start in range(0, len(jobs), _CHUNK):
-                    chunk = jobs[start:start + _CHUNK]
-                    laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
-                                    level=level)
-                    for (s, sp), law in zip(chunk, laws, strict=True):
-                        rows.extend(_prediction_rows(s, sp, form, law, level, prediction_model,
-                                                     verdict_of.get(id(s), "")))
-                        if id(s) not in done:
-                            done.add(id(s))
-                            advance()
-                for s in series_list:
+        total, n_done = len(forms) * len(series_list), 0
+        report(progress, 0, total, "backtest")
+        for form in forms:
+            need = min_train if min_train is not None else _min_points(form)
+            jobs = []
+            for s in series_list:
+                mask = None if declared is None else np.array([m in declared for m in s.models], bool)
+                jobs.extend((s, sp) for sp in splits(s, scheme, holdout=mask, min_train=need))
+            # One batch per form and chunk: the laws engine fits many series (and their bootstrap
+            # replicates) at once far faster than one at a time.
+            done = set()
+            for start in range(0, len(jobs), _CHUNK):
+                chunk = jobs[start:start + _CHUNK]
+                laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
+                                level=level)
+                for (s, sp), law in zip(chunk, laws, strict=True):
+                    rows.extend(_prediction_rows(s, sp, form, law, level, prediction_model,
+                                                 verdict_of.get(id(s), "")))
                     if id(s) not in done:
-                        advance()
+                        done.add(id(s))
+                        n_done += 1
+                        report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
+            for s in series_list:
+                if id(s) not in done:
+                    n_done += 1
+                    report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
         frame = pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
         return cls(frame, forms, scheme, x, level, by, {"n_boot": n_boot, "seed": seed, "n_series": len(series_list),
                                                         "holdout": None if holdout is None else str(holdout)})
@@ -350,26 +351,3 @@ def _min_points(form: str) -> int:
     spec = FORMS.get(form) if isinstance(FORMS, dict) else None
     k = len(getattr(spec, "param_names", ())) if spec is not None else 3
     return max(k + 1, 3)  # one degree of freedom beyond the parameters
-
-
-class _progress:
-    """A rich progress bar over ``total`` steps when asked for; a no-op otherwise (tests, library use)."""
-
-    def __init__(self, show: bool, total: int, label: str):
-        self.show, self.total, self.label = show, total, label
-        self._bar = None
-
-    def __enter__(self):
-        if not self.show:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=True)
-        self._bar.__enter__()
-        task = self._bar.add_task(self.label, total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-        return False

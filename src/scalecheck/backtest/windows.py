@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import SelectionError
 from ..observations import Series
-from ..sources.ladder import read_ladder
+from ..sources.ladder_file import read_ladder
 
 SCHEMES = ("expanding", "leave_largest_out", "holdout")
 
@@ -116,7 +116,7 @@ def splits(series: Series, scheme: str, *, holdout: np.ndarray | None = None, mi
 def holdout_models(declared: str | Path | Iterable[str]) -> frozenset[str]:
     """The model ids declared as prediction targets.
 
-    ``declared`` is a ladder file (YAML, see :mod:`scalecheck.sources.ladder`; its ``holdout: true`` models),
+    ``declared`` is a ladder file (YAML, see :mod:`scalecheck.sources.ladder_file`; its ``holdout: true`` models),
     or an iterable of model ids.
     """
     if isinstance(declared, (str, Path)):

@@ -1,25 +1,200 @@
-"""Helpers shared by the sub-commands."""
+"""What the sub-commands share: the testbed argument, the selection and run options, one run skeleton.
+
+A new analysis command is built from these pieces, so the same flag means the same thing everywhere::
+
+    def add_parsers(sub):
+        p = sub.add_parser("my-analysis", help="...", formatter_class=HelpFormatter, description=DESCRIPTION)
+        add_testbed_argument(p)                              # TESTBED: a file or a built-in name (gadre2024)
+        add_selection_options(p, by_default="corpus")        # --x --by --tasks --metric --shots --variant
+                                                             # --checkpoints
+        add_run_options(p, output_default="scalecheck-my")   # --seed --level --output
+        p.set_defaults(func=run_my_analysis)
+
+    def run_my_analysis(args):
+        def compute(testbed, selection, progress):           # progress("label") -> a Progress callback
+            return my_api(testbed, selection=selection, seed=args.seed, progress=progress("analysing"))
+        def write(result, testbed, out_dir, progress):
+            return result.write(out_dir)                     # the files written (paths), or a sentence
+        return run_analysis(args, compute, write, render=lambda result, console: console.print(...))
+
+:func:`run_analysis` opens the testbed, builds the validated :class:`~scalecheck.observations.Selection`
+from the options, owns the progress display (rich, on stderr, only on a terminal; the API only calls
+``progress(done, total, what)``, see :mod:`scalecheck.progress`), prints the result, and ends with one
+"wrote ... (N s)" line. Options a command does not take are listed in its help with the reason
+(``not_here=``). Heavy libraries (pandas, rich, the analyses) are imported inside the functions, so that
+``scalecheck --help`` stays fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from ..observations import Testbed, load
+TESTBED_HELP = ("a testbed file written by `scalecheck import` (.parquet) or a long-format CSV, or the name of a "
+                "built-in testbed (see `scalecheck sources`); default: the built-in Gadre et al. 2024 testbed")
+DEFAULT_TESTBED = "gadre2024"
+X_HELP = ("what scores are plotted against: a validation loss (c4_val, ...) or params/params_nonembed/tokens/flops "
+          "(default: c4_val where the testbed has it, else its first validation loss, else flops)")
+CHECKPOINTS_HELP = ("of a run's intermediate checkpoints, keep the last (a model at scale) or all of them")
 
-TESTBED_HELP = ("a testbed file written by `scalecheck import` (.parquet) or a long-format CSV; "
-                "default: the built-in Gadre et al. 2024 testbed")
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the examples in descriptions as written and shows defaults (where the help does not already
+    say what the default is, and there is one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default is None or "default" in text:
+            return text
+        return super()._get_help_string(action)
 
 
 def add_testbed_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("testbed", nargs="?", default=None, metavar="TESTBED", help=TESTBED_HELP)
 
 
-def open_testbed(path: str | None) -> Testbed:
-    if path is None:
-        return load("gadre2024")
-    return Testbed.read(Path(path))
+def open_testbed(name_or_path: str | None):
+    """A testbed file, or a built-in testbed by name (the names ``scalecheck.load`` opens without a path)."""
+    from ..errors import InputError
+    from ..observations import Testbed, load
+    from ..sources import builtin_names
+
+    if name_or_path is None:
+        return load(DEFAULT_TESTBED)
+    path = Path(name_or_path)
+    if path.exists():
+        return Testbed.read(path)
+    if name_or_path in builtin_names():
+        return load(name_or_path)
+    from ..observations.selection import did_you_mean
+
+    hint = did_you_mean(name_or_path, builtin_names())
+    raise InputError(path, f"no such file, nor a built-in testbed{hint} (built in: {', '.join(builtin_names())})")
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Keeps the examples in descriptions as written and shows defaults."""
+def normalise_by(value: str | None) -> str | None:
+    """``--by none`` (or an empty value) pools all models: None."""
+    return None if value is None or str(value).strip().lower() in ("none", "") else value
+
+
+def add_selection_options(parser: argparse.ArgumentParser, *, by_default: str | None, by_help: str = "",
+                          metric_help: str = "", tasks: bool = True, settings: bool = True,
+                          checkpoints: bool = True) -> None:
+    """``--x --by --tasks --metric --shots --variant --checkpoints``: what the analysis looks at.
+
+    ``by_default`` is the command's default for ``--by`` ("none" pools); ``by_help``/``metric_help`` say what
+    the column or metric means for this command. The values become a
+    :class:`~scalecheck.observations.Selection` in :func:`selection_from`.
+    """
+    parser.add_argument("--x", default=None, metavar="X", help=X_HELP)
+    parser.add_argument("--by", default=by_default if by_default is not None else "none", metavar="COLUMN",
+                        help=by_help or "also analyse per value of this model column (corpus, family); "
+                                        "'none' pools all models")
+    if tasks:
+        parser.add_argument("--tasks", nargs="+", default=None, metavar="TASK", help="only these tasks (default: all)")
+    if settings:
+        parser.add_argument("--metric", default=None,
+                            help=metric_help or "score metric where tasks have several (default: each task's own)")
+        parser.add_argument("--shots", type=int, default=None,
+                            help="the setting to use where tasks were scored at several shot counts (e.g. Pythia: 0 "
+                                 "or 5; default: each task's own)")
+        parser.add_argument("--variant", default=None,
+                            help="the prompt variant to use where tasks have several (default: each task's own)")
+    if checkpoints:
+        parser.add_argument("--checkpoints", default="final", choices=("final", "all"), help=CHECKPOINTS_HELP)
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, output_default: str, seed_help: str = "",
+                    level_help: str | None = "", not_here: dict[str, str] | None = None) -> None:
+    """``--seed --level --output`` (``level_help=None``: the command has no ``--level``; say why in
+    ``not_here``). ``not_here`` maps shared options the command does not take to the reason, shown in its help."""
+    parser.add_argument("--seed", type=int, default=0,
+                        help=seed_help or "seed for anything random (results are deterministic for a seed)")
+    if level_help is not None:
+        parser.add_argument("--level", type=float, default=0.9,
+                            help=level_help or "coverage of the intervals (0.9: 90%%)")
+    parser.add_argument("--output", "-o", default=output_default, metavar="DIR", help="folder for the results")
+    if not_here:
+        lines = "\n".join(f"  {flag:<14} {why}" for flag, why in not_here.items())
+        note = f"shared options this command does not take, and why:\n{lines}"
+        parser.epilog = f"{parser.epilog}\n\n{note}" if parser.epilog else note
+
+
+def selection_from(args: argparse.Namespace):
+    """The :class:`~scalecheck.observations.Selection` the shared options describe (not yet validated)."""
+    from ..observations import Selection
+
+    tasks = getattr(args, "tasks", None)
+    return Selection(x=getattr(args, "x", None), by=normalise_by(getattr(args, "by", None)),
+                     tasks=tuple(tasks) if tasks else None, metric=getattr(args, "metric", None),
+                     shots=getattr(args, "shots", None), variant=getattr(args, "variant", None),
+                     checkpoints=getattr(args, "checkpoints", "final"))
+
+
+ProgressFactory = Callable[[str], Callable[[int, int, str], None]]
+
+
+@contextlib.contextmanager
+def progress_display(console=None) -> Iterator[ProgressFactory]:
+    """A rich progress display on stderr; yields ``bar(label)``, which adds a bar and returns the
+    ``progress(done, total, what)`` callback that drives it. Nothing is drawn when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = console if console is not None else Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bars:
+        def bar(label: str) -> Callable[[int, int, str], None]:
+            job = bars.add_task(label, total=None)
+
+            def progress(done: int, total: int, what: str) -> None:
+                bars.update(job, completed=done, total=total, description=f"{label} {what}")
+            return progress
+
+        yield bar
+
+
+def stdout_console():
+    """The console results are printed to: a log or a pipe gets a fixed width wide enough for one row per task."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def describe_files(files: Any) -> str:
+    """``a, b and c`` for the paths written (a dict's values, a list, or an object's ``describe()``)."""
+    if isinstance(files, str):
+        return files
+    if hasattr(files, "describe"):
+        return files.describe()
+    paths: Iterable = files.values() if isinstance(files, dict) else files
+    names = [str(p) for p in paths]
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + (names[-1] if names else "nothing")
+
+
+def run_analysis(args: argparse.Namespace, compute: Callable, write: Callable,
+                 render: Callable | None = None) -> int:
+    """Open the testbed, compute, write, print, and say what was written and how long it took.
+
+    ``compute(testbed, selection, progress)`` returns the result (``progress(label)`` gives a callback for the
+    API's ``progress=``); ``write(result, testbed, out_dir, progress)`` writes it and returns the files (paths,
+    a dict of them, or a sentence); ``render(result, console)`` prints the summary on stdout.
+    """
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    t0 = time.perf_counter()
+    testbed = open_testbed(getattr(args, "testbed", None))
+    selection = selection_from(args)
+    with progress_display(err) as progress:
+        result = compute(testbed, selection, progress)
+        files = write(result, testbed, Path(args.output), progress)
+    if render is not None:
+        render(result, stdout_console())
+    err.print(f"wrote {describe_files(files)} ({time.perf_counter() - t0:.1f} s)", highlight=False)
+    return 0

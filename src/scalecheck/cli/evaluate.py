@@ -25,7 +25,7 @@ DIR gets summary.csv (one row per model: each metric with its standard error), s
 object per task row: index, class_logprobs, loss, correct, ...). Use one DIR per task and setting.
 
 A ladder file (YAML, or TOML on Python 3.11+) lists the models with their params, tokens and known
-validation losses; see scalecheck.sources.ladder.
+validation losses; see scalecheck.sources.ladder_file.
 """
 
 
@@ -66,7 +66,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from ..evaluation import Evaluation, Setting, read_task
-    from ..sources.ladder import LadderModel, read_ladder
+    from ..sources.ladder_file import LadderModel, read_ladder
 
     if args.shots < 0:
         raise ScalecheckError("--shots must be >= 0")

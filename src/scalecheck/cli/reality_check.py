@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from ..report.figures import CATEGORY_COLOURS
-from ..report.reality import write_report
-from ..trends import ALL, CATEGORIES, RealityCheck, reality_check
-from ._common import HelpFormatter, add_testbed_argument, open_testbed
+from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
 
 DESCRIPTION = """\
 The reality check: does each task scale predictably? Classifies every task's score against a validation loss
@@ -43,27 +34,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reality-check", help="classify each task's scaling behaviour and write a report",
                        formatter_class=HelpFormatter, description=DESCRIPTION)
     add_testbed_argument(p)
-    p.add_argument("--x", default="c4_val", metavar="X",
-                   help="what to plot scores against: a validation loss (c4_val, ...) or params/tokens/flops")
-    p.add_argument("--by", default="corpus", metavar="COLUMN",
-                   help="also classify per value of this model column (corpus, family); 'none' to skip")
-    p.add_argument("--output", "-o", default="scalecheck-report", metavar="DIR", help="folder for the report")
-    p.add_argument("--tasks", nargs="+", default=None, metavar="TASK", help="only these tasks (default: all)")
-    p.add_argument("--seed", type=int, default=0, help="seed for anything random (results are deterministic)")
-    p.add_argument("--shots", type=int, default=None,
-                   help="the setting to use where tasks were scored at several shot counts (e.g. Pythia: 0 or 5)")
-    p.add_argument("--variant", default=None, help="the prompt variant to use where tasks have several")
-    p.add_argument("--checkpoints", default="final", choices=("final", "all"),
-                   help="of a run's intermediate checkpoints, keep the last (a model at scale) or all")
+    add_selection_options(p, by_default="corpus",
+                          by_help="also classify per value of this model column (corpus, family); 'none' to skip")
+    add_run_options(p, output_default="scalecheck-report", level_help=None, not_here={
+        "--level": "the verdicts' thresholds are fixed, simulation-calibrated constants (scalecheck.trends."
+                   "THRESHOLDS); figures draw the law's 90% band"})
     p.set_defaults(func=run_reality_check)
 
 
 def _badge(category: str) -> str:
+    from ..report.figures import CATEGORY_COLOURS
+
     return f"[{CATEGORY_COLOURS.get(category, 'white')}]{category}[/]"
 
 
-def render_summary(result: RealityCheck, console: Console) -> None:
+def render_summary(result, console) -> None:
     """The terminal summary: verdicts per task and scope, then counts and the share predictable."""
+    from rich.table import Table
+
+    from ..trends import ALL, CATEGORIES
+
     t = Table(title=f"reality check: {result.testbed_name or 'testbed'} vs {result.x}", show_lines=False)
     t.add_column("task", no_wrap=True)
     for scope in result.scopes:
@@ -94,31 +84,14 @@ def render_summary(result: RealityCheck, console: Console) -> None:
 
 
 def run_reality_check(args: argparse.Namespace) -> int:
-    console = Console()
-    if not console.is_terminal:  # a log or a pipe: wide enough for a row per task on one line
-        console = Console(width=160)
-    err = Console(stderr=True)
-    t0 = time.perf_counter()
-    testbed = open_testbed(args.testbed)
-    by = None if str(args.by).lower() in ("none", "") else args.by
-    out = Path(args.output)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        job = bar.add_task("classifying", total=None)
+    from ..report.reality import write_report
+    from ..trends import reality_check
 
-        def classify_progress(done: int, total: int, what: str) -> None:
-            bar.update(job, completed=done, total=total, description=f"classifying {what}")
+    def compute(testbed, selection, progress):
+        return reality_check(testbed, selection=selection, seed=args.seed, progress=progress("classifying"))
 
-        result = reality_check(testbed, x=args.x, by=by, tasks=args.tasks, progress=classify_progress,
-                               shots=args.shots, variant=args.variant, checkpoints=args.checkpoints,
-                               seed=args.seed)
-        draw = bar.add_task("drawing", total=len(result.tasks))
+    def write(result, testbed, out_dir, progress):
+        files = write_report(result, testbed, out_dir, progress=progress("drawing"))
+        return (f"{files.verdicts_csv}, {files.html} and {len(files.figures)} figures in {files.out_dir}/")
 
-        def draw_progress(done: int, total: int, what: str) -> None:
-            bar.update(draw, completed=done, total=total, description=f"drawing {what}")
-
-        files = write_report(result, testbed, out, progress=draw_progress)
-    render_summary(result, console)
-    err.print(f"wrote {files.verdicts_csv}, {files.html} and {len(files.figures)} figures in {files.out_dir}/ "
-              f"({time.perf_counter() - t0:.1f} s)")
-    return 0
+    return run_analysis(args, compute, write, render=render_summary)

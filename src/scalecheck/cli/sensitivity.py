@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 
-from rich.console import Console
+from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
 
-from ..report.sensitivity import write_sensitivity_report
-from ..sensitivity import FACTORS, sensitivity
-from ._common import HelpFormatter, add_testbed_argument, open_testbed
+FACTORS = ("x", "corpus", "setting")  # scalecheck.sensitivity.FACTORS, named here to keep `--help` fast
 
 DESCRIPTION = """\
 Does the verdict survive a benign change? Recomputes every task's verdict and trend sign while changing one
@@ -31,6 +27,7 @@ examples:
   scalecheck sensitivity                                  # built-in testbed: 8 losses, 3 corpora
   scalecheck sensitivity --factors x --tasks hellaswag    # only the validation set, one task
   scalecheck sensitivity pythia.parquet --by family -o out
+  scalecheck sensitivity --by none                        # pooled only: no corpus factor, no rank reversals
 """
 
 
@@ -38,26 +35,33 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sensitivity", help="count verdict flips under benign changes of setting",
                        formatter_class=HelpFormatter, description=DESCRIPTION)
     add_testbed_argument(p)
-    p.add_argument("--x", default=None, metavar="X", help="baseline validation loss (default: c4_val, else the first)")
+    add_selection_options(p, by_default="corpus",
+                          by_help="model column whose values are the corpora; 'none' pools (no corpus factor and "
+                                  "no rank reversals)",
+                          metric_help="the baseline's metric (default: each task's own); --shots and --variant fix "
+                                      "the baseline setting the same way")
     p.add_argument("--xs", nargs="+", default=None, metavar="X", help="validation losses to try (default: all)")
-    p.add_argument("--by", default="corpus", metavar="COLUMN", help="model column whose values are the corpora")
     p.add_argument("--factors", nargs="+", default=list(FACTORS), choices=FACTORS, help="what to vary")
-    p.add_argument("--tasks", nargs="+", default=None, metavar="TASK", help="only these tasks (default: all)")
-    p.add_argument("--level", type=float, default=0.9, help="confidence level for deciding corpus orders")
-    p.add_argument("--output", "-o", default="scalecheck-sensitivity", metavar="DIR", help="folder for the results")
+    add_run_options(p, output_default="scalecheck-sensitivity", seed_help="seed of the classifier's "
+                    "resampling (results are deterministic)", level_help="confidence level for deciding corpus orders")
     p.set_defaults(func=run_sensitivity)
 
 
-def run_sensitivity(args: argparse.Namespace) -> int:
-    err = Console(stderr=True)
-    t0 = time.perf_counter()
-    testbed = open_testbed(args.testbed)
-    sens = sensitivity(testbed, x=args.x, xs=args.xs, by=args.by, tasks=args.tasks, factors=args.factors,
-                       level=args.level, progress=err.is_terminal)
-    files = write_sensitivity_report(sens, Path(args.output), subtitle=f"{testbed.name or 'testbed'}: "
-                                     f"{len(testbed.models)} models, {len(testbed.tasks)} tasks")
-    console = Console() if Console().is_terminal else Console(width=160)
+def render_summary(sens, console) -> None:
     for line in sens.headline():
         console.print(line)
-    err.print(f"wrote {', '.join(str(f) for f in files.values())} ({time.perf_counter() - t0:.1f} s)")
-    return 0
+
+
+def run_sensitivity(args: argparse.Namespace) -> int:
+    from ..report.sensitivity import write_sensitivity_report
+    from ..sensitivity import sensitivity
+
+    def compute(testbed, selection, progress):
+        return sensitivity(testbed, xs=args.xs, factors=args.factors, level=args.level, seed=args.seed,
+                           selection=selection, progress=progress("sensitivity"))
+
+    def write(sens, testbed, out_dir, progress):
+        return write_sensitivity_report(sens, out_dir, subtitle=f"{testbed.name or 'testbed'}: "
+                                        f"{len(testbed.models)} models, {len(testbed.tasks)} tasks")
+
+    return run_analysis(args, compute, write, render=render_summary)

@@ -4,7 +4,7 @@ Layer 1 (beside ``sources``): imports only errors, schema and sources. torch and
 only when a model is loaded, so reading tasks and results needs neither.
 
     from scalecheck.evaluation import Evaluation, Setting, read_task
-    from scalecheck.sources.ladder import read_ladder
+    from scalecheck.sources.ladder_file import read_ladder
 
     ev = Evaluation.run(read_ladder("ladder.yaml"), read_task("memo-trap_classification.jsonl"),
                         Setting(shots=5), output="out/memo-trap-5shot")

@@ -89,7 +89,17 @@ class Testbed:
         }
 
     # --- selecting series ---------------------------------------------------------------------------------
-    def _x_column(self, x: str) -> tuple[str, bool]:
+    def default_x(self) -> str:
+        """The x an analysis uses when none is named: c4_val where the testbed has it (the Gadre et al.
+        convention), else its first validation loss, else FLOPs."""
+        if "c4_val" in self.loss_names:
+            return "c4_val"
+        if self.loss_names:
+            return self.loss_names[0]
+        return "flops"
+
+    def x_column(self, x: str) -> tuple[str, bool]:
+        """The models column holding ``x`` and whether it is a loss; a one-line SelectionError if it is unknown."""
         if x in SCALE_AXES:
             return x, False
         name = x[len(LOSS_PREFIX):] if x.startswith(LOSS_PREFIX) else x
@@ -133,7 +143,7 @@ class Testbed:
         ``where`` filters models by column values (``{"corpus": "rpj"}``); ``group_by`` names the model column
         whose value labels each point (for colours and per-group work).
         """
-        xcol, is_loss = self._x_column(x)
+        xcol, is_loss = self.x_column(x)
         sub = self._resolve(task, metric, shots, variant)
         models = self.models
         if where:

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from ..backtest import Backtest
-from ..backtest.ladder import LadderPrediction
+from ..backtest.two_step import LadderPrediction
 from . import figures as F
 from .html import Report, esc, table_html
 
@@ -17,25 +17,12 @@ PER_TASK_ROWS = 60
 MAX_BARS = 40  # the per-task table is sorted worst first; the CSV has every row
 
 
-def styled(fig_fn):
-    """Draw under the paper style (the figures module's rc settings apply when artists are created)."""
-    import functools
-
-    import matplotlib
-
-    @functools.wraps(fig_fn)
-    def wrapped(*a, **kw):
-        with matplotlib.rc_context(F.STYLE):
-            return fig_fn(*a, **kw)
-    return wrapped
-
-
 def k_units(bt: Backtest) -> str:
     units = bt.predictions["units"].dropna().unique().tolist()
     return units[0] if len(units) == 1 else "mixed units"
 
 
-@styled
+@F.styled
 def error_by_k_png(bt: Backtest) -> bytes | None:
     """Median absolute error (and coverage) against the number of sizes fitted, one line per form."""
     k = bt.by_k()
@@ -61,7 +48,7 @@ def error_by_k_png(bt: Backtest) -> bytes | None:
     return F.to_png(fig)
 
 
-@styled
+@F.styled
 def predicted_vs_actual_png(frame: pd.DataFrame, title: str = "", label_col: str | None = None,
                             paper: pd.DataFrame | None = None) -> bytes | None:
     """Each prediction with its interval against the truth; the diagonal is a perfect prediction."""
@@ -102,7 +89,7 @@ def predicted_vs_actual_png(frame: pd.DataFrame, title: str = "", label_col: str
     return F.to_png(fig)
 
 
-@styled
+@F.styled
 def calibration_png(bt: Backtest) -> bytes | None:
     """Coverage against nominal level (50-95%), overall and per reality-check verdict; the diagonal is honest."""
     overall = bt.calibration(by=())

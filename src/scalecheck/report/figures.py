@@ -31,6 +31,18 @@ STYLE = {
 }
 DPI = 100
 
+
+def styled(fig_fn):
+    """Draw under the paper style (the rc settings of :data:`STYLE` apply when artists are created)."""
+    import functools
+
+    @functools.wraps(fig_fn)
+    def wrapped(*a, **kw):
+        with matplotlib.rc_context(STYLE):
+            return fig_fn(*a, **kw)
+    return wrapped
+
+
 _X_LABELS = {
     "params": "parameters (log scale)", "params_nonembed": "non-embedding parameters (log scale)",
     "tokens": "training tokens (log scale)", "flops": "training compute, FLOPs (log scale)",

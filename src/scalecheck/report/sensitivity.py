@@ -9,13 +9,12 @@ import pandas as pd
 
 from ..sensitivity import Sensitivity
 from . import figures as F
-from .backtest import styled
 from .html import Report, esc, table_html
 
 TOP_ROWS = 40
 
 
-@styled
+@F.styled
 def _paired_bars(labels: list[str], first: np.ndarray, second: np.ndarray, names: tuple[str, str],
                  colours: tuple[str, str], xlabel: str, title: str) -> bytes:
     """Two bars per row (a count and the stricter count inside it), rows labelled on the left."""

@@ -27,7 +27,8 @@ from scipy import stats
 
 from ..errors import SelectionError
 from ..laws import fit_many, fit_series
-from ..observations import Series, Testbed
+from ..observations import Selection, Series, Testbed
+from ..progress import Progress, report
 from ..trends import classify
 
 FACTORS = ("x", "corpus", "setting")
@@ -94,8 +95,8 @@ def _setting_label(metric: str, shots: int | None, variant: str) -> str:
     return " ".join(parts)
 
 
-def _verdict_row(series: Series, factor: str, setting: str) -> dict:
-    verdict = classify(series)
+def _verdict_row(series: Series, factor: str, setting: str, seed: int = 0) -> dict:
+    verdict = classify(series, seed=seed)
     rho, p, sign = trend_sign(series)
     return {"task": series.task, "factor": factor, "setting": setting, "x_name": series.x_name,
             "scope": series.scope_label, "metric": series.metric, "shots": series.shots, "variant": series.variant,
@@ -151,70 +152,94 @@ class Sensitivity:
     corpus_ranks: pd.DataFrame
     rank_reversals: pd.DataFrame
     baseline_x: str
-    by: str
+    by: str | None
     form: str = "exponential"
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, testbed: Testbed, *, x: str | None = None, xs: Sequence[str] | None = None, by: str = "corpus",
-            tasks: Sequence[str] | None = None, factors: Sequence[str] = FACTORS, form: str = "exponential",
-            level: float = 0.9, progress: bool = False) -> Sensitivity:
+    def fit(cls, testbed: Testbed, *, x: str | None = None, xs: Sequence[str] | None = None,
+            by: str | None = "corpus", tasks: Sequence[str] | None = None, factors: Sequence[str] = FACTORS,
+            form: str = "exponential", level: float = 0.9, metric: str | None = None, shots: int | None = None,
+            variant: str | None = None, checkpoints: str | None = None, seed: int = 0,
+            selection: Selection | None = None, progress: Progress | None = None) -> Sensitivity:
         """Vary each factor in ``factors`` one at a time over ``tasks`` (default all) of ``testbed``.
 
-        ``x`` is the baseline validation set (default c4_val, else the first loss); ``xs`` the sets tried
-        (default every loss in the testbed); ``by`` the model column whose values are the corpora.
+        ``x`` is the baseline validation set (default: the testbed's
+        :meth:`~scalecheck.observations.Testbed.default_x`); ``xs`` the sets tried (default every loss in the
+        testbed); ``by`` the model column whose values are the corpora (None pools: no corpus factor and no
+        rank comparisons; a column the testbed lacks is a SelectionError). ``metric``/``shots``/``variant``
+        fix the baseline setting (default: each task's own, :func:`default_setting`); a task without it is
+        left out. ``checkpoints``: "final" (the default) keeps each run's last checkpoint, "all" every one.
+        ``selection`` (a :class:`~scalecheck.observations.Selection`) gives x, by, tasks, the setting and
+        checkpoints at once (its ``by`` wins over the keyword's default); keywords given beside it override its
+        other fields. ``progress(done, total, what)`` is called after each task.
         """
-        from ..backtest.engine import _progress, default_x
-        from ..observations.checkpoints import final_models
-
-        # A verdict is about models at scale: a run's intermediate checkpoints are its training curve.
-        testbed = final_models(testbed)
         unknown = set(factors) - set(FACTORS)
         if unknown:
             raise SelectionError(f"unknown factor {sorted(unknown)[0]!r}; choose from {', '.join(FACTORS)}")
-        x = x or default_x(testbed)
+        fields = {"x": x, "tasks": tuple(tasks) if tasks is not None else None, "metric": metric, "shots": shots,
+                  "variant": variant, "checkpoints": checkpoints}
+        sel = (Selection.of(selection, **fields) if selection is not None
+               else Selection.of(Selection(by=by), **fields)).validate(testbed)
+        # A verdict is about models at scale: a run's intermediate checkpoints are its training curve.
+        testbed = sel.apply(testbed)
+        x, by = sel.x, sel.by
         xs = list(xs) if xs is not None else list(testbed.loss_names)
+        for other in xs:
+            Selection(x=other).validate(testbed)
         if x not in xs:
             xs.insert(0, x)
-        tasks = list(tasks) if tasks is not None else testbed.task_names
-        groups = sorted(testbed.models[by].dropna().unique().tolist()) if by in testbed.models.columns else []
+        tasks = sel.task_names(testbed)
+        groups = sel.groups(testbed)
+        fixed = {k: v for k, v in sel.setting().items() if v is not None}
         rows: list[dict] = []
         per_corpus: dict[tuple[str, str, str], Series] = {}  # (task, x, corpus) -> series, for matched loss
-        with _progress(progress, len(tasks), "sensitivity") as advance:
-            for task in tasks:
-                metric, shots, variant = default_setting(testbed, task)
-                base_kw = {"metric": metric, "shots": shots, "variant": variant}
-                # One pooled series per x; corpora are its subsets (selecting a series is the slow part).
+        skipped: list[str] = []
+        for i, task in enumerate(tasks):
+            metric, shots, variant = default_setting(testbed, task)
+            base_kw = {"metric": metric, "shots": shots, "variant": variant, **fixed}
+            # One pooled series per x; corpora are its subsets (selecting a series is the slow part).
+            try:
                 pooled = {xn: testbed.series(task, xn, group_by=by if groups else "corpus", **base_kw)
                           for xn in (xs if "x" in factors else [x])}
-                rows.append(_verdict_row(pooled[x], "baseline", x))
-                if "x" in factors:
-                    rows.extend(_verdict_row(pooled[o], "x", o) for o in xs if o != x)
-                if "corpus" in factors and len(groups) > 1:
-                    for g in groups:
-                        part = _group(pooled[x], by, g)
+            except SelectionError:
+                if not fixed:
+                    raise
+                skipped.append(task)  # the task was not scored in the setting asked for
+                report(progress, i + 1, len(tasks), task)
+                continue
+            baseline = (base_kw["metric"], base_kw["shots"], base_kw["variant"])
+            rows.append(_verdict_row(pooled[x], "baseline", x, seed))
+            if "x" in factors:
+                rows.extend(_verdict_row(pooled[o], "x", o, seed) for o in xs if o != x)
+            if "corpus" in factors and len(groups) > 1:
+                for g in groups:
+                    part = _group(pooled[x], by, g)
+                    if len(part) >= 3:
+                        rows.append(_verdict_row(part, "corpus", str(g), seed))
+            if "setting" in factors:
+                for setting in settings_of(testbed, task):
+                    if setting != baseline:
+                        m, sh, v = setting
+                        part = testbed.series(task, x, metric=m, shots=sh, variant=v)
                         if len(part) >= 3:
-                            rows.append(_verdict_row(part, "corpus", str(g)))
-                if "setting" in factors:
-                    for setting in settings_of(testbed, task):
-                        if setting != (metric, shots, variant):
-                            m, sh, v = setting
-                            part = testbed.series(task, x, metric=m, shots=sh, variant=v)
-                            if len(part) >= 3:
-                                rows.append(_verdict_row(part, "setting", _setting_label(*setting)))
-                if "x" in factors and len(groups) > 1:
-                    for xn, ser in pooled.items():
-                        for g in groups:
-                            part = _group(ser, by, g)
-                            if len(part) >= _MIN_RANK_POINTS:
-                                per_corpus[(task, xn, str(g))] = part
-                advance()
+                            rows.append(_verdict_row(part, "setting", _setting_label(*setting), seed))
+            if "x" in factors and len(groups) > 1:
+                for xn, ser in pooled.items():
+                    for g in groups:
+                        part = _group(ser, by, g)
+                        if len(part) >= _MIN_RANK_POINTS:
+                            per_corpus[(task, xn, str(g))] = part
+            report(progress, i + 1, len(tasks), task)
+        if skipped and len(skipped) == len(tasks):
+            raise SelectionError(f"no task was scored in the setting asked for ({fixed})")
         rank_rows = _corpus_pairs(per_corpus, tasks, xs, [str(g) for g in groups], form, level)
         verdicts = _against_baseline(pd.DataFrame(rows))
         ranks = pd.DataFrame(rank_rows, columns=RANK_COLUMNS)
         reversals = _reversals(ranks, x)
         return cls(verdicts[VERDICT_COLUMNS], ranks, reversals, x, by, form,
-                   {"xs": xs, "tasks": len(tasks), "factors": list(factors), "level": level})
+                   {"xs": xs, "tasks": len(tasks), "factors": list(factors), "level": level, "seed": seed,
+                    **({"skipped_tasks": skipped} if skipped else {}), **({"setting": fixed} if fixed else {})})
 
     # --- what changed ------------------------------------------------------------------------------------
     def flips(self, factor: str | None = None) -> pd.DataFrame:

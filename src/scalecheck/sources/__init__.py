@@ -5,7 +5,7 @@ themselves with :func:`register`; :func:`get` and :func:`available` look them up
 (``scalecheck.observations``) turns tables into a :class:`~scalecheck.observations.Testbed`.
 """
 
-from .registry import Source, available, get, read, register, shared_data_dir  # noqa: F401
+from .registry import Source, available, builtin_names, get, read, register  # noqa: F401
 
 # Import the importer modules so that they register themselves.
 from . import gadre2024  # noqa: E402,F401  isort: skip

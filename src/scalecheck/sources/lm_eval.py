@@ -7,7 +7,7 @@
     runs/EleutherAI__pythia-160m/samples_arc_easy_2024-05-01T12-00-00.123456.jsonl   (with --log_samples)
 
 Point the importer at ``runs/`` (one sub-folder per model) or at one model's folder. A **ladder file**
-(``--ladder ladder.yaml``, or ``ladder.yaml`` inside the folder; see :mod:`scalecheck.sources.ladder`) gives
+(``--ladder ladder.yaml``, or ``ladder.yaml`` inside the folder; see :mod:`scalecheck.sources.ladder_file`) gives
 each model its metadata (params, tokens, corpus, losses, step, holdout). A results file is matched to the
 ladder model whose ``name`` is the run's folder name or whose ``id``/``path`` is the ``pretrained=`` of
 ``config.model_args``, at the same ``revision`` (a ladder model without one is the ``main`` revision, so
@@ -41,7 +41,7 @@ from ..errors import InputError
 from ..schema import Tables, build_tables
 from ._readers import number, read_json
 from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, metric_direction, task_chance
-from .ladder import Ladder, LadderModel, read_ladder
+from .ladder_file import Ladder, LadderModel, read_ladder
 from .registry import Source, register
 
 NAME = "lm-eval"

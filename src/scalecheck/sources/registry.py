@@ -70,20 +70,7 @@ def read(name: str, path: str | Path | None = None, **options) -> Tables:
     return source.reader(p, **options)
 
 
-def shared_data_dir() -> Path:
-    """The folder of published data copies (``shared/data``) beside the checkout, for tests and benchmarks.
 
-    ``$SCALECHECK_SHARED_DATA`` wins; otherwise the first ``shared/data`` found walking up from here or from
-    the current directory.
-    """
-    import os
-
-    env = os.environ.get("SCALECHECK_SHARED_DATA")
-    if env:
-        return Path(env)
-    for start in (Path.cwd(), Path(__file__).resolve()):
-        for d in (start, *start.parents):
-            for cand in (d / "shared" / "data", d.parent / "shared" / "data"):
-                if cand.is_dir():
-                    return cand
-    raise ScalecheckError("cannot find the shared data folder; set SCALECHECK_SHARED_DATA")
+def builtin_names() -> list[str]:
+    """The sources with a copy built into the package: what ``scalecheck.load(name)`` opens without a path."""
+    return sorted(name for name, source in _REGISTRY.items() if source.builtin is not None)

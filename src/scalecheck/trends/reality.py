@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from ..errors import SelectionError
-from ..observations import Series, Testbed
-from ..observations.checkpoints import final_models
+from ..observations import Selection, Series, Testbed
+from ..progress import Progress, report
 from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
 
 ALL = "all"  # the scope of a verdict over the whole testbed
-
-Progress = Callable[[int, int, str], None]  # (done, total, what is being classified)
 
 
 @dataclass
@@ -87,28 +84,27 @@ def _unclassifiable(task: str, scope: str, why: str) -> Verdict:
     return Verdict(task=task, scope=scope, category="insufficient-data", confidence=1.0, reason=why, evidence=ev)
 
 
-def reality_check(testbed: Testbed, x: str = "c4_val", by: str | None = None, tasks: list[str] | None = None,
+def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None, tasks: list[str] | None = None,
                   progress: Progress | None = None, seed: int = 0, *, shots: int | None = None,
-                  variant: str | None = None, checkpoints: str = "final") -> RealityCheck:
+                  variant: str | None = None, checkpoints: str | None = None, metric: str | None = None,
+                  selection: Selection | None = None) -> RealityCheck:
     """Classify each task over the whole testbed (scope ``all``) and, with ``by``, per value of that model
     column (``corpus``, ``family``): one :class:`Verdict` per (task, scope).
 
-    A task whose series cannot be drawn (several metrics or settings, no scores in a scope) gets an
-    insufficient-data verdict saying why; the run goes on. ``shots``/``variant`` choose the setting where
-    tasks have several. ``checkpoints="final"`` keeps each training run's last checkpoint (a verdict is about
-    models at scale; intermediate checkpoints are a run's training curve); ``"all"`` keeps every one.
+    ``x`` defaults to the testbed's :meth:`~scalecheck.observations.Testbed.default_x` (c4_val where it has
+    one). A task whose series cannot be drawn (several metrics or settings, no scores in a scope) gets an
+    insufficient-data verdict saying why; the run goes on. ``metric``/``shots``/``variant`` choose the
+    setting where tasks have several. ``checkpoints="final"`` (the default) keeps each training run's last checkpoint (a
+    verdict is about models at scale; intermediate checkpoints are a run's training curve); ``"all"`` keeps
+    every one. ``selection`` (a :class:`~scalecheck.observations.Selection`) gives all of these at once; the
+    keywords given beside it override its fields.
     """
-    if checkpoints not in ("final", "all"):
-        raise SelectionError(f"checkpoints must be 'final' or 'all', not {checkpoints!r}")
-    if checkpoints == "final":
-        testbed = final_models(testbed)
-    testbed._x_column(x)  # an unknown x is the user's error: fail before any work
-    if by is not None and by not in testbed.models.columns:
-        raise SelectionError(f"cannot split by {by!r}: not a model column")
-    names = list(tasks) if tasks is not None else testbed.task_names
-    unknown = [t for t in names if t not in set(testbed.task_names)]
-    if unknown:
-        raise SelectionError(f"unknown task(s) {', '.join(map(repr, unknown))}")
+    sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
+                       shots=shots, variant=variant, checkpoints=checkpoints)
+    sel = sel.validate(testbed)  # an unknown x, column or task is the user's error: fail before any work
+    testbed = sel.apply(testbed)
+    x, by = sel.x, sel.by
+    names = sel.task_names(testbed)
     values = sorted(testbed.models[by].dropna().astype(str).unique().tolist()) if by else []
     total = len(names) * (1 + len(values))
     verdicts: list[Verdict] = []
@@ -118,10 +114,9 @@ def reality_check(testbed: Testbed, x: str = "c4_val", by: str | None = None, ta
     for task in names:
         jobs: list[tuple[str, dict | None]] = [(ALL, None)] + [(v, {by: v}) for v in values]
         for scope, where in jobs:
-            if progress is not None:
-                progress(done, total, f"{task} ({scope})")
+            report(progress, done, total, f"{task} ({scope})")
             try:
-                series = testbed.series(task, x, where=where, group_by=colour_by, shots=shots, variant=variant)
+                series = testbed.series(task, x, where=where, group_by=colour_by, **sel.setting())
             except SelectionError as exc:
                 verdicts.append(_unclassifiable(task, scope, str(exc)))
             else:
@@ -131,6 +126,5 @@ def reality_check(testbed: Testbed, x: str = "c4_val", by: str | None = None, ta
                     v = Verdict(**{**v.__dict__, "scope": scope})
                 verdicts.append(v)
             done += 1
-    if progress is not None:
-        progress(done, total, "done")
+    report(progress, done, total, "done")
     return RealityCheck(verdicts, x=x, by=by, testbed_name=testbed.name, series=kept)

@@ -1,7 +1,7 @@
 import pytest
 
 from scalecheck.errors import InputError
-from scalecheck.sources.ladder import read_ladder
+from scalecheck.sources.ladder_file import read_ladder
 
 LADDER = """\
 family: tiny

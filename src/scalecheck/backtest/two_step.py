@@ -1,4 +1,4 @@
-"""The two-step ladder prediction (Bhagia et al. 2024): scale -> task loss -> accuracy, fitted on a small ladder.
+"""The two-step prediction (Bhagia et al. 2024): scale -> task loss -> accuracy, fitted on a small ladder of runs.
 
 Step 1 fits the task loss (bits per byte of the correct answer) as a Chinchilla law in parameters and tokens,
 ``L(N, D) = E + A/N^alpha + B/D^beta``, on the final checkpoints of the ladder's training runs (each one's
@@ -9,50 +9,34 @@ composes the two, carrying both steps' bootstrap uncertainty into the target's i
 
 The fit set and the targets are declared in data: ``train_runs`` (the ``run`` values the paper fits on, its
 ``mode: train`` configs) and ``targets`` (name -> runs or model ids predicted, its ``mode: eval`` configs).
-:func:`olmo_ladder_prediction` reads both from the OLMo ladder paper folder.
+:func:`scalecheck.sources.olmo_ladder.paper_setup` reads both from the OLMo ladder paper folder. The defaults
+are the paper's settings (its tasks, MMLU's composite, step 1's last-5 mean and Huber loss, step 2's checkpoint
+window), defined with the paper's importer in :mod:`scalecheck.sources.olmo_ladder`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
 from ..laws import fit, fit_chain, fit_series
-from ..observations import Series, Testbed
-from .checkpoints import final_checkpoints
+from ..observations import Selection, Series, Testbed, add_composite_task
+from ..observations.checkpoints import final_checkpoints
+from ..progress import Progress, report
+from ..sources.olmo_ladder import (
+    MMLU_TEST_PARTS,
+    PAPER_TASKS,
+    STEP1_LAST_N,
+    STEP1_LOSS,
+    STEP2_MIN_TOKENS_FRACTION,
+    STEP2_PER_RUN,
+    TARGET_LAST_N,
+)
 
-# The tasks of the paper's tables (figures/chained_main.csv), as the olmo-ladder importer names them.
-PAPER_TASKS = ("mmlu_avg_test", "hellaswag_val", "arc_challenge_test", "arc_easy_test", "piqa_val", "csqa_val",
-               "socialiqa_val", "openbookqa_test")
-# MMLU's average is the paper's: the four category subsets weighted by their number of test questions.
-# (Checked: these weights reproduce the paper's 13B actual, 0.51614, from the ladder CSVs to 3e-6.)
-MMLU_TEST_PARTS = {"mmlu_stem_test": 3018, "mmlu_humanities_test": 4705, "mmlu_social_sciences_test": 3077,
-                   "mmlu_other_test": 3242}
-# The paper's "actual" for a target evaluated at several final checkpoints is the mean of the last five
-# (reproduces figures/chained_main.csv's 13B actuals from peteish13_eval_final exactly).
-TARGET_LAST_N = 5
-# Step 2 is fitted on every checkpoint of each run after its first 10% (by tokens), as the paper's step 2 is.
-# The early checkpoints are far above any target's task loss (the 1xC runs are still warming up for their first
-# 6%). Checked against the paper's own step 2 (figures/step2_main.csv, Pred: its curve read at the 13B's task
-# loss), mean (max) distance in accuracy over the 8 tasks: 0.0025 (0.009) so; 0.0067 (0.014) keeping the first
-# 10%; 0.0048 (0.015) thinned to a dozen checkpoints per run; 0.0135 (0.033) both. A number in STEP2_PER_RUN
-# thins each run to that many, evenly spaced. Whole runs are the bootstrap's clusters, so the ~90 correlated
-# checkpoints of one run do not count as ~90 independent points in the intervals.
-STEP2_PER_RUN: int | None = None
-STEP2_MIN_TOKENS_FRACTION = 0.1
-# Step 1 as the paper fits it: each run's final task loss is the mean of its last 5 checkpoints (one
-# checkpoint's evaluation noise is about the size of the step-1 fit error), and the law is fitted by a Huber
-# loss (delta 1e-3) on log residuals, as L(N, D) laws usually are (Hoffmann et al. 2022). Checked: these two
-# settings reproduce the paper's step-1 predictions for the 13B (figures/step1_main.csv, Pred) on all 8 tasks
-# to 2e-4 bpb, and its Fit Error column to 1e-4; least squares on the last checkpoint alone misses them by
-# 0.012 bpb on average (MMLU 0.773 vs 0.750).
-STEP1_LAST_N = 5
-STEP1_LOSS = "huber"
 # Step 1's inputs: the paper's (N, D); training compute C = 6ND alone (its FLOPs variant, one exponent, law
 # ``step1_flops_form``); or "both": the mean of the two chained predictions, its interval the envelope of the two
 # (the mean's error includes the two step-1 laws' disagreement, which neither bootstrap sees). "both" was selected
@@ -65,31 +49,6 @@ LADDER_COLUMNS = ["target", "task", "params", "tokens", "actual", "predicted", "
                   "rel_error", "signed_error", "covered", "step1_actual", "step1_predicted", "step1_lo",
                   "step1_hi", "step1_abs_error", "step2_predicted", "step2_abs_error", "n_step1", "n_step2",
                   "paper_predicted", "paper_abs_error", "usable", "reason"]
-
-
-def add_composite_task(testbed: Testbed, name: str, parts: Mapping[str, float], metrics: Sequence[str]) -> Testbed:
-    """A testbed with one more task: the weighted mean of ``parts`` (task -> weight), for each metric.
-
-    Only models scored on every part (in the same metric, shots and variant) get the composite score.
-    """
-    if name in testbed.task_names:
-        return testbed
-    s = testbed.scores
-    sub = s[s["task"].isin(list(parts)) & s["metric"].isin(list(metrics))].copy()
-    if sub.empty:
-        raise SelectionError(f"cannot build {name!r}: none of {sorted(parts)} in the testbed")
-    sub["w"] = sub["task"].map(parts).astype(float)
-    key = ["model", "metric", "shots", "variant"]
-    grouped = sub.groupby(key, dropna=False)
-    whole = grouped["task"].nunique() == len(parts)
-    agg = grouped.apply(lambda g: float(np.average(g["value"], weights=g["w"])), include_groups=False)
-    agg = agg[whole].rename("value").reset_index()
-    firsts = grouped[["chance", "higher_is_better"]].first()[whole].reset_index(drop=True)
-    new = pd.concat([agg, firsts], axis=1).assign(task=name)
-    scores = pd.concat([s, new[[c for c in s.columns if c in new.columns]]], ignore_index=True)
-    first_part = testbed.tasks[testbed.tasks["task"] == next(iter(parts))].assign(task=name, n_examples=np.nan)
-    tasks = pd.concat([testbed.tasks, first_part], ignore_index=True)
-    return Testbed.build(testbed.models, scores, tasks, testbed.name)
 
 
 def _models_of(testbed: Testbed, ids_or_runs: Sequence[str]) -> pd.DataFrame:
@@ -116,6 +75,7 @@ class LadderPrediction:
             step2_min_tokens_fraction: float = STEP2_MIN_TOKENS_FRACTION, step2_per_run: int | None = STEP2_PER_RUN,
             step2_anchor: bool = True, step1_loss: str = STEP1_LOSS, step1_last_n: int = STEP1_LAST_N,
             step1_axis: str = "params_tokens", step1_flops_form: str = "power_floor", paper: pd.DataFrame | None = None,
+            selection: Selection | None = None, progress: Progress | None = None,
             prediction_model=None) -> LadderPrediction:
         """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
         target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
@@ -132,13 +92,24 @@ class LadderPrediction:
         ``step1_axis``: ``"params_tokens"`` (the paper's: ``step1_form`` in (N, D)), ``"flops"``
         (``step1_flops_form``, a one-variable law, in training compute C = 6ND) or ``"both"`` (the mean of the two
         chained predictions, the interval the envelope of theirs; see ``STEP1_AXES``).
+        ``selection`` (a :class:`~scalecheck.observations.Selection`) may give the tasks, the accuracy metric,
+        shots and variant instead of the keywords (its x, by and checkpoints do not apply: the two steps' axes
+        are fixed, and step 2 uses every checkpoint). ``progress(done, total, what)`` is called before each task.
         ``prediction_model``: the :class:`scalecheck.laws.prediction.PredictionModel` that turns both steps'
         bootstrap draws into prediction intervals (default: the calibrated one).
         """
         if step1_axis not in STEP1_AXES:
             raise SelectionError(f"unknown step1_axis {step1_axis!r}; known: {', '.join(STEP1_AXES)}")
+        if selection is not None:
+            tasks = selection.tasks if selection.tasks is not None else tasks
+            metric = selection.metric if selection.metric is not None else metric
+            shots = selection.shots if selection.shots is not None else shots
+            variant = selection.variant if selection.variant is not None else variant
         if "mmlu_avg_test" in tasks and "mmlu_avg_test" not in testbed.task_names:
             testbed = add_composite_task(testbed, "mmlu_avg_test", MMLU_TEST_PARTS, [loss_metric, metric])
+        # Validated once, before any fit: an unknown task, metric or setting is a one-line error.
+        Selection(tasks=tuple(tasks), metric=metric, shots=shots, variant=variant).validate(testbed)
+        Selection(metric=loss_metric).validate(testbed)
         train = _models_of(testbed, train_runs)
         if train.empty:
             raise SelectionError(f"none of the training runs {list(train_runs)[:3]}... is in the testbed")
@@ -151,7 +122,8 @@ class LadderPrediction:
             step2_models = _thin(step2_models, step2_per_run)
         run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"]), strict=True))
         rows = []
-        for task in tasks:
+        for i, task in enumerate(tasks):
+            report(progress, i, len(tasks), task)
             kw = {"shots": shots, "variant": variant}
             losses = testbed.series(task, "tokens", metric=loss_metric, **kw)
             s1 = _final_means(losses, train, step1_last_n, run_of)
@@ -167,6 +139,7 @@ class LadderPrediction:
             for name, ids in targets.items():
                 rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level,
                                         target_last_n, paper, prediction_model))
+        report(progress, len(tasks), len(tasks), "done")
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
         return cls(frame, level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
                    {"step1_form": step1_form, "step2_form": step2_form, "n_boot": n_boot, "seed": seed,
@@ -327,26 +300,3 @@ def _target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2
             pp = float(hit["pred"].iloc[0])
             row.update({"paper_predicted": pp, "paper_abs_error": 100 * abs(pp - actual)})
     return row
-
-
-# --- The OLMo ladder paper folder ---------------------------------------------------------------------------
-def paper_setup(path: str | Path, config: str = "final") -> tuple[list[str], dict[str, list[str]]]:
-    """The training runs (``mode: train``) and targets (``mode: eval``, by config name) of a paper config."""
-    from ..sources.olmo_ladder import read_configs
-
-    cfg = read_configs(path, config)
-    train = sorted(cfg.loc[cfg["mode"] == "train", "run"].unique().tolist())
-    targets: dict[str, list[str]] = {}
-    for r in cfg[cfg["mode"] == "eval"].itertuples():
-        targets.setdefault(r.name, []).append(r.run)
-    return train, targets
-
-
-def paper_predictions(path: str | Path, target: str = "13B-5T") -> pd.DataFrame:
-    """The paper's own chained predictions (``figures/chained_main.csv``, which are for the 13B target)."""
-    from ..sources.olmo_ladder import read_predictions
-
-    p = read_predictions(path)
-    p = p[p["figure"] == "chained_main"]
-    return pd.DataFrame({"target": target, "task": p["testbed_task"].to_numpy(), "pred": p["pred"].to_numpy(),
-                         "actual": p["actual"].to_numpy()})

@@ -3,7 +3,7 @@ import sys
 import pytest
 
 from scalecheck.errors import InputError
-from scalecheck.sources.ladder import read_ladder
+from scalecheck.sources.ladder_file import read_ladder
 
 TOML = """\
 family = "tiny"

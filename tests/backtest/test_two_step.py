@@ -5,16 +5,11 @@ import pytest
 import scalecheck
 from scalecheck import Testbed
 from scalecheck.backtest import backtest
-from scalecheck.backtest.checkpoints import final_models
-from scalecheck.backtest.ladder import (
-    LadderPrediction,
-    add_composite_task,
-    ladder_prediction,
-    paper_predictions,
-    paper_setup,
-)
 from scalecheck.backtest.synthetic import chinchilla_loss
+from scalecheck.backtest.two_step import LadderPrediction, ladder_prediction
 from scalecheck.errors import SelectionError
+from scalecheck.observations import add_composite_task, final_models
+from scalecheck.sources.olmo_ladder import paper_predictions, paper_setup
 
 
 def _ladder(seed=0):
