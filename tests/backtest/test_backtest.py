@@ -86,3 +86,33 @@ def test_unknown_scheme_and_level(lawful):
         backtest(lawful, scheme="sideways")
     with pytest.raises(SelectionError):
         backtest(lawful, level=1.5)
+
+
+def test_backtest_takes_a_form_object_or_a_fitting_function(lawful):
+    from scalecheck.laws import FORMS, fit_series
+
+    by_name = backtest(lawful, "exponential", scheme="holdout", tasks=["t0", "t1"]).frame()
+    by_object = backtest(lawful, FORMS["exponential"], scheme="holdout", tasks=["t0", "t1"]).frame()
+    pd.testing.assert_frame_equal(by_name, by_object)
+
+    def huber_exponential(train):
+        return fit_series(train, "exponential", loss="huber")
+
+    class Mean:  # a baseline predictor: no interval, so coverage is not scored
+        def __init__(self, train):
+            self.value = float(np.mean(train.y))
+
+        def predict(self, x):
+            return np.full(np.shape(x), self.value)
+
+    def mean_baseline(train):
+        return Mean(train)
+
+    bt = backtest(lawful, [FORMS["exponential"], huber_exponential, mean_baseline], scheme="holdout",
+                  tasks=["t0", "t1"])
+    assert bt.forms == ("exponential", "huber_exponential", "mean_baseline")
+    per_form = bt.by_form().set_index("form")
+    assert per_form.loc["mean_baseline", "mae"] > per_form.loc["exponential", "mae"]
+    assert np.isnan(per_form.loc["mean_baseline", "coverage"]) and per_form.loc["huber_exponential", "coverage"] >= 0
+    with pytest.raises(SelectionError, match="did you mean 'exponential'"):
+        backtest(lawful, "exponentail", scheme="holdout")

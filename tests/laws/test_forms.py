@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalecheck.laws import FORMS, get_form
+from scalecheck.laws.fitting import grid_start
 
 EXPECTED = {"power_floor", "chinchilla", "exponential", "sigmoid", "logit_linear", "linear", "sigmoid_logcompute"}
 
@@ -44,7 +45,7 @@ def test_predict_dict_and_vector_agree_and_init_is_sensible(name):
     np.testing.assert_allclose(form.predict(named, x), y)
     # Batched: rows of parameters give rows of predictions.
     np.testing.assert_allclose(form.predict_params(np.stack([p, p]), x[None])[1], y)
-    start = form.init(x, y)
+    start = grid_start(form, x, y)
     assert start.shape == (form.k,) and np.all(np.isfinite(start))
     lo, hi = form.bounds(x, y)
     assert np.all(start >= lo - 1e-9) and np.all(start <= hi + 1e-9)

@@ -3,11 +3,15 @@
 For every series (task x scope), every split (see :mod:`.windows`) and every form, the law is fitted with
 :func:`scalecheck.laws.fit_series` on the split's fit set and asked for a point prediction and a prediction
 interval at each held-out model. Errors are measured against what the held-out model actually scored.
+
+A "form" may be a registered form's name, a :class:`~scalecheck.laws.Form` object, or a fitting function
+``fit_fn(train: Series) -> Predictor`` (OLMo-core's rollout takes its fitter the same way): anything with
+``predict(x)``, and ``interval(x, level=, kind="prediction")``, ``usable`` and ``reason`` where it has them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,12 +19,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import fit_many
+from ..laws import Form, LawFit, Predictor, fit_many, get_form
 from ..laws.fitting import to_fit_scale
 from ..laws.prediction import DEFAULT, interval_score
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from .windows import SCHEMES, Split, holdout_models, splits
+
+# What a backtest can be asked to fit: a registered form's name, a Form, or fit_fn(train series) -> Predictor.
+FormLike = str | Form | Callable[[Series], Predictor]
 
 # Columns of Backtest.frame(), one row per (series, split, form, held-out model).
 PREDICTION_COLUMNS = [
@@ -96,19 +103,28 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             "units": units}
     actual = test.y
     noise = test.noise_sd
-    if law.usable:
-        xt = _law_x(test, form)
-        predicted = np.asarray(law.predict(xt), float)
+    usable = bool(getattr(law, "usable", True))
+    distance = need = np.full(len(test), np.nan)
+    if usable:
+        xt = _law_x(test, law)
+        predicted = np.asarray(law.predict(xt), float).reshape(len(test))
         # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
         # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
-        lo, hi = (np.asarray(v, float) for v in law.interval(xt, level=level, kind="prediction", model=model))
-        terms = (model or DEFAULT).terms(law, xt)
-        distance = terms.distance
-        # The smallest central level whose (delta-method) interval holds the truth: coverage at any level L is
-        # the share of rows with level_to_cover <= L (the calibration curve).
-        with np.errstate(all="ignore"):
-            z = np.abs(to_fit_scale(law.law, actual) - terms.centre) / np.sqrt(terms.total)
-            need = 2 * _t_cdf(z, terms.dof) - 1
+        if isinstance(law, LawFit):
+            lo, hi = (np.asarray(v, float).reshape(len(test))
+                      for v in law.interval(xt, level=level, kind="prediction", model=model))
+            terms = (model or DEFAULT).terms(law, xt)
+            distance = terms.distance
+            # The smallest central level whose (delta-method) interval holds the truth: coverage at any level L
+            # is the share of rows with level_to_cover <= L (the calibration curve).
+            with np.errstate(all="ignore"):
+                z = np.abs(to_fit_scale(law.law, actual) - terms.centre) / np.sqrt(terms.total)
+                need = 2 * _t_cdf(z, terms.dof) - 1
+        elif hasattr(law, "interval"):
+            lo, hi = (np.asarray(v, float).reshape(len(test)) for v in law.interval(xt, level=level,
+                                                                                      kind="prediction"))
+        else:  # a predictor without intervals: errors are scored, coverage is not
+            lo = hi = np.full(len(test), np.nan)
         if series.metric_is_proportion:
             # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
             # that the law cannot tell.
@@ -126,7 +142,7 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             "signed_error": err * scale,
             "covered": bool(lo[i] <= actual[i] <= hi[i]) if np.isfinite(lo[i]) else pd.NA,
             "interval_width": (hi[i] - lo[i]) * scale, "interval_score": score[i], "level_to_cover": need[i],
-            "distance": distance[i], "usable": bool(law.usable), "reason": "" if law.usable else str(law.reason),
+            "distance": distance[i], "usable": usable, "reason": "" if usable else str(getattr(law, "reason", "")),
         })
     return rows
 
@@ -143,9 +159,13 @@ def _t_cdf(z, dof):
     return stats.t.cdf(z, dof)
 
 
-def _law_x(series: Series, form: str) -> np.ndarray:
-    """What a form takes as x: (N, D) pairs for Chinchilla, the series' own x otherwise."""
-    if form == "chinchilla":
+def _law_x(series: Series, law) -> np.ndarray:
+    """What a law takes as x: (N, D) pairs for a two-variable form (Chinchilla), the series' own x otherwise.
+
+    A fitted law says through its form (``law.law.x_dim``); another predictor through its own ``x_dim``."""
+    form = getattr(law, "law", None)
+    x_dim = form.x_dim if isinstance(form, Form) else getattr(law, "x_dim", 1)
+    if x_dim == 2:
         return np.column_stack([series.params, series.tokens])
     return series.x
 
@@ -189,7 +209,7 @@ class Backtest:
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, data: Testbed | Series | Iterable[Series], forms: str | Sequence[str] = ("exponential",),
+    def fit(cls, data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
@@ -197,6 +217,10 @@ class Backtest:
             selection: Selection | None = None, progress: Progress | None = None, prediction_model=None,
             verdicts: bool = True) -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
+
+        ``forms``: names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
+        ``fit_fn(train: Series) -> Predictor`` (see the module doc), alone or in a sequence; results label each by
+        its name (a function by its ``__name__``).
 
         ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k),
         "leave_largest_out", or "holdout" (fit on the models not declared hold-out, predict those).
@@ -219,7 +243,8 @@ class Backtest:
         (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models
         too: a label for reading results, not a forecast).
         """
-        forms = (forms,) if isinstance(forms, str) else tuple(forms)
+        strategies = _strategies(forms)
+        forms = tuple(label for label, _ in strategies)
         if scheme not in SCHEMES:
             raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
         if not 0 < level < 1:
@@ -248,8 +273,8 @@ class Backtest:
         rows: list[dict] = []
         total, n_done = len(forms) * len(series_list), 0
         report(progress, 0, total, "backtest")
-        for form in forms:
-            need = min_train if min_train is not None else _min_points(form)
+        for form, strategy in strategies:
+            need = min_train if min_train is not None else _min_points(strategy)
             jobs = []
             for s in series_list:
                 mask = None if declared is None else np.array([m in declared for m in s.models], bool)
@@ -259,8 +284,11 @@ class Backtest:
             done = set()
             for start in range(0, len(jobs), _CHUNK):
                 chunk = jobs[start:start + _CHUNK]
-                laws = fit_many([s.subset(sp.train) for s, sp in chunk], form, n_boot=n_boot, seed=seed,
-                                level=level)
+                trains = [s.subset(sp.train) for s, sp in chunk]
+                if isinstance(strategy, Form):
+                    laws = fit_many(trains, strategy, n_boot=n_boot, seed=seed, level=level)
+                else:
+                    laws = [strategy(train) for train in trains]
                 for (s, sp), law in zip(chunk, laws, strict=True):
                     rows.extend(_prediction_rows(s, sp, form, law, level, prediction_model,
                                                  verdict_of.get(id(s), "")))
@@ -338,16 +366,37 @@ def calibration(frame: pd.DataFrame, by: Sequence[str] = ("form",),
     return pd.DataFrame(rows, columns=[*by, "level", "n", "coverage"])
 
 
-def backtest(data: Testbed | Series | Iterable[Series], forms: str | Sequence[str] = ("exponential",),
+def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
              x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9,
              **kwargs) -> Backtest:
     """Fit on smaller scales, predict larger ones; see :meth:`Backtest.fit`."""
     return Backtest.fit(data, forms, x, by, scheme, level, **kwargs)
 
 
-def _min_points(form: str) -> int:
-    from ..laws import FORMS
+def _strategies(forms) -> list[tuple[str, Form | Callable[[Series], Predictor]]]:
+    """(label, Form or fitting function) for each of ``forms``; names are resolved (did-you-mean on a typo)."""
+    items = [forms] if isinstance(forms, (str, Form)) or callable(forms) else list(forms)
+    if not items:
+        raise SelectionError("no law forms to backtest")
+    out = []
+    for item in items:
+        if isinstance(item, (str, Form)):
+            form = get_form(item)
+            out.append((form.name, form))
+        elif callable(item):
+            name = getattr(item, "__name__", None) or getattr(getattr(item, "func", None), "__name__", None)
+            out.append((str(name or "fit_fn"), item))
+        else:
+            raise TypeError(f"a backtest form is a name, a Form or a fitting function, not {type(item).__name__}")
+    labels = [label for label, _ in out]
+    if len(set(labels)) != len(labels):
+        raise SelectionError(f"backtest forms need distinct names, got {labels}")
+    return out
 
-    spec = FORMS.get(form) if isinstance(FORMS, dict) else None
-    k = len(getattr(spec, "param_names", ())) if spec is not None else 3
-    return max(k + 1, 3)  # one degree of freedom beyond the parameters
+
+def _min_points(strategy) -> int:
+    """Fit points a split needs: one degree of freedom beyond a form's parameters (3 for a fitting function,
+    unless it says otherwise with a ``min_points`` attribute)."""
+    if isinstance(strategy, Form):
+        return max(strategy.k + 1, 3)
+    return int(getattr(strategy, "min_points", 3))

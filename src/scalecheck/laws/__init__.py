@@ -4,13 +4,18 @@
 ``fit_series(series, form)`` fits a :class:`~scalecheck.observations.Series`, ``fit_batch``/``fit_many`` fit
 many series (and all their bootstrap replicates) as one vectorised batch, and ``fit_chain(step1, step2)``
 composes scale -> loss -> metric with both steps' uncertainty.
+
+Forms are the extension seam: subclass :class:`Form` (settings as field defaults), test it with
+:func:`check_form`, and :func:`register_form` it to make its name known; a fitted :class:`LawFit` keeps the form
+object itself, so an unregistered form works too.
 """
 
 from .api import fit, fit_batch, fit_many, fit_series
 from .chain import ChainFit, fit_chain
-from .forms import FORMS, Form, get_form
+from .check import check_form
+from .forms import FORMS, Form, UnknownFormError, get_form, register_form
 from .quality import Quality
 from .result import LawFit, Predictor
 
 __all__ = ["fit", "fit_series", "fit_batch", "fit_many", "fit_chain", "LawFit", "Quality", "ChainFit",
-           "Predictor", "FORMS", "Form", "get_form"]
+           "Predictor", "FORMS", "Form", "get_form", "register_form", "check_form", "UnknownFormError"]

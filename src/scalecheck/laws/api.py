@@ -230,7 +230,7 @@ def _result(law: Form, p: _Prepared, params, loss, delta, seed, level, loo_pred,
             widened = params + inflation * (boot[ok] - params)
             lo, hi = np.quantile(widened, [a, 1 - a], axis=0)
             intervals = {n: (float(lo[i]), float(hi[i])) for i, n in enumerate(law.param_names)}
-    return LawFit(form=law.name, param_names=law.param_names,
+    return LawFit(law=law, param_names=law.param_names,
                   params={n: float(params[i]) for i, n in enumerate(law.param_names)}, usable=True, reason="",
                   n=len(p.y), x=p.x, y=p.y, sigma=p.sigma, residuals=p.y - fitted, loss=loss, seed=seed,
                   level=level, quality=quality, boot_params=boot, param_intervals=intervals,

@@ -9,6 +9,11 @@ so that for every grid point the best ``beta`` is a closed-form (weighted, possi
 solve. ``theta`` lives in a data-scaled coordinate (e.g. ``t = c * span(x)``) so that one grid serves every
 series; :meth:`Form.assemble` maps ``(theta, beta)`` back to the named parameters of the published formula.
 
+Each form is one class whose settings (name, parameter names, formula, constraints, grid names) are its
+field defaults, so ``Exponential()`` is the exponential law; :func:`register_form` adds a form to
+:data:`FORMS` (the names ``fit(..., "exponential")`` and the CLI resolve), and
+:func:`scalecheck.laws.check_form` tests a new form against the contract the fitting engine relies on.
+
 All array methods are batched: ``x`` is ``(B, n)`` (``(B, n, 2)`` for Chinchilla), ``theta`` is ``(B, G, p)``
 (``G`` grid points per row) and the context ``ctx`` holds per-row scales computed once from the observed data
 (so bootstrap replicates of one series share their grid).
@@ -16,11 +21,21 @@ All array methods are batched: ``x`` is ``(B, n)`` (``(B, n, 2)`` for Chinchilla
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SelectionError
+
 Ctx = dict[str, np.ndarray]
+
+
+class UnknownFormError(SelectionError, KeyError):
+    """A law form name that is not registered (a KeyError too: it is a failed lookup in :data:`FORMS`)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 def _expit(z: np.ndarray) -> np.ndarray:
@@ -49,7 +64,9 @@ def _masked_mean(v: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Form:
-    """A scaling-law form. Subclasses fill in the structure; the fitting engine is generic."""
+    """A scaling-law form. Subclasses fill in the structure and give their settings as field defaults; the
+    fitting engine is generic. ``dataclasses.replace(form, name=...)`` makes a variant (a result keeps the
+    form object itself, so an unregistered variant predicts and reports like a registered one)."""
 
     name: str
     param_names: tuple[str, ...]
@@ -120,12 +137,6 @@ class Form:
         params = np.asarray(params, dtype=float)
         return self.predict_params(params, np.asarray(x, dtype=float))
 
-    def init(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """A sensible starting point: the best point of the variable-projection grid (no refinement)."""
-        from .fitting import grid_start
-
-        return grid_start(self, np.asarray(x, float), np.asarray(y, float))
-
     def describe(self) -> str:
         return f"{self.name}: {self.formula}"
 
@@ -134,6 +145,12 @@ class Form:
 @dataclass(frozen=True)
 class Linear(Form):
     """``y = a + b*x``: fully linear, solved exactly."""
+
+    name: str = "linear"
+    param_names: tuple[str, ...] = ("a", "b")
+    formula: str = "y = a + b * x"
+    positive: tuple[bool, ...] = (False, False)
+    linear_nonneg: tuple[bool, ...] = (False, False)
 
     def predict_params(self, params, x):
         a, b = params[..., 0:1], params[..., 1:2]
@@ -158,6 +175,13 @@ class Exponential(Form):
     Steep laws (|t| in the hundreds: a spike on the end point) are allowed because least squares may want them;
     leave-one-out error is what exposes them. |c*r| is capped so that a stays finite.
     """
+
+    name: str = "exponential"
+    param_names: tuple[str, ...] = ("a", "b", "c")
+    formula: str = "y = a * exp(c * x) + b"
+    positive: tuple[bool, ...] = (False, False, False)
+    linear_nonneg: tuple[bool, ...] = (False, False)
+    theta_names: tuple[str, ...] = ("c*span",)
 
     T_MAX = 700.0
     EXP_CAP = 600.0  # |c| * |r| <= 600: a = beta * exp(-c r) / c neither overflows nor underflows
@@ -220,6 +244,14 @@ class Sigmoid(Form):
     metric may rise or fall with x.
     """
 
+    name: str = "sigmoid"
+    param_names: tuple[str, ...] = ("a", "k", "x0", "b")
+    formula: str = "y = a / (1 + exp(-k * (x - x0))) + b"
+    positive: tuple[bool, ...] = (False, True, False, False)
+    linear_nonneg: tuple[bool, ...] = (False, False)
+    theta_names: tuple[str, ...] = ("k*span", "x0")
+    zoom_points: int = 5
+
     T_MIN, T_MAX = 0.05, 60.0
 
     def predict_params(self, params, x):
@@ -259,6 +291,15 @@ class SigmoidLogCompute(Form):
 
     With k < 0 the same curve falls from 1 to b (an error rate). For fixed (k, m), b is linear.
     """
+
+    name: str = "sigmoid_logcompute"
+    param_names: tuple[str, ...] = ("b", "k", "m")
+    formula: str = "y = b + (1 - b) / (1 + exp(-k * (log10(x) - m)))"
+    positive: tuple[bool, ...] = (False, False, False)
+    linear_nonneg: tuple[bool, ...] = (False,)
+    x_positive: bool = True
+    theta_names: tuple[str, ...] = ("k*span", "m")
+    zoom_points: int = 5
 
     T_MIN, T_MAX = 0.05, 60.0
 
@@ -303,6 +344,14 @@ class SigmoidLogCompute(Form):
 class LogitLinear(Form):
     """``y = 1 / (1 + exp(-(a + c*x)))``: logit(y) linear in x. No linear part: both coordinates are searched."""
 
+    name: str = "logit_linear"
+    param_names: tuple[str, ...] = ("a", "c")
+    formula: str = "logit(y) = a + c * x"
+    positive: tuple[bool, ...] = (False, False)
+    linear_nonneg: tuple[bool, ...] = ()
+    theta_names: tuple[str, ...] = ("c*span", "x_mid")
+    zoom_points: int = 5
+
     T_MAX = 60.0
 
     def predict_params(self, params, x):
@@ -336,6 +385,15 @@ class LogitLinear(Form):
 @dataclass(frozen=True)
 class PowerFloor(Form):
     """``y = E + A*X**-alpha`` (loss vs params, tokens or FLOPs); E, A >= 0; fitted on log residuals."""
+
+    name: str = "power_floor"
+    param_names: tuple[str, ...] = ("E", "A", "alpha")
+    formula: str = "y = E + A * x^-alpha"
+    log_residuals: bool = True
+    positive: tuple[bool, ...] = (True, True, True)
+    linear_nonneg: tuple[bool, ...] = (True, True)
+    x_positive: bool = True
+    theta_names: tuple[str, ...] = ("alpha",)
 
     ALPHA_MAX = 3.0
 
@@ -375,6 +433,18 @@ class Chinchilla(Form):
     For fixed (alpha, beta), E, A, B >= 0 are a nonnegative least-squares solve on the loss scale.
     """
 
+    name: str = "chinchilla"
+    param_names: tuple[str, ...] = ("E", "A", "B", "alpha", "beta")
+    formula: str = "L = E + A / N^alpha + B / D^beta"
+    x_dim: int = 2
+    log_residuals: bool = True
+    positive: tuple[bool, ...] = (True,) * 5
+    linear_nonneg: tuple[bool, ...] = (True, True, True)
+    x_positive: bool = True
+    monotone: bool = False
+    theta_names: tuple[str, ...] = ("alpha", "beta")
+    zoom_points: int = 5
+
     EXP_MAX = 2.5
 
     def predict_params(self, params, x):
@@ -411,33 +481,38 @@ class Chinchilla(Form):
         return np.zeros(5), np.array([np.inf, np.inf, np.inf, self.EXP_MAX, self.EXP_MAX])
 
 
-FORMS: dict[str, Form] = {
-    "power_floor": PowerFloor("power_floor", ("E", "A", "alpha"), "y = E + A * x^-alpha", log_residuals=True,
-                              positive=(True, True, True), linear_nonneg=(True, True), x_positive=True,
-                              theta_names=("alpha",)),
-    "chinchilla": Chinchilla("chinchilla", ("E", "A", "B", "alpha", "beta"), "L = E + A / N^alpha + B / D^beta",
-                             x_dim=2, log_residuals=True, positive=(True,) * 5, linear_nonneg=(True, True, True),
-                             x_positive=True, monotone=False, theta_names=("alpha", "beta"), zoom_points=5),
-    "exponential": Exponential("exponential", ("a", "b", "c"), "y = a * exp(c * x) + b",
-                               positive=(False,) * 3, linear_nonneg=(False, False), theta_names=("c*span",)),
-    "sigmoid": Sigmoid("sigmoid", ("a", "k", "x0", "b"), "y = a / (1 + exp(-k * (x - x0))) + b",
-                       positive=(False, True, False, False), linear_nonneg=(False, False),
-                       theta_names=("k*span", "x0"), zoom_points=5),
-    "logit_linear": LogitLinear("logit_linear", ("a", "c"), "logit(y) = a + c * x", positive=(False, False),
-                                linear_nonneg=(), theta_names=("c*span", "x_mid"), zoom_points=5),
-    "linear": Linear("linear", ("a", "b"), "y = a + b * x", positive=(False, False), linear_nonneg=(False, False)),
-    "sigmoid_logcompute": SigmoidLogCompute("sigmoid_logcompute", ("b", "k", "m"),
-                                            "y = b + (1 - b) / (1 + exp(-k * (log10(x) - m)))",
-                                            positive=(False, False, False), linear_nonneg=(False,),
-                                            x_positive=True, theta_names=("k*span", "m"), zoom_points=5),
-}
+FORMS: dict[str, Form] = {}  # name -> form: what a form's name resolves to (fill it with register_form)
+
+
+def register_form(form: Form, *, replace: bool = False) -> Form:
+    """Make ``form`` known by its name (to ``fit(..., "name")``, backtests, sensitivity and the CLI).
+
+    A name already taken is an error unless ``replace=True``. Run :func:`scalecheck.laws.check_form` on a new
+    form first: it checks the contract the fitting engine relies on.
+    """
+    if not isinstance(form, Form):
+        raise TypeError(f"register_form takes a Form instance, not {type(form).__name__}")
+    if not isinstance(form.name, str) or not form.name:
+        raise ValueError("a form needs a non-empty name")
+    if form.name in FORMS and not replace and FORMS[form.name] is not form:
+        raise ValueError(f"law form {form.name!r} is already registered (pass replace=True to replace it)")
+    FORMS[form.name] = form
+    return form
 
 
 def get_form(name: str | Form) -> Form:
-    """The form called ``name`` (or ``name`` itself if it is a Form)."""
+    """The form called ``name`` (or ``name`` itself if it is a Form); an unknown name is an
+    :class:`UnknownFormError` with the closest known name."""
     if isinstance(name, Form):
         return name
     try:
         return FORMS[name]
-    except KeyError:
-        raise KeyError(f"unknown law form {name!r}; known: {', '.join(FORMS)}") from None
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(name), list(FORMS), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownFormError(f"unknown law form {name!r}{hint}; known: {', '.join(sorted(FORMS))}") from None
+
+
+for _form in (PowerFloor(), Chinchilla(), Exponential(), Sigmoid(), LogitLinear(), Linear(), SigmoidLogCompute()):
+    register_form(_form)
+del _form

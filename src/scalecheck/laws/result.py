@@ -66,9 +66,13 @@ class LawFit:
     (``n_boot=0``) they fall back to the delta method: the covariance ``(J' W J)^-1`` (scaled by the reduced
     chi-squared, at least 1, when sampling sd is known, else by the residual variance) propagated through the
     Jacobian of the prediction, with Student-t quantiles. Both are computed on the fitting scale (log for loss laws).
+
+    ``law`` is the :class:`~scalecheck.laws.Form` object that was fitted (as a statsmodels result keeps its
+    model), so a form that was never registered predicts, reports and serialises like a built-in one; ``form``
+    is its name.
     """
 
-    form: str
+    law: Form
     param_names: tuple[str, ...]
     params: dict[str, float]
     usable: bool
@@ -97,15 +101,16 @@ class LawFit:
         f = get_form(form)
         x = np.asarray(x, dtype=float) if _arraylike(x) else np.array([], dtype=float)
         y = np.asarray(y, dtype=float) if _arraylike(y) else np.array([], dtype=float)
-        return cls(form=f.name, param_names=f.param_names, params={p: float("nan") for p in f.param_names},
+        return cls(law=f, param_names=f.param_names, params={p: float("nan") for p in f.param_names},
                    usable=False, reason=reason, n=int(len(y)), x=x, y=y,
                    sigma=None if sigma is None or not _arraylike(sigma) else np.asarray(sigma, dtype=float),
                    residuals=np.full(len(y), np.nan), loss=loss, seed=seed, level=level, quality=Quality())
 
     # --- prediction -----------------------------------------------------------------------------------------
     @property
-    def law(self) -> Form:
-        return get_form(self.form)
+    def form(self) -> str:
+        """The fitted form's name."""
+        return self.law.name
 
     @property
     def param_vector(self) -> np.ndarray:
