@@ -16,6 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/scalecheck reality-check --output scalecheck-report
+	$(VENV)/bin/scalecheck inverse-scaling --output inverse-scaling-report
 
 # The report's browser test needs a real Chromium: Debian's package, installed once if missing.
 chromium:
@@ -31,4 +32,4 @@ bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) scalecheck-report .pytest_cache
+	rm -rf $(VENV) scalecheck-report inverse-scaling-report .pytest_cache
