@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean chromium
+.PHONY: demo test test-floor lint bench install clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,25 @@ chromium:
 test: $(STAMP) chromium
 	$(PY) -m pytest -q
 
+# The declared dependency floors, proved: a second venv with exactly the oldest versions pyproject.toml allows
+# (.ci/floor-constraints.txt) runs the analysis core's tests (not evaluation/torch, which the main venv covers).
+FLOOR_VENV ?= .venv-floor
+FLOOR_TESTS ?= tests/observations tests/laws tests/trends tests/backtest tests/sensitivity tests/inverse_scaling \
+	tests/test_layering.py
+test-floor:
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install -q --upgrade pip
+	$(FLOOR_VENV)/bin/python -m pip install -q -c .ci/floor-constraints.txt numpy scipy pandas pyarrow pyyaml rich \
+		matplotlib statsmodels "pytest>=7" "hypothesis>=6" "pytest-timeout>=2"
+	$(FLOOR_VENV)/bin/python -m pip install -q --no-deps -e .
+	$(FLOOR_VENV)/bin/python -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|pandas|pyarrow|pyyaml|rich|matplotlib|statsmodels) "
+	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider $(FLOOR_TESTS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
-	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	for b in benchmarks/[!_]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) scalecheck-report inverse-scaling-report .pytest_cache
+	rm -rf $(VENV) $(FLOOR_VENV) scalecheck-report inverse-scaling-report .pytest_cache

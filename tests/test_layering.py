@@ -44,3 +44,86 @@ def test_no_upward_imports():
                 if t in LAYERS and LAYERS[t] > mine:
                     bad.append(f"{rel} imports {t}")
     assert not bad, bad
+
+
+def _module_name(rel: Path) -> str:
+    parts = list(rel.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(["scalecheck", *parts])
+
+
+def _imports(f: Path) -> list[tuple[str, str, int]]:
+    """(module imported from, name imported, line) for every scalecheck import in ``f`` (lazy ones too)."""
+    rel = f.relative_to(PKG)
+    me = _module_name(rel).split(".")
+    package = me if rel.name == "__init__.py" else me[:-1]
+    out = []
+    for node in ast.walk(ast.parse(f.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] == "scalecheck":
+                out.extend((target, a.name, node.lineno) for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.extend((a.name, "", node.lineno) for a in node.names if a.name.split(".")[0] == "scalecheck")
+    return out
+
+
+def _is_module(name: str) -> bool:
+    path = PKG.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def test_no_import_cycles_inside_a_package():
+    """Modules of one package import each other one way (a package's own __init__ re-exports do not count)."""
+    graph: dict[str, set[str]] = {}
+    for f in PKG.rglob("*.py"):
+        me = _module_name(f.relative_to(PKG))
+        for target, name, _ in _imports(f):
+            mod = f"{target}.{name}" if name and _is_module(f"{target}.{name}") else target
+            same_package = mod.split(".")[:2] == me.split(".")[:2] and mod.count(".") >= 2
+            if same_package and mod != me and not me.startswith(mod + "."):
+                graph.setdefault(me, set()).add(mod)
+    cycles, state, stack = [], {}, []
+
+    def visit(u):
+        state[u] = "open"
+        stack.append(u)
+        for v in sorted(graph.get(u, ())):
+            if state.get(v) == "open":
+                cycles.append(" -> ".join(stack[stack.index(v):] + [v]))
+            elif v not in state:
+                visit(v)
+        stack.pop()
+        state[u] = "done"
+
+    for u in sorted(graph):
+        if u not in state:
+            visit(u)
+    assert not cycles, cycles
+
+
+def test_no_private_names_imported_across_modules():
+    """A leading underscore means "this module's own": a helper another module needs is made public.
+
+    A private *module* (``sources/_readers.py``, ``cli/_common.py``) is its package's own: importable from
+    inside that package only."""
+    bad = []
+    for f in PKG.rglob("*.py"):
+        rel = f.relative_to(PKG)
+        me = _module_name(rel)
+        for target, name, line in _imports(f):
+            if name.startswith("_") and not name.startswith("__") and not _is_module(f"{target}.{name}"):
+                bad.append(f"{rel}:{line} imports the private {name} from {target}")
+            full = f"{target}.{name}" if name and _is_module(f"{target}.{name}") else target
+            parts = full.split(".")
+            for i, part in enumerate(parts):
+                if part.startswith("_") and not part.startswith("__"):
+                    owner = ".".join(parts[:i])  # the package the private module belongs to
+                    if not (me == owner or me.startswith(owner + ".")):
+                        bad.append(f"{rel}:{line} imports {full}, private to {owner}")
+    assert not bad, bad

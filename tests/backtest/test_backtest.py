@@ -116,3 +116,18 @@ def test_backtest_takes_a_form_object_or_a_fitting_function(lawful):
     assert np.isnan(per_form.loc["mean_baseline", "coverage"]) and per_form.loc["huber_exponential", "coverage"] >= 0
     with pytest.raises(SelectionError, match="did you mean 'exponential'"):
         backtest(lawful, "exponentail", scheme="holdout")
+
+
+def test_tasks_left_out_are_logged(caplog):
+    import logging
+
+    tb = synthetic_testbed({"a": exponential_accuracy, "b": exponential_accuracy}, seed=2)
+    scores = tb.scores[tb.scores["task"] != "b"]
+    extra = tb.scores[tb.scores["task"] == "b"].assign(metric="other")
+    from scalecheck import Testbed
+
+    tb2 = Testbed.build(tb.models, pd.concat([scores, extra]), None)
+    with caplog.at_level(logging.INFO, logger="scalecheck"):
+        bt = backtest(tb2, scheme="leave_largest_out", metric="accuracy")
+    assert set(bt.frame()["task"]) == {"a"}
+    assert any("left out 1 task" in r.getMessage() and "b" in r.getMessage() for r in caplog.records)

@@ -177,3 +177,12 @@ def test_step1_on_flops_and_both_axes():
     assert both["actual"] == pytest.approx(nd["actual"]) and both["step2_predicted"] == pytest.approx(nd["step2_predicted"])
     with pytest.raises(SelectionError, match="step1_axis"):
         ladder_prediction(tb, train, {"big": ["target"]}, step1_axis="compute", **kw)
+
+
+def test_two_step_result_has_the_shared_surface(tmp_path):
+    tb = _ladder()
+    train = sorted(r for r in tb.models["run"].unique() if r != "target")
+    lp = ladder_prediction(tb, train, {"big": ["target"]}, tasks=["t"], n_boot=0)
+    files = lp.write(tmp_path)
+    assert set(files) == {"predictions", "summary"} and all(p.exists() for p in files.values())
+    assert isinstance(lp.summary(), pd.DataFrame) and len(lp.frame()) == 1

@@ -33,7 +33,7 @@ def test_one_validation_set_flips_the_trend_sign_and_only_it(flipping):
     # The same order of models under another name changes nothing.
     same = sens.verdicts[(sens.verdicts["setting"] == "c4_shifted")]
     assert not same["flipped"].any() and not same["sign_changed"].any()
-    s = sens.summary()
+    s = sens.counts()
     assert s["x_tasks_sign_changed"] == 2 and s["x_tasks_tested"] == 3
     assert s["corpus_tasks_tested"] == 0  # factor not asked for
 
@@ -45,7 +45,7 @@ def test_verdict_flips_are_counted_against_the_baseline(flipping):
     inverted = v[v["setting"] == "inverted"].set_index("task")
     for task in ("rising", "also_rising"):
         assert (inverted.loc[task, "category"] != base[task]) == inverted.loc[task, "flipped"]
-    assert sens.summary()["x_flips"] == int(v["flipped"].sum())
+    assert sens.counts()["x_flips"] == int(v["flipped"].sum())
     per = sens.per_setting().set_index("setting")
     assert per.loc["inverted", "n_sign_changed"] == 2 and per.loc["c4_shifted", "n_sign_changed"] == 0
 
@@ -70,7 +70,7 @@ def test_corpus_rank_reversal_at_matched_loss(two_corpora):
     rev = sens.rank_reversals.set_index("x_name")
     assert rev.loc["flattering", "reversed_decided"]
     assert not rev.loc["fair", "reversed"]
-    assert sens.summary()["rank_reversals_decided"] == 1
+    assert sens.counts()["rank_reversals_decided"] == 1
 
 
 def test_matched_loss_comparison_direct(two_corpora):
@@ -129,6 +129,6 @@ def test_an_unknown_by_is_an_error_and_none_pools(flipping):
     two = synthetic_testbed({"rising": exponential_accuracy}, corpora=("a", "b"), seed=5,
                             extra_losses={"other": lambda c4, corpus: c4 + 0.1})
     pooled = sensitivity(two, by=None, factors=("x", "corpus"))
-    assert pooled.by is None and pooled.summary()["corpus_tasks_tested"] == 0 and len(pooled.corpus_ranks) == 0
+    assert pooled.by is None and pooled.counts()["corpus_tasks_tested"] == 0 and len(pooled.corpus_ranks) == 0
     split = sensitivity(two, factors=("x", "corpus"))
-    assert split.summary()["corpus_tasks_tested"] == 1 and len(split.corpus_ranks) == 2
+    assert split.counts()["corpus_tasks_tested"] == 1 and len(split.corpus_ranks) == 2

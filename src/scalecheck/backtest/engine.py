@@ -11,6 +11,7 @@ A "form" may be a registered form's name, a :class:`~scalecheck.laws.Form` objec
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from ..laws.prediction import DEFAULT, interval_score
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from .windows import SCHEMES, Split, holdout_models, splits
+
+log = logging.getLogger(__name__)  # decisions made silently: tasks left out
 
 # What a backtest can be asked to fit: a registered form's name, a Form, or fit_fn(train series) -> Predictor.
 FormLike = str | Form | Callable[[Series], Predictor]
@@ -87,6 +90,8 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
                 raise  # a task the user named explicitly and that does not exist
             skipped.append(task)
     out = [s for s in out if len(s)]
+    if skipped:
+        log.info("left out %d task(s) without the requested metric or setting: %s", len(skipped), ", ".join(skipped))
     if not out:
         raise SelectionError(f"no series to backtest (x={x!r}, metric={metric!r}, shots={shots}, "
                              f"variant={variant!r}; skipped {len(skipped)} tasks)")
@@ -197,7 +202,7 @@ class Backtest:
     """Predictions of held-out models by laws fitted on smaller ones, with their errors and coverage.
 
     Build one with :meth:`fit` (or :func:`backtest`). :meth:`frame` has one row per prediction;
-    :meth:`summary` one row per task, scope and form.
+    :meth:`summary` one row per task, scope and form; :meth:`to_dict` and :meth:`write` as every analysis result.
     """
 
     predictions: pd.DataFrame
@@ -364,6 +369,15 @@ def calibration(frame: pd.DataFrame, by: Sequence[str] = ("form",),
             rows.append({**dict(zip(by, key, strict=True)), "level": level, "n": len(need),
                          "coverage": float(np.mean(need <= level)) if len(need) else np.nan})
     return pd.DataFrame(rows, columns=[*by, "level", "n", "coverage"])
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """``backtest.csv`` (:meth:`frame`) and ``backtest_summary.csv`` (:meth:`summary`) in ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"predictions": out / "backtest.csv", "summary": out / "backtest_summary.csv"}
+        self.frame().to_csv(files["predictions"], index=False)
+        self.summary().to_csv(files["summary"], index=False)
+        return files
 
 
 def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -164,6 +165,15 @@ class LadderPrediction:
                          "step1_mae": ok["step1_abs_error"].mean(), "step2_mae": ok["step2_abs_error"].mean(),
                          "paper_mae": paper.mean() if len(paper) else np.nan, "paper_n_tasks": len(paper)})
         return pd.DataFrame(rows)
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """``ladder_prediction.csv`` (:meth:`frame`) and ``ladder_prediction_summary.csv`` (:meth:`summary`)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"predictions": out / "ladder_prediction.csv", "summary": out / "ladder_prediction_summary.csv"}
+        self.frame().to_csv(files["predictions"], index=False)
+        self.summary().to_csv(files["summary"], index=False)
+        return files
 
     def to_dict(self) -> dict:
         return {"level": self.level, "train_runs": list(self.train_runs), "targets": self.targets,

@@ -1,7 +1,10 @@
 """The ``scalecheck`` command: a thin shell over the Python API.
 
-Each sub-command lives in its own module with ``add_parser(subparsers)`` and a ``run(args)`` that it sets
-as the parser's ``func``. Errors the user can fix are printed as one line, with exit status 2.
+Each sub-command lives in its own module with ``add_parsers(subparsers)``, which adds its parser(s) and sets a
+``run_<command>(args)`` function as each parser's ``func``; the analysis commands are built from the shared
+options and run skeleton of :mod:`scalecheck.cli._common`. Errors the user can fix are printed as one line, with
+exit status 2. ``-v`` shows the library's log of silent decisions (tasks left out, points dropped) on stderr.
+Heavy libraries are imported inside the run functions only, so that ``--help`` is fast.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     from .. import __version__
     parser.add_argument("--version", action="version", version=f"scalecheck {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log decisions made silently (tasks left out, points dropped); -vv for more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parsers(sub)
@@ -50,6 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if args.verbose:
+        import logging
+
+        handler = logging.StreamHandler()  # stderr; only scalecheck's own loggers, not its libraries'
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger = logging.getLogger("scalecheck")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if args.verbose == 1 else logging.DEBUG)
     try:
         return int(args.func(args) or 0)
     except ScalecheckError as exc:

@@ -119,7 +119,10 @@ def add_run_options(parser: argparse.ArgumentParser, *, output_default: str, see
                             help=level_help or "coverage of the intervals (0.9: 90%%)")
     parser.add_argument("--output", "-o", default=output_default, metavar="DIR", help="folder for the results")
     if not_here:
-        lines = "\n".join(f"  {flag:<14} {why}" for flag, why in not_here.items())
+        import textwrap
+
+        lines = "\n".join(textwrap.fill(why, width=100, initial_indent=f"  {flag:<14} ",
+                                         subsequent_indent=" " * 17) for flag, why in not_here.items())
         note = f"shared options this command does not take, and why:\n{lines}"
         parser.epilog = f"{parser.epilog}\n\n{note}" if parser.epilog else note
 

@@ -5,11 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
-from .. import sources
-from ..observations import Testbed
 from ._common import HelpFormatter, add_testbed_argument, open_testbed
 
 
@@ -43,6 +38,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run_sources(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import sources
+
     table = Table(title="scalecheck sources", show_lines=False)
     for col in ("name", "reads", "built in", "description"):
         table.add_column(col)
@@ -63,6 +63,8 @@ def run_import(args: argparse.Namespace) -> int:
         testbed.to_frame().to_csv(out, index=False)
     else:
         testbed.to_parquet(out)
+    from rich.console import Console
+
     Console(stderr=True).print(f"wrote {out}: {len(testbed.models)} models, {len(testbed.tasks)} tasks, "
                                f"{len(testbed.scores)} scores")
     return 0
@@ -72,7 +74,9 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def render_summary(testbed: Testbed, console: Console) -> None:
+def render_summary(testbed, console) -> None:
+    from rich.table import Table
+
     s = testbed.summary()
     console.print(f"[bold]{s['name'] or 'testbed'}[/bold]: {s['n_models']} models, {s['n_tasks']} tasks, "
                   f"{s['n_scores']} scores; metrics: {', '.join(s['metrics'])}; "
@@ -99,5 +103,7 @@ def render_summary(testbed: Testbed, console: Console) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     render_summary(open_testbed(args.testbed), Console())
     return 0

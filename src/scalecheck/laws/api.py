@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,8 @@ from .fitting import REFIT_TOL, fit_rows, stage1, to_fit_scale
 from .forms import Form, get_form
 from .quality import compute_quality
 from .result import LawFit, jacobian
+
+log = logging.getLogger(__name__)  # decisions made silently: series too degenerate to fit
 
 LOSSES = ("ls", "huber")
 LOG_HUBER_DELTA = 1e-3  # Besiroglu et al. 2024 on log loss
@@ -116,7 +119,7 @@ def _huber_deltas(form, X, Y, W, M, ctx, loss, huber_delta) -> np.ndarray:
     out = np.empty(S)
     for i in range(S):
         ri = r[i][M[i] > 0]
-        mad = 1.4826 * np.median(np.abs(ri - np.median(ri)))
+        mad = float(stats.median_abs_deviation(ri, scale="normal"))  # robust sd: MAD x 1.4826
         out[i] = HUBER_TUNING * (mad if mad > 0 else np.std(ri) + 1e-12)
     return out
 
@@ -138,6 +141,7 @@ def fit_batch(xs, ys, form: str | Form = "exponential", *, sigmas=None, loss: st
     for i in range(S):
         p, reason = _validate(law, xs[i], ys[i], sigmas[i], clusters[i])
         if p is None:
+            log.debug("%s fit %d of %d unusable: %s", law.name, i + 1, S, reason)
             results[i] = LawFit.unusable(law, reason, xs[i], ys[i], sigmas[i], loss, seed, level)
         else:
             prepared.append(p)

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import stats
 
 from .fitting import from_fit_scale, to_fit_scale
-from .result import LawFit, _clean
+from .result import LawFit, json_safe
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: identity, not elementwise, equality
@@ -107,7 +107,7 @@ class ChainFit:
                           self.step2.summary()])
 
     def to_dict(self) -> dict:
-        return _clean({"usable": self.usable, "reason": self.reason, "seed": self.seed, "level": self.level,
+        return json_safe({"usable": self.usable, "reason": self.reason, "seed": self.seed, "level": self.level,
                        "step1": self.step1.to_dict(), "step2": self.step2.to_dict()})
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import special
 
 from .forms import Ctx, Form
 
@@ -48,8 +49,8 @@ def from_fit_scale(form: Form, v: np.ndarray) -> np.ndarray:
 
 
 def huber(r: np.ndarray, delta: float) -> np.ndarray:
-    a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
+    """Huber's rho: r^2/2 inside ``delta``, linear beyond (scipy.special.huber, argument order ours)."""
+    return special.huber(delta, r)
 
 
 def objective(form: Form, params: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, counts: np.ndarray,

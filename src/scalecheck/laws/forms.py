@@ -25,6 +25,7 @@ import difflib
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit  # the logistic function, stable in both tails without clipping
 
 from ..errors import SelectionError
 
@@ -36,11 +37,6 @@ class UnknownFormError(SelectionError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
-
-
-def _expit(z: np.ndarray) -> np.ndarray:
-    # exp of a clipped argument: a sigmoid far in its tail is 0 or 1 to machine precision anyway.
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -700.0, 700.0)))
 
 
 def _signed_logspace(lo: float, hi: float, n: int, zero: bool = True) -> np.ndarray:
@@ -256,7 +252,7 @@ class Sigmoid(Form):
 
     def predict_params(self, params, x):
         a, k, x0, b = (params[..., i:i + 1] for i in range(4))
-        return a * _expit(k * (x - x0)) + b
+        return a * expit(k * (x - x0)) + b
 
     def grid_axes(self, ctx):
         return [np.geomspace(self.T_MIN, self.T_MAX, 24), np.linspace(-1.0, 2.0, 25)]
@@ -271,7 +267,7 @@ class Sigmoid(Form):
 
     def design(self, theta, x, ctx):
         k, x0 = self._centre(theta, ctx)
-        s = _expit(k[..., None] * (x[:, None, :] - x0[..., None]))
+        s = expit(k[..., None] * (x[:, None, :] - x0[..., None]))
         return None, [s, 1.0]
 
     def assemble(self, theta, beta, ctx):
@@ -305,7 +301,7 @@ class SigmoidLogCompute(Form):
 
     def predict_params(self, params, x):
         b, k, m = params[..., 0:1], params[..., 1:2], params[..., 2:3]
-        s = _expit(k * (np.log10(x) - m))
+        s = expit(k * (np.log10(x) - m))
         return b + (1 - b) * s
 
     def context(self, x, y, w):
@@ -325,7 +321,7 @@ class SigmoidLogCompute(Form):
     def design(self, theta, x, ctx):
         k, m = self._centre(theta, ctx)
         lx = np.log10(np.where(x > 0, x, 1.0))
-        s = _expit(k[..., None] * (lx[:, None, :] - m[..., None]))
+        s = expit(k[..., None] * (lx[:, None, :] - m[..., None]))
         return s, [1 - s]
 
     def assemble(self, theta, beta, ctx):
@@ -356,7 +352,7 @@ class LogitLinear(Form):
 
     def predict_params(self, params, x):
         a, c = params[..., 0:1], params[..., 1:2]
-        return _expit(a + c * x)
+        return expit(a + c * x)
 
     def grid_axes(self, ctx):
         return [_signed_logspace(0.05, self.T_MAX, 16), np.linspace(-1.0, 2.0, 25)]
@@ -367,7 +363,7 @@ class LogitLinear(Form):
     def design(self, theta, x, ctx):
         c = theta[..., 0] / ctx["span"][:, None]
         xm = ctx["xmin"][:, None] + theta[..., 1] * ctx["span"][:, None]
-        s = _expit(c[..., None] * (x[:, None, :] - xm[..., None]))
+        s = expit(c[..., None] * (x[:, None, :] - xm[..., None]))
         return s, []
 
     def assemble(self, theta, beta, ctx):

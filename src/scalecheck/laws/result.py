@@ -21,14 +21,14 @@ class Predictor(Protocol):
     def predict(self, x) -> np.ndarray: ...
 
 
-def _clean(v):
+def json_safe(v):
     """JSON-safe: arrays to lists, non-finite floats to None."""
     if isinstance(v, np.ndarray):
-        return [_clean(e) for e in v.tolist()]
+        return [json_safe(e) for e in v.tolist()]
     if isinstance(v, (list, tuple)):
-        return [_clean(e) for e in v]
+        return [json_safe(e) for e in v]
     if isinstance(v, dict):
-        return {str(k): _clean(e) for k, e in v.items()}
+        return {str(k): json_safe(e) for k, e in v.items()}
     if isinstance(v, (np.floating, float)):
         return float(v) if math.isfinite(v) else None
     if isinstance(v, np.integer):
@@ -37,6 +37,8 @@ def _clean(v):
         return bool(v)
     return v
 
+
+_clean = json_safe  # the old private name; import json_safe
 
 def jacobian(form: Form, params: np.ndarray, x: np.ndarray) -> np.ndarray:
     """d g(f(x)) / d params on the fitting scale (central differences), shape (n, k)."""
@@ -247,7 +249,7 @@ class LawFit:
         return {p: (float(v[i] - q * sd[i]), float(v[i] + q * sd[i])) for i, p in enumerate(self.param_names)}
 
     def to_dict(self) -> dict:
-        return _clean({
+        return json_safe({
             "form": self.form, "formula": self.law.formula, "param_names": list(self.param_names),
             "params": self.params, "param_se": self.param_se(),
             "param_intervals": {k: list(v) for k, v in (self.param_intervals or {}).items()},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ import pyarrow.parquet as pq
 from ..errors import InputError, SelectionError
 from ..schema import LOSS_PREFIX, SCALE_AXES, Tables, build_tables, loss_names
 from .series import Series
+
+log = logging.getLogger(__name__)  # decisions made silently: points dropped from a series
 
 _META_KEY = b"scalecheck.testbed"
 FORMAT_VERSION = "1"
@@ -154,6 +157,8 @@ class Testbed:
         df = sub.merge(models, on="model", how="inner", validate="one_to_one")
         ok = df[xcol].notna() & df["value"].notna()
         n_dropped = int((~ok).sum())
+        if n_dropped:
+            log.debug("%s vs %s: dropped %d model(s) without a value or an x", task, x, n_dropped)
         df = df[ok].sort_values([xcol, "model"], kind="mergesort")
         first = sub.iloc[0]
         chance = df["chance"].dropna()
@@ -238,10 +243,13 @@ class Testbed:
 
     @classmethod
     def read(cls, path: str | Path) -> Testbed:
-        """Read a testbed written by :meth:`to_parquet` (or any long-format Parquet/CSV file)."""
+        """Read a testbed written by :meth:`to_parquet`, any long-format Parquet/CSV file, or an evaluate output folder."""
         path = Path(path)
         if not path.exists():
             raise InputError(path, "no such file")
+        if path.is_dir():  # the output folder of `scalecheck evaluate`, through its importer
+            from ..sources import read as read_source
+            return cls.from_tables(read_source("evaluate", path), name=path.name)
         if path.suffix.lower() != ".parquet":
             from ..sources.plain import read_long_file
             return cls.from_tables(read_long_file(path), name=path.stem)

@@ -184,11 +184,8 @@ def add_ladder_sections(report: Report, lp: LadderPrediction, title: str = "Two-
 def write_backtest_report(bt: Backtest, out_dir: str | Path, *, title: str = "scalecheck backtest",
                           subtitle: str = "") -> dict[str, Path]:
     """backtest.csv (one row per prediction), backtest_summary.csv (per task, scope, form) and backtest.html."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"predictions": out / "backtest.csv", "summary": out / "backtest_summary.csv", "html": out / "backtest.html"}
-    bt.frame().to_csv(files["predictions"], index=False)
-    bt.summary().to_csv(files["summary"], index=False)
+    files = bt.write(out_dir)  # the tables first: they survive even if drawing fails
+    files["html"] = Path(out_dir) / "backtest.html"
     report = Report(title, subtitle)
     add_backtest_sections(report, bt)
     report.write(files["html"])

@@ -197,12 +197,12 @@ def build_report(result: RealityCheck, testbed: Testbed | None = None,
 
 def write_report(result: RealityCheck, testbed: Testbed | None, out_dir: str | Path,
                  progress: Callable[[int, int, str], None] | None = None) -> ReportFiles:
-    """Write ``verdicts.csv``, ``figures/<task>.png`` and ``report.html`` into ``out_dir``."""
+    """Write ``verdicts.csv`` and ``verdicts_summary.csv`` (:meth:`RealityCheck.write`), ``figures/<task>.png``
+    and ``report.html`` into ``out_dir``."""
     out = Path(out_dir)
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-    csv = out / "verdicts.csv"
-    result.frame().to_csv(csv, index=False)  # first: the verdicts survive even if drawing fails
+    csv = result.write(out)["verdicts"]  # first: the verdicts survive even if drawing fails
     pngs: dict[str, bytes] = {}
     paths = []
     used: set[str] = set()

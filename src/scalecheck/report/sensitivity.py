@@ -110,15 +110,8 @@ def write_sensitivity_report(sens: Sensitivity, out_dir: str | Path, *, title: s
                              subtitle: str = "") -> dict[str, Path]:
     """sensitivity_verdicts.csv, sensitivity_corpus_ranks.csv, sensitivity_reversals.csv,
     sensitivity_summary.csv and sensitivity.html."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"verdicts": out / "sensitivity_verdicts.csv", "corpus_ranks": out / "sensitivity_corpus_ranks.csv",
-             "reversals": out / "sensitivity_reversals.csv", "summary": out / "sensitivity_summary.csv",
-             "html": out / "sensitivity.html"}
-    sens.verdicts.to_csv(files["verdicts"], index=False)
-    sens.corpus_ranks.to_csv(files["corpus_ranks"], index=False)
-    sens.rank_reversals.to_csv(files["reversals"], index=False)
-    pd.DataFrame([sens.summary()]).to_csv(files["summary"], index=False)
+    files = sens.write(out_dir)  # the tables first: they survive even if drawing fails
+    files["html"] = Path(out_dir) / "sensitivity.html"
     report = Report(title, subtitle)
     add_sensitivity_sections(report, sens)
     report.write(files["html"])

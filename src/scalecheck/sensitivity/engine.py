@@ -17,19 +17,23 @@ differs between two choices of x.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..errors import SelectionError
-from ..laws import fit_many, fit_series
+from ..laws import Form, fit_many, fit_series, get_form
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..trends import classify
+
+log = logging.getLogger(__name__)  # decisions made silently: tasks left out
 
 FACTORS = ("x", "corpus", "setting")
 NO_VERDICT = "insufficient-data"
@@ -145,7 +149,8 @@ class Sensitivity:
 
     :meth:`flips` lists verdict changes against the baseline, :meth:`sign_changes` trend reversals,
     :attr:`rank_reversals` pairs of corpora whose order at matched loss depends on the validation set;
-    :meth:`summary` counts them.
+    :meth:`summary` counts them (one row); :meth:`frame` is every verdict against its baseline; :meth:`to_dict`
+    and :meth:`write` as every analysis result.
     """
 
     verdicts: pd.DataFrame
@@ -159,7 +164,7 @@ class Sensitivity:
     @classmethod
     def fit(cls, testbed: Testbed, *, x: str | None = None, xs: Sequence[str] | None = None,
             by: str | None = "corpus", tasks: Sequence[str] | None = None, factors: Sequence[str] = FACTORS,
-            form: str = "exponential", level: float = 0.9, metric: str | None = None, shots: int | None = None,
+            form: str | Form = "exponential", level: float = 0.9, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, checkpoints: str | None = None, seed: int = 0,
             selection: Selection | None = None, progress: Progress | None = None) -> Sensitivity:
         """Vary each factor in ``factors`` one at a time over ``tasks`` (default all) of ``testbed``.
@@ -170,10 +175,12 @@ class Sensitivity:
         rank comparisons; a column the testbed lacks is a SelectionError). ``metric``/``shots``/``variant``
         fix the baseline setting (default: each task's own, :func:`default_setting`); a task without it is
         left out. ``checkpoints``: "final" (the default) keeps each run's last checkpoint, "all" every one.
+        ``form`` (a name or a :class:`~scalecheck.laws.Form`) is the law compared at matched loss.
         ``selection`` (a :class:`~scalecheck.observations.Selection`) gives x, by, tasks, the setting and
         checkpoints at once (its ``by`` wins over the keyword's default); keywords given beside it override its
         other fields. ``progress(done, total, what)`` is called after each task.
         """
+        get_form(form)  # an unknown form name fails here, before any work
         unknown = set(factors) - set(FACTORS)
         if unknown:
             raise SelectionError(f"unknown factor {sorted(unknown)[0]!r}; choose from {', '.join(FACTORS)}")
@@ -231,17 +238,23 @@ class Sensitivity:
                         if len(part) >= _MIN_RANK_POINTS:
                             per_corpus[(task, xn, str(g))] = part
             report(progress, i + 1, len(tasks), task)
+        if skipped:
+            log.info("left out %d task(s) not scored in %s: %s", len(skipped), fixed, ", ".join(skipped))
         if skipped and len(skipped) == len(tasks):
             raise SelectionError(f"no task was scored in the setting asked for ({fixed})")
         rank_rows = _corpus_pairs(per_corpus, tasks, xs, [str(g) for g in groups], form, level)
         verdicts = _against_baseline(pd.DataFrame(rows))
         ranks = pd.DataFrame(rank_rows, columns=RANK_COLUMNS)
         reversals = _reversals(ranks, x)
-        return cls(verdicts[VERDICT_COLUMNS], ranks, reversals, x, by, form,
+        return cls(verdicts[VERDICT_COLUMNS], ranks, reversals, x, by, get_form(form).name,
                    {"xs": xs, "tasks": len(tasks), "factors": list(factors), "level": level, "seed": seed,
                     **({"skipped_tasks": skipped} if skipped else {}), **({"setting": fixed} if fixed else {})})
 
     # --- what changed ------------------------------------------------------------------------------------
+    def frame(self) -> pd.DataFrame:
+        """One row per task and changed setting (and the baseline): verdict, trend sign, flipped or not."""
+        return self.verdicts.copy()
+
     def flips(self, factor: str | None = None) -> pd.DataFrame:
         v = self.verdicts[self.verdicts["flipped"]]
         return v if factor is None else v[v["factor"] == factor]
@@ -287,8 +300,12 @@ class Sensitivity:
             return pd.DataFrame(columns=["baseline_category", "category", "n"])
         return f.groupby(["baseline_category", "category"]).size().rename("n").reset_index()
 
-    def summary(self) -> dict:
-        """The counts: tasks whose verdict changes under each factor, sign changes, rank reversals."""
+    def summary(self) -> pd.DataFrame:
+        """The counts, as one row: tasks whose verdict changes under each factor, sign changes, rank reversals."""
+        return pd.DataFrame([self.counts()])
+
+    def counts(self) -> dict:
+        """:meth:`summary` as a dict."""
         v = self.verdicts
         n_tasks = int(v["task"].nunique())
         out: dict = {"n_tasks": n_tasks, "baseline_x": self.baseline_x, "by": self.by}
@@ -314,7 +331,7 @@ class Sensitivity:
 
     def headline(self) -> list[str]:
         """The findings in words, with numbers."""
-        s = self.summary()
+        s = self.counts()
         n = s["n_tasks"]
         lines = []
         if s["x_tasks_tested"]:
@@ -339,8 +356,21 @@ class Sensitivity:
         return lines
 
     def to_dict(self) -> dict:
-        return {"summary": self.summary(), "headline": self.headline(), "per_setting":
+        return {"summary": self.counts(), "headline": self.headline(), "per_setting":
                 self.per_setting().to_dict("records"), "settings": self.settings}
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """sensitivity_verdicts.csv, sensitivity_corpus_ranks.csv, sensitivity_reversals.csv and
+        sensitivity_summary.csv in ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"verdicts": out / "sensitivity_verdicts.csv", "corpus_ranks": out / "sensitivity_corpus_ranks.csv",
+                 "reversals": out / "sensitivity_reversals.csv", "summary": out / "sensitivity_summary.csv"}
+        self.verdicts.to_csv(files["verdicts"], index=False)
+        self.corpus_ranks.to_csv(files["corpus_ranks"], index=False)
+        self.rank_reversals.to_csv(files["reversals"], index=False)
+        self.summary().to_csv(files["summary"], index=False)
+        return files
 
 
 def sensitivity(testbed: Testbed, **kwargs) -> Sensitivity:
@@ -363,7 +393,7 @@ def _against_baseline(v: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
-def _corpus_pairs(per_corpus: dict, tasks: Sequence[str], xs: Sequence[str], groups: list[str], form: str,
+def _corpus_pairs(per_corpus: dict, tasks: Sequence[str], xs: Sequence[str], groups: list[str], form: str | Form,
                   level: float) -> list[dict]:
     """Fit every (task, x, corpus) series once, in batches, and compare each pair of corpora at matched loss."""
     keys = list(per_corpus)

@@ -14,7 +14,7 @@ from ..schema import Tables
 class Source:
     name: str
     description: str
-    reader: Callable[[Path], Tables]
+    reader: Callable[..., Tables]  # reader(path, **options)
     # What ``path`` should be: "folder" or "file"; shown by ``scalecheck sources``.
     expects: str
     # Where the published copy lives under the shared data folder, if we hold one.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,10 +16,17 @@ from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
 
 ALL = "all"  # the scope of a verdict over the whole testbed
 
+log = logging.getLogger(__name__)  # decisions made silently: series that could not be drawn
+
 
 @dataclass
 class RealityCheck:
-    """Verdicts for every (task, scope), with the series they were drawn from (for figures)."""
+    """Verdicts for every (task, scope), with the series they were drawn from (for figures).
+
+    The surface every analysis result shares: :meth:`frame` (one row per verdict), :meth:`summary` (a
+    DataFrame: one row per scope), :meth:`to_dict` (JSON-safe) and :meth:`write` (the tables, returning the
+    files); ``scalecheck.report.reality.write_report`` adds the figures and the HTML page.
+    """
 
     verdicts: list[Verdict]
     x: str = "c4_val"
@@ -65,17 +74,32 @@ class RealityCheck:
             return float("nan")
         return sum(v.category == "predictable" for v in vs) / len(vs)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> pd.DataFrame:
+        """One row per scope: tasks with a verdict, the count of each category, the share predictable."""
+        counts = self.counts()
+        df = counts.rename_axis(None).reset_index().rename(columns={"index": "scope"})
+        df.insert(1, "n_tasks", counts.sum(axis=1).to_numpy())
+        df["share_predictable"] = [self.share_predictable(s) for s in counts.index]
+        return df
+
+    def to_dict(self) -> dict[str, Any]:
         counts = self.counts()
         return {
             "testbed": self.testbed_name, "x": self.x, "by": self.by, "n_tasks": len(self.tasks),
             "scopes": self.scopes,
             "counts": {s: {c: int(counts.loc[s, c]) for c in CATEGORIES} for s in counts.index},
             "share_predictable": {s: self.share_predictable(s) for s in self.scopes},
+            "verdicts": [v.to_dict() for v in self.verdicts],
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.summary(), "verdicts": [v.to_dict() for v in self.verdicts]}
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """``verdicts.csv`` (:meth:`frame`) and ``verdicts_summary.csv`` (:meth:`summary`) in ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"verdicts": out / "verdicts.csv", "summary": out / "verdicts_summary.csv"}
+        self.frame().to_csv(files["verdicts"], index=False)
+        self.summary().to_csv(files["summary"], index=False)
+        return files
 
 
 def _unclassifiable(task: str, scope: str, why: str) -> Verdict:
@@ -118,6 +142,7 @@ def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None,
             try:
                 series = testbed.series(task, x, where=where, group_by=colour_by, **sel.setting())
             except SelectionError as exc:
+                log.info("%s (%s): insufficient data, %s", task, scope, exc)
                 verdicts.append(_unclassifiable(task, scope, str(exc)))
             else:
                 kept[(task, scope)] = series
