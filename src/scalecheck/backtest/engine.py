@@ -347,6 +347,15 @@ class Backtest:
                 "by_form": overall.to_dict("records"),
                 "calibration": self.calibration().to_dict("records")}
 
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """``backtest.csv`` (:meth:`frame`) and ``backtest_summary.csv`` (:meth:`summary`) in ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"predictions": out / "backtest.csv", "summary": out / "backtest_summary.csv"}
+        self.frame().to_csv(files["predictions"], index=False)
+        self.summary().to_csv(files["summary"], index=False)
+        return files
+
 
 def distance_bins(distance: pd.Series) -> pd.Series:
     """Labels of :data:`DISTANCE_BINS`: "inside" the fitted range, then "0-0.25", ... ranges travelled."""
@@ -369,15 +378,6 @@ def calibration(frame: pd.DataFrame, by: Sequence[str] = ("form",),
             rows.append({**dict(zip(by, key, strict=True)), "level": level, "n": len(need),
                          "coverage": float(np.mean(need <= level)) if len(need) else np.nan})
     return pd.DataFrame(rows, columns=[*by, "level", "n", "coverage"])
-
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """``backtest.csv`` (:meth:`frame`) and ``backtest_summary.csv`` (:meth:`summary`) in ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {"predictions": out / "backtest.csv", "summary": out / "backtest_summary.csv"}
-        self.frame().to_csv(files["predictions"], index=False)
-        self.summary().to_csv(files["summary"], index=False)
-        return files
 
 
 def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
