@@ -7,8 +7,9 @@ For every task, metric and setting (shots, variant) of a testbed:
   which is how far across training the trend over scale holds;
 * **over training**: each run's checkpoints against tokens, one series per size.
 
-Each series gets the verdict of the one trends classifier (:func:`scalecheck.trends.classify`), read in the
-Prize's terms (:func:`prize_term`), with its effect: the change from the smallest scale to the largest, or to and
+Each series gets the verdict of the one trends classifier (:func:`scalecheck.trends.classify`), with trends
+detected at this analysis's ``alpha`` rather than the reality check's 1e-3 guard (the p-values are adjusted here,
+over every test, instead), read in the Prize's terms (:func:`prize_term`), with its effect: the change from the smallest scale to the largest, or to and
 from the turn, in metric units, in points (x100, for proportions) and in standard errors of that difference.
 
 Significance: each series also gets one p-value. For a monotone or flat verdict it is the classifier's own trend
@@ -539,7 +540,7 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "fam
             continue
         # The last checkpoint's models over scale are often exactly the final models: classify them once.
         ck = (task, metric, sh, variant, xx, series.models)
-        v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed))
+        v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed, alpha_trend=alpha))
         tests.append(trend_test(series, v, analysis=analysis, scope=scope))
         test_keys.append(ck)
         kept[(task, metric, sh, variant, analysis, scope)] = series

@@ -248,9 +248,11 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
         "monotone and flat verdicts, the classifier's own trend p (the smallest of its three trend tests, times 3); "
         "for turns, the quadratic term of a weighted regression on log10 x (standard errors inflated by any excess "
         f"scatter). The p-values are adjusted over every task x scope test by "
-        f"{CORRECTIONS.get(result.correction, result.correction)}: a screen over many tasks and scopes. The "
-        "classifier calls a trend only at p < 0.001, so with 8 models a visible decline of many standard errors "
-        "can still be called flat when the models scatter far more than their sampling noise: the decline, its "
+        f"{CORRECTIONS.get(result.correction, result.correction)}: a screen over many tasks and scopes. Because "
+        "the p-values are adjusted here, the classifier detects a trend at the analysis's own level "
+        f"({fmt_number(result.alpha)}) rather than at the reality check's guard of p < 0.001: a decline is named "
+        "by its shape, and the star says whether it survives the adjustment. With 8 models that scatter far more "
+        "than their sampling noise, an unstarred decline is a shape worth a look, not a finding: the decline, its "
         "standard errors and the reason are shown beside every verdict.")
 
     crit = result.criteria()
