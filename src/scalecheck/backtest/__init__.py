@@ -7,16 +7,18 @@ accuracy) of Bhagia et al. 2024, whose paper presets live with the OLMo ladder i
 """
 
 from .engine import (
+           CALIBRATION_LEVELS,
            PREDICTION_COLUMNS,
            SUMMARY_COLUMNS,
            Backtest,
            backtest,
+           calibration,
            summarise,
            testbed_series,
 )
 from .two_step import LadderPrediction, ladder_prediction
 from .windows import SCHEMES, Split, expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
 
-__all__ = ["Backtest", "backtest", "summarise", "testbed_series", "PREDICTION_COLUMNS", "SUMMARY_COLUMNS",
+__all__ = ["Backtest", "backtest", "calibration", "CALIBRATION_LEVELS", "summarise", "testbed_series", "PREDICTION_COLUMNS", "SUMMARY_COLUMNS",
            "SCHEMES", "Split", "splits", "expanding_splits", "leave_largest_out", "size_ranks", "holdout_models",
            "LadderPrediction", "ladder_prediction"]

@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import Form, Predictor, fit_many, get_form
+from ..laws import Form, LawFit, Predictor, fit_many, get_form
+from ..laws.fitting import to_fit_scale
+from ..laws.prediction import DEFAULT, interval_score
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from .windows import SCHEMES, Split, holdout_models, splits
@@ -34,15 +36,20 @@ FormLike = str | Form | Callable[[Series], Predictor]
 PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
-    "interval_width", "units", "usable", "reason",
+    "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
 ]
+
+# Levels of the calibration curve: the share of truths inside the central interval at each.
+CALIBRATION_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+# Extrapolation distance bins (in units of the fitted x range; 0 = inside it).
+DISTANCE_BINS = (0.0, 1e-9, 0.25, 0.5, 1.0, 2.0, np.inf)
 
 # Splits fitted per call of the laws engine (bounds memory: each carries n_boot replicates).
 _CHUNK = 16
 
 # Summary statistics per group of predictions.
 SUMMARY_COLUMNS = ["n_predictions", "n_unusable", "mae", "median_ae", "max_ae", "bias", "mean_rel_error",
-                   "coverage", "mean_interval_width"]
+                   "coverage", "mean_interval_width", "interval_score"]
 
 
 def units_of(series: Series) -> tuple[float, str]:
@@ -91,22 +98,34 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
     return out
 
 
-def _prediction_rows(series: Series, split: Split, form: str, law, level: float) -> list[dict]:
+def _prediction_rows(series: Series, split: Split, form: str, law, level: float, model=None,
+                     verdict: str = "") -> list[dict]:
     """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
     test = series.subset(split.test)
     scale, units = units_of(series)
-    base = {"task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
+    base = {"verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
     actual = test.y
     noise = test.noise_sd
     usable = bool(getattr(law, "usable", True))
+    distance = need = np.full(len(test), np.nan)
     if usable:
         xt = _law_x(test, law)
         predicted = np.asarray(law.predict(xt), float).reshape(len(test))
-        # The law's prediction interval already holds the scatter of observed points about the law (sampling
-        # noise included), which is what a held-out model's measured score carries too.
-        if hasattr(law, "interval"):
+        # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
+        # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
+        if isinstance(law, LawFit):
+            lo, hi = (np.asarray(v, float).reshape(len(test))
+                      for v in law.interval(xt, level=level, kind="prediction", model=model))
+            terms = (model or DEFAULT).terms(law, xt)
+            distance = terms.distance
+            # The smallest central level whose (delta-method) interval holds the truth: coverage at any level L
+            # is the share of rows with level_to_cover <= L (the calibration curve).
+            with np.errstate(all="ignore"):
+                z = np.abs(to_fit_scale(law.law, actual) - terms.centre) / np.sqrt(terms.total)
+                need = 2 * _t_cdf(z, terms.dof) - 1
+        elif hasattr(law, "interval"):
             lo, hi = (np.asarray(v, float).reshape(len(test)) for v in law.interval(xt, level=level,
                                                                                       kind="prediction"))
         else:  # a predictor without intervals: errors are scored, coverage is not
@@ -116,7 +135,8 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float)
             # that the law cannot tell.
             predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
     else:
-        predicted = lo = hi = np.full(len(test), np.nan)
+        predicted = lo = hi = distance = need = np.full(len(test), np.nan)
+    score = interval_score(lo, hi, actual, level) * scale
     rows = []
     for i in range(len(test)):
         err = predicted[i] - actual[i]
@@ -126,10 +146,22 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float)
             "abs_error": abs(err) * scale, "rel_error": abs(err) / abs(actual[i]) if actual[i] != 0 else np.nan,
             "signed_error": err * scale,
             "covered": bool(lo[i] <= actual[i] <= hi[i]) if np.isfinite(lo[i]) else pd.NA,
-            "interval_width": (hi[i] - lo[i]) * scale, "usable": usable,
-            "reason": "" if usable else str(getattr(law, "reason", "")),
+            "interval_width": (hi[i] - lo[i]) * scale, "interval_score": score[i], "level_to_cover": need[i],
+            "distance": distance[i], "usable": usable, "reason": "" if usable else str(getattr(law, "reason", "")),
         })
     return rows
+
+
+def _verdict(series: Series) -> str:
+    from ..trends import classify
+
+    return classify(series).category
+
+
+def _t_cdf(z, dof):
+    from scipy import stats
+
+    return stats.t.cdf(z, dof)
 
 
 def _law_x(series: Series, law) -> np.ndarray:
@@ -160,6 +192,7 @@ def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
             "mean_rel_error": ok["rel_error"].mean() if len(ok) else np.nan,
             "coverage": covered.mean() if len(covered) else np.nan,
             "mean_interval_width": ok["interval_width"].mean() if len(ok) else np.nan,
+            "interval_score": ok["interval_score"].mean() if len(ok) else np.nan,
         })
     return pd.DataFrame(rows, columns=[*by, *SUMMARY_COLUMNS])
 
@@ -186,7 +219,8 @@ class Backtest:
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
             seed: int = 0, min_train: int | None = None, checkpoints: str | None = None,
-            selection: Selection | None = None, progress: Progress | None = None) -> Backtest:
+            selection: Selection | None = None, progress: Progress | None = None, prediction_model=None,
+            verdicts: bool = True) -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
 
         ``forms``: names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
@@ -206,6 +240,13 @@ class Backtest:
         :class:`~scalecheck.observations.Selection`) gives x, by, tasks, metric, shots, variant and checkpoints at
         once; keywords given beside it override its fields. ``progress`` is called as ``progress(done, total,
         what)`` after each series (see :mod:`scalecheck.progress`).
+        ``prediction_model``: a :class:`scalecheck.laws.prediction.PredictionModel` (default: the calibrated
+        one) for the intervals. Each row also carries the interval score (Gneiting and Raftery: width plus
+        2/alpha times the miss, in the row's units), the smallest level whose interval holds the truth
+        (``level_to_cover``, for the calibration curve) and the extrapolation distance (in units of the fitted x
+        range). ``verdicts``: label each row with the reality check's verdict on the whole series
+        (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models
+        too: a label for reading results, not a forecast).
         """
         strategies = _strategies(forms)
         forms = tuple(label for label, _ in strategies)
@@ -233,6 +274,7 @@ class Backtest:
             known = set().union(*(s.models for s in series_list))
             if not declared & known:
                 raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
+        verdict_of = {id(s): _verdict(s) for s in series_list} if verdicts else {}
         rows: list[dict] = []
         total, n_done = len(forms) * len(series_list), 0
         report(progress, 0, total, "backtest")
@@ -253,7 +295,8 @@ class Backtest:
                 else:
                     laws = [strategy(train) for train in trains]
                 for (s, sp), law in zip(chunk, laws, strict=True):
-                    rows.extend(_prediction_rows(s, sp, form, law, level))
+                    rows.extend(_prediction_rows(s, sp, form, law, level, prediction_model,
+                                                 verdict_of.get(id(s), "")))
                     if id(s) not in done:
                         done.add(id(s))
                         n_done += 1
@@ -281,11 +324,28 @@ class Backtest:
         """Per form and number of sizes fitted: how error falls as the fit set grows."""
         return summarise(self.predictions, ["form", "k_sizes_fit"])
 
+    def calibration(self, by: Sequence[str] = ("form",), levels: Sequence[float] = CALIBRATION_LEVELS
+                    ) -> pd.DataFrame:
+        """Coverage against nominal level: one row per group and level (50-95%), the share of truths inside
+        that level's central prediction interval. A calibrated interval lies on the diagonal."""
+        return calibration(self.predictions, by, levels)
+
+    def by_verdict(self) -> pd.DataFrame:
+        """Per form and reality-check verdict: do the tasks called predictable extrapolate, and do their
+        intervals hold?"""
+        return summarise(self.predictions, ["form", "verdict"])
+
+    def by_distance(self, by: Sequence[str] = ("form",)) -> pd.DataFrame:
+        """Error, coverage and interval score per extrapolation distance (units of the fitted x range)."""
+        f = self.predictions.assign(distance_bin=distance_bins(self.predictions["distance"]))
+        return summarise(f, [*by, "distance_bin"])
+
     def to_dict(self) -> dict:
         overall = self.by_form()
         return {"scheme": self.scheme, "x": self.x, "by": self.by, "level": self.level, "forms": list(self.forms),
                 "settings": self.settings, "n_predictions": len(self.predictions),
-                "by_form": overall.to_dict("records")}
+                "by_form": overall.to_dict("records"),
+                "calibration": self.calibration().to_dict("records")}
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """``backtest.csv`` (:meth:`frame`) and ``backtest_summary.csv`` (:meth:`summary`) in ``out_dir``."""
@@ -295,6 +355,29 @@ class Backtest:
         self.frame().to_csv(files["predictions"], index=False)
         self.summary().to_csv(files["summary"], index=False)
         return files
+
+
+def distance_bins(distance: pd.Series) -> pd.Series:
+    """Labels of :data:`DISTANCE_BINS`: "inside" the fitted range, then "0-0.25", ... ranges travelled."""
+    labels = ["inside", "0-0.25", "0.25-0.5", "0.5-1", "1-2", ">2"]
+    d = pd.to_numeric(distance, errors="coerce").astype(float)
+    return pd.Series(pd.cut(d, list(DISTANCE_BINS), labels=labels, include_lowest=True, right=True),
+                     index=distance.index).astype(str)
+
+
+def calibration(frame: pd.DataFrame, by: Sequence[str] = ("form",),
+                levels: Sequence[float] = CALIBRATION_LEVELS) -> pd.DataFrame:
+    """Coverage at each nominal level from ``level_to_cover`` (see :meth:`Backtest.calibration`)."""
+    ok = frame[frame["usable"].astype(bool) & frame["level_to_cover"].notna()]
+    rows = []
+    groups = ok.groupby(list(by), sort=True, dropna=False) if by else [((), ok)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        need = g["level_to_cover"].astype(float).to_numpy()
+        for level in levels:
+            rows.append({**dict(zip(by, key, strict=True)), "level": level, "n": len(need),
+                         "coverage": float(np.mean(need <= level)) if len(need) else np.nan})
+    return pd.DataFrame(rows, columns=[*by, "level", "n", "coverage"])
 
 
 def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),

@@ -76,7 +76,8 @@ class LadderPrediction:
             step2_min_tokens_fraction: float = STEP2_MIN_TOKENS_FRACTION, step2_per_run: int | None = STEP2_PER_RUN,
             step2_anchor: bool = True, step1_loss: str = STEP1_LOSS, step1_last_n: int = STEP1_LAST_N,
             step1_axis: str = "params_tokens", step1_flops_form: str = "power_floor", paper: pd.DataFrame | None = None,
-            selection: Selection | None = None, progress: Progress | None = None) -> LadderPrediction:
+            selection: Selection | None = None, progress: Progress | None = None,
+            prediction_model=None) -> LadderPrediction:
         """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
         target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
 
@@ -95,6 +96,8 @@ class LadderPrediction:
         ``selection`` (a :class:`~scalecheck.observations.Selection`) may give the tasks, the accuracy metric,
         shots and variant instead of the keywords (its x, by and checkpoints do not apply: the two steps' axes
         are fixed, and step 2 uses every checkpoint). ``progress(done, total, what)`` is called before each task.
+        ``prediction_model``: the :class:`scalecheck.laws.prediction.PredictionModel` that turns both steps'
+        bootstrap draws into prediction intervals (default: the calibrated one).
         """
         if step1_axis not in STEP1_AXES:
             raise SelectionError(f"unknown step1_axis {step1_axis!r}; known: {', '.join(STEP1_AXES)}")
@@ -136,7 +139,7 @@ class LadderPrediction:
                 chains.append((axis, step1, fit_chain(step1, step2)))
             for name, ids in targets.items():
                 rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level,
-                                        target_last_n, paper))
+                                        target_last_n, paper, prediction_model))
         report(progress, len(tasks), len(tasks), "done")
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
         return cls(frame, level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
@@ -263,7 +266,7 @@ def _target_models(testbed: Testbed, ids: Sequence[str], last_n: int) -> pd.Data
     return final_checkpoints(m, last_n)
 
 
-def _target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level, last_n, paper):
+def _target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level, last_n, paper, model=None):
     """One target on one task. ``chains`` is [(axis, step1, chain)]: with two, the prediction is their mean and
     the interval the envelope of theirs (see ``STEP1_AXES``)."""
     tm = _target_models(testbed, ids, last_n)
@@ -287,8 +290,8 @@ def _target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2
         got = []
         for axis, step1, chain in chains:
             xy = np.array([6.0 * n * d]) if axis == "flops" else np.array([[n, d]])
-            lo, hi = chain.interval(xy, level=level, kind="prediction")
-            l1, h1 = step1.interval(xy, level=level, kind="prediction")
+            lo, hi = chain.interval(xy, level=level, kind="prediction", model=model)
+            l1, h1 = step1.interval(xy, level=level, kind="prediction", model=model)
             got.append([one(chain.predict(xy)), one(lo), one(hi), one(step1.predict(xy)), one(l1), one(h1)])
         g = np.array(got)
         pred, p1 = float(g[:, 0].mean()), float(g[:, 3].mean())

@@ -16,9 +16,9 @@ class ChainFit:
     """``metric = step2(step1(scale))`` with both steps' uncertainty.
 
     With bootstraps on both steps, draw i of the chain uses replicate i of each step (pair draws; the shorter
-    bootstrap sets the number of draws). ``prediction`` intervals add step 1's residual noise to the loss (a new
-    model's loss scatters about the law) and step 2's to the metric. Without bootstraps: the delta method,
-    ``var = f2'(L)^2 var(L) + var2(L)``.
+    bootstrap sets the number of draws). ``prediction`` intervals add step 1's deviation of a new model from its
+    law (sampling noise, excess scatter and extrapolation, :mod:`scalecheck.laws.prediction`) to the loss, and
+    step 2's to the metric. Without bootstraps: the delta method, ``var = f2'(L)^2 var(L) + var2(L)``.
     """
 
     step1: LawFit
@@ -39,11 +39,11 @@ class ChainFit:
     def predict(self, x) -> np.ndarray:
         return self.step2.predict(self.step1.predict(x))
 
-    def draws(self, x, kind: str = "confidence") -> np.ndarray | None:
+    def draws(self, x, kind: str = "confidence", model=None) -> np.ndarray | None:
         """Paired bootstrap draws of the chain's prediction at x (n_draws, m) on the metric's scale."""
         rng = np.random.default_rng([self.seed, 2])
         xa, _ = self.step1._x(x)
-        g1 = self.step1.fit_scale_draws(xa, kind, rng)
+        g1 = self.step1.fit_scale_draws(xa, kind, rng, model=model)
         bp2 = self.step2.boot_params
         if g1 is None or bp2 is None:
             return None
@@ -56,30 +56,35 @@ class ChainFit:
         with np.errstate(all="ignore"):
             y = law2.predict_params(bp2[:nb], loss[:nb])
         if kind == "prediction":
-            g = to_fit_scale(law2, y) + rng.normal(0.0, self.step2.noise_scale, size=y.shape)
+            sd2 = _model(model).point_sd(self.step2, self.step1.predict(xa).ravel())
+            g = to_fit_scale(law2, y) + rng.normal(0.0, 1.0, size=y.shape) * sd2
             y = from_fit_scale(law2, g)
         return y
 
-    def interval(self, x, level: float | None = None, kind: str = "confidence") -> tuple[np.ndarray, np.ndarray]:
+    def interval(self, x, level: float | None = None, kind: str = "confidence",
+                 model=None) -> tuple[np.ndarray, np.ndarray]:
         if kind not in ("confidence", "prediction"):
             raise ValueError(f"kind must be 'confidence' or 'prediction', not {kind!r}")
         level = self.level if level is None else float(level)
         xa, shape = self.step1._x(x)
         if not self.usable:
             return np.full(shape, np.nan), np.full(shape, np.nan)
-        d = self.draws(xa, kind)
+        d = self.draws(xa, kind, model)
         a = (1 - level) / 2
         if d is not None:
             lo, hi = np.nanquantile(d, [a, 1 - a], axis=0)
             return lo.reshape(shape), hi.reshape(shape)
-        lo, hi = self._delta(xa, level, kind)
+        lo, hi = self._delta(xa, level, kind, model)
         return lo.reshape(shape), hi.reshape(shape)
 
-    def _delta(self, xa, level, kind):
+    def _delta(self, xa, level, kind, model=None):
         s1, s2 = self.step1, self.step2
         loss = s1.predict(xa).ravel()
         g1 = to_fit_scale(s1.law, loss)
-        var_g1 = s1.fit_scale_variance(xa) + (s1.noise_scale**2 if kind == "prediction" else 0.0)
+        pm = _model(model)
+        t1 = pm.terms(s1, xa) if kind == "prediction" else None
+        t2 = pm.terms(s2, loss) if kind == "prediction" else None
+        var_g1 = s1.fit_scale_variance(xa) + (t1.point if t1 is not None else 0.0)
         # dL/dg1 by central differences through the inverse scale, then df2/dL.
         h = 1e-6 * np.maximum(np.abs(g1), 1e-3)
         dl = (from_fit_scale(s1.law, g1 + h) - from_fit_scale(s1.law, g1 - h)) / (2 * h)
@@ -87,9 +92,11 @@ class ChainFit:
         g2 = lambda v: to_fit_scale(s2.law, s2.predict(v).ravel())  # noqa: E731
         df = (g2(loss + hl) - g2(loss - hl)) / (2 * hl)
         var = (df * dl) ** 2 * var_g1 + s2.fit_scale_variance(loss)
-        if kind == "prediction":
-            var = var + s2.noise_scale**2
-        q = stats.t.ppf(0.5 + level / 2, max(min(s1.quality.dof, s2.quality.dof), 1))
+        if t2 is not None:
+            var = var + t2.point
+            q = stats.t.ppf(0.5 + level / 2, np.minimum(t1.dof, t2.dof))
+        else:
+            q = stats.t.ppf(0.5 + level / 2, max(min(s1.quality.dof, s2.quality.dof), 1))
         sd = np.sqrt(np.maximum(var, 0.0))
         centre = g2(loss)
         return from_fit_scale(s2.law, centre - q * sd), from_fit_scale(s2.law, centre + q * sd)
@@ -102,6 +109,12 @@ class ChainFit:
     def to_dict(self) -> dict:
         return json_safe({"usable": self.usable, "reason": self.reason, "seed": self.seed, "level": self.level,
                        "step1": self.step1.to_dict(), "step2": self.step2.to_dict()})
+
+
+def _model(model):
+    from .prediction import DEFAULT
+
+    return DEFAULT if model is None else model
 
 
 def fit_chain(step1: LawFit, step2: LawFit, *, seed: int | None = None, level: float | None = None) -> ChainFit:

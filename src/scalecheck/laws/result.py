@@ -132,26 +132,32 @@ class LawFit:
         with np.errstate(all="ignore"):
             return self.law.predict_params(self.param_vector, xa).reshape(shape)
 
-    def interval(self, x, level: float | None = None, kind: str = "confidence") -> tuple[np.ndarray, np.ndarray]:
-        """Pointwise interval for the law (``confidence``) or for a new observation (``prediction``)."""
+    def interval(self, x, level: float | None = None, kind: str = "confidence",
+                 model=None) -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise interval for the law (``confidence``) or for a new model's score (``prediction``: the
+        curve's uncertainty plus sampling noise, excess scatter and an extrapolation term; see
+        :mod:`scalecheck.laws.prediction`, whose ``PredictionModel`` ``model`` overrides the default)."""
         if kind not in ("confidence", "prediction"):
             raise ValueError(f"kind must be 'confidence' or 'prediction', not {kind!r}")
         level = self.level if level is None else float(level)
         xa, shape = self._x(x)
         if not self.usable:
             return np.full(shape, np.nan), np.full(shape, np.nan)
-        g = self.fit_scale_draws(xa, kind)
+        g = self.fit_scale_draws(xa, kind, model=model)
         if g is not None:
             a = (1 - level) / 2
             lo, hi = np.nanquantile(g, [a, 1 - a], axis=0)
+        elif kind == "prediction":
+            lo, hi = _prediction_model(model).interval(self, xa, level)
         else:
             lo, hi = self._delta_interval(xa, level, kind)
         return from_fit_scale(self.law, lo).reshape(shape), from_fit_scale(self.law, hi).reshape(shape)
 
-    def fit_scale_draws(self, xa: np.ndarray, kind: str = "confidence",
-                        rng: np.random.Generator | None = None) -> np.ndarray | None:
+    def fit_scale_draws(self, xa: np.ndarray, kind: str = "confidence", rng: np.random.Generator | None = None,
+                        model=None) -> np.ndarray | None:
         """Bootstrap draws of the prediction at ``xa`` on the fitting scale (n_draws, m), or None without a
-        bootstrap. ``prediction`` adds a draw of residual noise to each."""
+        bootstrap. ``prediction`` adds to each a draw of a new model's deviation from the curve (sampling
+        noise, excess scatter, extrapolation: :meth:`PredictionModel.point_sd`)."""
         bp = self.boot_params
         if bp is None:
             return None
@@ -165,7 +171,7 @@ class LawFit:
                 g = centre + self.boot_inflation * (g - centre)
         if kind == "prediction":
             rng = rng if rng is not None else np.random.default_rng([self.seed, 1])
-            g = g + rng.normal(0.0, self.noise_scale, size=g.shape)
+            g = g + rng.normal(0.0, 1.0, size=g.shape) * _prediction_model(model).point_sd(self, xa)
         return g
 
     def _delta_interval(self, xa, level, kind):
@@ -251,6 +257,12 @@ class LawFit:
             "sigma": self.sigma, "residuals": self.residuals, "loss": self.loss, "huber_delta": self.huber_delta,
             "seed": self.seed, "level": self.level, "n_boot": self.n_boot, "quality": self.quality.to_dict(),
         })
+
+
+def _prediction_model(model):
+    from .prediction import DEFAULT
+
+    return DEFAULT if model is None else model
 
 
 def _arraylike(v) -> bool:

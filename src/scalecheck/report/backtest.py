@@ -89,6 +89,30 @@ def predicted_vs_actual_png(frame: pd.DataFrame, title: str = "", label_col: str
     return F.to_png(fig)
 
 
+@F.styled
+def calibration_png(bt: Backtest) -> bytes | None:
+    """Coverage against nominal level (50-95%), overall and per reality-check verdict; the diagonal is honest."""
+    overall = bt.calibration(by=())
+    if overall.empty or overall["n"].max() == 0:
+        return None
+    fig = F.new_figure(4.8, 4.2)
+    ax = fig.subplots()
+    ax.plot([0.45, 1.0], [0.45, 1.0], color="#7f7f7f", lw=1, ls="--", label="nominal")
+    ax.plot(overall["level"], overall["coverage"], "o-", color="black", lw=1.6, label=f"all (n={overall['n'].iloc[0]})")
+    if "verdict" in bt.predictions and bt.predictions["verdict"].astype(str).str.len().gt(0).any():
+        per = bt.calibration(by=("verdict",))
+        for i, (verdict, g) in enumerate(per.groupby("verdict", sort=True)):
+            ax.plot(g["level"], g["coverage"], "o-", ms=3, lw=1, color=F.PALETTE[i % len(F.PALETTE)],
+                    label=f"{verdict} (n={g['n'].iloc[0]})")
+    ax.set_xlabel("nominal level of the prediction interval")
+    ax.set_ylabel("share of held-out models inside")
+    ax.set_xlim(0.45, 1.0)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="upper left", fontsize=7)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.96)
+    return F.to_png(fig)
+
+
 def add_backtest_sections(report: Report, bt: Backtest) -> None:
     """Overview, per-form and per-task tables, error against sizes fitted, and predicted vs actual."""
     overall = bt.by_form()
@@ -100,9 +124,23 @@ def add_backtest_sections(report: Report, bt: Backtest) -> None:
     intro = (f"<p>Each law was fitted on smaller models and asked to predict larger ones it never saw: "
              f"{esc(scheme)}; x = {esc(bt.x)}, {esc(scope)}. Errors of accuracies are in points (x100); "
              f"bias is the mean signed error (positive: the law over-predicts); coverage is the share of truths "
-             f"inside the {bt.level:.0%} prediction interval.</p>")
+             f"inside the {bt.level:.0%} prediction interval. A prediction interval is for a new model's measured "
+             f"score: the law's uncertainty, sampling noise, model-to-model scatter beyond it, and a term for "
+             f"extrapolation calibrated on other testbeds' backtests (scalecheck.laws.prediction).</p>")
     sec = report.add_section("Backtest: will the law extrapolate?", intro, id="backtest")
-    sec.add_table(overall, caption="Per form, over every task")
+    sec.add_table(overall, caption="Per form, over every task. interval_score: Gneiting and Raftery's mean "
+                                   "interval score (width plus 2/alpha times the miss; lower is better, and a wider "
+                                   "interval is not better for its coverage alone)")
+    png = calibration_png(bt)
+    if png is not None:
+        sec.add_figure(png, "calibration of the prediction intervals",
+                       "Coverage against nominal level: the share of held-out models inside the 50-95% prediction "
+                       "intervals, overall and per reality-check verdict (of the whole series). On the diagonal, "
+                       "an interval means what it says; below it, it is too narrow.")
+    if "verdict" in bt.predictions and bt.predictions["verdict"].astype(str).str.len().gt(0).any():
+        sec.add_table(bt.by_verdict(), caption="Per form and reality-check verdict")
+    sec.add_table(bt.by_distance(), caption="Per extrapolation distance (in units of the fitted x range; inside: "
+                                            "within it)")
     png = error_by_k_png(bt)
     if png is not None:
         sec.add_figure(png, "error and coverage against sizes fitted",
