@@ -16,6 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/scalecheck reality-check --output scalecheck-report
+	$(VENV)/bin/scalecheck inverse-scaling --output inverse-scaling-report
 
 # The report's browser test needs a real Chromium: Debian's package, installed once if missing.
 chromium:
@@ -27,14 +28,15 @@ test: $(STAMP) chromium
 # The declared dependency floors, proved: a second venv with exactly the oldest versions pyproject.toml allows
 # (.ci/floor-constraints.txt) runs the analysis core's tests (not evaluation/torch, which the main venv covers).
 FLOOR_VENV ?= .venv-floor
-FLOOR_TESTS ?= tests/observations tests/laws tests/trends tests/backtest tests/sensitivity tests/test_layering.py
+FLOOR_TESTS ?= tests/observations tests/laws tests/trends tests/backtest tests/sensitivity tests/inverse_scaling \
+	tests/cli tests/test_layering.py
 test-floor:
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/python -m pip install -q --upgrade pip
-	$(FLOOR_VENV)/bin/python -m pip install -q -c .ci/floor-constraints.txt numpy scipy pandas pyarrow pyyaml rich \
+	$(FLOOR_VENV)/bin/python -m pip install -q -c .ci/floor-constraints.txt numpy scipy pandas pyarrow pyyaml rich statsmodels \
 		matplotlib "pytest>=7" "hypothesis>=6" "pytest-timeout>=2"
 	$(FLOOR_VENV)/bin/python -m pip install -q --no-deps -e .
-	$(FLOOR_VENV)/bin/python -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|pandas|pyarrow|pyyaml|rich|matplotlib) "
+	$(FLOOR_VENV)/bin/python -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|pandas|pyarrow|pyyaml|rich|matplotlib|statsmodels) "
 	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider $(FLOOR_TESTS)
 
 lint: $(STAMP)
@@ -44,4 +46,4 @@ bench: $(STAMP)
 	for b in benchmarks/[!_]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) scalecheck-report .pytest_cache
+	rm -rf $(VENV) $(FLOOR_VENV) scalecheck-report inverse-scaling-report .pytest_cache

@@ -98,3 +98,14 @@ def test_parquet_round_trip_property(tmp_path_factory, model_rows, tasks, seed):
 def test_load_testbed_file(builtin_testbed, tmp_path):
     path = builtin_testbed.to_parquet(tmp_path / "a.parquet")
     assert scalecheck.load("testbed", path).equals(builtin_testbed)
+
+
+def test_series_reported_zero_stderr_gets_the_binomial_floor():
+    # lm-eval reports sqrt(p(1-p)/(n-1)) = 0 at a score of exactly 0 or 1; that point still has sampling noise.
+    models = pd.DataFrame({"model": ["a", "b"], "source": "t", "params": [1e6, 1e7], "loss_val": [4.0, 3.0]})
+    scores = pd.DataFrame({"model": ["a", "b"], "task": "t1", "metric": "accuracy", "value": [1.0, 0.5],
+                           "n_examples": 100, "stderr": [0.0, 0.05]})
+    s = Testbed.build(models, scores).series("t1", "val")
+    by_model = dict(zip(s.models, s.noise_sd, strict=True))
+    assert by_model["a"] == pytest.approx(np.sqrt(0.005 * 0.995 / 100))
+    assert by_model["b"] == 0.05

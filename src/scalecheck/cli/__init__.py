@@ -13,10 +13,10 @@ import argparse
 import sys
 
 from ..errors import ScalecheckError
-from . import backtest, data, evaluate, reality_check, sensitivity
+from . import backtest, data, evaluate, inverse_scaling, reality_check, sensitivity
 
 # Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = [data, reality_check, backtest, sensitivity, evaluate]
+COMMANDS = [data, reality_check, backtest, sensitivity, inverse_scaling, evaluate]
 
 DESCRIPTION = """\
 scalecheck: does a downstream task scale predictably with language-model scale, and why (not)?

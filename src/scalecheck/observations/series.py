@@ -55,8 +55,14 @@ class Series:
 
     @property
     def noise_sd(self) -> np.ndarray:
-        """Sampling standard deviation of each y: the reported stderr, else binomial, else NaN."""
+        """Sampling standard deviation of each y: the reported stderr, else binomial, else NaN.
+
+        A reported stderr of 0 (lm-evaluation-harness reports sqrt(p(1-p)/(n-1)), which is 0 for a score of
+        exactly 0 or 1) is not a noise-free point: it is treated as missing and gets the continuity-corrected
+        binomial sd, so one such point cannot outweigh the rest of a weighted fit.
+        """
         sd = self.stderr.astype(float).copy()
+        sd[sd <= 0] = np.nan
         need = np.isnan(sd) & ~np.isnan(self.n_examples)
         if need.any() and self.metric_is_proportion:
             n = self.n_examples[need]

@@ -15,3 +15,4 @@ from . import olmo_ladder  # noqa: E402,F401  isort: skip
 from . import obsscaling  # noqa: E402,F401  isort: skip
 from . import lm_eval  # noqa: E402,F401  isort: skip
 from . import evaluate_output  # noqa: E402,F401  isort: skip
+from . import michaelov2023  # noqa: E402,F401  isort: skip

@@ -1,0 +1,565 @@
+"""The Inverse Scaling Prize's analysis of one testbed, automated.
+
+For every task, metric and setting (shots, variant) of a testbed:
+
+* **over scale**: each family's final checkpoints against training FLOPs (or params), one series per family;
+  and, where the testbed holds intermediate checkpoints, the same at every checkpoint (the models of one step),
+  which is how far across training the trend over scale holds;
+* **over training**: each run's checkpoints against tokens, one series per size.
+
+Each series gets the verdict of the one trends classifier (:func:`scalecheck.trends.classify`), read in the
+Prize's terms (:func:`prize_term`), with its effect: the change from the smallest scale to the largest, or to and
+from the turn, in metric units, in points (x100, for proportions) and in standard errors of that difference.
+
+Significance: each series also gets one p-value. For a monotone or flat verdict it is the classifier's own trend
+p (the smallest of its law-vs-constant, Spearman and floor-then-rise tests), times 3 for taking the smallest; for a
+turn, the quadratic term of a weighted least-squares regression on log10 x (statsmodels WLS, weights 1/se^2 with no
+point trusted more than the typical one, the standard errors scaled up by any scatter beyond sampling noise). The
+p-values of every test of a run (task x metric x setting x
+analysis x scope) are adjusted together, by default by Benjamini and Hochberg's method (false discovery rate
+``alpha``: among the declines called significant, at most that share are expected to be chance; a screen over many
+tasks and scopes, where Holm's family-wise control would hide any 8-model trend behind ~200 tests), or by Holm's
+(``correction="holm"``, family-wise error rate). A series that is the same points as another (the last checkpoint's
+models are the final models) is one test, not two. The grid model
+(:mod:`.grid`) is adjusted as its own family of tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SelectionError
+from ..observations import Series, Testbed
+from ..observations.checkpoints import final_models, has_checkpoints
+from ..trends import Verdict, classify
+from .grid import GridFit, fit_grid
+
+# The Prize's words for a trend, from the classifier's category and shape.
+PRIZE_TERMS = ("inverse", "inverted-U", "U-shaped", "standard", "flat", "insufficient-data")
+TERM_MEANING = {
+    "inverse": "gets worse as scale (or training) grows",
+    "inverted-U": "gets better, then worse: the largest models lose what the middle ones had",
+    "U-shaped": "gets worse, then better again: the inverse trend reverses within the range",
+    "standard": "gets better as scale grows (the classifier's predictable, breakthrough or noisy up-trends)",
+    "flat": "no detectable trend (the classifier's trendless)",
+    "insufficient-data": "too few models or a constant series: no verdict",
+}
+# Terms under which the largest scale is worse than some smaller one, ending on a decline.
+DECLINING = frozenset({"inverse", "inverted-U"})
+ANALYSES = ("scale", "scale@checkpoint", "training")
+CORRECTION = "fdr_bh"  # statsmodels.stats.multitest.multipletests method
+CORRECTIONS = {"fdr_bh": "Benjamini-Hochberg (false discovery rate)", "holm": "Holm (family-wise error rate)"}
+ALPHA = 0.05
+# Metrics whose values are shares of examples: their effects are also given in points (x100).
+_NOT_PROPORTIONS = frozenset({"loss", "bpb", "ppl", "perplexity", "logodds", "absolute_logodds"})
+
+Progress = Callable[[int, int, str], None]
+
+
+def prize_term(v: Verdict) -> str:
+    """The classifier's verdict in the Prize's words (see :data:`TERM_MEANING`)."""
+    if v.category == "inverse":
+        return "inverse"
+    if v.category == "non-monotonic":
+        return v.shape if v.shape in ("inverted-U", "U-shaped") else "insufficient-data"
+    if v.category in ("predictable", "breakthrough", "noisy"):
+        return "standard"
+    if v.category == "trendless":
+        return "flat"
+    return "insufficient-data"
+
+
+@dataclass(frozen=True)
+class TrendTest:
+    """One series' verdict in the Prize's terms, its effect, its test and (once adjusted) its significance.
+
+    ``decline`` is how much worse the metric gets (positive: worse; in metric units, oriented so that a rising
+    loss is a decline too): from the smallest scale to the largest for a monotone or flat verdict, from the turn
+    to the largest for an inverted-U, from the smallest to the turn for a U. ``change`` is last minus first, raw.
+    """
+
+    task: str
+    metric: str
+    shots: int | None
+    variant: str
+    analysis: str  # "scale", "scale@checkpoint" or "training"
+    scope: str  # the family (over scale), "family step N" (at a checkpoint) or the size (over training)
+    x: str
+    term: str
+    category: str
+    confidence: float
+    reason: str
+    n_points: int
+    first_x: float
+    last_x: float
+    turn_x: float
+    first_y: float
+    last_y: float
+    turn_y: float
+    change: float
+    decline: float
+    decline_points: float
+    decline_se: float
+    monotone_share: float  # share of steps between neighbouring points that go the verdict's way
+    spearman_rho: float
+    test: str  # "trend" (the classifier's trend p, x3), or "quadratic"/"slope" (WLS in log10 x)
+    statistic: float
+    p_value: float
+    p_adjusted: float = float("nan")
+    significant: bool = False
+
+    @property
+    def declining(self) -> bool:
+        return self.term in DECLINING
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+
+
+def _is_proportion(metric: str, y: np.ndarray) -> bool:
+    return metric not in _NOT_PROPORTIONS and bool(np.all((y >= 0) & (y <= 1)))
+
+
+def _wls_test(u: np.ndarray, y: np.ndarray, sd: np.ndarray, quadratic: bool) -> tuple[float, float]:
+    """(t statistic, two-sided p) of the slope (or the quadratic term) of y on u = log10 x, by statsmodels WLS.
+
+    The known sampling sds weight the fit; where the points scatter more than they explain (chi2/dof > 1) the
+    standard errors are scaled up by it and a t distribution is used, else they stay at the sampling noise (z).
+    """
+    from scipy import stats
+    from statsmodels.regression.linear_model import WLS
+
+    uc = u - u.mean()
+    X = np.column_stack([np.ones_like(uc), uc] + ([uc**2] if quadratic else []))
+    if len(y) <= X.shape[1]:
+        return float("nan"), float("nan")
+    res = WLS(y, X, weights=1.0 / sd**2).fit()
+    k = X.shape[1] - 1
+    if res.scale > 1.0:
+        t, p = float(res.tvalues[k]), float(res.pvalues[k])
+    else:
+        se = float(np.sqrt(np.linalg.inv(X.T @ (X / sd[:, None] ** 2))[k, k]))
+        t = float(res.params[k] / se)
+        p = float(2 * stats.norm.sf(abs(t)))
+    return t, p
+
+
+def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -> TrendTest:
+    """Read one verdict in the Prize's terms and measure its effect and its test (not yet adjusted)."""
+    from scipy import stats
+
+    from ..trends.evidence import MIN_NOISE_SD
+
+    term = prize_term(verdict)
+    order = series.scale_order
+    x, y = series.x[order], series.y[order]
+    sd = np.asarray(series.noise_sd, float)[order]
+    n_ex = np.asarray(series.n_examples, float)[order]
+    if _is_proportion(series.metric, y):
+        # A reported standard error of 0 (a score of exactly 0 or 1) is no certainty: the binomial sd of the
+        # continuity-corrected share (p in [0.5/n, 1-0.5/n]) is the least noise such a score carries.
+        p_cc = np.clip(y, 0.5 / n_ex, 1 - 0.5 / n_ex)
+        sd = np.where(np.isfinite(n_ex), np.fmax(sd, np.sqrt(p_cc * (1 - p_cc) / n_ex)), sd)
+    fill = np.nanmedian(sd) if np.isfinite(sd).any() else 1.0
+    sd = np.maximum(np.nan_to_num(sd, nan=fill), MIN_NOISE_SD)
+    sign = 1.0 if series.higher_is_better else -1.0
+    n = len(x)
+    nan = float("nan")
+    if n == 0:
+        return TrendTest(series.task, series.metric, series.shots, series.variant, analysis, scope, series.x_name,
+                         term, verdict.category, verdict.confidence, verdict.reason, 0, *([nan] * 13), "slope",
+                         nan, nan)
+    turn_x = float(verdict.evidence.get("turn_x", nan)) if term in ("inverted-U", "U-shaped") else nan
+    t_idx = int(np.argmin(np.abs(x - turn_x))) if np.isfinite(turn_x) else -1
+    if term == "inverted-U" and t_idx >= 0:
+        a, b = t_idx, n - 1
+    elif term == "U-shaped" and t_idx >= 0:
+        a, b = 0, t_idx
+    else:
+        a, b = 0, n - 1
+    decline = sign * (y[a] - y[b])
+    decline_se = decline / math.sqrt(sd[a] ** 2 + sd[b] ** 2)
+    steps = np.diff(sign * y)
+    if term in ("standard", "U-shaped"):
+        arm = steps if term == "standard" else steps[:max(t_idx, 1)]
+        monotone = float(np.mean(arm > 0 if term == "standard" else arm < 0)) if len(arm) else nan
+    elif term == "inverted-U":
+        arm = steps[t_idx:] if t_idx >= 0 else steps
+        monotone = float(np.mean(arm < 0)) if len(arm) else nan
+    else:
+        monotone = float(np.mean(steps < 0)) if len(steps) else nan
+    rho = float(stats.spearmanr(np.arange(n), sign * y).statistic) if n > 2 and np.ptp(y) > 0 else nan
+    quadratic = term in ("inverted-U", "U-shaped")
+    trend_p = float(verdict.evidence.get("trend_p", nan))
+    if not quadratic and np.isfinite(trend_p):
+        # The classifier's own evidence: the smallest of its three trend tests (law vs constant, Spearman,
+        # floor-then-rise), times 3 for having taken the smallest (Bonferroni), so that the test and the verdict agree.
+        stat, p, test = float(verdict.evidence.get("spearman_rho", nan)), min(1.0, 3.0 * trend_p), "trend"
+    else:
+        # A turn (the classifier tests none as a p-value) or no trend test run: the quadratic (or linear) term in
+        # log10 x, by WLS with no point trusted more than the series' typical one (a score of exactly 0 or 1 has a
+        # tiny binomial sd that would otherwise carry the whole fit).
+        u = np.log10(x) if not series.x_is_loss else -x
+        sd_w = np.maximum(sd, np.median(sd))
+        stat, p = _wls_test(u, y, sd_w, quadratic) if np.ptp(y) > 0 and np.ptp(u) > 0 else (nan, nan)
+        test = "quadratic" if quadratic else "slope"
+    points = 100.0 * decline if _is_proportion(series.metric, y) else nan
+    return TrendTest(
+        task=series.task, metric=series.metric, shots=series.shots, variant=series.variant, analysis=analysis,
+        scope=scope, x=series.x_name, term=term, category=verdict.category, confidence=float(verdict.confidence),
+        reason=verdict.reason, n_points=n, first_x=float(x[0]), last_x=float(x[-1]), turn_x=turn_x,
+        first_y=float(y[0]), last_y=float(y[-1]), turn_y=float(y[t_idx]) if t_idx >= 0 else nan,
+        change=float(y[-1] - y[0]), decline=float(decline), decline_points=float(points),
+        decline_se=float(decline_se), monotone_share=monotone, spearman_rho=rho,
+        test=test, statistic=stat, p_value=p)
+
+
+def adjust(tests: list[TrendTest], method: str = CORRECTION, alpha: float = ALPHA) -> list[TrendTest]:
+    """Every test's p-value adjusted for the others (statsmodels ``multipletests``); untestable ones stay NaN."""
+    from dataclasses import replace
+
+    from statsmodels.stats.multitest import multipletests
+
+    if method not in CORRECTIONS:
+        raise SelectionError(f"unknown correction {method!r}; choose one of {', '.join(CORRECTIONS)}")
+    idx = [i for i, t in enumerate(tests) if np.isfinite(t.p_value)]
+    out = list(tests)
+    if not idx:
+        return out
+    reject, padj, _, _ = multipletests([tests[i].p_value for i in idx], alpha=alpha, method=method)
+    for i, r, q in zip(idx, reject, padj, strict=True):
+        out[i] = replace(tests[i], p_adjusted=float(q), significant=bool(r))
+    return out
+
+
+# --- the whole analysis -------------------------------------------------------------------------------------
+TEST_COLUMNS = [f.name for f in TrendTest.__dataclass_fields__.values()]
+
+
+@dataclass(frozen=True)
+class InverseScaling:
+    """The Prize's analysis of a testbed: every trend test, the grid models, and the views built on them."""
+
+    tests: tuple[TrendTest, ...]
+    grid: tuple[GridFit, ...]
+    testbed_name: str = ""
+    x: str = "flops"
+    correction: str = CORRECTION
+    alpha: float = ALPHA
+    series: dict[tuple, Series] = field(default_factory=dict, repr=False, compare=False)
+
+    # --- tables --------------------------------------------------------------------------------------------
+    def frame(self) -> pd.DataFrame:
+        """One row per trend test (task, metric, setting, analysis, scope): ``inverse_scaling.csv``."""
+        return pd.DataFrame([asdict(t) for t in self.tests], columns=TEST_COLUMNS)
+
+    def grid_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([g.to_dict() for g in self.grid])
+
+    @property
+    def units(self) -> list[tuple[str, str, int | None, str]]:
+        """(task, metric, shots, variant) of every analysed unit, in first-seen order."""
+        return list(dict.fromkeys((t.task, t.metric, t.shots, t.variant) for t in self.tests))
+
+    def _unit_tests(self, unit: tuple, analysis: str) -> list[TrendTest]:
+        return [t for t in self.tests if (t.task, t.metric, t.shots, t.variant) == unit and t.analysis == analysis]
+
+    def _grid_of(self, unit: tuple) -> GridFit | None:
+        for g in self.grid:
+            if (g.task, g.metric, g.shots, g.variant) == unit:
+                return g
+        return None
+
+    def criteria(self) -> pd.DataFrame:
+        """The Prize's judging criteria per task, metric and setting, computed.
+
+        Strength: over scale (final checkpoints), is the decline monotone (share of steps going down, Spearman's
+        rho with scale) and how large is it (points and standard errors; the median over families).
+        Generality: in how many families (over scale), checkpoints (over scale at each checkpoint) and sizes
+        (over training) the trend declines (inverse or inverted-U), and in how many of those significantly.
+        """
+        rows = []
+        for unit in self.units:
+            scale = self._unit_tests(unit, "scale")
+            ckpt = self._unit_tests(unit, "scale@checkpoint")
+            train = self._unit_tests(unit, "training")
+
+            def med(ts, attr):
+                vals = [getattr(t, attr) for t in ts if np.isfinite(getattr(t, attr))]
+                return float(np.median(vals)) if vals else float("nan")
+
+            def count(ts):
+                valid = [t for t in ts if t.term != "insufficient-data"]
+                return (sum(t.declining for t in valid), sum(t.declining and t.significant for t in valid),
+                        len(valid))
+
+            row = {"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
+                   "strength_monotone_share": med(scale, "monotone_share"),
+                   "strength_spearman_rho": med(scale, "spearman_rho"),
+                   "strength_decline_points": med(scale, "decline_points"),
+                   "strength_decline": med(scale, "decline"),
+                   "strength_decline_se": med(scale, "decline_se")}
+            for name, ts in (("families", scale), ("checkpoints", ckpt), ("sizes", train)):
+                k, ks, tot = count(ts)
+                row[f"declining_{name}"], row[f"significant_{name}"], row[f"of_{name}"] = k, ks, tot
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def overview(self) -> pd.DataFrame:
+        """Tasks x {over scale, over training}: the overview table (with the grid model's answer)."""
+        rows = []
+        for unit in self.units:
+            scale = self._unit_tests(unit, "scale")
+            train = [t for t in self._unit_tests(unit, "training") if t.term != "insufficient-data"]
+            if len(scale) == 1:
+                over_scale = scale[0].term + ("*" if scale[0].significant else "")
+            elif scale:
+                c = Counter(t.term for t in scale)
+                over_scale = ", ".join(f"{k} in {v}/{len(scale)} families" for k, v in c.most_common())
+            else:
+                over_scale = "-"
+            if train:
+                c = Counter(t.term for t in train)
+                top = max(c.items(), key=lambda kv: (kv[1], -PRIZE_TERMS.index(kv[0])))
+                n_dec = sum(t.declining for t in train)
+                over_training = f"{top[0]} ({top[1]}/{len(train)} sizes); declining in {n_dec}/{len(train)}"
+            else:
+                over_training = "-"
+            g = self._grid_of(unit)
+            s0 = scale[0] if len(scale) == 1 else None
+            rows.append({"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
+                         "over_scale": over_scale,
+                         "turn_x": s0.turn_x if s0 else float("nan"),
+                         "decline_points": s0.decline_points if s0 else float("nan"),
+                         "decline_se": s0.decline_se if s0 else float("nan"),
+                         "p_adjusted": s0.p_adjusted if s0 else float("nan"),
+                         "over_training": over_training,
+                         "grid": g.worse_with if g is not None else "-"})
+        return pd.DataFrame(rows)
+
+    def demonstrations(self) -> pd.DataFrame:
+        """Where tasks were scored at several shot counts: does adding demonstrations turn an inverse trend
+        around (to standard or U-shaped), or make it worse (a larger decline)? One row per task, metric, family
+        and shot count beyond the fewest."""
+        scale = [t for t in self.tests if t.analysis == "scale"]
+        rows = []
+        keys = dict.fromkeys((t.task, t.metric, t.variant, t.scope) for t in scale)
+        for task, metric, variant, scope in keys:
+            ts = sorted((t for t in scale if (t.task, t.metric, t.variant, t.scope) == (task, metric, variant, scope)
+                         and t.shots is not None), key=lambda t: t.shots)
+            if len(ts) < 2:
+                continue
+            base = ts[0]
+            for t in ts[1:]:
+                rows.append({"task": task, "metric": metric, "variant": variant, "scope": scope,
+                             "base_shots": base.shots, "base_term": base.term, "shots": t.shots, "term": t.term,
+                             "base_decline": base.decline, "decline": t.decline,
+                             "turned_around": base.declining and t.term in ("standard", "U-shaped"),
+                             "made_worse": t.declining and (not base.declining or t.decline > base.decline)})
+        return pd.DataFrame(rows, columns=["task", "metric", "variant", "scope", "base_shots", "base_term", "shots",
+                                           "term", "base_decline", "decline", "turned_around", "made_worse"])
+
+    # --- the shared surface --------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        ov = self.overview()
+        counts = Counter(t.term for t in self.tests if t.analysis == "scale")
+        return {"testbed": self.testbed_name, "x": self.x, "correction": self.correction, "alpha": self.alpha,
+                "n_tests": len(self.tests), "n_significant": sum(t.significant for t in self.tests),
+                "over_scale_terms": {k: int(counts.get(k, 0)) for k in PRIZE_TERMS},
+                "overview": _records(ov)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary(), "tests": [t.to_dict() for t in self.tests],
+                "criteria": _records(self.criteria()), "grid": [g.to_dict() for g in self.grid],
+                "demonstrations": _records(self.demonstrations())}
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """The tables as CSV files in ``out_dir``: inverse_scaling.csv (every test), inverse_scaling_overview.csv,
+        inverse_scaling_criteria.csv, inverse_scaling_grid.csv, inverse_scaling_demonstrations.csv."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for name, df in (("inverse_scaling", self.frame()), ("inverse_scaling_overview", self.overview()),
+                         ("inverse_scaling_criteria", self.criteria()), ("inverse_scaling_grid", self.grid_frame()),
+                         ("inverse_scaling_demonstrations", self.demonstrations())):
+            path = out / f"{name}.csv"
+            df.to_csv(path, index=False, lineterminator="\n")
+            files[name] = path
+        return files
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, "item") else v)
+             for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def _settings(testbed: Testbed, task: str, metric: str) -> list[tuple[int | None, str]]:
+    s = testbed.scores
+    sub = s[(s["task"] == task) & (s["metric"] == metric)][["shots", "variant"]].drop_duplicates()
+    out = [(None if pd.isna(r.shots) else int(r.shots), str(r.variant)) for r in sub.itertuples()]
+    return sorted(out, key=lambda sv: (-1 if sv[0] is None else sv[0], sv[1]))
+
+
+def _unit_frame(tb: Testbed, task: str, metric: str, shots: int | None, variant: str) -> pd.DataFrame:
+    """One task's scores at one metric and setting, joined to their models, with plain numpy-friendly columns.
+
+    Drawing ~200 series through ``Testbed.series`` merges the whole scores table each time; this joins once
+    per unit and then selects rows by mask (the same points, order and noise as ``Testbed.series``).
+    """
+    s = tb.scores
+    sub = s[(s["task"] == task) & (s["metric"] == metric) & (s["variant"] == variant)]
+    sub = sub[sub["shots"].isna()] if shots is None else sub[sub["shots"] == shots]
+    df = sub.merge(tb.models, on="model", how="inner", validate="one_to_one")
+    for col in df.columns:
+        if str(df[col].dtype) in ("string", "str", "object"):
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    df["step"] = df["step"].astype("float64")
+    return df.reset_index(drop=True)
+
+
+def _draw(df: pd.DataFrame, task: str, metric: str, x: str, where: dict, shots: int | None,
+          variant: str) -> Series:
+    mask = np.ones(len(df), bool)
+    for k, v in where.items():
+        mask &= (df[k].to_numpy() == v)
+    xs = df[x].to_numpy(float)
+    ys = df["value"].to_numpy(float)
+    ok = mask & np.isfinite(xs) & np.isfinite(ys)
+    idx = np.flatnonzero(ok)
+    idx = idx[np.lexsort((df["model"].to_numpy()[idx].astype(str), xs[idx]))]
+    chance = df["chance"].dropna()
+    hib = df["higher_is_better"].dropna()
+    col = lambda c: df[c].to_numpy(float)[idx]  # noqa: E731
+    return Series(task=task, metric=metric, x_name=x, x=xs[idx], y=ys[idx], stderr=col("stderr"),
+                  n_examples=col("n_examples"), models=tuple(df["model"].to_numpy()[idx].tolist()),
+                  params=col("params"), tokens=col("tokens"), flops=col("flops"),
+                  groups=tuple(str(g) if g is not None else "-" for g in df["size"].to_numpy()[idx]),
+                  holdout=df["holdout"].fillna(False).to_numpy(bool)[idx],
+                  chance=float(chance.iloc[0]) if len(chance) else float("nan"),
+                  higher_is_better=bool(hib.iloc[0]) if len(hib) else True, x_is_loss=False,
+                  scope={k: str(v) for k, v in where.items()}, shots=shots, variant=variant,
+                  n_dropped=int((mask & ~ok).sum()))
+
+
+def default_metrics(testbed: Testbed, task: str) -> list[str]:
+    """A task's default metric, and the Prize's classification loss beside it where the testbed holds one."""
+    have = testbed.scores.loc[testbed.scores["task"] == task, "metric"].unique().tolist()
+    row = testbed.tasks[testbed.tasks["task"] == task]
+    default = row["metric"].iloc[0] if len(row) and pd.notna(row["metric"].iloc[0]) else None
+    first = default if default in have else sorted(have)[0]
+    if first == "loss":  # `evaluate` output: the Prize plotted accuracy beside its classification loss
+        first = next((m for m in ("accuracy", "acc") if m in have), first)
+    return [first] + (["loss"] if "loss" in have and first != "loss" else [])
+
+
+def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "family", tasks: list[str] | None = None,
+                    metrics: list[str] | None = None, shots: int | None = None, variant: str | None = None,
+                    checkpoints: bool = True,
+                    correction: str = CORRECTION, alpha: float = ALPHA, seed: int = 0,
+                    progress: Progress | None = None) -> InverseScaling:
+    """The Prize's analysis of ``testbed`` (see the module docstring).
+
+    ``x`` is the axis over scale (``flops`` as the Prize plots, or ``params``); over training the axis is
+    ``tokens``. ``by`` is the model column whose values are the lines over scale (the Prize's families; None pools
+    every model). ``metrics`` (default: each task's default metric, plus ``loss`` where present) and ``shots``
+    (default: every setting) choose what is analysed; ``checkpoints=False`` skips the per-checkpoint and
+    per-size analyses of a testbed with intermediate checkpoints.
+    """
+    if x not in ("flops", "params", "params_nonembed", "tokens"):
+        raise SelectionError(f"x over scale must be a scale axis (flops, params, params_nonembed), not {x!r}")
+    if x == "flops" and testbed.models["flops"].notna().sum() == 0 and testbed.models["params"].notna().any():
+        x = "params"  # no training tokens known (a ladder file without them): parameters are the scale axis
+    if testbed.models[x].notna().sum() == 0:
+        raise SelectionError(f"the testbed has no {x!r} values: inverse scaling needs a scale axis "
+                             f"(it has: {', '.join(testbed.x_names) or 'none'})")
+    names = list(tasks) if tasks is not None else testbed.task_names
+    unknown = [t for t in names if t not in set(testbed.task_names)]
+    if unknown:
+        raise SelectionError(f"unknown task(s) {', '.join(map(repr, unknown))}")
+    finals = final_models(testbed)
+    ckpts = checkpoints and has_checkpoints(testbed)
+    if by is not None and by not in testbed.models.columns:
+        raise SelectionError(f"cannot split by {by!r}: not a model column")
+    families = (sorted(testbed.models[by].dropna().astype(str).unique().tolist()) if by else []) or [None]
+    jobs: list[tuple[str, str, int | None, str, str, str, Testbed, str, dict]] = []
+    for task in names:
+        have = set(testbed.scores.loc[testbed.scores["task"] == task, "metric"])
+        for metric in (metrics or default_metrics(testbed, task)):
+            if metric not in have:
+                continue
+            for sh, var in _settings(testbed, task, metric):
+                if (shots is not None and sh != shots) or (variant is not None and var != variant):
+                    continue
+                for fam in families:
+                    where = {by: fam} if fam is not None else {}
+                    mine = testbed.models[testbed.models[by] == fam] if fam is not None else testbed.models
+                    label = fam or "all"
+                    jobs.append((task, metric, sh, var, "scale", label, finals, x, where))
+                    if ckpts:
+                        steps = sorted(mine["step"].dropna().astype(int).unique().tolist())
+                        for st in steps:
+                            jobs.append((task, metric, sh, var, "scale@checkpoint", f"{label} step {st}",
+                                         testbed, x, {**where, "step": st}))
+                        sizes = (mine.dropna(subset=["run"]).sort_values("params", kind="mergesort")["size"]
+                                 .dropna().astype(str).unique().tolist())
+                        for size in sizes:
+                            scope = size if len(families) == 1 else f"{label} {size}"
+                            jobs.append((task, metric, sh, var, "training", scope, testbed, "tokens",
+                                         {**where, "size": size}))
+    if not jobs:
+        raise SelectionError("nothing to analyse: no task has the requested metrics and setting")
+    tests: list[TrendTest] = []
+    kept: dict[tuple, Series] = {}
+    frames: dict[tuple, pd.DataFrame] = {}
+    verdicts: dict[tuple, Verdict] = {}
+    test_keys: list[tuple] = []
+    for i, (task, metric, sh, variant, analysis, scope, tb, xx, where) in enumerate(jobs):
+        if progress is not None:
+            progress(i, len(jobs), f"{task} [{metric}] {analysis} {scope}")
+        key = (id(tb), task, metric, sh, variant)
+        if key not in frames:
+            if len(frames) > 4:
+                frames.clear()
+            frames[key] = _unit_frame(tb, task, metric, sh, variant)
+        series = _draw(frames[key], task, metric, xx, where, sh, variant)
+        if len(series) == 0:
+            continue
+        # The last checkpoint's models over scale are often exactly the final models: classify them once.
+        ck = (task, metric, sh, variant, xx, series.models)
+        v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed))
+        tests.append(trend_test(series, v, analysis=analysis, scope=scope))
+        test_keys.append(ck)
+        kept[(task, metric, sh, variant, analysis, scope)] = series
+    if progress is not None:
+        progress(len(jobs), len(jobs), "grid models")
+    # One test per distinct series: a duplicate (the last checkpoint's models over scale are the final models)
+    # takes its original's adjusted p instead of counting twice.
+    first_of: dict[tuple, int] = {}
+    dup_of: dict[int, int] = {}
+    for i, key in enumerate(test_keys):
+        dup_of[i] = first_of.setdefault(key, i)
+    unique = [i for i in range(len(tests)) if dup_of[i] == i]
+    adjusted = dict(zip(unique, adjust([tests[i] for i in unique], correction, alpha), strict=True))
+    from dataclasses import replace as _replace
+    tests = [adjusted[i] if i in adjusted else _replace(tests[i], p_adjusted=adjusted[dup_of[i]].p_adjusted,
+                                                        significant=adjusted[dup_of[i]].significant)
+             for i in range(len(tests))]
+    grid: list[GridFit] = []
+    if ckpts:
+        units = list(dict.fromkeys((t.task, t.metric, t.shots, t.variant) for t in tests))
+        fits = [fit_grid(testbed, *u) for u in units]
+        grid = [g for g in fits if g is not None]
+        from .grid import adjust_grid
+        grid = adjust_grid(grid, correction, alpha)
+    if progress is not None:
+        progress(len(jobs), len(jobs), "done")
+    return InverseScaling(tuple(tests), tuple(grid), testbed_name=testbed.name, x=x, correction=correction,
+                          alpha=alpha, series=kept)

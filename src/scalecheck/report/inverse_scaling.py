@@ -1,0 +1,351 @@
+"""The inverse-scaling report: the Prize's figures and tables, the CSVs, and a self-contained HTML page.
+
+Figures as the papers draw them: each task's metric against training FLOPs on a log axis, one line per family
+(final checkpoints, McKenzie et al.'s view) and one line per size across training (Michaelov & Bergen's), with
+1-sd error bars and chance dashed; and a size x checkpoint heatmap per task.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from ..inverse_scaling import CORRECTIONS, DECLINING, PRIZE_TERMS, TERM_MEANING, InverseScaling
+from ..observations import Series
+from . import figures as F
+from .html import Report, Section, anchor, esc, fmt_number, table_html
+
+TERM_COLOURS = {"inverse": "#D55E00", "inverted-U": "#CC79A7", "U-shaped": "#E69F00", "standard": "#009E73",
+                "flat": "#7f7f7f", "insufficient-data": "#4d4d4d"}
+_X_NAMES = {"flops": "training FLOPs", "params": "parameters", "params_nonembed": "non-embedding parameters",
+            "tokens": "training tokens"}
+
+Unit = tuple  # (task, metric, shots, variant)
+
+
+@dataclass(frozen=True)
+class InverseScalingFiles:
+    out_dir: Path
+    csv: Path
+    html: Path
+    tables: tuple[Path, ...]
+    figures: tuple[Path, ...]
+
+    def describe(self) -> str:
+        return f"{self.csv}, {self.html} and {len(self.figures)} figures in {self.out_dir}/"
+
+
+def term_badge(term: str, significant: bool | None = None) -> str:
+    colour = TERM_COLOURS.get(term.rstrip("*"), "#4d4d4d")
+    star = "*" if significant else ""
+    return f'<span class="badge" style="background:{colour}">{esc(term)}{esc(star)}</span>'
+
+
+def _unit_label(unit: Unit, result: InverseScaling) -> str:
+    task, metric, shots, variant = unit
+    several_metrics = len({u[1] for u in result.units if u[0] == task}) > 1 or metric not in ("acc", "accuracy")
+    several_settings = len({(u[2], u[3]) for u in result.units}) > 1
+    label = task + (f" [{metric}]" if several_metrics else "")
+    if several_settings:
+        label += f" ({shots}-shot{', ' + variant if variant else ''})"
+    return label
+
+
+def _series_of(result: InverseScaling, unit: Unit, analysis: str) -> list[tuple[str, Series]]:
+    return [(k[5], s) for k, s in result.series.items() if tuple(k[:4]) == tuple(unit) and k[4] == analysis]
+
+
+def _size_colours(n: int) -> list:
+    cmap = matplotlib.colormaps["viridis"]
+    return [cmap(0.9 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
+    """Over scale (one line per family, final checkpoints) and, where the testbed holds checkpoints, over
+    training (one line per size), both against training FLOPs (or the chosen x) on a log axis."""
+    scale = _series_of(result, unit, "scale")
+    train = _series_of(result, unit, "training")
+    if not scale and not train:
+        return None
+    panels = 2 if train else 1
+    fig = F.new_figure(5.2 * panels + 1.6, 3.9)
+    first = (scale or train)[0][1]
+    with matplotlib.rc_context(F.STYLE):
+        ax = fig.add_subplot(1, panels, 1)
+        for i, (fam, s) in enumerate(scale):
+            c = F.PALETTE[i % len(F.PALETTE)]
+            t = next(t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == tuple(unit)
+                     and t.analysis == "scale" and t.scope == fam)
+            ax.errorbar(s.x, s.y, yerr=np.nan_to_num(s.noise_sd), fmt="o-", ms=3.5, color=c, ecolor=c,
+                        elinewidth=0.8, capsize=2, label=f"{fam}: {t.term}{'*' if t.significant else ''}", zorder=3)
+            if math.isfinite(t.turn_x):
+                ax.axvline(t.turn_x, color=c, ls=":", lw=0.9, zorder=1)
+        _chance(ax, first.chance)
+        _log_x(ax)
+        ax.set_xlabel(f"{_X_NAMES.get(result.x, result.x)} (log scale)")
+        ax.set_ylabel(F.y_label(first))
+        ax.set_title("over scale (final checkpoints)", loc="left")
+        ax.legend(loc="best", fontsize=7)
+        if train:
+            ax2 = fig.add_subplot(1, panels, 2, sharey=ax)
+            colours = _size_colours(len(train))
+            for c, (size, s) in zip(colours, train, strict=True):
+                t = next(t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == tuple(unit)
+                         and t.analysis == "training" and t.scope == size)
+                xs = s.flops if result.x == "flops" else s.tokens
+                order = np.argsort(xs)
+                ax2.errorbar(xs[order], s.y[order], yerr=np.nan_to_num(s.noise_sd[order]), fmt="o-", ms=2.5,
+                             color=c, ecolor=c, elinewidth=0.6, capsize=0, lw=1.2,
+                             label=f"{size}: {t.term}{'*' if t.significant else ''}", zorder=3)
+            _chance(ax2, first.chance)
+            _log_x(ax2)
+            ax2.set_xlabel(("training FLOPs" if result.x == "flops" else "training tokens") + " (log scale)")
+            ax2.set_title("over training (one line per size)", loc="left")
+            ax2.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7)
+        fig.suptitle(_unit_label(unit, result), x=0.01, ha="left", fontsize=10)
+        fig.subplots_adjust(left=0.07, right=0.84 if train else 0.97, bottom=0.14, top=0.84, wspace=0.12)
+    return F.to_png(fig)
+
+
+def heatmap_png(result: InverseScaling, unit: Unit) -> bytes | None:
+    """Size (rows, largest on top) x checkpoint (columns): Michaelov & Bergen's view of the whole grid."""
+    train = _series_of(result, unit, "training")
+    if len(train) < 2:
+        return None
+    tokens = sorted({float(t) for _, s in train for t in s.tokens})
+    grid = np.full((len(train), len(tokens)), np.nan)
+    for i, (_, s) in enumerate(train):
+        for t, y in zip(s.tokens, s.y, strict=True):
+            grid[i, tokens.index(float(t))] = y
+    fig = F.new_figure(1.0 + 0.75 * len(tokens), 0.9 + 0.36 * len(train))
+    first = train[0][1]
+    with matplotlib.rc_context(F.STYLE):
+        ax = fig.add_subplot(1, 1, 1)
+        cmap = "viridis" if first.higher_is_better else "viridis_r"
+        im = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap)
+        ax.grid(False)
+        ax.set_yticks(range(len(train)), [s for s, _ in train])
+        ax.set_xticks(range(len(tokens)), [_tokens_label(t) for t in tokens])
+        ax.set_xlabel("training tokens (checkpoint)")
+        ax.set_ylabel("size")
+        lo, hi = np.nanmin(grid), np.nanmax(grid)
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
+                if np.isfinite(grid[i, j]):
+                    dark = (grid[i, j] - lo) / (hi - lo + 1e-12) < 0.6
+                    ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=6.5,
+                            color="white" if dark == first.higher_is_better else "black")
+        fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).set_label(F.y_label(first), fontsize=8)
+        ax.set_title(f"{_unit_label(unit, result)}: size x checkpoint", loc="left")
+        fig.subplots_adjust(left=0.1, right=0.95, bottom=0.2, top=0.88)
+    return F.to_png(fig)
+
+
+def _chance(ax, chance: float) -> None:
+    # Dashed, as the Prize's figures draw it.
+    if np.isfinite(chance):
+        ax.axhline(chance, color="#555555", ls="--", lw=1.0, label=f"chance ({chance:.2g})", zorder=0)
+
+
+def _log_x(ax) -> None:
+    # Decades only: minor ticks on a log axis cost more to draw than the data (and a paper figure omits them).
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10.0, numticks=8))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _tokens_label(t: float) -> str:
+    return f"{t / 1e9:.0f}B" if t >= 1e9 else f"{t / 1e6:.0f}M"
+
+
+def _overview_html(result: InverseScaling) -> str:
+    ov = result.overview()
+    rows = []
+    for r, unit in zip(ov.itertuples(), result.units, strict=True):
+        scale = [t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == unit and t.analysis == "scale"]
+        cell = (term_badge(scale[0].term, scale[0].significant) if len(scale) == 1 else esc(r.over_scale))
+        rows.append({"task": f'<a href="#{esc(anchor("is-" + _unit_label(unit, result)))}">'
+                             f"{esc(_unit_label(unit, result))}</a>",
+                     "over scale": cell, "turn at": r.turn_x, "decline (points)": r.decline_points, "decline (se)": r.decline_se,
+                     "p (adjusted)": r.p_adjusted, "over training (per size)": r.over_training,
+                     "grid model": r.grid})
+    df = pd.DataFrame(rows)
+    return table_html(df, "tasks x {over scale, over training}; * = significant after the adjustment for "
+                      f"multiple testing ({CORRECTIONS.get(result.correction, result.correction)})",
+                      safe_columns=("task", "over scale"))
+
+
+def _tests_table(result: InverseScaling, unit: Unit) -> str:
+    rows = []
+    for t in result.tests:
+        if (t.task, t.metric, t.shots, t.variant) != tuple(unit):
+            continue
+        rows.append({"analysis": t.analysis, "scope": t.scope, "term": term_badge(t.term, t.significant),
+                     "classifier": f"{t.category} ({t.confidence:.2f})", "n": t.n_points,
+                     "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y, "decline (pts)": t.decline_points,
+                     "decline (se)": t.decline_se, "monotone share": t.monotone_share, "test": t.test,
+                     "p": t.p_value, "p (adjusted)": t.p_adjusted, "why": t.reason})
+    return table_html(pd.DataFrame(rows), "every test of this task: the classifier's verdict, read in the Prize's "
+                      "terms, with its effect and test", safe_columns=("term",))
+
+
+def _side_by_side(result: InverseScaling) -> pd.DataFrame | None:
+    """Loss and accuracy (or any two metrics of one task and setting) side by side, over scale."""
+    by = {}
+    for t in result.tests:
+        if t.analysis == "scale":
+            by.setdefault((t.task, t.shots, t.variant, t.scope), {})[t.metric] = t
+    rows = [{"task": k[0], "shots": k[1], "variant": k[2], "scope": k[3],
+             **{f"{m}": f"{t.term}{'*' if t.significant else ''} ({fmt_number(t.decline)})" for m, t in d.items()}}
+            for k, d in by.items() if len(d) > 1]
+    return pd.DataFrame(rows) if rows else None
+
+
+def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = None,
+                 heatmaps: dict[Unit, bytes] | None = None) -> Report:
+    figures = figures if figures is not None else {u: p for u in result.units
+                                                   if (p := trend_figure_png(result, u)) is not None}
+    heatmaps = heatmaps if heatmaps is not None else {u: p for u in result.units
+                                                      if (p := heatmap_png(result, u)) is not None}
+    name = result.testbed_name or "testbed"
+    rep = Report(f"Inverse scaling: {name}",
+                 f"The Inverse Scaling Prize's analysis (McKenzie et al. 2023), over scale against "
+                 f"{_X_NAMES.get(result.x, result.x)} and over training (Michaelov & Bergen 2023). "
+                 "Generated by scalecheck.")
+    summ = result.summary()
+    sec = rep.add_section("Summary", id="summary")
+    scale = [t for t in result.tests if t.analysis == "scale"]
+    n_dec = sum(t.declining for t in scale)
+    n_sig = sum(t.declining and t.significant for t in scale)
+    sec.add(f'<p class="headline">Over scale, <b>{n_dec}</b> of {len(scale)} task series decline at the largest '
+            f"models (inverse or inverted-U), <b>{n_sig}</b> of them significant after adjusting for "
+            f"{summ['n_tests']} tests by {esc(CORRECTIONS.get(result.correction, result.correction))} at "
+            f"{fmt_number(result.alpha)}.</p>")
+    sec.add(_overview_html(result))
+    sec.add_text("Over scale: each family's final checkpoints. Over training: each size's checkpoints against "
+                 "tokens; the cell counts the sizes by term. Grid model: the metric regressed on log params, log "
+                 "tokens and their interaction over every checkpoint of every size (OLS, errors clustered by run), "
+                 "main effects at the grid's centre, adjusted as the trend tests are.", cls="muted")
+
+    meth = rep.add_section("How to read it", id="method")
+    meth.add(table_html(pd.DataFrame({"term": [term_badge(t) for t in PRIZE_TERMS],
+                                      "meaning": [TERM_MEANING[t] for t in PRIZE_TERMS]}),
+                        safe_columns=("term",)))
+    meth.add_text(
+        "Every series is classified by scalecheck's one trends classifier (scalecheck.trends.classify: inverse, "
+        "non-monotonic with its shape, predictable/breakthrough/noisy, trendless), and its verdict is read in the "
+        "Prize's terms above. The decline is measured from the smallest scale to the largest (inverse, standard, "
+        "flat), from the turn to the largest (inverted-U) or from the smallest to the turn (U-shaped): in points "
+        "(x100, for shares of examples) and in standard errors of that difference. Each series is also tested: for "
+        "monotone and flat verdicts, the classifier's own trend p (the smallest of its three trend tests, times 3); "
+        "for turns, the quadratic term of a weighted regression on log10 x (standard errors inflated by any excess "
+        f"scatter). The p-values are adjusted over every task x scope test by "
+        f"{CORRECTIONS.get(result.correction, result.correction)}: a screen over many tasks and scopes. The "
+        "classifier calls a trend only at p < 0.001, so with 8 models a visible decline of many standard errors "
+        "can still be called flat when the models scatter far more than their sampling noise: the decline, its "
+        "standard errors and the reason are shown beside every verdict.")
+
+    crit = result.criteria()
+    if len(crit):
+        c = rep.add_section("The Prize's criteria: strength and generality", id="criteria")
+        c.add_text("Strength: over scale, the share of steps between neighbouring models that go down, Spearman's rho "
+                   "of the metric with scale (-1: perfectly monotone decline), and the decline in points and standard "
+                   "errors (the median over families). Generality: in how many families (final checkpoints), "
+                   "checkpoints (the models at each step) and sizes (each run over training) the trend declines "
+                   "(inverse or inverted-U), and how many of those are significant after adjustment.")
+        units = [_unit_label(u, result) for u in result.units]
+        c.add_table(pd.DataFrame({"task": units, "monotone share": crit["strength_monotone_share"],
+                                  "Spearman rho": crit["strength_spearman_rho"],
+                                  "decline (points)": crit["strength_decline_points"],
+                                  "decline (se)": crit["strength_decline_se"]}), "strength (over scale)")
+
+        def share(name: str) -> list[str]:
+            return [f"{int(k)}/{int(n)} ({int(q)} significant)" if n else "-" for k, q, n in
+                    zip(crit[f"declining_{name}"], crit[f"significant_{name}"], crit[f"of_{name}"], strict=True)]
+
+        c.add_table(pd.DataFrame({"task": units, "families": share("families"), "checkpoints": share("checkpoints"),
+                                  "sizes": share("sizes")}),
+                    "generality: declining (inverse or inverted-U) in k of n families, checkpoints and sizes")
+
+    g = result.grid_frame()
+    if len(g):
+        gs = rep.add_section("Grid model: worse with size, with training, or both?", id="grid")
+        gs.add_text("metric ~ log10 params * log10 tokens, both centred, by OLS over the whole size x checkpoint grid; "
+                    "standard errors cluster-robust by run (each run's checkpoints are repeated measures of one "
+                    "model), t with runs-1 dof; slopes are per decade, in metric units (n, runs and R^2 are in "
+                    "inverse_scaling_grid.csv). size_slope_final is the "
+                    "size effect at the end of training, training_slope_largest the training effect of the "
+                    "largest model.")
+        cols = ["task", "metric", "shots", "worse_with", "b_params", "p_params_adjusted", "b_tokens",
+                "p_tokens_adjusted", "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest"]
+        gs.add_table(g[[c for c in cols if c in g.columns]])
+
+    sbs = _side_by_side(result)
+    if sbs is not None:
+        rep.add_section("Loss and accuracy side by side", id="metrics").add_table(
+            sbs, "over scale, per metric: the term (* significant) and the decline in metric units")
+    demo = result.demonstrations()
+    if len(demo):
+        d = rep.add_section("Demonstrations: do few-shot examples turn an inverse trend around?", id="shots")
+        d.add_table(demo, "over scale, each shot count against the fewest")
+
+    rep.add_section("Tasks", id="tasks").add_text(
+        "Left: the metric of each family's final checkpoints against training FLOPs (log axis), 1-sd error bars, "
+        "chance dashed, the turn (if any) dotted. Right: every size over training, one line per size (light = "
+        "largest). Below: the size x checkpoint heatmap, and every test of the task.")
+    for unit in result.units:
+        label = _unit_label(unit, result)
+        s = Section(label, id=anchor("is-" + label), level=3)
+        if unit in figures:
+            s.add_figure(figures[unit], alt=f"{label}: metric against {_X_NAMES.get(result.x, result.x)}")
+        if unit in heatmaps:
+            s.add_figure(heatmaps[unit], alt=f"{label}: size x checkpoint heatmap")
+        s.add(_tests_table(result, unit))
+        rep.sections.append(s)
+    return rep
+
+
+def write_report(result: InverseScaling, out_dir: str | Path,
+                 progress: Callable[[int, int, str], None] | None = None) -> InverseScalingFiles:
+    """Write the CSVs (first, so they survive a failure in drawing), ``figures/*.png`` and ``inverse_scaling.html``."""
+    out = Path(out_dir)
+    tables = result.write(out)
+    fig_dir = out / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    figures: dict[Unit, bytes] = {}
+    heatmaps: dict[Unit, bytes] = {}
+    paths: list[Path] = []
+    used: set[str] = set()
+    units = result.units
+    for i, unit in enumerate(units):
+        label = _unit_label(unit, result)
+        if progress is not None:
+            progress(i, len(units), label)
+        stem = anchor(label)
+        while stem in used:
+            stem += "_"
+        used.add(stem)
+        for kind, store, draw in (("", figures, trend_figure_png), ("_heatmap", heatmaps, heatmap_png)):
+            png = draw(result, unit)
+            if png is None:
+                continue
+            store[unit] = png
+            p = fig_dir / f"{stem}{kind}.png"
+            p.write_bytes(png)
+            paths.append(p)
+    if progress is not None:
+        progress(len(units), len(units), "report")
+    html = build_report(result, figures, heatmaps).write(out / "inverse_scaling.html")
+    return InverseScalingFiles(out, tables["inverse_scaling"], html, tuple(tables.values()), tuple(paths))
+
+
+__all__ = ["write_report", "build_report", "trend_figure_png", "heatmap_png", "InverseScalingFiles", "TERM_COLOURS",
+           "DECLINING"]
