@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 
+
 def _commands() -> list[str]:
     """'' (bare --help) and every sub-command the parser has."""
     from scalecheck.cli import build_parser

@@ -80,6 +80,14 @@ def main() -> None:
     print("\npooled predictions by the fit set's verdict:\n" + by_verdict.round(3).to_string())
     result["by_fit_set_verdict"] = {k: {"tasks": int(r.tasks), "mae": round(float(r.mae), 3),
                                         "coverage": round(float(r.coverage), 3)} for k, r in by_verdict.iterrows()}
+    # The yardstick: predictable tasks should extrapolate best, their MAE at most a third of every other
+    # verdict's. In points, a flat (trendless) task errs little whatever the law, so the ratio is printed per verdict.
+    if "predictable" in by_verdict.index:
+        pred = float(by_verdict.loc["predictable", "mae"])
+        ratios = {k: round(pred / float(r.mae), 3) for k, r in by_verdict.iterrows() if k != "predictable" and r.mae > 0}
+        result["predictable_mae_over_other"] = ratios
+        result["predictable_mae_at_most_a_third_of_each"] = bool(all(v <= 1 / 3 for v in ratios.values()))
+        print("predictable MAE / each other verdict's: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(_finite(result), allow_nan=False))
 

@@ -36,5 +36,11 @@ def test_backtest_surface(small, tmp_path):
     check_surface(backtest(small, scheme="holdout"), tmp_path)
 
 
+def test_inverse_scaling_surface(small, tmp_path):
+    from scalecheck.inverse_scaling import inverse_scaling
+
+    check_surface(inverse_scaling(small, x="params"), tmp_path)
+
+
 def test_sensitivity_surface(small, tmp_path):
     check_surface(sensitivity(small), tmp_path)

@@ -19,3 +19,22 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster for the whole test session (starting one takes seconds): 2 CPUs, 4 logical GPUs."""
+    import ray  # in the dev extra: CI installs it
+    from tinymodels import RAY_GPUS
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # Ray 2.59+ would write a token to ~/.ray otherwise
+    # Workers import scalecheck from the same sources as this session.
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    os.environ["PYTHONPATH"] = os.pathsep.join([src] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                                         if p and p != src])
+    ray.init(num_cpus=2, num_gpus=RAY_GPUS, include_dashboard=False, object_store_memory=100 * 2**20,
+             log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -63,7 +63,7 @@ def test_cli_scores_one_model_with_a_progress_bar(backend, tmp_path, capsys):
                  str(tmp_path / "out"), "--threads", "1"])
     captured = capsys.readouterr()
     assert code == 0 and "examples/s" in captured.err and "5/5" in captured.err
-    rows = [json.loads(x) for x in (tmp_path / "out" / "gpt2" / "examples.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in (tmp_path / "out" / "gpt2" / "toy.0shot.jsonl").read_text().splitlines()]
     assert [r["index"] for r in rows] == list(range(5)) and all(r["correct"] is None for r in rows)
     want = backend.loglikelihoods(backend.encode_pairs(PAIRS[:5]))
     # The CLI ran the model in float32; the fixture's backend runs it in float64.

@@ -93,7 +93,8 @@ def _run(models, arch, fmt, tmp_path, shots=0, dtype="float64"):
 def test_class_logprobs_equal_the_naive_reference(models, references, tmp_path, arch, fmt):
     task, ev = _run(models, arch, fmt, tmp_path, shots=2 if fmt == "classification" else 0)
     ref = references[arch]
-    rows = [json.loads(line) for line in (tmp_path / "out" / arch / "examples.jsonl").read_text().splitlines()]
+    out = tmp_path / "out" / Evaluation.examples_file(arch, task.name, ev.setting)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["index"] for r in rows] == list(range(len(task)))
     worst = 0.0
     for ex, row in zip(task.examples, rows, strict=True):

@@ -47,7 +47,7 @@ def _rows_in(db) -> int:
 
 
 def _outputs(out):
-    return {p: (out / p).read_bytes() for p in ("neox/examples.jsonl", "summary.csv", "scores.csv", "run.json")}
+    return {p: (out / p).read_bytes() for p in ("neox/toy.2shot.jsonl", "summary.csv", "scores.csv", "run.json")}
 
 
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(setup):
@@ -73,7 +73,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(setup):
     with sqlite3.connect(db) as con:
         examples = [r[0] for r in con.execute("SELECT example FROM results ORDER BY example")]
     assert examples == list(range(N))  # none lost, none twice
-    assert _outputs(out)["neox/examples.jsonl"].count(b"\n") == N
+    assert _outputs(out)["neox/toy.2shot.jsonl"].count(b"\n") == N
     # run.json names the output's own paths only through the task file, which both runs share.
     assert _outputs(out) == _outputs(full)
 

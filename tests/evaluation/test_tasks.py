@@ -112,7 +112,8 @@ def test_fewshot_demonstrations_are_seeded_distinct_and_never_the_example(tmp_pa
     assert any(task.demonstrations(i, 5, seed=1) != task.demonstrations(i, 5, seed=2) for i in range(12))
     prompt, other = task.prompts(task.examples[3], 2, seed=0)
     d = [task.examples[j] for j in task.demonstrations(3, 2, seed=0)]
-    assert prompt == f"{d[0].prompt}{d[0].answer}\n\n{d[1].prompt}{d[1].answer}\n\nQ3:" and other is None
+    # The Prize's separator by default: three newlines.
+    assert prompt == f"{d[0].prompt}{d[0].answer}\n\n\n{d[1].prompt}{d[1].answer}\n\n\nQ3:" and other is None
     with pytest.raises(InputError, match="shots"):
         task.demonstrations(0, 12)
 

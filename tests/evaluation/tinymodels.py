@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
+
+# Logical GPUs the Ray test cluster declares: Ray assigns them (CUDA_VISIBLE_DEVICES per actor) on a CPU-only
+# machine.
+RAY_GPUS = 4
 
 WORDS = ("the cat dog sat on a mat answer question yes no true false not heavy fonder absence makes heart grow "
          "long absent soon forgotten returned quote ends word write proverb barometer reading lower chance "
@@ -86,3 +91,22 @@ def reference_logprob(model, tokenizer_ids_ctx: list[int], cont: list[int]) -> f
     lp = torch.log_softmax(logits[0], dim=-1)
     n = len(tokenizer_ids_ctx)
     return float(sum(lp[n - 1 + t, c] for t, c in enumerate(cont)))
+
+
+def task_rows(n, seed, fmt="classification"):
+    """Rows of a small random task file (classification or sequence_prob)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        prompt = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12))) + ":"
+        if fmt == "sequence_prob":
+            out.append({"prompt": prompt, "completion": " " + rng.choice(WORDS)})
+        else:
+            out.append({"prompt": prompt, "classes": repr([" " + rng.choice(WORDS) for _ in range(2)]),
+                        "answer_index": rng.randrange(2)})
+    return out
+
+
+def write_task(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path

@@ -134,7 +134,7 @@ def test_shared_surface_and_deterministic(tmp_path, builtin_michaelov):
     files = a.write(tmp_path)
     back = pd.read_csv(files["inverse_scaling"])
     assert len(back) == len(a.tests) and {"term", "decline_points", "p_adjusted"} <= set(back.columns)
-    assert "memo_trap" in a.summary()["overview"][0]["task"]
+    assert "memo_trap" in a.summary()["task"].iloc[0]
     # The last checkpoint's models over scale are the final models: one test, adjusted once.
     scale = [t for t in a.tests if t.task == "memo_trap" and t.analysis == "scale"][0]
     last = [t for t in a.tests if t.task == "memo_trap" and t.scope == "pythia step 143000"][0]

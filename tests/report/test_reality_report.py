@@ -24,4 +24,4 @@ def test_write_report(tmp_path, small_result, hostile):
     for v in result.verdicts:
         assert v.reason.split(":")[0].replace("&", "&amp;").replace("<", "&lt;") in html
     assert "Predictable:" in html and "share predictable" in html
-    assert "BREAK_STEP_SPAN" in html and "TURN_MIN_CHI2" in html  # the criteria's thresholds are shown
+    assert "BREAK_MIN_PLATEAU_SHARE" in html and "TURN_MIN_CHI2" in html  # the criteria's thresholds are shown

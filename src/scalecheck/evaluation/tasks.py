@@ -21,7 +21,16 @@ absolute_logodds   prompt, other_prompt, classes, answer_index             absol
 
 Few-shot variants (:meth:`Task.prompts`) prepend ``k`` demonstrations drawn, seeded per example, from the
 task's other rows (each demonstration = its prompt followed by its correct class, or its completion), joined
-by a blank line, then the example's own prompt; an example is never its own demonstration.
+by the setting's separator, then the example's own prompt; an example is never its own demonstration. The
+default separator is the Prize's: its data-release README (github.com/inverse-scaling/prize, data-release/) says
+the k-shot prompts join the demonstrations and the test prompt with three newlines ("\n\n\n").
+lm-evaluation-harness's default ``fewshot_delimiter`` (and scalecheck before 0.2) is a blank line ("\n\n");
+``scalecheck evaluate --separator '\n\n'`` reproduces that. The separator is part of the results key.
+
+Several tasks at once (:func:`resolve_tasks`): files, folders of task files, or the Prize's task names
+(:data:`PRIZE_TASKS`), resolved from a local folder holding the release files or, online, from the Hugging
+Face dataset that mirrors the release (:func:`hub_task_file`; each download is checked against the release's
+SHA-256).
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, ScalecheckError
 
 FORMATS = ("classification", "sequence_prob", "logodds", "absolute_logodds")
 _COLUMNS = {
@@ -49,8 +58,10 @@ _COLUMNS = {
 _SUFFIXES = {"_classification": "classification", "_sequence-probability": "sequence_prob",
              "_sequence_prob": "sequence_prob", "_absolute-logodds": "absolute_logodds",
              "_absolute_logodds": "absolute_logodds", "_logodds": "logodds"}
-# How demonstrations are joined (a blank line between them, as the Prize's few-shot prompts were built).
-FEWSHOT_SEPARATOR = "\n\n"
+# How demonstrations are joined: three newlines, the Prize's data-release README's convention (see the module doc).
+FEWSHOT_SEPARATOR = "\n\n\n"
+# lm-evaluation-harness's default fewshot_delimiter, a blank line (the separator scalecheck used before).
+BLANK_LINE_SEPARATOR = "\n\n"
 
 
 @dataclass(frozen=True)
@@ -263,3 +274,131 @@ def read_task(path: str | Path, *, format: str | None = None, name: str | None =
         examples.append(Example(i, prompt, classes, answer, other))
     digest = hashlib.sha256(data).hexdigest()
     return Task(name or task_name(path), fmt, tuple(examples), digest, path)
+
+
+# --- several tasks: files, folders and the Prize's task names ----------------------------------------------
+
+# The 11 winning tasks of the Prize's data release (McKenzie et al. 2023, Table 1): file name and SHA-256
+# (from the release's Git-LFS pointers; see ../shared/data/inverse_scaling/PROVENANCE.md).
+PRIZE_TASKS: dict[str, tuple[str, str]] = {
+    "hindsight-neglect": ("hindsight-neglect_classification.jsonl",
+                          "1539e144e20c760cd70980ca012d3d75744b59385bdf78cffc4d02560c4b3686"),
+    "into-the-unknown": ("into-the-unknown_classification.jsonl",
+                         "74b5e1aca9e4aeedd2b6ce1686d0e5ee9cd380509d65bca37cad1ebebaecf51d"),
+    "memo-trap": ("memo-trap_classification.jsonl",
+                  "f09aac90bf841f2eb899d23beed8c8ccad2e1d3ab4f0fd3f1ff403fd5c7e11f2"),
+    "modus-tollens": ("modus-tollens_classification.jsonl",
+                      "fdf82374d7e401902f25303428678d3b540031ec81c7a7078cb3d7f346314a7d"),
+    "neqa": ("neqa_classification.jsonl", "50ca9dca517dcd7fcdbb6d7f750fbbdade2142c0ac2da2bd196dc27464b464e6"),
+    "pattern-matching-suppression": ("pattern-matching-suppression_classification.jsonl",
+                                     "29ff41ccc2592ecd19c8bdf8e632a394314cb7d84d21e668d9060070d95fdad0"),
+    "prompt-injection": ("prompt-injection_sequence-probability.jsonl",
+                         "0c8e7342a256e5ff53913e83c7477f57d5b776d77fbab2aef473e92054773e21"),
+    "redefine": ("redefine_classification.jsonl", "4ca8573039b0f943ea773d258cea3f937a8429cf0f6f0f060c281fd8eb6d5c7c"),
+    "repetitive-algebra": ("repetitive-algebra_classification.jsonl",
+                           "c2496c285bfef9e8da82dd28026aeb35f834da1c20ea410540c82698526428f3"),
+    "resisting-correction": ("resisting-correction_classification.jsonl",
+                             "0c2720f095a4272e6b1462fe774704c57db0f124c4b68f35747d76e79e5352f6"),
+    "sig-figs": ("sig-figs_classification.jsonl", "19ca4afdd2b5d0fb2608097cf747b5a4105038ea2183750796c8bf57f23e7448"),
+}
+# The Hugging Face dataset that mirrors the release under the same file names (PROVENANCE.md).
+PRIZE_HUB_DATASET = "inverse-scaling-ttc/inverse_scaling_prize"
+TASK_SUFFIXES = (".jsonl", ".csv", ".tsv", ".json", ".ndjson")
+
+
+
+
+def hub_task_file(name: str, filename: str, *, repo: str = PRIZE_HUB_DATASET) -> Path:
+    """Download one release file of the Prize from the hub (cached by huggingface_hub) and check its SHA-256.
+
+    Needs the network and ``huggingface_hub`` (installed with transformers). The file is looked up by its
+    release name at the top of the dataset, else anywhere in it; a copy whose hash differs from the release's
+    is refused, so a changed mirror never feeds the results store.
+    """
+    try:
+        from huggingface_hub import HfApi, hf_hub_download
+        from huggingface_hub.errors import EntryNotFoundError
+    except ImportError:
+        raise InputError(name, "fetching a Prize task from the hub needs huggingface_hub "
+                               "(pip install 'scalecheck[eval]'); or give --task-dir") from None
+    try:
+        try:
+            local = hf_hub_download(repo, filename, repo_type="dataset")
+        except EntryNotFoundError:
+            found = [f for f in HfApi().list_repo_files(repo, repo_type="dataset") if f.rsplit("/", 1)[-1] == filename]
+            if not found:
+                raise InputError(name, f"the hub dataset {repo} holds no {filename}") from None
+            local = hf_hub_download(repo, found[0], repo_type="dataset")
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001  offline, hub errors: one line, with the way out
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(name, f"cannot fetch {filename} from the hub dataset {repo} ({first}); "
+                               "give a folder of the release files with --task-dir") from None
+    return Path(local)
+
+
+def _closest(name: str, known) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.4)
+    return f"; closest: {', '.join(near)}" if near else f"; known: {', '.join(sorted(known))}"
+
+
+def _task_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in TASK_SUFFIXES
+                  and not p.name.startswith("."))
+
+
+def resolve_tasks(specs, *, task_dir: str | Path | None = None, loader=None, format: str | None = None) -> list[Task]:
+    """Every task of a suite, read and validated before any model is loaded.
+
+    Each spec is a task file, a folder (every .jsonl/.csv file in it), or a task name: one of the Prize's
+    (:data:`PRIZE_TASKS`) or a file's task name in ``task_dir``. A name is looked up in ``task_dir`` first,
+    then fetched with ``loader(name, release_file)`` (default :func:`hub_task_file`, which needs the network).
+    An unknown name is refused with the closest known names. A task named twice is read once.
+    """
+    local = {}
+    if task_dir is not None:
+        task_dir = Path(task_dir)
+        if not task_dir.is_dir():
+            raise InputError(task_dir, "no such task folder")
+        local = {task_name(p): p for p in _task_files(task_dir)}
+    paths: list[Path] = []
+    for spec in specs:
+        p = Path(spec).expanduser()
+        if p.is_dir():
+            files = _task_files(p)
+            if not files:
+                raise InputError(p, "folder holds no task files (.jsonl or .csv)")
+            paths += files
+        elif p.is_file():
+            paths.append(p)
+        elif str(spec) in local:
+            paths.append(local[str(spec)])
+        elif str(spec) in PRIZE_TASKS:
+            filename, digest = PRIZE_TASKS[str(spec)]
+            got = Path((loader or hub_task_file)(str(spec), filename))
+            if hashlib.sha256(got.read_bytes()).hexdigest() != digest:
+                raise InputError(got, f"not the Prize's release file {filename} (its SHA-256 differs)")
+            paths.append(got)
+        elif p.suffix.lower() in TASK_SUFFIXES or "/" in str(spec) or p.parent != Path("."):
+            raise InputError(p, "no such task file or folder")
+        else:
+            raise ScalecheckError(f"unknown task {str(spec)!r} (not a file, a folder or a Prize task name"
+                                  + ("" if task_dir is None else f" in {task_dir}") + ")"
+                                  + _closest(str(spec), set(PRIZE_TASKS) | set(local)))
+    seen, tasks = set(), []
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        tasks.append(read_task(path, format=format))
+    names = [t.name for t in tasks]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        files = [str(t.path) for t in tasks if t.name == dup]
+        raise ScalecheckError(f"two task files have the task name {dup!r} ({', '.join(files)}); "
+                              "rename one: task names label the results")
+    return tasks

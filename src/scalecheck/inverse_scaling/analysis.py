@@ -7,8 +7,9 @@ For every task, metric and setting (shots, variant) of a testbed:
   which is how far across training the trend over scale holds;
 * **over training**: each run's checkpoints against tokens, one series per size.
 
-Each series gets the verdict of the one trends classifier (:func:`scalecheck.trends.classify`), read in the
-Prize's terms (:func:`prize_term`), with its effect: the change from the smallest scale to the largest, or to and
+Each series gets the verdict of the one trends classifier (:func:`scalecheck.trends.classify`), with trends
+detected at this analysis's ``alpha`` rather than the reality check's 1e-3 guard (the p-values are adjusted here,
+over every test, instead), read in the Prize's terms (:func:`prize_term`), with its effect: the change from the smallest scale to the largest, or to and
 from the turn, in metric units, in points (x100, for proportions) and in standard errors of that difference.
 
 Significance: each series also gets one p-value. For a monotone or flat verdict it is the classifier's own trend
@@ -29,7 +30,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +263,8 @@ class InverseScaling:
         return pd.DataFrame([asdict(t) for t in self.tests], columns=TEST_COLUMNS)
 
     def grid_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([g.to_dict() for g in self.grid])
+        """One row per grid model (empty, with its columns, where the testbed has no size x checkpoint grid)."""
+        return pd.DataFrame([g.to_dict() for g in self.grid], columns=[f.name for f in fields(GridFit)])
 
     @property
     def units(self) -> list[tuple[str, str, int | None, str]]:
@@ -368,16 +370,20 @@ class InverseScaling:
                                            "term", "base_decline", "decline", "turned_around", "made_worse"])
 
     # --- the shared surface --------------------------------------------------------------------------------
-    def summary(self) -> dict[str, Any]:
-        ov = self.overview()
+    def summary(self) -> pd.DataFrame:
+        """One row per task, metric and setting: the overview table (as every analysis result's summary)."""
+        return self.overview()
+
+    def headline(self) -> dict[str, Any]:
+        """The run in a few numbers: how many tests, how many significant, the over-scale terms."""
         counts = Counter(t.term for t in self.tests if t.analysis == "scale")
         return {"testbed": self.testbed_name, "x": self.x, "correction": self.correction, "alpha": self.alpha,
                 "n_tests": len(self.tests), "n_significant": sum(t.significant for t in self.tests),
-                "over_scale_terms": {k: int(counts.get(k, 0)) for k in PRIZE_TERMS},
-                "overview": _records(ov)}
+                "over_scale_terms": {k: int(counts.get(k, 0)) for k in PRIZE_TERMS}}
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary(), "tests": [t.to_dict() for t in self.tests],
+        return {**self.headline(), "overview": _records(self.summary()),
+                "tests": [t.to_dict() for t in self.tests],
                 "criteria": _records(self.criteria()), "grid": [g.to_dict() for g in self.grid],
                 "demonstrations": _records(self.demonstrations())}
 
@@ -534,7 +540,7 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "fam
             continue
         # The last checkpoint's models over scale are often exactly the final models: classify them once.
         ck = (task, metric, sh, variant, xx, series.models)
-        v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed))
+        v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed, alpha_trend=alpha))
         tests.append(trend_test(series, v, analysis=analysis, scope=scope))
         test_keys.append(ck)
         kept[(task, metric, sh, variant, analysis, scope)] = series

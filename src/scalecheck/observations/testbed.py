@@ -243,10 +243,13 @@ class Testbed:
 
     @classmethod
     def read(cls, path: str | Path) -> Testbed:
-        """Read a testbed written by :meth:`to_parquet` (or any long-format Parquet/CSV file)."""
+        """Read a testbed written by :meth:`to_parquet`, any long-format Parquet/CSV file, or an evaluate output folder."""
         path = Path(path)
         if not path.exists():
             raise InputError(path, "no such file")
+        if path.is_dir():  # the output folder of `scalecheck evaluate`, through its importer
+            from ..sources import read as read_source
+            return cls.from_tables(read_source("evaluate", path), name=path.name)
         if path.suffix.lower() != ".parquet":
             from ..sources.plain import read_long_file
             return cls.from_tables(read_long_file(path), name=path.stem)

@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..observations import Series
+from ..trends.evidence import scale_grows_right
 
 # Okabe & Ito (2008): distinguishable under deuteranopia, protanopia and tritanopia, and in greyscale order.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -145,10 +146,10 @@ def series_figure(series: Series, curves: Sequence[Curve] = (), *, title: str = 
         for x, label in marks:
             if np.isfinite(x):
                 ax.axvline(x, color="#333333", ls="--", lw=0.9, label=label, zorder=0)
-        if series.x_is_loss:
+        if not scale_grows_right(series.x_is_loss):
             ax.invert_xaxis()  # loss falls as scale grows: bigger models to the right
         else:
-            ax.set_xscale("log")
+            ax.set_xscale("log")  # a scale axis, on the log scale the law is fitted on
         ax.set_xlabel(x_label(series))
         ax.set_ylabel(y_label(series))
         if title:

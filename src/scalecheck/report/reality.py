@@ -20,18 +20,34 @@ from .html import Report, Section, anchor, esc, fmt_number, table_html
 BAND_LEVEL = 0.9
 
 CATEGORY_MEANING = {
-    "predictable": "improves steadily as loss falls; a monotone law (exponential in loss) fits within what sampling "
-                   "noise explains, above chance over enough of the range to extrapolate",
+    "predictable": "improves steadily as loss falls, and a monotone law (exponential in loss) follows the points as "
+                   "one reads them on a plot scaled to the data, including a floor followed by a rise still going at "
+                   "the largest model",
     "inverse": "gets reliably worse as loss falls",
     "non-monotonic": "a reliable reversal inside the range: better then worse (inverted-U) or worse then better "
                      "(U-shaped)",
-    "noisy": "a trend exists, but the scatter around any smooth monotone fit is far larger than sampling noise, "
-             "so a fitted law would not extrapolate",
-    "trendless": "no detectable trend (typically flat near chance)",
-    "breakthrough": "flat at the floor (chance or zero) for the smaller models, then a sharp rise the exponential "
-                    "does not capture",
+    "noisy": "a trend exists, but the scatter around any smooth fit is far beyond sampling noise and large on the "
+             "plot (the fit explains under 60% of the visible variance), so a fitted law would not extrapolate",
+    "trendless": "no detectable trend (typically flat near chance, scattering within sampling noise). Where the "
+                 "paper's readers part ways: near chance they called some such plots noisy, since a plot scaled to a "
+                 "few points of accuracy makes sampling noise look large",
+    "breakthrough": "flat at the floor (chance or zero) for the smaller models, a sharp rise, then flat again: a "
+                    "jump the exponential, bending one way only, does not capture",
     "insufficient-data": "too few models, missing values, or a constant series: no verdict possible",
 }
+
+# Where scalecheck and the Reality Check paper (Lourie, Hu and Cho 2025) part ways, read off the figures of the 23
+# calibration labels that the cross-validated rules still disagree with (benchmarks/expert_agreement.py).
+PAPER_NOTE = (
+    "Calibrated on the Reality Check paper's labels (Lourie, Hu and Cho 2025: by eye, one plot a task, the y-axis "
+    "scaled to the data): with the thresholds fitted inside leave-one-out cross-validation, scalecheck agrees with "
+    "21 of 23 labels six-way and 23 of 23 on predictable-or-not. Where the two part ways is 'trendless' near "
+    "chance: scores with no detectable trend (p >= 0.001 against a constant, by the law, a floor-then-rise and the "
+    "ranks) and no scatter beyond their sampling noise are trendless here; on a plot scaled to a range of a few "
+    "points the paper's readers called two such tasks noisy. scalecheck keeps its reading: a series whose scatter "
+    "sampling noise explains has no trend to extrapolate, and calling it noisy would say that a law failed where "
+    "none was there. Where the groups of a pooled scope follow visibly different laws, the pooled verdict says so "
+    "and gives each group's verdict.")
 
 # Evidence rows shown under each task (every key of EVIDENCE_KEYS, as in verdicts.csv), in plain words.
 EVIDENCE_LABELS = {
@@ -46,6 +62,12 @@ EVIDENCE_LABELS = {
     "break_vs_exp_p": "floor-then-rise vs law p", "above_chance_share": "share clearly above chance",
     "dispersion": "scatter / sampling variance", "scatter_sd": "scatter sd (rms)",
     "signal_to_scatter": "rise / scatter sd",
+    "turn_arm_range": "smaller arm / range of the turn fit", "visible_r2_break": "visible variance the floor-then-rise explains",
+    "visible_r2_exp": "visible variance the exponential explains", "visible_break_gain": "floor-then-rise minus exponential",
+    "visible_r2_smooth": "visible variance the best smooth fit explains",
+    "plateau_share": "share on the plateau after the rise", "margin_certainty": "margin certainty (before calibration)",
+    "groups_p": "one law per group vs one for all, p", "groups_visible_gain": "visible variance gained by a law per group",
+    "n_groups": "groups with enough models", "law_top_above_chance": "law at the largest model, above chance",
 }
 assert set(EVIDENCE_LABELS) == set(EVIDENCE_KEYS), "every evidence number must be shown"
 
@@ -174,12 +196,16 @@ def build_report(result: RealityCheck, testbed: Testbed | None = None,
     crit.add(table_html(pd.DataFrame({"behaviour": [badge(c) for c in CATEGORIES],
                                       "meaning": [CATEGORY_MEANING[c] for c in CATEGORIES]}),
                         safe_columns=("behaviour",)))
-    crit.add_text("Each series is oriented so that better is up and scale grows to the right, and every fit is "
-                  "weighted by the sampling variance of each point (the reported standard error, else binomial from "
-                  "the task's number of examples). The criteria are applied in order: insufficient data, a reliable "
-                  "turn (umbrella vs monotone isotonic fits), no trend (law vs constant and Spearman), inverse, a "
-                  "floor-then-rise the exponential misses, excess scatter, then predictable. The confidence measures "
-                  "how far the deciding numbers are from their thresholds.")
+    crit.add_text("Each series is oriented so that better is up and scale grows to the right. The statistical "
+                  "tests weigh each point by its sampling variance (the reported standard error, else binomial from "
+                  "the task's number of examples); the shape criteria read the plot as an expert does, by the share "
+                  "of the visible (unweighted) variance a fit explains. The criteria are applied in order: "
+                  "insufficient data, a reliable turn (umbrella vs monotone isotonic fits, both arms visible), no "
+                  "trend (law vs constant and Spearman), inverse, flat-jump-flat (a floor, a sharp rise and a "
+                  "plateau, which the exponential cannot follow), excess scatter large on the plot, a trend stuck at "
+                  "chance, no simple law, a tiny drift, then predictable. The confidence is the probability that the "
+                  "verdict is right, calibrated on simulated series of every shape.")
+    crit.add_text(PAPER_NOTE)
     crit.add_table(_criteria_table(), "thresholds (scalecheck.trends.classify)")
 
     rep.add_section("Tasks", id="tasks").add_text(

@@ -32,6 +32,7 @@ from ..laws import Form, fit_many, fit_series, get_form
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..trends import classify
+from ..trends import evidence as ev
 
 log = logging.getLogger(__name__)  # decisions made silently: tasks left out
 
@@ -85,11 +86,10 @@ def trend_sign(series: Series, alpha: float = SIGN_ALPHA) -> tuple[float, float,
     """(rho, p, sign): Spearman correlation of goodness with scale; sign is 0 unless significant at ``alpha``."""
     if len(series) < 3:
         return np.nan, np.nan, 0
-    u = -series.x if series.x_is_loss else np.log10(series.x)
-    z = series.y if series.higher_is_better else -series.y
-    if np.ptp(z) == 0 or np.ptp(u) == 0:
-        return 0.0, 1.0, 0
-    rho, p = stats.spearmanr(u, z)
+    # The classifier's orientation and rank test (trends.evidence), so both read "better" and "scale" alike.
+    u = ev.scale_axis(series.x, series.x_is_loss)
+    z = ev.better_sign(series.higher_is_better) * np.asarray(series.y, float)
+    rho, p = ev.spearman(u, z)
     sign = int(np.sign(rho)) if p < alpha else 0
     return float(rho), float(p), sign
 

@@ -17,6 +17,7 @@ Used by the ``lm-eval`` importer for model metadata and by ``scalecheck evaluate
         step: 143000
         holdout: true           # a prediction target (fit on the others, predict this)
         losses: {pile_val: 2.51}
+        gpus: 2                 # optional: GPUs one copy of the model needs (Ray executor; default from its size)
 
 Every field is checked; errors name the file, the model's position and the field.
 """
@@ -34,7 +35,7 @@ from ..errors import InputError
 from ..schema import LOSS_PREFIX
 
 _MODEL_KEYS = {"name", "id", "path", "revision", "family", "corpus", "size", "params", "params_nonembed",
-               "tokens", "flops", "step", "holdout", "losses", "dtype"}
+               "tokens", "flops", "step", "holdout", "losses", "dtype", "gpus"}
 _TOP_KEYS = {"family", "corpus", "source", "models", "dtype"}
 
 
@@ -55,6 +56,7 @@ class LadderModel:
     holdout: bool = False
     dtype: str | None = None
     losses: dict[str, float] = field(default_factory=dict)
+    gpus: float | None = None
 
     @property
     def location(self) -> str:
@@ -193,5 +195,6 @@ def read_ladder(path: str | Path) -> Ladder:
             holdout=holdout,
             dtype=_str(e.get("dtype"), path, where, "dtype") or defaults["dtype"],
             losses={str(k): float(_num(v, path, where, f"losses.{k}")) for k, v in losses.items()},
+            gpus=_num(e.get("gpus"), path, where, "gpus") if e.get("gpus") != 0 else 0.0,
         ))
     return Ladder(tuple(models), source=_str(doc.get("source"), path, "top", "source") or "ladder", path=path)

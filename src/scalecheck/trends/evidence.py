@@ -1,7 +1,9 @@
 """The shape tests behind a verdict: orientation, monotone (isotonic) fits, turns, floor-then-rise breaks.
 
-Everything here works on an *oriented* series: ``u`` grows with scale (``-loss`` for a validation loss,
-``log10`` of a scale axis) and ``z`` grows as the metric gets better (``-y`` where lower is better). All fits
+Everything here works on an *oriented* series: ``u`` grows with scale (``-loss`` for a validation loss, the
+natural log of a scale axis) and ``z`` grows as the metric gets better (``-y`` where lower is better). This module
+is the one place that orientation is decided (:func:`law_axis`, :func:`scale_axis`, :func:`better_sign`); the
+classifier's law, the sensitivity analysis' trend sign and the figures' axes all use it. All fits
 are weighted by the inverse sampling variance ``w = 1/s**2``, so every ``chi2`` is in units of sampling noise.
 """
 
@@ -39,11 +41,32 @@ class Oriented:
         return 1.0 / self.s**2
 
 
+def law_axis(x, x_is_loss: bool) -> np.ndarray:
+    """x as the monotone law sees it: the loss itself, or the natural log of a scale axis (params, tokens, FLOPs)."""
+    x = np.asarray(x, float)
+    return x if x_is_loss else np.log(np.where(x > 0, x, np.nan))
+
+
+def scale_axis(x, x_is_loss: bool) -> np.ndarray:
+    """u, growing with scale: minus the loss, or the natural log of a scale axis (the same base as the law's)."""
+    xl = law_axis(x, x_is_loss)
+    return -xl if x_is_loss else xl
+
+
+def better_sign(higher_is_better: bool) -> float:
+    """z = sign * y grows as the metric gets better."""
+    return 1.0 if higher_is_better else -1.0
+
+
+def scale_grows_right(x_is_loss: bool) -> bool:
+    """Whether plotting x as it is puts larger models to the right (no: a loss falls as scale grows)."""
+    return not x_is_loss
+
+
 def orient(series: Series) -> Oriented:
     """Orient a series (see the module docstring) and settle each point's sampling sd."""
-    x = np.asarray(series.x, float)
-    u = -x if series.x_is_loss else np.log10(np.where(x > 0, x, np.nan))
-    sign = 1.0 if series.higher_is_better else -1.0
+    u = scale_axis(series.x, series.x_is_loss)
+    sign = better_sign(series.higher_is_better)
     z = sign * np.asarray(series.y, float)
     sd = np.asarray(series.noise_sd, float)
     reported = ~np.isnan(np.asarray(series.stderr, float))
@@ -67,7 +90,7 @@ def neighbour_sd(z: np.ndarray) -> float:
     d = np.diff(np.asarray(z, float))
     if len(d) == 0:
         return MIN_NOISE_SD
-    mad = 1.4826 * np.median(np.abs(d - np.median(d)))
+    mad = stats.median_abs_deviation(d, scale="normal")  # MAD x 1.4826: the sd of a normal
     return float(max(mad / np.sqrt(2), MIN_NOISE_SD))
 
 

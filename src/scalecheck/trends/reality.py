@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
-from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify
+from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify, groups_disagree
 
 ALL = "all"  # the scope of a verdict over the whole testbed
 
@@ -54,10 +55,11 @@ class RealityCheck:
         for v in self.verdicts:
             row = {"task": v.task, "scope": v.scope, "category": v.category, "confidence": round(v.confidence, 4),
                    "n_models": int(v.evidence.get("n_models", 0)), "shape": v.shape,
-                   "law": v.fit.form if v.fit is not None and v.fit.usable else "", "reason": v.reason}
+                   "law": v.fit.form if v.fit is not None and v.fit.usable else "", "reason": v.reason,
+                   "group_verdicts": "; ".join(f"{g}: {c}" for g, c in v.group_verdicts)}
             row.update({k: v.evidence.get(k, float("nan")) for k in EVIDENCE_KEYS if k != "n_models"})
             rows.append(row)
-        cols = ["task", "scope", "category", "confidence", "n_models", "shape", "law", "reason",
+        cols = ["task", "scope", "category", "confidence", "n_models", "shape", "law", "reason", "group_verdicts",
                 *[k for k in EVIDENCE_KEYS if k != "n_models"]]
         return pd.DataFrame(rows, columns=cols)
 
@@ -108,6 +110,25 @@ def _unclassifiable(task: str, scope: str, why: str) -> Verdict:
     return Verdict(task=task, scope=scope, category="insufficient-data", confidence=1.0, reason=why, evidence=ev)
 
 
+def _with_groups(v: Verdict, series: Series, seed: int) -> Verdict:
+    """A pooled verdict with the test of one law for all groups against one per group; where the groups disagree,
+    each group's own verdict and a reason that says the pooled shape is a mixture (the category stays the pooled
+    reading, so that scopes compare)."""
+    if len(set(series.groups)) < 2 or v.category == "insufficient-data":
+        return v
+    g = groups_disagree(series, seed=seed)
+    evidence = {**v.evidence, **g.evidence}
+    if not g.holds:
+        return Verdict(**{**v.__dict__, "evidence": evidence})
+    per = tuple((name, classify(series.subset(np.asarray(series.groups, object) == name), seed=seed).category)
+                for name in sorted(set(series.groups))
+                if sum(1 for h in series.groups if h == name) >= 1)
+    listing = ", ".join(f"{name} {cat}" for name, cat in per)
+    return Verdict(**{**v.__dict__, "evidence": evidence, "group_verdicts": per,
+                      "reason": f"{v.reason}. But {g.reason} (per group: {listing})",
+                      "notes": (*v.notes, "groups disagree")})
+
+
 def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None, tasks: list[str] | None = None,
                   progress: Progress | None = None, seed: int = 0, *, shots: int | None = None,
                   variant: str | None = None, checkpoints: str | None = None, metric: str | None = None,
@@ -149,6 +170,8 @@ def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None,
                 v = classify(series, seed=seed)
                 if v.scope != scope:  # the series labels its scope by value; keep the caller's label
                     v = Verdict(**{**v.__dict__, "scope": scope})
+                if scope == ALL:
+                    v = _with_groups(v, series, seed)
                 verdicts.append(v)
             done += 1
     report(progress, done, total, "done")

@@ -27,13 +27,20 @@ SHAPES = ("predictable", "inverse", "non-monotonic", "noisy", "trendless", "brea
 # score at the task's own level: 6 sd is what an eye calls "clearly there" with 8 models.
 MIN_EFFECT_SD = 6.0
 CHANCES = (0.25, 0.5, 0.0)
+NM_MIN_ARM_RATIO = 0.5
 N_MODELS = (8, 40)
 N_EXAMPLES = (50, 10_000)
 # Extra model-to-model scatter of a noisy series, in binomial sds, and as a share of the trend's rise:
 # "several times the sampling noise", and big enough against the trend that a law would not extrapolate.
 NOISY_SCATTER_SD = (3.0, 6.0)
-NOISY_SCATTER_SHARE = (0.15, 0.35)
-NOISY_MIN_TREND_T = 5.0
+NOISY_SCATTER_SHARE = (0.3, 0.6)
+NOISY_MIN_TREND_T = 4.0
+# A noisy series is drawn on a longer ladder (up to the built-in testbed's 104 models): scatter that hides the trend
+# from the eye also hides it from a test on 8-40 models, which makes the series trendless, not noisy.
+NOISY_N_MODELS = (30, 104)
+# A breakthrough's rise ends on a plateau holding this share of the models (the centre of its sigmoid at this
+# quantile of the losses): that plateau after a jump is what no exponential in loss can follow.
+BREAK_CENTRE_QUANTILE = (0.3, 0.55)
 
 
 def _binom_sd(p: float | np.ndarray, n: float) -> np.ndarray:
@@ -73,7 +80,11 @@ def _curve(shape: str, rng: np.random.Generator, x: np.ndarray, chance: float, n
         # A turn strictly inside the range (30-70% of the models on one side), each arm a power curve.
         turn = np.quantile(x, rng.uniform(0.3, 0.7))
         mid = rng.uniform(0.2, 0.8)
+        # Both arms plainly visible: the shorter at least half the longer (a dip of the first few models before a
+        # long rise is how the paper's readers see a trend with a wobble, not a reversal).
         arm1, arm2 = rng.uniform(0.1, 0.4, size=2)
+        if min(arm1, arm2) < NM_MIN_ARM_RATIO * max(arm1, arm2):
+            return None
         power = rng.uniform(1.0, 2.0)
         d = np.where(x > turn, (x - turn) / (hi - turn), (turn - x) / (turn - lo))
         amp = np.where(x > turn, arm1, arm2)
@@ -89,7 +100,7 @@ def _curve(shape: str, rng: np.random.Generator, x: np.ndarray, chance: float, n
         return np.full(len(x), level)
     if shape == "breakthrough":
         # Flat at the floor for 50-85% of the models, then a sharp sigmoid rise (width 1-5% of the range).
-        centre = np.quantile(x, rng.uniform(0.15, 0.5))
+        centre = np.quantile(x, rng.uniform(*BREAK_CENTRE_QUANTILE))
         width = rng.uniform(0.01, 0.05) * span
         amp = rng.uniform(0.2, 0.8) * (1 - chance)
         if amp < MIN_EFFECT_SD * _binom_sd(chance + amp / 2, n):
@@ -104,7 +115,8 @@ def draw_series(shape: str, rng: np.random.Generator, *, n_models: int | None = 
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; choose one of {SHAPES}")
     for _ in range(1000):
-        m = n_models or int(rng.integers(N_MODELS[0], N_MODELS[1] + 1))
+        lo_m, hi_m = NOISY_N_MODELS if shape == "noisy" else N_MODELS
+        m = n_models or int(rng.integers(lo_m, hi_m + 1))
         n = n_examples or int(round(np.exp(rng.uniform(np.log(N_EXAMPLES[0]), np.log(N_EXAMPLES[1])))))
         c = chance if chance is not None else float(rng.choice(CHANCES))
         x = _losses(rng, m)
