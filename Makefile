@@ -32,12 +32,12 @@ test: $(STAMP) chromium
 # (.ci/floor-constraints.txt) runs the analysis core's tests (not evaluation/torch, which the main venv covers).
 FLOOR_VENV ?= .venv-floor
 FLOOR_TESTS ?= tests/observations tests/laws tests/trends tests/backtest tests/sensitivity tests/inverse_scaling \
-	tests/test_layering.py
+	tests/cli tests/test_layering.py
 test-floor:
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/python -m pip install -q --upgrade pip
-	$(FLOOR_VENV)/bin/python -m pip install -q -c .ci/floor-constraints.txt numpy scipy pandas pyarrow pyyaml rich \
-		matplotlib statsmodels "pytest>=7" "hypothesis>=6" "pytest-timeout>=2"
+	$(FLOOR_VENV)/bin/python -m pip install -q -c .ci/floor-constraints.txt numpy scipy pandas pyarrow pyyaml rich statsmodels \
+		matplotlib "pytest>=7" "hypothesis>=6" "pytest-timeout>=2"
 	$(FLOOR_VENV)/bin/python -m pip install -q --no-deps -e .
 	$(FLOOR_VENV)/bin/python -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|pandas|pyarrow|pyyaml|rich|matplotlib|statsmodels) "
 	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider $(FLOOR_TESTS)

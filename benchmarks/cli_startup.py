@@ -19,7 +19,16 @@ import subprocess
 import sys
 import time
 
-COMMANDS = ["", "sources", "import", "show", "reality-check", "backtest", "sensitivity", "evaluate"]
+
+def _commands() -> list[str]:
+    """'' (bare --help) and every sub-command the parser has."""
+    from scalecheck.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return ["", *sub.choices]
+
+
+COMMANDS = _commands()
 HEAVY = ("pandas", "scipy", "matplotlib", "torch", "pyarrow", "statsmodels", "ray")
 TARGET_S = 0.5
 

@@ -149,8 +149,11 @@ def progress_display(console=None) -> Iterator[ProgressFactory]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     err = console if console is not None else Console(stderr=True)
+    if not err.is_terminal:  # a log or a pipe: no display at all (an idle rich display may still write a newline)
+        yield lambda label: (lambda done, total, what: None)
+        return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bars:
+    with Progress(*columns, console=err, transient=True) as bars:
         def bar(label: str) -> Callable[[int, int, str], None]:
             job = bars.add_task(label, total=None)
 
