@@ -1,26 +1,11 @@
 """The inverse-scaling report: files, escaping, and the page opened in a real headless Chromium."""
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
+from browser import IMAGE_WIDTHS, SCRIPT_COUNT, open_page
 
 from scalecheck.inverse_scaling import inverse_scaling
 from scalecheck.inverse_scaling.synthetic import draw_ladder
 from scalecheck.report.inverse_scaling import write_report
-
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def chromium_path() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise AssertionError("no Chromium found: run `make chromium` (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -45,26 +30,8 @@ def test_report_files(tmp_path, hostile_result, hostile):
 
 def test_report_renders_in_headless_chromium(tmp_path, hostile_result, hostile):
     files = write_report(hostile_result, tmp_path / "out")
-    profile = tempfile.mkdtemp(prefix="scalecheck-chromium-")
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch_persistent_context(profile, executable_path=chromium_path(), args=FLAGS,
-                                                            headless=True, offline=True)
-            page = browser.new_page()
-            problems = []
-            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-                    if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-            page.goto(Path(files.html).as_uri(), wait_until="load")
-            widths = page.evaluate("Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
-            scripts = page.evaluate("document.scripts.length")
-            headings = page.evaluate("Array.from(document.querySelectorAll('h3')).map(h => h.textContent)")
-            text = page.inner_text("body")
-            browser.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    headings = "Array.from(document.querySelectorAll('h3')).map(h => h.textContent)"
+    problems, (widths, scripts, headings), text = open_page(files.html, IMAGE_WIDTHS, SCRIPT_COUNT, headings)
     assert not problems, problems
     assert len(widths) == 4 and all(w > 0 for w in widths), widths
     assert scripts == 0
