@@ -7,7 +7,7 @@ import scalecheck
 
 PKG = Path(scalecheck.__file__).parent
 # Lower number = lower layer. A module may import only from its own layer or lower ones.
-LAYERS = {"errors": 0, "schema": 0, "progress": 0, "sources": 1, "evaluation": 1, "observations": 2, "laws": 3,
+LAYERS = {"errors": 0, "schema": 0, "progress": 0, "tables": 0, "sources": 1, "evaluation": 1, "observations": 2, "laws": 3,
           "trends": 4, "backtest": 5, "sensitivity": 5, "inverse_scaling": 5, "report": 6, "cli": 7, "__init__": 8, "__main__": 8}
 
 

@@ -25,6 +25,7 @@ from ..laws.fitting import to_fit_scale
 from ..laws.prediction import DEFAULT, interval_score
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
+from ..tables import write_tables
 from .windows import SCHEMES, Split, holdout_models, splits
 
 log = logging.getLogger(__name__)  # decisions made silently: tasks left out
@@ -349,12 +350,8 @@ class Backtest:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """``backtest.csv`` (:meth:`frame`) and ``backtest_summary.csv`` (:meth:`summary`) in ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {"predictions": out / "backtest.csv", "summary": out / "backtest_summary.csv"}
-        self.frame().to_csv(files["predictions"], index=False)
-        self.summary().to_csv(files["summary"], index=False)
-        return files
+        return write_tables(out_dir, {"predictions": ("backtest.csv", self.frame()),
+                                      "summary": ("backtest_summary.csv", self.summary())})
 
 
 def distance_bins(distance: pd.Series) -> pd.Series:

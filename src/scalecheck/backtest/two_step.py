@@ -37,6 +37,7 @@ from ..sources.olmo_ladder import (
     STEP2_PER_RUN,
     TARGET_LAST_N,
 )
+from ..tables import write_tables
 
 # Step 1's inputs: the paper's (N, D); training compute C = 6ND alone (its FLOPs variant, one exponent, law
 # ``step1_flops_form``); or "both": the mean of the two chained predictions, its interval the envelope of the two
@@ -168,12 +169,8 @@ class LadderPrediction:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """``ladder_prediction.csv`` (:meth:`frame`) and ``ladder_prediction_summary.csv`` (:meth:`summary`)."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {"predictions": out / "ladder_prediction.csv", "summary": out / "ladder_prediction_summary.csv"}
-        self.frame().to_csv(files["predictions"], index=False)
-        self.summary().to_csv(files["summary"], index=False)
-        return files
+        return write_tables(out_dir, {"predictions": ("ladder_prediction.csv", self.frame()),
+                                      "summary": ("ladder_prediction_summary.csv", self.summary())})
 
     def to_dict(self) -> dict:
         return {"level": self.level, "train_runs": list(self.train_runs), "targets": self.targets,

@@ -40,6 +40,7 @@ import pandas as pd
 from ..errors import SelectionError
 from ..observations import Series, Testbed
 from ..observations.checkpoints import final_models, has_checkpoints
+from ..tables import write_tables
 from ..trends import Verdict, classify
 from .grid import GridFit, fit_grid
 
@@ -390,16 +391,10 @@ class InverseScaling:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """The tables as CSV files in ``out_dir``: inverse_scaling.csv (every test), inverse_scaling_overview.csv,
         inverse_scaling_criteria.csv, inverse_scaling_grid.csv, inverse_scaling_demonstrations.csv."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {}
-        for name, df in (("inverse_scaling", self.frame()), ("inverse_scaling_overview", self.overview()),
-                         ("inverse_scaling_criteria", self.criteria()), ("inverse_scaling_grid", self.grid_frame()),
-                         ("inverse_scaling_demonstrations", self.demonstrations())):
-            path = out / f"{name}.csv"
-            df.to_csv(path, index=False, lineterminator="\n")
-            files[name] = path
-        return files
+        tables = (("inverse_scaling", self.frame()), ("inverse_scaling_overview", self.overview()),
+                  ("inverse_scaling_criteria", self.criteria()), ("inverse_scaling_grid", self.grid_frame()),
+                  ("inverse_scaling_demonstrations", self.demonstrations()))
+        return write_tables(out_dir, {name: (f"{name}.csv", df) for name, df in tables})
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

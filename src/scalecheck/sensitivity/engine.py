@@ -31,6 +31,7 @@ from ..errors import SelectionError
 from ..laws import Form, fit_many, fit_series, get_form
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
+from ..tables import write_tables
 from ..trends import classify
 from ..trends import evidence as ev
 
@@ -362,15 +363,10 @@ class Sensitivity:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """sensitivity_verdicts.csv, sensitivity_corpus_ranks.csv, sensitivity_reversals.csv and
         sensitivity_summary.csv in ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {"verdicts": out / "sensitivity_verdicts.csv", "corpus_ranks": out / "sensitivity_corpus_ranks.csv",
-                 "reversals": out / "sensitivity_reversals.csv", "summary": out / "sensitivity_summary.csv"}
-        self.verdicts.to_csv(files["verdicts"], index=False)
-        self.corpus_ranks.to_csv(files["corpus_ranks"], index=False)
-        self.rank_reversals.to_csv(files["reversals"], index=False)
-        self.summary().to_csv(files["summary"], index=False)
-        return files
+        return write_tables(out_dir, {"verdicts": ("sensitivity_verdicts.csv", self.verdicts),
+                                      "corpus_ranks": ("sensitivity_corpus_ranks.csv", self.corpus_ranks),
+                                      "reversals": ("sensitivity_reversals.csv", self.rank_reversals),
+                                      "summary": ("sensitivity_summary.csv", self.summary())})
 
 
 def sensitivity(testbed: Testbed, **kwargs) -> Sensitivity:

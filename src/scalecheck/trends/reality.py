@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import SelectionError
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
+from ..tables import write_tables
 from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify, groups_disagree
 
 ALL = "all"  # the scope of a verdict over the whole testbed
@@ -96,12 +97,8 @@ class RealityCheck:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """``verdicts.csv`` (:meth:`frame`) and ``verdicts_summary.csv`` (:meth:`summary`) in ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {"verdicts": out / "verdicts.csv", "summary": out / "verdicts_summary.csv"}
-        self.frame().to_csv(files["verdicts"], index=False)
-        self.summary().to_csv(files["summary"], index=False)
-        return files
+        return write_tables(out_dir, {"verdicts": ("verdicts.csv", self.frame()),
+                                      "summary": ("verdicts_summary.csv", self.summary())})
 
 
 def _unclassifiable(task: str, scope: str, why: str) -> Verdict:
