@@ -15,14 +15,30 @@ Executors (:mod:`.executors`): local by default; ``executor=RayExecutor(address)
 runs one Ray actor per model across a cluster (``pip install 'scalecheck[ray]'``).
 """
 
-from .backend import BackendStats, HFBackend, ModelSpec
-from .executors import LocalExecutor
-from .metrics import MetricSummary, example_metrics, summarise
-from .plan import Setting
-from .runner import Evaluation, ModelResult, PlanProgress, results_tables
-from .store import ResultStore
-from .tasks import FORMATS, PRIZE_TASKS, Example, Task, parse_classes, read_task, resolve_tasks
+# Names are imported on first use (PEP 562): a Ray worker unpickling the actor class imports this package, and
+# must not pay for pandas (runner) or the sources (about 1-2 s of CPU per worker on 2 cores, per model).
+_LAZY = {
+    "BackendStats": "backend", "HFBackend": "backend", "ModelSpec": "backend", "LocalExecutor": "executors",
+    "MetricSummary": "metrics", "example_metrics": "metrics", "summarise": "metrics", "Setting": "plan",
+    "Evaluation": "runner", "ModelResult": "runner", "PlanProgress": "runner", "results_tables": "runner",
+    "ResultStore": "store", "FORMATS": "tasks", "PRIZE_TASKS": "tasks", "Example": "tasks", "Task": "tasks",
+    "parse_classes": "tasks", "read_task": "tasks", "resolve_tasks": "tasks",
+}
 
 __all__ = ["BackendStats", "HFBackend", "ModelSpec", "MetricSummary", "example_metrics", "summarise",
            "Evaluation", "ModelResult", "PlanProgress", "Setting", "results_tables", "ResultStore", "FORMATS",
            "PRIZE_TASKS", "Example", "Task", "parse_classes", "read_task", "resolve_tasks", "LocalExecutor"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..sources.ladder_file import LadderModel
 from .backend import BackendStats, ModelSpec
 from .plan import Record, Setting, Work, score
 from .tasks import Task
+
+if TYPE_CHECKING:  # a Ray worker imports this module: the sources (and pandas) stay out of it
+    from ..sources.ladder_file import LadderModel
 
 
 @dataclass(frozen=True)
