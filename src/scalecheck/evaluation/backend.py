@@ -113,14 +113,13 @@ class ModelSpec:
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _load(spec: ModelSpec):
-    """The tokenizer and model of a spec: a folder or hub id, or a GGUF file read by transformers."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
+def _location(spec: ModelSpec) -> tuple[str, dict]:
+    """Where transformers reads a spec from, and the keyword arguments that every reader of it takes."""
     kw = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
     location = spec.location
     if spec.is_gguf:
+        from transformers import AutoConfig
+
         path = Path(location).expanduser()
         if not path.is_file():
             raise ScalecheckError(f"no such GGUF file: {location}")
@@ -136,17 +135,112 @@ def _load(spec: ModelSpec):
             kw["config"] = AutoConfig.from_pretrained(location, **kw)
         except (OSError, ValueError) as exc:
             raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
+    return location, kw
+
+
+def load_tokenizer(spec: ModelSpec, _where: tuple[str, dict] | None = None):
+    """The tokenizer of a spec alone (a driver tokenises a plan once with it; see :class:`Encoder`)."""
+    from transformers import AutoTokenizer
+
+    location, kw = _where or _location(spec)
+    try:
+        return AutoTokenizer.from_pretrained(location, **kw)
+    except (OSError, ValueError) as exc:
+        raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
+
+
+def _load(spec: ModelSpec):
+    """The tokenizer and model of a spec: a folder or hub id, or a GGUF file read by transformers."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    location, kw = _location(spec)
     if spec.device.startswith("cuda"):
         # Straight onto the GPU (accelerate): a large model need not fit in host memory at full size first.
         kw_model = {**kw, "device_map": spec.device}
     else:
         kw_model = kw
+    tokenizer = load_tokenizer(spec, (location, kw))
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location, **kw)
         model = AutoModelForCausalLM.from_pretrained(location, dtype=getattr(torch, spec.dtype), **kw_model)
     except (OSError, ValueError) as exc:
         raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
     return tokenizer, model
+
+
+class Encoder:
+    """Turns (context, continuation) strings into token ids as lm-evaluation-harness's ``hf`` backend does.
+
+    It needs the tokenizer alone, so a driver can tokenise a plan once for every model that shares a tokenizer
+    (a ladder usually has one) and ship the ids to the workers as plain data; :meth:`fingerprint` tells two
+    tokenizers apart (their full serialised state, special tokens and options), and a worker whose own
+    tokenizer's fingerprint differs encodes again itself.
+    """
+
+    def __init__(self, tokenizer, add_special_tokens: bool | None = None) -> None:
+        self.tokenizer = tokenizer
+        self.add_special_tokens = add_special_tokens
+        self.prefix_token_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None \
+            else tokenizer.eos_token_id
+        self._fingerprint: str | None = None
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            tok = self.tokenizer
+            h = hashlib.sha256()
+            state = tok.backend_tokenizer.to_str() if hasattr(tok, "backend_tokenizer") else \
+                json.dumps(sorted(tok.get_vocab().items()))
+            for part in (type(tok).__name__, state, repr([tok.bos_token_id, tok.eos_token_id, tok.pad_token_id,
+                                                          self.prefix_token_id, self.add_special_tokens]),
+                         repr(sorted(map(str, getattr(tok, "all_special_tokens", []))))):
+                h.update(part.encode() + b"\0")
+            self._fingerprint = h.hexdigest()
+        return self._fingerprint
+
+    def _encode(self, strings: list[str]) -> list[list[int]]:
+        if not strings:
+            return []
+        bos = self.tokenizer.decode([self.prefix_token_id])
+        kw = {} if self.add_special_tokens is None else {"add_special_tokens": self.add_special_tokens}
+        out: list[list[int] | None] = [None] * len(strings)
+        # As lm-evaluation-harness: a string that already starts with the BOS text gets no second BOS.
+        starts = [kw == {} and bool(bos) and s.startswith(bos) for s in strings]
+        plain = [i for i, b in enumerate(starts) if not b]
+        bosed = [i for i, b in enumerate(starts) if b]
+        for idx, extra in ((plain, kw), (bosed, {"add_special_tokens": False})):
+            if idx:
+                enc = self.tokenizer([strings[i] for i in idx], **extra)["input_ids"]
+                for i, e in zip(idx, enc, strict=True):
+                    out[i] = list(e)
+        return out  # type: ignore[return-value]
+
+    def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Request]:
+        """Token ids of each (context, continuation), split at the boundary as lm-evaluation-harness does."""
+        if self.prefix_token_id is None:
+            raise ScalecheckError("the tokenizer has neither a BOS nor an EOS token")
+        ctxs, conts, empty = [], [], []
+        for ctx, cont in pairs:
+            if ctx == "":
+                empty.append(True)
+            else:
+                n = len(ctx) - len(ctx.rstrip())
+                if n:
+                    ctx, cont = ctx[:-n], ctx[-n:] + cont
+                empty.append(False)
+            ctxs.append(ctx)
+            conts.append(cont)
+        need_ctx = sorted({c for c, e in zip(ctxs, empty, strict=True) if not e})
+        # One tuple object per distinct context: the pairs of a prompt share it (and pickle it once).
+        ctx_enc = {c: tuple(e) for c, e in zip(need_ctx, self._encode(need_ctx), strict=True)}
+        wholes = self._encode([c + k if not e else k for c, k, e in zip(ctxs, conts, empty, strict=True)])
+        out = []
+        for c, e, whole in zip(ctxs, empty, wholes, strict=True):
+            if e:
+                out.append(((self.prefix_token_id,), tuple(whole)))
+            else:
+                ce = ctx_enc[c]
+                out.append((ce, tuple(whole[len(ce):])))
+        return out
 
 
 def cuda_batch_tokens(config, dtype: str, free_bytes: int, *, share: float = 0.6) -> int:
@@ -215,7 +309,8 @@ class HFBackend:
         # log-softmax in at least float32, as lm-evaluation-harness effectively does for float32 models.
         self.score_dtype = torch.float64 if spec.dtype == "float64" else torch.float32
         tok = self.tokenizer
-        self.prefix_token_id = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        self.encoder = Encoder(tok, spec.add_special_tokens)
+        self.prefix_token_id = self.encoder.prefix_token_id
         if self.prefix_token_id is None:
             raise ScalecheckError(f"model {spec.location!r}: the tokenizer has neither a BOS nor an EOS token")
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.prefix_token_id
@@ -243,47 +338,9 @@ class HFBackend:
 
     # --- tokenisation -------------------------------------------------------------------------------------
 
-    def _encode(self, strings: list[str]) -> list[list[int]]:
-        if not strings:
-            return []
-        bos = self.tokenizer.decode([self.prefix_token_id])
-        kw = {} if self.spec.add_special_tokens is None else {"add_special_tokens": self.spec.add_special_tokens}
-        out: list[list[int] | None] = [None] * len(strings)
-        # As lm-evaluation-harness: a string that already starts with the BOS text gets no second BOS.
-        starts = [kw == {} and bool(bos) and s.startswith(bos) for s in strings]
-        plain = [i for i, b in enumerate(starts) if not b]
-        bosed = [i for i, b in enumerate(starts) if b]
-        for idx, extra in ((plain, kw), (bosed, {"add_special_tokens": False})):
-            if idx:
-                enc = self.tokenizer([strings[i] for i in idx], **extra)["input_ids"]
-                for i, e in zip(idx, enc, strict=True):
-                    out[i] = list(e)
-        return out  # type: ignore[return-value]
-
     def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Request]:
         """Token ids of each (context, continuation), split at the boundary as lm-evaluation-harness does."""
-        ctxs, conts, empty = [], [], []
-        for ctx, cont in pairs:
-            if ctx == "":
-                empty.append(True)
-            else:
-                n = len(ctx) - len(ctx.rstrip())
-                if n:
-                    ctx, cont = ctx[:-n], ctx[-n:] + cont
-                empty.append(False)
-            ctxs.append(ctx)
-            conts.append(cont)
-        need_ctx = sorted({c for c, e in zip(ctxs, empty, strict=True) if not e})
-        ctx_enc = dict(zip(need_ctx, self._encode(need_ctx), strict=True))
-        wholes = self._encode([c + k if not e else k for c, k, e in zip(ctxs, conts, empty, strict=True)])
-        out = []
-        for c, e, whole in zip(ctxs, empty, wholes, strict=True):
-            if e:
-                out.append(((self.prefix_token_id,), tuple(whole)))
-            else:
-                ce = ctx_enc[c]
-                out.append((tuple(ce), tuple(whole[len(ce):])))
-        return out
+        return self.encoder.encode_pairs(pairs)
 
     # --- scoring ------------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .backend import BackendStats, ModelSpec
-from .plan import Record, Setting, Work, score
+from .plan import EncodingCache, Record, Setting, Work, score
 from .tasks import Task
 
 if TYPE_CHECKING:  # a Ray worker imports this module: the sources (and pandas) stay out of it
@@ -74,12 +74,14 @@ class LocalExecutor:
             pending: Pending) -> Iterator[Event]:
         from .backend import HFBackend
 
+        cache = EncodingCache()  # models that share a tokenizer share the plan's token ids
         for job in jobs:
             if not job.todo:
                 continue
             backend = HFBackend(job.spec, batch_tokens=options.batch_tokens)
             yield Event("loaded", job.model, params=(backend.n_params, backend.n_params_nonembed))
-            for t, s, recs in score(backend, tasks, settings, job.work, options.chunk):
+            encoded = cache.get(backend.encoder, tasks, settings, job.work)
+            for t, s, recs in score(backend, tasks, settings, job.work, options.chunk, encoded):
                 yield Event("chunk", job.model, t, s, recs)
             yield Event("done", job.model, stats=backend.stats)
             del backend

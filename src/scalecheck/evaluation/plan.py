@@ -12,6 +12,7 @@ an uninterrupted run would: the log-probabilities are the same to the last bit w
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -105,18 +106,59 @@ def _record(task: Task, i: int, logprobs: list[float]) -> dict:
     return rec
 
 
+# Per example of a (task, setting): its requests as token ids, (context ids, continuation ids) per pair.
+Encoded = list[list[tuple[tuple[int, ...], tuple[int, ...]]]]
+
+
+def encode(encoder, task: Task, setting: Setting) -> Encoded:
+    """Every example's requests of a task at a setting, tokenised by ``encoder`` (a backend or an Encoder)."""
+    pairs = requests(task, setting)
+    encoded = encoder.encode_pairs([p for ps in pairs for p in ps])
+    per_ex, k = [], 0
+    for ps in pairs:
+        per_ex.append(encoded[k:k + len(ps)])
+        k += len(ps)
+    return per_ex
+
+
+class EncodingCache:
+    """The plan's token ids, computed once per tokenizer (by fingerprint), task and setting, and shared by
+    every model with that tokenizer: a ladder's models usually share one, and tokenising a suite takes
+    seconds per model on a CPU (a tenth of a tiny model's scoring). One cache serves one run of a plan; safe
+    to fill from several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict = {}
+        self._done: dict = {}
+
+    def get(self, encoder, tasks: Sequence[Task], settings: Sequence[Setting],
+            work: Sequence[Work]) -> dict[tuple[int, int], Encoded]:
+        """``{(task, setting): Encoded}`` for every item of ``work``."""
+        fp = encoder.fingerprint()
+        out = {}
+        for w in work:
+            key = (fp, w.task, w.setting)  # one cache per run of a plan: indices name its tasks and settings
+            with self._lock:
+                lock = self._locks.setdefault(key, threading.Lock())
+            with lock:  # one thread encodes a key; the others wait for it
+                if key not in self._done:
+                    self._done[key] = encode(encoder, tasks[w.task], settings[w.setting])
+            out[(w.task, w.setting)] = self._done[key]
+        return out
+
+
 def score(backend, tasks: Sequence[Task], settings: Sequence[Setting], work: Sequence[Work],
-          chunk: int) -> Iterator[tuple[int, int, list[Record]]]:
-    """Score a loaded model's pending work; yield ``(task, setting, records)`` per chunk as it finishes."""
+          chunk: int, encoded: dict[tuple[int, int], Encoded] | None = None
+          ) -> Iterator[tuple[int, int, list[Record]]]:
+    """Score a loaded model's pending work; yield ``(task, setting, records)`` per chunk as it finishes.
+
+    ``encoded``: the work's token ids, tokenised by the driver with this model's tokenizer (else the backend
+    tokenises here)."""
     for w in work:
         task, setting = tasks[w.task], settings[w.setting]
-        pairs = requests(task, setting)
-        flat = [p for ps in pairs for p in ps]
-        encoded = backend.encode_pairs(flat)
-        per_ex, k = [], 0
-        for ps in pairs:
-            per_ex.append(encoded[k:k + len(ps)])
-            k += len(ps)
+        per_ex = encoded[(w.task, w.setting)] if encoded is not None and (w.task, w.setting) in encoded \
+            else encode(backend, task, setting)
         n = len(task)
         order = sorted(range(n), key=lambda i: (-max(len(c) + len(t) for c, t in per_ex[i]), i))
         for j in range(0, n, chunk):

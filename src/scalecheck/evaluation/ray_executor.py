@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 
 from ..errors import ScalecheckError
 from .executors import Event, Job, Options, Pending
-from .plan import Setting, score
+from .plan import EncodingCache, Setting, score
 from .tasks import Task
 
 _BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
@@ -69,9 +69,12 @@ class ModelWorker:
         return {"params": (self.backend.n_params, self.backend.n_params_nonembed),
                 "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid()}
 
-    def score(self, plan: tuple, work, chunk: int):
+    def score(self, plan: tuple, work, chunk: int, encoded=None):
+        """``encoded``: (tokenizer fingerprint, token ids of the work) from the driver, used when this model's
+        tokenizer has that fingerprint (else this worker tokenises)."""
         tasks, settings = plan
-        yield from score(self.backend, tasks, settings, work, chunk)
+        ids = encoded[1] if encoded is not None and encoded[0] == self.backend.encoder.fingerprint() else None
+        yield from score(self.backend, tasks, settings, work, chunk, ids)
 
     def stats(self):
         return self.backend.stats
@@ -86,8 +89,8 @@ def _remote_worker(backlog: int):
     import ray
 
     if _REMOTE is None or _REMOTE[0] != backlog:
-        def streamed(self, plan, work, chunk):
-            yield from ModelWorker.score(self, plan, work, chunk)
+        def streamed(self, plan, work, chunk, encoded=None):
+            yield from ModelWorker.score(self, plan, work, chunk, encoded)
 
         # Backpressure: a worker runs at most `backlog` chunks ahead of the driver's reading (bounded memory).
         cls = type("ModelWorker", (ModelWorker,), {
@@ -194,8 +197,13 @@ class RayExecutor:
             raise ScalecheckError("the Ray executor needs Ray: pip install 'scalecheck[ray]'") from None
         started = False
         if not ray.is_initialized():
+            options = dict(self.init_options)
+            if self.address is None:
+                # A local cluster of our own: its workers do the run's work, so they run at the driver's priority
+                # (Ray starts workers at niceness 15, where any other process on a shared machine starves them).
+                options.setdefault("_system_config", {"worker_niceness": 0})
             try:
-                ray.init(address=self.address, include_dashboard=False, **self.init_options)
+                ray.init(address=self.address, include_dashboard=False, **options)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ScalecheckError(f"cannot reach the Ray cluster at {self.address or 'a new local one'}: "
                                       f"{_first_line(exc)}") from None
@@ -218,6 +226,7 @@ class RayExecutor:
         total = ray.cluster_resources()
         free = {"CPU": total.get("CPU", 0.0), "GPU": total.get("GPU", 0.0)}
         plan_ref = ray.put((tuple(tasks), tuple(settings)))
+        encodings = _DriverEncodings(ray, tasks, settings)
         worker_cls = _remote_worker(self.backlog)
         events: queue.Queue = queue.Queue()
         running: dict[int, Job] = {}
@@ -227,7 +236,7 @@ class RayExecutor:
             actor = worker_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=0,
                                        name=None).remote(max(1, int(cpus)))
             self.actors[job.ladder_model.name] = actor
-            threading.Thread(target=self._drain, args=(ray, actor, job, plan_ref, options, events),
+            threading.Thread(target=self._drain, args=(ray, actor, job, plan_ref, options, events, encodings),
                              daemon=True).start()
 
         def fits(job: Job) -> bool:
@@ -277,14 +286,17 @@ class RayExecutor:
                 raise payload
 
     @staticmethod
-    def _drain(ray, actor, job: Job, plan_ref, options: Options, events: queue.Queue) -> None:
+    def _drain(ray, actor, job: Job, plan_ref, options: Options, events: queue.Queue, encodings) -> None:
         """In a driver thread: run one actor's work and pass what it streams to the driver's loop."""
         from ray.exceptions import RayActorError, RayTaskError
 
         try:
-            info = ray.get(actor.load.remote(job.spec, options.batch_tokens))
+            loading = actor.load.remote(job.spec, options.batch_tokens)
+            # The driver tokenises while the actor starts (a new process importing torch: seconds of CPU).
+            encoded = encodings(job)
+            info = ray.get(loading)
             events.put(("loaded", job.model, info))
-            for ref in actor.score.remote(plan_ref, job.work, options.chunk):
+            for ref in actor.score.remote(plan_ref, job.work, options.chunk, encoded):
                 events.put(("chunk", job.model, ray.get(ref)))
             events.put(("done", job.model, ray.get(actor.stats.remote())))
         except RayActorError as exc:  # the actor died (killed, node lost, out of memory): redo its rest
@@ -296,3 +308,37 @@ class RayExecutor:
         except Exception as exc:  # noqa: BLE001  anything else stops the run with one line
             events.put(("failed", job.model, ScalecheckError(
                 f"model {job.ladder_model.name!r}: {type(exc).__name__}: {_first_line(exc)}")))
+
+
+class _DriverEncodings:
+    """The driver's side of tokenisation: each model's work tokenised once per distinct tokenizer (a ladder's
+    models usually share one), put in the object store once and handed to every actor that needs it, so no
+    actor spends its CPU tokenising. A tokenizer the driver cannot load (the model is staged on the workers
+    only) leaves the actor to tokenise for itself."""
+
+    def __init__(self, ray, tasks, settings) -> None:
+        self.ray, self.tasks, self.settings = ray, tasks, settings
+        self.cache = EncodingCache()
+        self.lock = threading.Lock()
+        self.tokenizing = threading.Lock()  # one tokenizer call at a time (a fast tokenizer is not re-entrant)
+        self.encoders: dict = {}
+        self.refs: dict = {}
+
+    def __call__(self, job: Job):
+        from .backend import Encoder, load_tokenizer
+
+        spec = job.spec
+        where = (spec.location, spec.revision, spec.trust_remote_code, spec.add_special_tokens)
+        try:
+            with self.tokenizing:
+                encoder = self.encoders.get(where)
+                if encoder is None:
+                    encoder = self.encoders[where] = Encoder(load_tokenizer(spec), spec.add_special_tokens)
+                ids = self.cache.get(encoder, self.tasks, self.settings, job.work)
+        except Exception:  # noqa: BLE001  the actor tokenises instead (and reports any real error itself)
+            return None
+        key = (encoder.fingerprint(), tuple(sorted(ids)))
+        with self.lock:
+            if key not in self.refs:
+                self.refs[key] = self.ray.put((key[0], ids))
+            return self.refs[key]
