@@ -43,7 +43,7 @@ from pathlib import Path
 from _shared import shared_data_dir  # benchmarks/_shared.py
 
 from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
-from scalecheck.evaluation.ray_executor import RayExecutor
+from scalecheck.evaluation.ray_executor import LOCAL_SYSTEM_CONFIG, RayExecutor
 from scalecheck.sources.ladder_file import LadderModel
 
 SHOTS = (0, 5)
@@ -123,7 +123,9 @@ def main() -> None:
     import ray
 
     t = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False)
+    # As RayExecutor starts a local cluster: workers at the driver's priority (LOCAL_SYSTEM_CONFIG).
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False,
+             _system_config=LOCAL_SYSTEM_CONFIG)
     ray_init = time.perf_counter() - t
     try:
         t = time.perf_counter()

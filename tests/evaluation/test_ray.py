@@ -75,6 +75,18 @@ def test_ray_results_are_byte_identical_and_gpus_assigned_per_actor(ray_cluster,
     assert len(set(ids)) == 3 and all(0 <= d < RAY_GPUS for d in ids)
 
 
+def test_a_cpu_model_waiting_for_a_cpu_starts_its_actor_ahead_and_scores_identically(ray_cluster, plan, tmp_path):
+    ladder, tasks, reference = plan
+    # 1.5 CPUs each (one torch thread) on the 2-CPU cluster: one model scores at a time, and the next one's actor
+    # starts (imports torch) while the first scores, then loads and scores only once the first is done.
+    ex = RayExecutor(cpus_per_model=1.5, gpus_per_model=0)
+    ev = _run(plan, tmp_path, ex)
+    assert _files(tmp_path) == _files(reference) and _store_rows(tmp_path) == _store_rows(reference)
+    first, second = sorted(ev.extra["placements"], key=lambda m: ev.extra["placements"][m]["loaded_at_s"])
+    assert ex.started_ahead == [second]
+    assert ev.extra["placements"][second]["loaded_at_s"] >= ev.extra["placements"][first]["done_at_s"]
+
+
 def test_gpus_per_model_from_the_ladder_or_the_size_and_memory(plan):
     ladder, _, _ = plan
     from scalecheck.evaluation.backend import ModelSpec

@@ -43,6 +43,9 @@ _BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
 # Weights plus activations, the key/value cache of a batch and the CUDA context: 1.3x the weights is what an
 # inference-only scorer needs at the default batch budget (the budget halves on out-of-memory anyway).
 _MEMORY_OVERHEAD = 1.3
+# For a local cluster of our own: its workers do the run's work, so they run at the driver's priority (Ray starts
+# workers at niceness 15, where any other busy process on a shared machine starves them).
+LOCAL_SYSTEM_CONFIG = {"worker_niceness": 0}
 
 
 class ModelWorker:
@@ -52,6 +55,10 @@ class ModelWorker:
         import torch
 
         torch.set_num_threads(max(1, int(threads)))  # one per CPU the actor holds: actors share the node
+        # The rest of a worker's start-up (seconds of CPU): done now, so that an actor started ahead of its turn
+        # (see RayExecutor) has it behind it when its turn comes.
+        import transformers.modeling_utils  # noqa: F401
+        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
 
     def load(self, spec, batch_tokens: int | None) -> dict:
         import dataclasses
@@ -112,13 +119,15 @@ class RayExecutor:
     ``cpus_per_model``: CPUs (and torch threads) of each actor. ``gpus_per_model``: GPUs of every actor,
     overriding the ladder's ``gpus`` and the estimate from the model's size and ``gpu_memory`` (GiB per GPU;
     default: measured on the cluster when a model needs an estimate). ``max_restarts``: per model.
+    ``ahead``: on a one-node cluster, how many CPU-only models' actors may start before a CPU is free for them
+    (default: as many as models run at once; 0: none).
     """
 
     name = "ray"
 
     def __init__(self, address: str | None = None, *, cpus_per_model: float = 1, gpus_per_model: float | None = None,
                  gpu_memory: float | None = None, max_restarts: int = 3, backlog: int = 8,
-                 init_options: dict | None = None) -> None:
+                 init_options: dict | None = None, ahead: int | None = None) -> None:
         if cpus_per_model <= 0 or (gpus_per_model is not None and gpus_per_model < 0):
             raise ScalecheckError("CPUs per model must be positive and GPUs per model not negative")
         self.address = address
@@ -128,12 +137,15 @@ class RayExecutor:
         self.max_restarts = max_restarts
         self.backlog = backlog
         self.init_options = init_options or {}
+        self.ahead = ahead
         self.restarts: dict[str, int] = {}
         self.actors: dict[str, object] = {}  # live actors by model name (tests kill one to check recovery)
         self.placements: dict[str, dict] = {}
+        self.started_ahead: list[str] = []  # models whose actor started before a CPU was free for it
 
     def describe(self) -> dict:
-        return {"executor": self.name, "address": self.address, "restarts": dict(self.restarts)}
+        return {"executor": self.name, "address": self.address, "restarts": dict(self.restarts),
+                "started_ahead": list(self.started_ahead)}
 
     # --- resources -----------------------------------------------------------------------------------------
 
@@ -199,9 +211,7 @@ class RayExecutor:
         if not ray.is_initialized():
             options = dict(self.init_options)
             if self.address is None:
-                # A local cluster of our own: its workers do the run's work, so they run at the driver's priority
-                # (Ray starts workers at niceness 15, where any other process on a shared machine starves them).
-                options.setdefault("_system_config", {"worker_niceness": 0})
+                options.setdefault("_system_config", dict(LOCAL_SYSTEM_CONFIG))
             try:
                 ray.init(address=self.address, include_dashboard=False, **options)
             except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -229,40 +239,69 @@ class RayExecutor:
         encodings = _DriverEncodings(ray, tasks, settings)
         worker_cls = _remote_worker(self.backlog)
         events: queue.Queue = queue.Queue()
-        running: dict[int, Job] = {}
+        running: dict[int, Job] = {}  # holding their CPUs and GPUs
+        # Started ahead of their turn, holding nothing yet: on one node (our count of free CPUs is then the
+        # node's), a CPU-only model's actor starts while others score, so that its start-up (a process importing
+        # torch and transformers, as long as a tiny model's scoring) is behind it when a CPU frees; it waits on
+        # its gate to load and score. Only once every running actor has loaded (start-ups all at once only
+        # delay the first models), and not for GPU models (Ray assigns GPUs only when an actor is created).
+        warming: dict[int, tuple[Job, threading.Event]] = {}
+        starting: set[int] = set()  # admitted, not loaded yet
+        ahead = self.ahead if self.ahead is not None else max(1, int(free["CPU"] // self.cpus_per_model))
+        if len([n for n in ray.nodes() if n.get("Alive")]) != 1:
+            ahead = 0
 
-        def launch(job: Job) -> None:
+        def launch(job: Job, gate: threading.Event | None = None) -> None:
             cpus, gpus = requests[job.model]
-            actor = worker_cls.options(num_cpus=cpus, num_gpus=gpus, max_restarts=0,
+            actor = worker_cls.options(num_cpus=cpus if gate is None else 0, num_gpus=gpus, max_restarts=0,
                                        name=None).remote(max(1, int(cpus)))
             self.actors[job.ladder_model.name] = actor
-            threading.Thread(target=self._drain, args=(ray, actor, job, plan_ref, options, events, encodings),
-                             daemon=True).start()
+            threading.Thread(target=self._drain, daemon=True,
+                             args=(ray, actor, job, plan_ref, options, events, encodings, gate)).start()
 
         def fits(job: Job) -> bool:
             cpus, gpus = requests[job.model]
             return cpus <= free["CPU"] + 1e-9 and gpus <= free["GPU"] + 1e-9
 
-        while waiting or running:
+        def admit(job: Job) -> None:
+            running[job.model] = job
+            starting.add(job.model)
+            free["CPU"] -= requests[job.model][0]
+            free["GPU"] -= requests[job.model][1]
+
+        while waiting or running or warming:
+            for i, (job, gate) in list(warming.items()):  # started ahead, in their turn: largest first
+                if fits(job) or not running:
+                    del warming[i]
+                    admit(job)
+                    gate.set()
             for job in list(waiting):
                 # A lone job always starts (the check above proved some node can hold it).
-                if fits(job) or not running:
+                if not warming and (fits(job) or not running):
                     waiting.remove(job)
-                    running[job.model] = job
-                    free["CPU"] -= requests[job.model][0]
-                    free["GPU"] -= requests[job.model][1]
+                    admit(job)
                     launch(job)
+            for job in list(waiting):
+                if len(warming) >= ahead or starting:
+                    break
+                if requests[job.model][1] == 0:
+                    waiting.remove(job)
+                    warming[job.model] = (job, threading.Event())
+                    self.started_ahead.append(job.ladder_model.name)
+                    launch(job, warming[job.model][1])
             kind, i, payload = events.get()
             if i not in running:
                 continue  # a message from an actor already given up on
             name = jobs[i].ladder_model.name
             if kind == "loaded":
+                starting.discard(i)
                 self.placements[name] = {k: payload[k] for k in ("cuda_visible_devices", "pid")}
                 yield Event("loaded", i, params=payload["params"], placement=dict(self.placements[name]))
             elif kind == "chunk":
                 t, s, recs = payload
                 yield Event("chunk", i, t, s, recs)
             elif kind in ("done", "died"):
+                starting.discard(i)
                 ray.kill(self.actors.pop(name))
                 if kind == "done":
                     del running[i]
@@ -281,19 +320,27 @@ class RayExecutor:
                     free["GPU"] += requests[i][1]
                     continue
                 running[i] = again
+                starting.add(i)
                 launch(again)
             else:  # "failed": an error of the model or the input, the same on any worker: not retried
                 raise payload
 
     @staticmethod
-    def _drain(ray, actor, job: Job, plan_ref, options: Options, events: queue.Queue, encodings) -> None:
-        """In a driver thread: run one actor's work and pass what it streams to the driver's loop."""
+    def _drain(ray, actor, job: Job, plan_ref, options: Options, events: queue.Queue, encodings,
+               gate: threading.Event | None = None) -> None:
+        """In a driver thread: run one actor's work and pass what it streams to the driver's loop; an actor
+        started ahead of its turn loads only once its ``gate`` opens."""
         from ray.exceptions import RayActorError, RayTaskError
 
         try:
-            loading = actor.load.remote(job.spec, options.batch_tokens)
             # The driver tokenises while the actor starts (a new process importing torch: seconds of CPU).
-            encoded = encodings(job)
+            if gate is None:
+                loading = actor.load.remote(job.spec, options.batch_tokens)
+                encoded = encodings(job)
+            else:
+                encoded = encodings(job)
+                gate.wait()
+                loading = actor.load.remote(job.spec, options.batch_tokens)
             info = ray.get(loading)
             events.put(("loaded", job.model, info))
             for ref in actor.score.remote(plan_ref, job.work, options.chunk, encoded):
