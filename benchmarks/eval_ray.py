@@ -16,15 +16,32 @@ split across threads round differently (with torch's default of 2 threads locall
 by ~1e-6; the JSON line reports ``max_abs_diff``). Timings move with the machine's load (reported as the
 1-minute load average before and after); the records do not.
 
-Measured on the 2-core development machine, shared with five other helpers, 29 Nov 2026 (memo-trap 936 rows and
-NeQA 300, 9,888 model x example x setting scorings, records byte-identical both times):
-  load 9.5 -> 7.9: wall_local_s 297.5, wall_ray_s 240.3 (0.81x);
-  load 7.3 -> 9.0: wall_local_s 179.9, wall_ray_s 218.6 (1.22x).
-The 0.7x target was not met on this machine. timing.json's timeline shows why: under that load each actor took
-40-50 s to start (a fresh process importing ray, scalecheck, torch and transformers; the local executor pays
-this once, the Ray one per model: here half the Ray run's wall time), and two actors scoring at once ran each
-model 1.2-1.5x slower than the local run did (the machine had well under 2 free cores). Timings move with the
-machine's load by 1.6x between runs; the records do not.
+What the executor does to start less and earlier (30 Nov 2026): workers no longer import pandas and the
+sources (the ``scalecheck.evaluation`` package imports its names on first use); the driver tokenises the plan once
+per tokenizer while the actors start and ships the token ids (the local executor also tokenises once per tokenizer
+now); the cluster's workers run at niceness 0 (Ray's default, 15, let any other busy process on the machine starve
+them); and on one node, the next CPU-only model's actor starts as soon as the running ones have loaded, so its
+imports are done when a CPU frees (``RayExecutor(ahead=...)``).
+
+Why the target is still out of reach here: each actor is a new process, and its start (importing ray, torch,
+transformers' model code and scalecheck) costs 11.6 s of CPU on this machine (``/usr/bin/time``: 10.6-11.0 s user
++ 1.0 s system), against ~48 s of CPU for the whole ladder's scoring. Four starts take ~46 core-seconds of the
+2 x wall the Ray run has, so on 2 cores it cannot beat ~(46 + 48) / 2 = 47 s, i.e. a ratio near 1.0; 0.7 would need
+starts of under ~5 s of CPU each. Starting actors ahead removes the second wave's wait (9-10 s at load 3, 22 s at
+load 6: the time from a CPU freeing to the next model loaded fell to 0.3-1.3 s) but cannot create CPU: in one
+Ray session back to back (Ray part only, load 2.9-4.2), ahead off 89.5 s and 47.6 s, ahead on 49.0 s and 84.0 s
+(the two slow runs met load spikes from other jobs). Pre-importing torch in the workers Ray prestarts at
+``ray.init`` would only move that CPU into ``ray_init_s``, which this benchmark reports apart; not done.
+
+Measured on the 2-core development machine shared with other jobs (load averages 3-6), full files (memo-trap 936
+rows and NeQA 300, 9,888 model x example x setting scorings), records byte-identical every time:
+  previous executor, 29 Nov, load 9.5 -> 7.9: local 297.5 s, Ray 240.3 s (0.81x); load 7.3 -> 9.0: 179.9 s,
+  218.6 s (1.22x); quiet machine: 52.76 s, 54.31 s (1.03x);
+  this executor without actors started ahead, load 5.9 -> 6.2: local 106.1 s, Ray 109.3 s (1.03x);
+  this executor, load 4.3 -> 4.8: local 106.7 s, Ray 143.6 s (1.35x); load 3.3 -> 3.8: 48.0 s, 91.5 s (1.91x;
+  a load spike during the Ray part);
+FINAL_RUN
+Timings move with the machine's load by 2x between runs; the records do not.
 
 Run:
     .venv/bin/python benchmarks/eval_ray.py [--rows N] [--workdir DIR]

@@ -69,3 +69,25 @@ def test_cli_scores_one_model_with_a_progress_bar(backend, tmp_path, capsys):
     # The CLI ran the model in float32; the fixture's backend runs it in float64.
     assert [r["class_logprobs"][0] for r in rows] == pytest.approx(want, abs=1e-4)
     assert [r["loss"] for r in rows] == pytest.approx([-w for w in want], abs=1e-4)
+
+
+def test_a_plan_is_tokenised_once_per_tokenizer_and_the_driver_encodes_as_the_backend(backend, tmp_path):
+    from tinymodels import task_rows, write_task
+
+    from scalecheck.evaluation.backend import Encoder, load_tokenizer
+    from scalecheck.evaluation.plan import EncodingCache, Setting, Work, encode
+    from scalecheck.evaluation.tasks import read_task
+
+    write_task(tmp_path / "t_classification.jsonl", task_rows(8, 3))
+    task = read_task(tmp_path / "t_classification.jsonl")
+    # The driver's encoder, from the tokenizer alone, gives the backend's ids and fingerprint.
+    driver = Encoder(load_tokenizer(backend.spec), backend.spec.add_special_tokens)
+    assert driver.fingerprint() == backend.encoder.fingerprint()
+    assert encode(driver, task, Setting(2)) == encode(backend, task, Setting(2))
+    # Another tokenizer (a Llama-like one adds BOS) has another fingerprint.
+    other = HFBackend(ModelSpec(str(build_model(tmp_path / "llama", "llama"))))
+    assert other.encoder.fingerprint() != driver.fingerprint()
+    cache, work = EncodingCache(), [Work(0, 0), Work(0, 1)]
+    first = cache.get(driver, [task], [Setting(0), Setting(2)], work)
+    assert cache.get(backend.encoder, [task], [Setting(0), Setting(2)], work)[(0, 1)] is first[(0, 1)]
+    assert cache.get(other.encoder, [task], [Setting(0), Setting(2)], work)[(0, 1)] is not first[(0, 1)]
