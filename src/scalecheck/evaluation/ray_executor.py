@@ -57,8 +57,11 @@ class ModelWorker:
         torch.set_num_threads(max(1, int(threads)))  # one per CPU the actor holds: actors share the node
         # The rest of a worker's start-up (seconds of CPU): done now, so that an actor started ahead of its turn
         # (see RayExecutor) has it behind it when its turn comes.
-        import transformers.modeling_utils  # noqa: F401
-        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+        try:
+            import transformers.modeling_utils  # noqa: F401
+            from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+        except ImportError:  # load() says what is missing, in one line
+            pass
 
     def load(self, spec, batch_tokens: int | None) -> dict:
         import dataclasses
