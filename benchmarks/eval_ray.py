@@ -40,7 +40,11 @@ rows and NeQA 300, 9,888 model x example x setting scorings), records byte-ident
   this executor without actors started ahead, load 5.9 -> 6.2: local 106.1 s, Ray 109.3 s (1.03x);
   this executor, load 4.3 -> 4.8: local 106.7 s, Ray 143.6 s (1.35x); load 3.3 -> 3.8: 48.0 s, 91.5 s (1.91x;
   a load spike during the Ray part);
-FINAL_RUN
+  this executor on a quiet machine (load 0.7 -> 2.1; the final run): local 45.72 s, Ray 45.20 s (0.99x),
+  ray_init_s 7.0. Its timeline: the first two actors loaded at 9.1 and 9.5 s (two starts at once), the other two
+  started ahead and loaded 0.3-0.4 s after a CPU freed; the first two models scored in 23.6 and 28.1 s against
+  12.7 and 16.1 s alone (they shared the 2 cores with the two starting ahead), the last two as fast as alone.
+  That is the CPU count above: ~42 s of scoring plus ~46 s of starts over 2 cores.
 Timings move with the machine's load by 2x between runs; the records do not.
 
 Run:
