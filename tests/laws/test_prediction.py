@@ -73,9 +73,14 @@ def test_terms_add_up_and_extrapolation_grows_with_distance():
     assert t.distance[0] == 0 and np.all(np.diff(t.distance) > 0)
     assert t.extrapolation[0] == pytest.approx(0.0, abs=1e-12)
     assert np.all(np.diff(t.extrapolation) > 0)
-    np.testing.assert_allclose(t.total, t.confidence + t.sampling + t.scatter + t.extrapolation)
-    # A kappa of 0 drops the extrapolation term; the residual-only model is the earlier interval.
-    assert np.all(PredictionModel(kappa=0.0).terms(law, xs).extrapolation == 0)
+    np.testing.assert_allclose(t.total, t.residual + t.extrapolation)
+    np.testing.assert_allclose(t.residual, DEFAULT.residual * (t.sampling + t.scatter))
+    # Zero coefficients drop the extrapolation term; the residual-only model is the earlier interval.
+    assert np.all(PredictionModel(change=0.0, distance=0.0).terms(law, xs).extrapolation == 0)
+    # At 90% the interval reaches back to the law's value at the edge of its data, however far the law runs.
+    lo90, hi90 = law.interval(xs, level=0.9, kind="prediction")
+    edge = law.predict(np.array([3.0]))[0]
+    assert np.all((lo90[1:] <= edge) & (edge <= hi90[1:]))
     lo, hi = law.interval(xs, level=0.9, kind="prediction", model=RESIDUAL_ONLY)
     lo2, hi2 = law._delta_interval(xs, 0.9, "prediction")
     np.testing.assert_allclose(lo, lo2)
@@ -101,6 +106,6 @@ def test_chain_prediction_uses_the_same_terms():
     step2 = fit(xs, acc, "exponential", loo=False)
     chain = fit_chain(step1, step2)
     far = np.array([1e10])
-    wide = chain.interval(far, 0.9, "prediction", model=PredictionModel(kappa=1.0))
-    narrow = chain.interval(far, 0.9, "prediction", model=PredictionModel(kappa=0.0))
+    wide = chain.interval(far, 0.9, "prediction", model=PredictionModel(distance=10.0))
+    narrow = chain.interval(far, 0.9, "prediction", model=PredictionModel(change=0.0, distance=0.0))
     assert wide[1][0] - wide[0][0] > narrow[1][0] - narrow[0][0]

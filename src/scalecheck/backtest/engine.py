@@ -21,8 +21,8 @@ import pandas as pd
 
 from ..errors import SelectionError
 from ..laws import Form, LawFit, Predictor, fit_many, get_form
-from ..laws.fitting import to_fit_scale
 from ..laws.prediction import DEFAULT, interval_score
+from ..laws.prediction import distance as prediction_distance
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
@@ -119,13 +119,11 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
         if isinstance(law, LawFit):
             lo, hi = (np.asarray(v, float).reshape(len(test))
                       for v in law.interval(xt, level=level, kind="prediction", model=model))
-            terms = (model or DEFAULT).terms(law, xt)
-            distance = terms.distance
-            # The smallest central level whose (delta-method) interval holds the truth: coverage at any level L
-            # is the share of rows with level_to_cover <= L (the calibration curve).
-            with np.errstate(all="ignore"):
-                z = np.abs(to_fit_scale(law.law, actual) - terms.centre) / np.sqrt(terms.total)
-                need = 2 * _t_cdf(z, terms.dof) - 1
+            pm = model or DEFAULT
+            distance = prediction_distance(law, xt)
+            # The smallest central level whose interval holds the truth: coverage at any level L is the share
+            # of rows with level_to_cover <= L (the calibration curve).
+            need = pm.level_to_cover(law, xt, actual)
         elif hasattr(law, "interval"):
             lo, hi = (np.asarray(v, float).reshape(len(test)) for v in law.interval(xt, level=level,
                                                                                       kind="prediction"))
@@ -157,12 +155,6 @@ def _verdict(series: Series) -> str:
     from ..trends import classify
 
     return classify(series).category
-
-
-def _t_cdf(z, dof):
-    from scipy import stats
-
-    return stats.t.cdf(z, dof)
 
 
 def _law_x(series: Series, law) -> np.ndarray:

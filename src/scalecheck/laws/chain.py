@@ -40,7 +40,9 @@ class ChainFit:
         return self.step2.predict(self.step1.predict(x))
 
     def draws(self, x, kind: str = "confidence", model=None) -> np.ndarray | None:
-        """Paired bootstrap draws of the chain's prediction at x (n_draws, m) on the metric's scale."""
+        """Paired draws of the chain's prediction at x (n_draws, m) on the metric's scale: bootstrap curves
+        (``confidence``), or a new model's loss drawn from step 1's prediction variance and its score from step
+        2's about step 2's curve at that loss (``prediction``; :mod:`scalecheck.laws.prediction`)."""
         rng = np.random.default_rng([self.seed, 2])
         xa, _ = self.step1._x(x)
         g1 = self.step1.fit_scale_draws(xa, kind, rng, model=model)
@@ -48,18 +50,18 @@ class ChainFit:
         if g1 is None or bp2 is None:
             return None
         loss = from_fit_scale(self.step1.law, g1)
+        law2 = self.step2.law
+        if kind == "prediction":
+            with np.errstate(all="ignore"):
+                g = to_fit_scale(law2, law2.predict_params(self.step2.param_vector, loss))
+            sd2 = _model(model).point_sd(self.step2, self.step1.predict(xa).ravel())
+            return from_fit_scale(law2, g + rng.normal(0.0, 1.0, size=g.shape) * sd2)
         bp2 = bp2[np.all(np.isfinite(bp2), axis=1)]
         nb = min(len(loss), len(bp2))
         if nb < 2:
             return None
-        law2 = self.step2.law
         with np.errstate(all="ignore"):
-            y = law2.predict_params(bp2[:nb], loss[:nb])
-        if kind == "prediction":
-            sd2 = _model(model).point_sd(self.step2, self.step1.predict(xa).ravel())
-            g = to_fit_scale(law2, y) + rng.normal(0.0, 1.0, size=y.shape) * sd2
-            y = from_fit_scale(law2, g)
-        return y
+            return law2.predict_params(bp2[:nb], loss[:nb])
 
     def interval(self, x, level: float | None = None, kind: str = "confidence",
                  model=None) -> tuple[np.ndarray, np.ndarray]:
@@ -82,20 +84,21 @@ class ChainFit:
         loss = s1.predict(xa).ravel()
         g1 = to_fit_scale(s1.law, loss)
         pm = _model(model)
-        t1 = pm.terms(s1, xa) if kind == "prediction" else None
-        t2 = pm.terms(s2, loss) if kind == "prediction" else None
-        var_g1 = s1.fit_scale_variance(xa) + (t1.point if t1 is not None else 0.0)
+        if kind == "prediction":
+            var_g1 = pm.point_sd(s1, xa) ** 2
+        else:
+            var_g1 = s1.fit_scale_variance(xa)
         # dL/dg1 by central differences through the inverse scale, then df2/dL.
         h = 1e-6 * np.maximum(np.abs(g1), 1e-3)
         dl = (from_fit_scale(s1.law, g1 + h) - from_fit_scale(s1.law, g1 - h)) / (2 * h)
         hl = 1e-6 * np.maximum(np.abs(loss), 1e-3)
         g2 = lambda v: to_fit_scale(s2.law, s2.predict(v).ravel())  # noqa: E731
         df = (g2(loss + hl) - g2(loss - hl)) / (2 * hl)
-        var = (df * dl) ** 2 * var_g1 + s2.fit_scale_variance(loss)
-        if t2 is not None:
-            var = var + t2.point
-            q = stats.t.ppf(0.5 + level / 2, np.minimum(t1.dof, t2.dof))
+        if kind == "prediction":
+            var = (df * dl) ** 2 * var_g1 + pm.point_sd(s2, loss) ** 2
+            q = stats.norm.ppf(0.5 + level / 2)
         else:
+            var = (df * dl) ** 2 * var_g1 + s2.fit_scale_variance(loss)
             q = stats.t.ppf(0.5 + level / 2, max(min(s1.quality.dof, s2.quality.dof), 1))
         sd = np.sqrt(np.maximum(var, 0.0))
         centre = g2(loss)

@@ -134,30 +134,33 @@ class LawFit:
 
     def interval(self, x, level: float | None = None, kind: str = "confidence",
                  model=None) -> tuple[np.ndarray, np.ndarray]:
-        """Pointwise interval for the law (``confidence``) or for a new model's score (``prediction``: the
-        curve's uncertainty plus sampling noise, excess scatter and an extrapolation term; see
-        :mod:`scalecheck.laws.prediction`, whose ``PredictionModel`` ``model`` overrides the default)."""
+        """Pointwise interval for the law's curve (``confidence``: the bootstrap when there is one, else the delta
+        method) or for a new model's score (``prediction``: the calibrated variance model of
+        :mod:`scalecheck.laws.prediction` about the point prediction, whose ``PredictionModel`` ``model``
+        overrides the default; the bootstrap does not enter, the model's terms stand in for the curve's
+        uncertainty)."""
         if kind not in ("confidence", "prediction"):
             raise ValueError(f"kind must be 'confidence' or 'prediction', not {kind!r}")
         level = self.level if level is None else float(level)
         xa, shape = self._x(x)
         if not self.usable:
             return np.full(shape, np.nan), np.full(shape, np.nan)
-        g = self.fit_scale_draws(xa, kind, model=model)
-        if g is not None:
-            a = (1 - level) / 2
-            lo, hi = np.nanquantile(g, [a, 1 - a], axis=0)
-        elif kind == "prediction":
+        if kind == "prediction":
             lo, hi = _prediction_model(model).interval(self, xa, level)
         else:
-            lo, hi = self._delta_interval(xa, level, kind)
+            g = self.fit_scale_draws(xa, kind)
+            if g is not None:
+                a = (1 - level) / 2
+                lo, hi = np.nanquantile(g, [a, 1 - a], axis=0)
+            else:
+                lo, hi = self._delta_interval(xa, level, kind)
         return from_fit_scale(self.law, lo).reshape(shape), from_fit_scale(self.law, hi).reshape(shape)
 
     def fit_scale_draws(self, xa: np.ndarray, kind: str = "confidence", rng: np.random.Generator | None = None,
                         model=None) -> np.ndarray | None:
-        """Bootstrap draws of the prediction at ``xa`` on the fitting scale (n_draws, m), or None without a
-        bootstrap. ``prediction`` adds to each a draw of a new model's deviation from the curve (sampling
-        noise, excess scatter, extrapolation: :meth:`PredictionModel.point_sd`)."""
+        """Draws of the prediction at ``xa`` on the fitting scale (n_draws, m), or None without a bootstrap.
+        ``confidence``: the bootstrap's curves. ``prediction``: as many draws of a new model's score, normal about
+        the point prediction with the calibrated prediction variance (:meth:`PredictionModel.point_sd`)."""
         bp = self.boot_params
         if bp is None:
             return None
@@ -165,13 +168,14 @@ class LawFit:
         if len(bp) < 2:
             return None
         with np.errstate(all="ignore"):
+            centre = to_fit_scale(self.law, self.law.predict_params(self.param_vector, xa))
+            if kind == "prediction":
+                rng = rng if rng is not None else np.random.default_rng([self.seed, 1])
+                sd = _prediction_model(model).point_sd(self, xa)
+                return centre + rng.normal(0.0, 1.0, size=(len(bp), len(centre))) * sd
             g = to_fit_scale(self.law, self.law.predict_params(bp, xa[None]))
             if self.boot_inflation != 1.0:
-                centre = to_fit_scale(self.law, self.law.predict_params(self.param_vector, xa))
                 g = centre + self.boot_inflation * (g - centre)
-        if kind == "prediction":
-            rng = rng if rng is not None else np.random.default_rng([self.seed, 1])
-            g = g + rng.normal(0.0, 1.0, size=g.shape) * _prediction_model(model).point_sd(self, xa)
         return g
 
     def _delta_interval(self, xa, level, kind):

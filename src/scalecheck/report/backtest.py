@@ -125,8 +125,9 @@ def add_backtest_sections(report: Report, bt: Backtest) -> None:
              f"{esc(scheme)}; x = {esc(bt.x)}, {esc(scope)}. Errors of accuracies are in points (x100); "
              f"bias is the mean signed error (positive: the law over-predicts); coverage is the share of truths "
              f"inside the {bt.level:.0%} prediction interval. A prediction interval is for a new model's measured "
-             f"score: the law's uncertainty, sampling noise, model-to-model scatter beyond it, and a term for "
-             f"extrapolation calibrated on other testbeds' backtests (scalecheck.laws.prediction).</p>")
+             f"score: the fit's residual scatter (sampling noise and model-to-model scatter) and a term that grows "
+             f"with the law's predicted change and the distance past its data, both with coefficients calibrated "
+             f"on expanding-window backtests of real testbeds (scalecheck.laws.prediction).</p>")
     sec = report.add_section("Backtest: will the law extrapolate?", intro, id="backtest")
     sec.add_table(overall, caption="Per form, over every task. interval_score: Gneiting and Raftery's mean "
                                    "interval score (width plus 2/alpha times the miss; lower is better, and a wider "
