@@ -86,12 +86,6 @@ class PredictionTerms:
     def total(self) -> np.ndarray:
         return self.residual + self.extrapolation
 
-    @property
-    def point(self) -> np.ndarray:
-        """Variance of a new model's score about the law's point prediction (the whole prediction variance:
-        the calibrated terms stand in for the curve's own uncertainty too)."""
-        return self.total
-
 
 @dataclass(frozen=True)
 class PredictionModel:
