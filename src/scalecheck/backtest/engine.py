@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import Form, LawFit, Predictor, fit_many, get_form
+from ..laws import Form, LawFit, Predictor, fit_many, get_form, law_x
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
 from ..observations import Selection, Series, Testbed
@@ -158,12 +158,13 @@ def _verdict(series: Series) -> str:
 
 
 def _law_x(series: Series, law) -> np.ndarray:
-    """What a law takes as x: (N, D) pairs for a two-variable form (Chinchilla), the series' own x otherwise.
-
-    A fitted law says through its form (``law.law.x_dim``); another predictor through its own ``x_dim``."""
+    """What a law takes as x: a fitted law's form says (:func:`scalecheck.laws.law_x`, the same x it was fitted
+    on: ln of a scale axis, the loss, raw x for power laws, (N, D) pairs for Chinchilla); another predictor says
+    through its own ``x_dim`` and takes the series' own x."""
     form = getattr(law, "law", None)
-    x_dim = form.x_dim if isinstance(form, Form) else getattr(law, "x_dim", 1)
-    if x_dim == 2:
+    if isinstance(form, Form):
+        return law_x(series, form)
+    if getattr(law, "x_dim", 1) == 2:
         return np.column_stack([series.params, series.tokens])
     return series.x
 

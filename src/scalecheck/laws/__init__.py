@@ -10,12 +10,12 @@ Forms are the extension seam: subclass :class:`Form` (settings as field defaults
 object itself, so an unregistered form works too.
 """
 
-from .api import fit, fit_batch, fit_many, fit_series
+from .api import fit, fit_batch, fit_many, fit_series, law_x
 from .chain import ChainFit, fit_chain
 from .check import check_form
 from .forms import FORMS, Form, UnknownFormError, get_form, register_form
 from .quality import Quality
 from .result import LawFit, Predictor
 
-__all__ = ["fit", "fit_series", "fit_batch", "fit_many", "fit_chain", "LawFit", "Quality", "ChainFit",
+__all__ = ["fit", "fit_series", "law_x", "fit_batch", "fit_many", "fit_chain", "LawFit", "Quality", "ChainFit",
            "Predictor", "FORMS", "Form", "get_form", "register_form", "check_form", "UnknownFormError"]

@@ -291,13 +291,28 @@ def fit(x, y, form: str | Form = "exponential", *, sigma=None, loss: str = "ls",
                      clusters=[clusters], level=level, loo=loo, starts=starts)[0]
 
 
-def series_arrays(series: Series, form: str | Form):
-    """(x, y, sigma, clusters) of a series for ``form``: Chinchilla takes [params, tokens] as x."""
+def law_x(series: Series, form: str | Form = "exponential") -> np.ndarray:
+    """x of ``series`` as ``form`` takes it: the one definition of "the law on this axis".
+
+    A two-variable form (Chinchilla) takes (N, D) pairs. A form that takes logs or powers of x itself
+    (``Form.x_positive``: power laws, the sigmoid in log compute) takes the raw axis. Every other form is fitted
+    against the loss, or against ln of a scale axis (params, tokens, FLOPs), as the classifier fits it
+    (:func:`scalecheck.observations.series.law_axis`): an exponential in ln N is a power law in N, whereas an
+    exponential in raw FLOPs overflows or degenerates to a constant. Fitting and predicting both go through here.
+    """
     law = get_form(form)
-    x = np.column_stack([series.params, series.tokens]) if law.x_dim == 2 else series.x
+    if law.x_dim == 2:
+        return np.column_stack([series.params, series.tokens])
+    if law.x_positive:
+        return np.asarray(series.x, float)
+    return series.law_x
+
+
+def series_arrays(series: Series, form: str | Form):
+    """(x, y, sigma, clusters) of a series for ``form``, x on the form's axis (:func:`law_x`)."""
     sd = series.noise_sd
     sigma = None if not np.any(np.isfinite(sd)) else sd
-    return x, series.y, sigma, series.params
+    return law_x(series, form), series.y, sigma, series.params
 
 
 def fit_series(series: Series, form: str | Form = "exponential", **kw) -> LawFit:

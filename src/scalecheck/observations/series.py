@@ -12,6 +12,18 @@ import pandas as pd
 _CONTINUITY = 0.5
 
 
+def law_axis(x, x_is_loss: bool) -> np.ndarray:
+    """x as a monotone law sees it: the loss itself, or the natural log of a scale axis (params, tokens, FLOPs).
+
+    Every scaling-law paper fits a scale axis on a log scale (an exponential in ln N is a power law in N); one
+    definition here serves the classifier, the backtests and the predictions (``scalecheck.laws.law_x``)."""
+    x = np.asarray(x, float)
+    if x_is_loss:
+        return x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.where(x > 0, x, np.nan))
+
+
 @dataclass(frozen=True)
 class Series:
     """Points (x, y) of one task and metric, sorted by x ascending, with what is known of their noise.
@@ -69,6 +81,11 @@ class Series:
             p = np.clip(self.y[need], _CONTINUITY / n, 1 - _CONTINUITY / n)
             sd[need] = np.sqrt(p * (1 - p) / n)
         return sd
+
+    @property
+    def law_x(self) -> np.ndarray:
+        """x on the law's axis (:func:`law_axis`): the loss, or ln of a scale axis."""
+        return law_axis(self.x, self.x_is_loss)
 
     @property
     def metric_is_proportion(self) -> bool:

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import SelectionError
-from ..laws import Form, fit_many, fit_series, get_form
+from ..laws import Form, fit_many, fit_series, get_form, law_x
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
@@ -120,7 +120,9 @@ def matched_loss_comparison(a: Series, b: Series, form: str = "exponential", lev
 
 
 def _compare(a: Series, b: Series, law_a, law_b, level: float) -> dict | None:
-    lo, hi = max(a.x.min(), b.x.min()), min(a.x.max(), b.x.max())
+    # Compared on the laws' own axis (the loss, or ln of a scale axis: scalecheck.laws.law_x).
+    xa, xb = law_x(a, law_a.law), law_x(b, law_b.law)
+    lo, hi = max(np.nanmin(xa), np.nanmin(xb)), min(np.nanmax(xa), np.nanmax(xb))
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo or not (law_a.usable and law_b.usable):
         return None
     at = np.array([(lo + hi) / 2])
@@ -134,7 +136,8 @@ def _compare(a: Series, b: Series, law_a, law_b, level: float) -> dict | None:
     sign = 1.0 if a.higher_is_better else -1.0
     diff = sign * (preds[0] - preds[1])
     se = float(np.hypot(ses[0], ses[1]))
-    return {"loss_at": float(at[0]), "pred_a": preds[0], "pred_b": preds[1], "diff": diff, "se_diff": se,
+    at_x = float(at[0]) if (a.x_is_loss or law_a.law.x_positive) else float(np.exp(at[0]))  # back on x's scale
+    return {"loss_at": at_x, "pred_a": preds[0], "pred_b": preds[1], "diff": diff, "se_diff": se,
             "decided": bool(np.isfinite(se) and abs(diff) > z * se)}
 
 

@@ -16,6 +16,7 @@ from scipy import stats
 from scipy.optimize import isotonic_regression
 
 from ..observations import Series
+from ..observations.series import law_axis  # noqa: F401  (one definition; re-exported for the criteria)
 
 # A reported stderr of exactly 0 (or a binomial sd at p=0 with huge n) would make one point infinitely
 # trusted; 1e-4 is below any accuracy resolution a benchmark of <= 10^6 examples can report.
@@ -39,12 +40,6 @@ class Oriented:
     @property
     def w(self) -> np.ndarray:
         return 1.0 / self.s**2
-
-
-def law_axis(x, x_is_loss: bool) -> np.ndarray:
-    """x as the monotone law sees it: the loss itself, or the natural log of a scale axis (params, tokens, FLOPs)."""
-    x = np.asarray(x, float)
-    return x if x_is_loss else np.log(np.where(x > 0, x, np.nan))
 
 
 def scale_axis(x, x_is_loss: bool) -> np.ndarray:

@@ -1,0 +1,55 @@
+"""The law on a scale axis is fitted on ln x, by the backtest as by the classifier (one definition: laws.law_x)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from scalecheck.backtest import backtest
+from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
+from scalecheck.laws import fit_series, law_x
+from scalecheck.observations import Testbed
+
+
+def test_law_x_logs_scale_axes_for_forms_in_x_and_leaves_losses_and_power_laws_alone():
+    tb = synthetic_testbed({"t": exponential_accuracy}, seed=0)
+    on_params = tb.series("t", "params")
+    np.testing.assert_allclose(law_x(on_params, "exponential"), np.log(on_params.x))
+    np.testing.assert_allclose(law_x(on_params, "power_floor"), on_params.x)  # takes its own logs
+    on_loss = tb.series("t", "c4_val")
+    np.testing.assert_allclose(law_x(on_loss, "exponential"), on_loss.x)
+    assert law_x(on_params, "chinchilla").shape == (len(on_params), 2)
+
+
+def _power_law_testbed(seed: int = 2, n_examples: int = 2000):
+    """Accuracy a power law in N (0.25 + 0.6 * (1 - (N / 1e7) ** -0.15)), binomial noise; 1e9+ held out."""
+    rng = np.random.default_rng(seed)
+    sizes = np.geomspace(1e7, 1e10, 10)
+    models = pd.DataFrame({"model": [f"m{i}" for i in range(len(sizes))], "params": sizes, "tokens": 20 * sizes,
+                           "holdout": sizes >= 2e9, "corpus": "c", "family": "toy", "source": "synthetic"})
+    rows = []
+    for task in ("t0", "t1", "t2"):
+        p = 0.25 + 0.6 * (1 - (sizes / 1e7) ** -0.15)
+        for m, pi in zip(models["model"], p, strict=True):
+            rows.append({"model": m, "task": task, "metric": "accuracy", "value": rng.binomial(n_examples, pi) /
+                         n_examples, "n_examples": n_examples, "chance": 0.25, "higher_is_better": True})
+    return Testbed.build(models, pd.DataFrame(rows), name="power-law")
+
+
+def test_backtest_against_params_is_finite_and_close_where_raw_x_overflowed():
+    # An exponential in raw params overflows or degenerates to a constant; in ln N it is a power law in N.
+    tb = _power_law_testbed()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # overflow never reaches the user
+        f = backtest(tb, x="params", scheme="holdout", n_boot=0, level=0.9).frame()
+    assert f["usable"].all()
+    assert np.isfinite(f["predicted"]).all()
+    assert f["abs_error"].mean() < 3.0  # points, extrapolating 1.5 decades from 6 sizes
+    assert f["predicted"].nunique() == len(f)  # not one constant for every held-out model
+
+
+def test_fit_series_and_its_prediction_share_the_axis():
+    s = _power_law_testbed(seed=3).series("t0", "params")
+    law = fit_series(s, "exponential", n_boot=0)
+    pred = law.predict(law_x(s, "exponential"))
+    np.testing.assert_allclose(pred, 0.25 + 0.6 * (1 - (s.params / 1e7) ** -0.15), atol=0.03)
