@@ -42,6 +42,21 @@ def _labels_path(arg: str | None) -> Path:
     return shared_data_dir().parent / "calibration" / "lourie2025_labels_calibration.csv"
 
 
+# The design/check split of the 23 labels (issue 18), made once before any rule was changed: within each label
+# (sorted by name), the tasks in a seeded random order, dealt alternately to the design part and the check part
+# (stratified, so both parts hold every label the 23 hold more than once). 12 design, 11 check.
+SPLIT_SEED = 18
+
+
+def split_labels(labels: pd.DataFrame, seed: int = SPLIT_SEED) -> tuple[list[str], list[str]]:
+    """(design tasks, check tasks): a seeded, label-stratified split of the calibration labels."""
+    rng = np.random.default_rng(seed)
+    dealt: list[str] = []
+    for _, group in labels.sort_values(["category", "task"]).groupby("category", sort=True):
+        dealt.extend(rng.permutation(group["task"].to_numpy()).tolist())
+    return dealt[0::2], dealt[1::2]
+
+
 def _span(values: tuple[float, ...]) -> float:
     finite = [v for v in values if np.isfinite(v)]
     return (max(finite) - min(finite)) or 1.0
@@ -50,9 +65,17 @@ def _span(values: tuple[float, ...]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--labels", default=None)
+    ap.add_argument("--split-only", action="store_true", help="print the design/check split and stop")
     args = ap.parse_args()
     t0 = time.perf_counter()
     labels = pd.read_csv(_labels_path(args.labels))
+    design, check = split_labels(labels)
+    print(f"split (seed {SPLIT_SEED}): design part {len(design)}: {', '.join(design)}")
+    print(f"                  check part {len(check)}: {', '.join(check)}")
+    split = {"split_seed": SPLIT_SEED, "design_part": design, "check_part": check}
+    if args.split_only:
+        print(json.dumps({"benchmark": "expert_agreement", **split}))
+        return
     testbed = final_models(scalecheck.load("gadre2024"))
     series = {t: testbed.series(t, "c4_val") for t in labels["task"]}
     names = list(CALIBRATED)
@@ -132,7 +155,7 @@ def main() -> None:
     counts = rc.counts().loc["all"].to_dict()
     print(f"\ndefault run (scalecheck reality-check, scope all): {counts}; predictable share {share:.1%} "
           "(the paper: 18/46 = 39%)")
-    result = {"benchmark": "expert_agreement", "n_labels": len(tasks), "cv_six_way": cv6,
+    result = {"benchmark": "expert_agreement", **split, "n_labels": len(tasks), "cv_six_way": cv6,
               "cv_predictable_or_not": cv2, "in_sample_six_way": in6, "in_sample_predictable_or_not": in2,
               "shipped_six_way": sh6, "shipped_predictable_or_not": sh2,
               "fitted_thresholds": dict(zip(names, map(float, g_all), strict=True)),
