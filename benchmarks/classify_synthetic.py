@@ -19,6 +19,7 @@ default seed 0 this benchmark scores), fits an isotonic regression of "right" on
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import time
 
@@ -27,7 +28,9 @@ import pandas as pd
 from scipy.optimize import isotonic_regression
 
 from scalecheck.trends import CATEGORIES, classify
-from scalecheck.trends.synthetic import SHAPES, draw_many
+from scalecheck.trends.synthetic import SHAPES, draw_many, make_series
+
+C = importlib.import_module("scalecheck.trends.classify")  # the module (the package's ``classify`` is the function)
 
 
 def score(truth: list[str], pred: list[str]) -> dict:
@@ -61,17 +64,57 @@ def reliability(conf: list[float], right: list[bool], bins: int = 10) -> tuple[f
     return round(float(ece), 4), table
 
 
-def fit_calibration(margins: list[float], right: list[bool], knots: int = 24) -> tuple[tuple, tuple]:
-    """Isotonic P(right | margin), thinned to at most ``knots`` points for the module constant."""
-    order = np.argsort(margins, kind="mergesort")
-    m, r = np.asarray(margins)[order], np.asarray(right, float)[order]
-    fitted = isotonic_regression(r, increasing=True).x
-    qs = np.unique(np.quantile(m, np.linspace(0, 1, knots)))
-    ps = np.interp(qs, m, fitted)
-    xs = np.concatenate([[0.0], qs, [1.0]])
-    ps = np.concatenate([[ps[0]], ps, [ps[-1]]])
-    xs, keep = np.unique(np.round(xs, 4), return_index=True)
-    return tuple(float(x) for x in xs), tuple(round(float(p), 4) for p in ps[keep])
+def classwise_ece(probs: np.ndarray, truth_idx: np.ndarray, bins: int = 10) -> float:
+    """Mean over the six behaviours of the ECE of P(category) against "the series is of that category"."""
+    out = []
+    for k in range(probs.shape[1]):
+        c, r = probs[:, k], (truth_idx == k).astype(float)
+        idx = np.minimum((c * bins).astype(int), bins - 1)
+        out.append(sum((idx == b).mean() * abs(c[idx == b].mean() - r[idx == b].mean())
+                       for b in range(bins) if (idx == b).any()))
+    return round(float(np.mean(out)), 4)
+
+
+def chain(readings: list, th) -> np.ndarray:
+    """The six probabilities of each cached reading under the module's current softness constants."""
+    rows = []
+    for r in readings:
+        probs = C.chain_probabilities(tuple(c(r, th) for c in C.PIPELINE))
+        rows.append([probs[b] for b in C.BEHAVIOURS])
+    return np.asarray(rows)
+
+
+def fit_calibration(readings: list, truth: list[str]) -> dict[str, float]:
+    """SOFTNESS, SIGN_SOFTNESS and FLOOR_PROBABILITY minimising the log-loss of the true shape (grid search)."""
+    idx = np.array([C.BEHAVIOURS.index(t) for t in truth])
+    best = None
+    for soft in (0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.7):
+        for sign in (0.25, 0.5, 1.0):
+            for floor in (0.0, 0.01, 0.02, 0.04, 0.06, 0.1):
+                C.SOFTNESS, C.SIGN_SOFTNESS, C.FLOOR_PROBABILITY = soft, sign, floor
+                p = chain(readings, C.DEFAULT_THRESHOLDS)
+                loss = float(-np.mean(np.log(np.clip(p[np.arange(len(idx)), idx], 1e-12, 1))))
+                if best is None or loss < best[0]:
+                    best = (loss, dict(SOFTNESS=soft, SIGN_SOFTNESS=sign, FLOOR_PROBABILITY=floor))
+    return {**best[1], "log_loss": round(best[0], 4)}
+
+
+def fit_null(draws: int, seed: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """90th percentile of the largest change (x its scatter) smooth curves draw through flat series, by size."""
+    rng = np.random.default_rng(seed)
+    ns = (6, 8, 10, 12, 16, 20, 30, 40, 60, 104)
+    qs = []
+    for m in ns:
+        ratios = []
+        for _ in range(draws):
+            x = np.sort(rng.uniform(2.5, 6.0, m))
+            y = rng.binomial(1000, 0.3, m) / 1000
+            r = C.read(make_series(x, y, n_examples=1000, chance=0.25))
+            ratios.append(max(ratio for _, ratio in r.trends))
+        qs.append(float(np.quantile(ratios, 0.9)))
+    # More models never make a flat plot look more trending: smooth the simulated quantiles to non-increasing.
+    smooth = isotonic_regression(np.asarray(qs), increasing=False).x
+    return ns, tuple(round(float(q), 2) for q in smooth)
 
 
 def main() -> None:
@@ -79,23 +122,31 @@ def main() -> None:
     ap.add_argument("--per-shape", type=int, default=500)
     ap.add_argument("--seed", type=int, default=None, help="default 0 (1 with --fit-calibration)")
     ap.add_argument("--fit-calibration", action="store_true",
-                    help="fit CONFIDENCE_CALIBRATION on this simulated set and print it")
+                    help="fit SOFTNESS, SIGN_SOFTNESS and FLOOR_PROBABILITY on this simulated set and print them")
+    ap.add_argument("--fit-null", action="store_true", help="simulate NULL_RISE_SCATTER and print it")
     args = ap.parse_args()
     if args.seed is None:
-        args.seed = 1 if args.fit_calibration else 0
+        args.seed = 1 if (args.fit_calibration or args.fit_null) else 0
+    if args.fit_null:
+        ns, qs = fit_null(args.per_shape, args.seed)
+        print(f"NULL_RISE_SCATTER = ({ns!r},\n    {qs!r})")
+        return
     t0 = time.perf_counter()
-    truth, pred, conf, margin = [], [], [], []
+    if args.fit_calibration:
+        drawn = list(draw_many(args.per_shape, seed=args.seed))
+        readings = [C.read(s, args.seed) for _, s in drawn]
+        print(json.dumps(fit_calibration(readings, [t for t, _ in drawn])))
+        return
+    truth, pred, conf, probs = [], [], [], []
     for shape, series in draw_many(args.per_shape, seed=args.seed):
         truth.append(shape)
         v = classify(series, seed=args.seed)
         pred.append(v.category)
         conf.append(v.confidence)
-        margin.append(v.evidence["margin_certainty"])
+        probs.append([v.probabilities.get(b, 0.0) for b in C.BEHAVIOURS])
     right = [t == p for t, p in zip(truth, pred, strict=True)]
-    if args.fit_calibration:
-        xs, ps = fit_calibration(margin, right)
-        print(f"CONFIDENCE_CALIBRATION = ({xs!r},\n                          {ps!r})")
-        return
+    P = np.asarray(probs)
+    truth_idx = np.array([C.BEHAVIOURS.index(t) for t in truth])
     elapsed = time.perf_counter() - t0
     confusion = pd.crosstab(pd.Series(truth, name="truth"), pd.Series(pred, name="verdict"))
     confusion = confusion.reindex(index=list(SHAPES), columns=[c for c in CATEGORIES if c in confusion.columns],
@@ -105,7 +156,9 @@ def main() -> None:
     result = score(truth, pred)
     ece, table = reliability(conf, right)
     print(pd.DataFrame(table).to_string(index=False))
-    result.update(ece=ece, reliability=table,
+    log_loss = float(-np.mean(np.log(np.clip(P[np.arange(len(truth)), truth_idx], 1e-12, 1))))
+    result.update(ece=ece, classwise_ece=classwise_ece(P, truth_idx), log_loss=round(log_loss, 4),
+                  reliability=table,
                   mean_confidence_right=round(float(np.mean([c for c, r in zip(conf, right, strict=True) if r])), 4),
                   mean_confidence_wrong=round(float(np.mean([c for c, r in zip(conf, right, strict=True) if not r]
                                                             or [np.nan])), 4))
