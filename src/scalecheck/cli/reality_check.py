@@ -70,17 +70,13 @@ def render_summary(result, console) -> None:
     c.add_column("scope")
     for cat in CATEGORIES:
         c.add_column(cat, justify="right")
-    c.add_column("share predictable", justify="right")
+    c.add_column("share predictable (confidence >= 0.5)", justify="right")
     for scope in counts.index:
         share = result.share_predictable(scope)
         c.add_row(scope, *[str(int(counts.loc[scope, cat])) for cat in CATEGORIES],
                   "-" if share != share else f"{share:.0%}")
     console.print(c)
-    share = result.share_predictable(ALL)
-    n = int(counts.loc[ALL, "predictable"]) if ALL in counts.index else 0
-    total = int(counts.loc[ALL].drop("insufficient-data").sum()) if ALL in counts.index else 0
-    console.print(f"[bold]share of predictable tasks (all models): {n}/{total} = "
-                  f"{'-' if share != share else f'{share:.0%}'}[/bold]")
+    console.print(f"[bold]all models: {result.predictable_text(ALL)}[/bold]")
 
 
 def run_reality_check(args: argparse.Namespace) -> int:

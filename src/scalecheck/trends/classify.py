@@ -11,11 +11,12 @@ The criteria, in :data:`PIPELINE` order (the first that holds gives the verdict)
 
 1. **insufficient-data**: fewer than ``MIN_MODELS`` models, a non-finite value, or every model scoring the same.
 2. **non-monotonic**: two straight arms meeting at a knot (:func:`~.evidence.hinge_fit`) go opposite ways, the
-   smaller arm spans ``Thresholds.reversal_range`` of the visible range and rises ``Thresholds.trend_scatter``
-   times the scatter around the two arms: a reversal the eye sees.
-3. **trendless**: the best smooth monotone curve (the exponential law, or a floor-then-rise) rises less than
-   ``Thresholds.trend_scatter`` times the scatter around it: no visible trend.
-4. **inverse**: that visible trend goes the wrong way (worse as scale grows).
+   smaller arm spans ``Thresholds.reversal_range`` of the plotted range and clears the scatter around the two arms
+   by :func:`null_rise_scatter` (what flat plots of as many models show in 1 draw of 10): a reversal the eye sees.
+3. **trendless**: no smooth curve (the best monotone one: the exponential law or a floor-then-rise; or either arm
+   of the two-arm curve) changes by ``Thresholds.trend_range`` of the plotted range while clearing its scatter by
+   :func:`null_rise_scatter`: no visible trend.
+4. **inverse**: the visible trend goes the wrong way (the best monotone curve falls as scale grows).
 5. **breakthrough**: a floor-then-rise-then-plateau follows the points closely (it explains
    ``Thresholds.law_r2`` of the visible variance) with ``Thresholds.floor_share`` of the models on the floor, a rise done
    within ``RISE_MAX_SPAN`` of the range and ``Thresholds.plateau_share`` of the models on the plateau after it:
@@ -40,7 +41,6 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..laws import LawFit, fit
 from ..observations import Series
@@ -110,9 +110,9 @@ class Thresholds:
     """
 
     # A visible trend: a smooth curve through the points changes by at least this share of the plotted range.
-    trend_range: float = 0.35
+    trend_range: float = 0.3
     # A law "follows closely" when it explains at least this share of the visible (unweighted) variance.
-    law_r2: float = 0.5
+    law_r2: float = 0.6
     # A reversal's smaller arm spans at least this share of the visible range.
     reversal_range: float = 0.3
     # A breakthrough ends on a plateau holding at least this share of the models...
