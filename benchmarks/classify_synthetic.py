@@ -1,19 +1,21 @@
-"""How well does the trend classifier recover the behaviour a series was drawn from?
+"""How well does the trend classifier recover the behaviour a series was drawn from, and are its probabilities honest?
 
 Draws ``--per-shape`` series (default 500) of each of the six shapes from ``scalecheck.trends.synthetic``
-(C4-like losses, 8-40 models, chance 0.25/0.5/0, 50-10,000 examples with binomial noise), classifies each with
-``scalecheck.trends.classify`` and prints the confusion matrix, per-class precision/recall/F1, and as the final
-line a JSON object with those, the macro-F1 (the goal is >= 0.93) and the expected calibration error of the
-verdicts' confidence (``ece``, 10 equal-width bins, the goal is <= 0.05) with its reliability table: the confidence
-is meant as the probability that the verdict is right, so in each bin the share right should match the mean
-confidence.
+(C4-like losses, 8-40 models, 30-104 for a noisy series, chance 0.25/0.5/0, 50-10,000 examples with binomial noise),
+classifies each with ``scalecheck.trends.classify`` and prints the confusion matrix, per-class precision/recall/F1,
+and as the final line a JSON object with those, the macro-F1 (the goal: >= 0.93), the expected calibration error of
+the verdicts' confidence (``ece``, 10 equal-width bins; the goal: <= 0.05) with its reliability table, the mean over
+the six behaviours of each probability's own calibration error (``classwise_ece``) and the log-loss of the true
+shape's probability.
 
-The map from a verdict's margin certainty to that probability (``CONFIDENCE_CALIBRATION`` in
-``scalecheck.trends.classify``) is fitted on another simulated set: ``--fit-calibration`` draws seed 1 (not the
-default seed 0 this benchmark scores), fits an isotonic regression of "right" on the margin, and prints the knots.
+The probabilities' softness (``SOFTNESS``, ``SIGN_SOFTNESS``) is fitted on another simulated set:
+``--fit-calibration`` draws seed 1 (not the default seed 0 this benchmark scores) and grid-searches the log-loss.
+``--fit-null`` simulates ``NULL_RISE_SCATTER`` (the 90th percentile of the change smooth curves draw through flat
+series, in units of their scatter, by number of models).
 
     python benchmarks/classify_synthetic.py [--per-shape 500] [--seed 0]
-    python benchmarks/classify_synthetic.py --fit-calibration [--per-shape 300] [--seed 1]
+    python benchmarks/classify_synthetic.py --fit-calibration [--per-shape 100] [--seed 1]
+    python benchmarks/classify_synthetic.py --fit-null [--per-shape 300] [--seed 1]
 """
 
 from __future__ import annotations

@@ -527,10 +527,10 @@ def caveat(r: Reading, category: str, alpha_trend: float = ALPHA_TREND) -> str:
     elif category == "non-monotonic" and np.isfinite(r["turn_arm_sd"]) and r["turn_arm_sd"] < 3:
         parts.append(f"the smaller arm is only {r['turn_arm_sd']:.1f} sampling sds: more examples would decide")
     share = r["above_chance_share"]
-    if np.isfinite(share) and share < 0.5 and category != "trendless":
-        parts.append(f"only {share:.0%} of the models score clearly above chance")
-    elif np.isfinite(share) and share >= 0.5 and category == "trendless":
-        parts.append(f"{share:.0%} of the models score clearly above chance")
+    if np.isfinite(share) and share < 0.5:
+        parts.append(f"only {share:.0%} of the models score clearly above chance (by {CHANCE_Z:g} sampling sds)")
+    elif np.isfinite(share) and category == "trendless":
+        parts.append(f"{share:.0%} of the models score clearly above chance (by {CHANCE_Z:g} sampling sds)")
     return "; ".join(parts)
 
 

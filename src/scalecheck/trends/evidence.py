@@ -187,7 +187,11 @@ def ramp_fit(u: np.ndarray, z: np.ndarray, w: np.ndarray, min_floor: int = MIN_A
     # Every pair of candidates costs O(n) memory, so long series (thousands of checkpoints) would need
     # O(n^3); thin the candidates to evenly spaced ones, which still places the break within ~1/40 of the points.
     starts, ends = _thin(starts, MAX_BREAK_CANDIDATES), _thin(mids, MAX_BREAK_CANDIDATES)
-    pairs = [(a, np.inf) for a in starts] + [(a, b) for a in starts for b in ends if b > a]
+    # A pure step (the rise done between two neighbouring models) is the sharpest breakthrough: its end sits just
+    # past its start, so no model is fitted half-way up a jump.
+    step = 1e-9 * max(float(np.ptp(u)), 1e-300)
+    pairs = ([(a, np.inf) for a in starts] + [(a, a + step) for a in starts]
+             + [(a, b) for a in starts for b in ends if b > a])
     u0 = np.array([p[0] for p in pairs])[:, None]
     u1 = np.array([p[1] for p in pairs])[:, None]
     span = np.where(np.isinf(u1), 1.0, u1 - u0)
