@@ -91,7 +91,7 @@ def fit_calibration(readings: list, truth: list[str]) -> dict[str, float]:
     idx = np.array([C.BEHAVIOURS.index(t) for t in truth])
     best = None
     for soft in (0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.7):
-        for sign in (0.25, 0.5, 1.0):
+        for sign in (0.25, 0.5, 1.0):  # 0.1 and 0.15 tie with 0.25 to 4 decimals
             for floor in (0.0, 0.01, 0.02, 0.04, 0.06, 0.1):
                 C.SOFTNESS, C.SIGN_SOFTNESS, C.FLOOR_PROBABILITY = soft, sign, floor
                 p = chain(readings, C.DEFAULT_THRESHOLDS)
