@@ -185,7 +185,7 @@ def main() -> None:
               "cv_six_way": six, "cv_predictable_or_not": two, "cv_top2": top2, "cv_log_loss": round(log_loss, 4),
               "cv_mean_confidence_right": round(float(np.mean(right)), 4),
               "cv_mean_confidence_wrong": round(float(np.mean(wrong)), 4) if wrong else None,
-              "n_free_thresholds": C.n_free_thresholds + 1,  # + FLOOR_PROBABILITY
+              "n_free_thresholds": C.n_free_thresholds, "free_numbers": list(C.LABEL_FITTED),
               "shipped_thresholds": {**dict(zip(names, map(float, g_all), strict=True)),
                                      "FLOOR_PROBABILITY": floor_all},
               "confusion": {e: {k: int(v) for k, v in row.items() if v} for e, row in table.iterrows()},

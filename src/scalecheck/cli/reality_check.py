@@ -9,14 +9,15 @@ from ._common import HelpFormatter, add_run_options, add_selection_options, add_
 DESCRIPTION = """\
 The reality check: does each task scale predictably? Classifies every task's score against a validation loss
 (or a scale axis) into one of six behaviours, over all models and per corpus, with a confidence and the
-evidence, and writes a report.
+evidence, and writes a report. Each verdict gives the probability of all six behaviours, and a caveat on
+sampling noise, chance and significance; the share predictable counts verdicts of confidence >= 0.5.
 
-  predictable    improves steadily; a monotone law (exponential in loss) fits within sampling noise
-  inverse        gets reliably worse as scale grows
-  non-monotonic  a reliable reversal inside the range (inverted-U or U-shaped)
-  noisy          a trend, but scatter far beyond sampling noise: a fitted law would not extrapolate
-  trendless      no detectable trend (typically flat near chance)
-  breakthrough   flat at the floor for the smaller models, then a sharp rise
+  predictable    a visible rise the law (exponential in loss) follows closely on the plot scaled to the data
+  inverse        a visible trend that gets worse as scale grows
+  non-monotonic  a reversal the eye sees (inverted-U or U-shaped)
+  noisy          a visible trend, but the law explains little of the visible variance: scatter large on the plot
+  trendless      no visible trend (typically flat near chance)
+  breakthrough   flat for the smaller models, a sharp jump, then flat again
   (insufficient-data where a series supports no verdict)
 
 Writes OUTPUT/verdicts.csv (one row per task and scope, with the evidence), OUTPUT/report.html (self-contained:
