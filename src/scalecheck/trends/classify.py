@@ -257,7 +257,10 @@ def _fit_law(series: Series, o: ev.Oriented, seed: int,
     sigma = o.s if weighted else None
     for form, k in forms:
         try:
-            law = fit(xl, y, form, sigma=sigma, seed=seed, loo=False)
+            # Degenerate curvatures overflow inside the fit's covariance; the fit reports them as unusable, so the
+            # warnings would only reach the console.
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                law = fit(xl, y, form, sigma=sigma, seed=seed, loo=False)
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             continue
         if law.usable:
