@@ -101,22 +101,25 @@ def fit_calibration(readings: list, truth: list[str]) -> dict[str, float]:
     return {**best[1], "log_loss": round(best[0], 4)}
 
 
-def fit_null(draws: int, seed: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """90th percentile of the largest change (x its scatter) smooth curves draw through flat series, by size."""
+def fit_null(draws: int, seed: int) -> dict[str, tuple[tuple[int, ...], tuple[float, ...]]]:
+    """90th percentile of the change (x its scatter) the best monotone curve, and the larger arm of the two-arm curve,
+    draw through flat series, by number of models."""
     rng = np.random.default_rng(seed)
     ns = (6, 8, 10, 12, 16, 20, 30, 40, 60, 104)
-    qs = []
+    qs: dict[str, list[float]] = {"monotone": [], "arm": []}
     for m in ns:
-        ratios = []
+        ratios: dict[str, list[float]] = {"monotone": [], "arm": []}
         for _ in range(draws):
             x = np.sort(rng.uniform(2.5, 6.0, m))
             y = rng.binomial(1000, 0.3, m) / 1000
             r = C.read(make_series(x, y, n_examples=1000, chance=0.25))
-            ratios.append(max(ratio for _, ratio in r.trends))
-        qs.append(float(np.quantile(ratios, 0.9)))
+            ratios["monotone"].append(r.trends[0][1])
+            ratios["arm"].append(max((t[1] for t in r.trends[1:]), default=0.0))
+        for k in qs:
+            qs[k].append(float(np.quantile(ratios[k], 0.9)))
     # More models never make a flat plot look more trending: smooth the simulated quantiles to non-increasing.
-    smooth = isotonic_regression(np.asarray(qs), increasing=False).x
-    return ns, tuple(round(float(q), 2) for q in smooth)
+    return {k: (ns, tuple(round(float(q), 2) for q in isotonic_regression(np.asarray(v), increasing=False).x))
+            for k, v in qs.items()}
 
 
 def main() -> None:
@@ -130,8 +133,7 @@ def main() -> None:
     if args.seed is None:
         args.seed = 1 if (args.fit_calibration or args.fit_null) else 0
     if args.fit_null:
-        ns, qs = fit_null(args.per_shape, args.seed)
-        print(f"NULL_RISE_SCATTER = ({ns!r},\n    {qs!r})")
+        print(f"NULL_RISE_SCATTER = {fit_null(args.per_shape, args.seed)!r}")
         return
     t0 = time.perf_counter()
     if args.fit_calibration:

@@ -244,7 +244,17 @@ def test_three_families_of_six_sizes_with_a_jump_are_never_trendless():
 
 
 def test_the_null_guard_shrinks_with_more_models():
-    assert null_rise_scatter(6) > null_rise_scatter(20) > null_rise_scatter(104) >= 1.5
+    for curve in ("monotone", "arm"):
+        assert null_rise_scatter(6, curve) > null_rise_scatter(20, curve) > null_rise_scatter(104, curve) >= 1.0
+
+
+def test_a_trend_carried_by_one_end_point_is_no_visible_trend():
+    # Eight models at one level and the largest a point and a half higher: an exponential bends through that one
+    # point, but no reader sees a trend in it (the rise is read from the second to the second-last model).
+    x = np.array([7e7, 1.6e8, 4.1e8, 1e9, 1.4e9, 2.8e9, 6.9e9, 1.2e10])
+    y = np.array([0.457, 0.457, 0.46, 0.457, 0.457, 0.457, 0.45, 0.473])
+    v = classify(make_series(x, y, n_examples=1000, chance=0.5, x_is_loss=False, x_name="params"))
+    assert v.category == "trendless", v.reason
 
 
 # --- shapes, verdicts and their surface ---------------------------------------------------------------------------
