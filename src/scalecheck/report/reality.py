@@ -65,7 +65,7 @@ EVIDENCE_LABELS = {
     "visible_r2_smooth": "visible variance the best smooth curve explains",
     "visible_break_gain": "floor-then-rise minus exponential", "visible_trend_range": "visible trend / plotted range",
     "visible_rise_scatter": "visible trend / scatter around its curve",
-    "rise_scatter_guard": "trend / scatter that flat plots of as many models show (1 in 10)",
+    "rise_scatter_guard": "trend / scatter that flat plots of as many models show (1 in 20)",
     "dispersion": "scatter / sampling variance", "scatter_sd": "scatter sd (rms)",
     "signal_to_scatter": "rise / scatter sd", "above_chance_share": "share clearly above chance",
     "law_top_above_chance": "law at the largest model, above chance",
