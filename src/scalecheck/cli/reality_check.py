@@ -77,7 +77,7 @@ def render_summary(result, console) -> None:
         c.add_row(scope, *[str(int(counts.loc[scope, cat])) for cat in CATEGORIES],
                   "-" if share != share else f"{share:.0%}")
     console.print(c)
-    console.print(f"[bold]all models: {result.predictable_text(ALL)}[/bold]")
+    console.print(f"[bold]share of predictable tasks, all models: {result.predictable_text(ALL)}[/bold]")
 
 
 def run_reality_check(args: argparse.Namespace) -> int:
