@@ -173,10 +173,6 @@ class Criterion:
     def category(self) -> str:
         return self.verdict or self.name
 
-    @property
-    def certainty(self) -> float:  # the name earlier versions used
-        return self.p_holds
-
 
 @dataclass(frozen=True)
 class Verdict:
