@@ -76,8 +76,11 @@ class ModelWorker:
             self.backend = HFBackend(spec, batch_tokens=batch_tokens)
         except ScalecheckError as exc:  # as a plain ScalecheckError: InputError's signature does not unpickle
             raise ScalecheckError(str(exc)) from None
+        import ray
+
         return {"params": (self.backend.n_params, self.backend.n_params_nonembed),
-                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid()}
+                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid(),
+                "node": ray.get_runtime_context().get_node_id()}
 
     def score(self, plan: tuple, work, chunk: int, encoded=None):
         """``encoded``: (tokenizer fingerprint, token ids of the work) from the driver, used when this model's
@@ -212,11 +215,12 @@ class RayExecutor:
             raise ScalecheckError("the Ray executor needs Ray: pip install 'scalecheck[ray]'") from None
         started = False
         if not ray.is_initialized():
-            options = dict(self.init_options)
+            # Ray's own settings, named apart from the scoring `options` passed on to the actors below.
+            init = dict(self.init_options)
             if self.address is None:
-                options.setdefault("_system_config", dict(LOCAL_SYSTEM_CONFIG))
+                init.setdefault("_system_config", dict(LOCAL_SYSTEM_CONFIG))
             try:
-                ray.init(address=self.address, include_dashboard=False, **options)
+                ray.init(address=self.address, include_dashboard=False, **init)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ScalecheckError(f"cannot reach the Ray cluster at {self.address or 'a new local one'}: "
                                       f"{_first_line(exc)}") from None
@@ -298,7 +302,7 @@ class RayExecutor:
             name = jobs[i].ladder_model.name
             if kind == "loaded":
                 starting.discard(i)
-                self.placements[name] = {k: payload[k] for k in ("cuda_visible_devices", "pid")}
+                self.placements[name] = {k: payload.get(k) for k in ("cuda_visible_devices", "pid", "node")}
                 yield Event("loaded", i, params=payload["params"], placement=dict(self.placements[name]))
             elif kind == "chunk":
                 t, s, recs = payload
