@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from ..errors import ScalecheckError
@@ -93,15 +95,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="GPUs of every model's actor (default: the ladder's gpus, else from size and GPU memory)")
     p.add_argument("--gpu-memory", type=float, default=None, metavar="GIB",
                    help="memory of one GPU for sizing models (default: measured on the cluster)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="rewrite the tables of an output folder that holds other models, tasks or settings "
+                        "(default: refuse; the store keeps their records either way)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_evaluate)
+    p.set_defaults(func=run_evaluate, evaluate_parser=p)
 
 
 def resolve_ladder_spec(spec: str):
     """The one place a --ladder value becomes a Ladder: a ladder file (built-in ladder names resolve here too)."""
     from ..sources.ladder_file import resolve_ladder
 
-    return resolve_ladder(spec)
+    return resolve_ladder(spec, require_location=True)
 
 
 def _models(args):
@@ -136,9 +141,25 @@ def _executor(args):
                        gpu_memory=args.gpu_memory)
 
 
+def resume_command(args: argparse.Namespace) -> str:
+    """The command line that reruns ``args`` (every option that differs from its default), for the shell."""
+    parts = ["scalecheck", "evaluate"]
+    for action in args.evaluate_parser._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or action.dest == "help" or value is None or value == action.default:
+            continue
+        flag = max(action.option_strings, key=len)
+        if isinstance(action, argparse._StoreTrueAction):
+            parts.append(flag)
+        else:
+            parts += [flag, *map(str, value if isinstance(value, list) else [value])]
+    return shlex.join(parts)
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..evaluation import Evaluation, Setting, resolve_tasks
     from ..evaluation.plan import unescape_separator
+    from ..evaluation.runner import EvaluationInterrupted
 
     if any(k < 0 for k in args.shots):
         raise ScalecheckError("--shots must be >= 0")
@@ -170,10 +191,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     add = {"tokenizer": None, "yes": True, "no": False}[args.add_bos]
-    ev = Evaluation.run(models, tasks, settings, output=args.output, store=args.store, executor=executor,
-                        device=device, dtype=args.dtype, batch_tokens=args.batch_tokens, chunk=args.chunk,
-                        trust_remote_code=args.trust_remote_code, add_special_tokens=add,
-                        progress=None if args.no_progress else RichPlanProgress())
+    try:
+        ev = Evaluation.run(models, tasks, settings, output=args.output, store=args.store, executor=executor,
+                            device=device, dtype=args.dtype, batch_tokens=args.batch_tokens, chunk=args.chunk,
+                            trust_remote_code=args.trust_remote_code, add_special_tokens=add,
+                            progress=None if args.no_progress else RichPlanProgress(), overwrite=args.overwrite)
+    except EvaluationInterrupted as stop:
+        print(f"scalecheck evaluate: {stop}; resume with: {resume_command(args)}", file=sys.stderr)
+        return 130
     _print_tables(ev)
     print(f"wrote {args.output}")
     return 0

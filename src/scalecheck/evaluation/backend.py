@@ -88,6 +88,9 @@ class ModelSpec:
     def __post_init__(self):
         if self.dtype not in DTYPES:
             raise ScalecheckError(f"unknown dtype {self.dtype!r} (known: {', '.join(DTYPES)})")
+        if self.revision is not None and self.is_local:
+            raise ScalecheckError(f"{self.location}: a local model has no revisions (asked for {self.revision!r}); "
+                                  "a revision picks a checkpoint of a hub model")
 
     @property
     def is_gguf(self) -> bool:
@@ -117,6 +120,16 @@ def _location(spec: ModelSpec) -> tuple[str, dict]:
     """Where transformers reads a spec from, and the keyword arguments that every reader of it takes."""
     kw = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
     location = spec.location
+    if not spec.is_local:
+        if location.startswith(("/", ".", "~")) or spec.is_gguf:
+            raise ScalecheckError(f"no such model folder or GGUF file: {location}")
+        from .hub import cached, check_reachable
+
+        # A hub id: offline, refuse in one line at once rather than after a minute of download retries.
+        at = f" at revision {spec.revision}" if spec.revision else ""
+        if check_reachable(f"model {location!r}{at}", is_cached=cached(location, "config.json", revision=spec.revision),
+                           fix="check the network, or give a local model folder or .gguf file"):
+            kw["local_files_only"] = True
     if spec.is_gguf:
         from transformers import AutoConfig
 

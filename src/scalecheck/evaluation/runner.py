@@ -41,7 +41,8 @@ from .tasks import Task
 
 SOURCE = "evaluate"
 
-__all__ = ["Evaluation", "ModelResult", "PlanProgress", "Setting", "results_tables", "safe_name"]
+__all__ = ["Evaluation", "EvaluationInterrupted", "ModelResult", "PlanProgress", "Setting", "results_tables",
+           "safe_name"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,42 @@ class PlanProgress:
 
     def finish(self) -> None:
         pass
+
+
+class EvaluationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :meth:`Evaluation.run`: ``saved`` of the plan's ``total`` records are in the ``store``
+    (every chunk committed before the interrupt; a rerun of the same plan resumes from there)."""
+
+    def __init__(self, saved: int, total: int, store: Path) -> None:
+        self.saved, self.total, self.store = saved, total, Path(store)
+        super().__init__(f"interrupted: {saved:,} of {total:,} examples of the plan are saved in {store}")
+
+
+def _refuse_dropping(out: Path, store: Path, models: list[tuple[str, str]], tasks: Sequence[Task],
+                     settings: Sequence[Setting]) -> None:
+    """Refuse to rewrite an output folder whose tables hold models, tasks or settings this plan leaves out."""
+    info = out / "run.json"
+    if not info.is_file():
+        return
+    try:
+        before = json.loads(info.read_text(encoding="utf-8"))
+        old_models = [(m["model"], m["model_key"]) for m in before["models"]]
+        old_tasks = [(t["task"], t["task_hash"]) for t in before["tasks"]]
+        old_settings = [((s["shots"], s["seed"], s["separator"]), s.get("label", f"{s['shots']}shot"))
+                        for s in before["settings"]]
+    except (ValueError, KeyError, TypeError):
+        raise InputError(info, "not the run.json of a scalecheck evaluation; give another --output") from None
+    new_tasks = {(t.name, t.content_hash) for t in tasks}
+    new_settings = {(s.shots, s.seed, escape_separator(s.separator)) for s in settings}
+    dropped = [f"model {n!r}" for n, k in old_models if (n, k) not in set(models)]
+    dropped += [f"task {n!r}" for n, h in old_tasks if (n, h) not in new_tasks]
+    dropped += [f"setting {label}" for key, label in old_settings if key not in new_settings]
+    if dropped:
+        shown = ", ".join(dropped[:4]) + (f" and {len(dropped) - 4} more" if len(dropped) > 4 else "")
+        raise ScalecheckError(
+            f"{out} holds results of {shown}, which this run leaves out: its summary.csv and scores.csv would "
+            f"no longer show them (they stay in {store}). Include them in this run (they come from the store "
+            "at no cost), write to another --output, or give --overwrite")
 
 
 def safe_name(name: str) -> str:
@@ -131,11 +168,16 @@ class Evaluation:
             settings: Setting | Sequence[Setting] | None = None, *, output: str | Path | None = None,
             store: str | Path | None = None, executor=None, device: str = "cpu", dtype: str | None = None,
             batch_tokens: int | None = None, chunk: int = 256, trust_remote_code: bool = False,
-            add_special_tokens: bool | None = None, progress: PlanProgress | None = None) -> Evaluation:
+            add_special_tokens: bool | None = None, progress: PlanProgress | None = None,
+            overwrite: bool = False) -> Evaluation:
         """Score each model on each task at each setting (resuming from the store), then write ``output``.
 
         Everything that can be refused is refused before any model loads: too many shots for a task, two
-        models or tasks of one name, an executor's infeasible request.
+        models or tasks of one name, an executor's infeasible request, and an ``output`` folder holding results
+        of a plan this one leaves out (its tables would silently lose them; ``overwrite=True`` replaces them, the
+        store keeps every record either way).
+
+        Interrupted (Ctrl-C), it raises :class:`EvaluationInterrupted`, which says what the store holds.
         """
         ladder_models = tuple(models.models if isinstance(models, Ladder) else models)
         tasks = _as_tuple(tasks, Task)
@@ -162,6 +204,9 @@ class Evaluation:
         specs = [ModelSpec(m.location, m.revision, dtype or m.dtype or "float32", device, trust_remote_code,
                            add_special_tokens) for m in ladder_models]
         keys = [s.key() for s in specs]
+        if out is not None and not overwrite:
+            _refuse_dropping(out, store_path, [(m.name, k) for m, k in zip(ladder_models, keys, strict=True)],
+                             tasks, settings)
         t_start = time.perf_counter()
         with ResultStore(store_path) as db:
 
@@ -192,6 +237,9 @@ class Evaluation:
                 for ev in events:
                     _handle(ev, db, tasks, settings, ladder_models, specs, keys, scored, params, stats,
                             loaded_at, seconds, placements, progress)
+            except KeyboardInterrupt:
+                saved = total - todo + sum(scored.values())
+                raise EvaluationInterrupted(saved, total, store_path) from None
             finally:
                 progress.finish()
             results = []
@@ -377,6 +425,9 @@ def checkpoints(models: Sequence[LadderModel], revisions: Sequence[str]) -> list
 
     out = []
     for m in models:
+        if m.path is not None:  # scoring the final weights under a checkpoint's label would be a wrong number
+            raise ScalecheckError(f"model {m.name!r} is a local {'file' if m.path.is_file() else 'folder'} "
+                                  f"({m.path}), which has no revisions; --revision picks checkpoints of hub models")
         for rev in revisions:
             found = re.fullmatch(r"step(\d+)", rev)
             step = int(found.group(1)) if found else None
