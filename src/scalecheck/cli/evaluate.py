@@ -43,6 +43,11 @@ Executors: local (default: one model at a time in this process) or ray (one acto
 for a local cluster on this machine). GPUs per model come from the ladder's `gpus`, else from the model's size
 and the GPUs' memory; a model no node can hold is refused before anything runs.
 
+A GGUF file's weights are dequantised once and kept, as a plain Hugging Face folder keyed by the file's content
+hash and the dtype, in $SCALECHECK_CACHE (default ~/.cache/scalecheck; SCALECHECK_CACHE=off keeps nothing): later
+runs load it in about a second instead of dequantising again. A hub id is fetched only if the hub answers within
+3 s or the model is in the local Hugging Face cache; offline, the command says so at once.
+
 A ladder file (YAML, or TOML on Python 3.11+) lists the models with their params, tokens and known
 validation losses; see scalecheck.sources.ladder_file.
 """
