@@ -155,3 +155,39 @@ def test_ctrl_c_says_what_was_saved_and_the_command_that_resumes(toy, tmp_path, 
     timing = json.loads((out / "timing.json").read_text())
     assert timing["models"]["tiny"]["examples_scored"] == total - 5
     assert len((out / "summary.csv").read_text().splitlines()) == 1 + 4
+
+
+# --- 8. a threads default that is fast on a small busy machine ---------------------------------------------------
+
+def test_default_threads_are_the_cores_not_busy_with_other_work(monkeypatch):
+    import os
+
+    from scalecheck.evaluation.backend import default_threads
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    for load, want in ((0.2, 16), (4.4, 12), (15.6, 1), (40.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert default_threads() == want
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.9, 3.0, 3.0))  # six jobs on two cores: one thread
+    assert default_threads() == 1
+
+
+def test_the_cli_scores_with_the_default_threads_unless_told(toy, tmp_path, monkeypatch, capsys):
+    import torch
+
+    from scalecheck.evaluation import backend
+
+    root, model, a, _ = toy
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr(backend, "default_threads", lambda: 1)
+        torch.set_num_threads(2)
+        assert main(["evaluate", "--model", str(model), "--task", str(a), "--no-progress", "-o",
+                     str(tmp_path / "d")]) == 0
+        assert json.loads((tmp_path / "d" / "timing.json").read_text())["threads"] == 1
+        assert main(["evaluate", "--model", str(model), "--task", str(a), "--no-progress", "--threads", "2", "-o",
+                     str(tmp_path / "t")]) == 0
+        assert json.loads((tmp_path / "t" / "timing.json").read_text())["threads"] == 2
+    finally:
+        torch.set_num_threads(before)

@@ -89,8 +89,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--add-bos", choices=["tokenizer", "yes", "no"], default="tokenizer",
                    help="special tokens: as the tokenizer adds them (lm-evaluation-harness's default), or forced")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default: torch's choice; 1 can be much faster on a busy machine); "
-                        "with --executor ray: CPUs and threads of each model's actor (default 1)")
+                   help="CPU threads for torch (default: the cores not busy with other work, i.e. the core count "
+                        "less the load average, at least 1; torch's own default of every core ran ~10x slower "
+                        "on a busy 2-core machine); with --executor ray: CPUs and threads of each model's actor "
+                        "(default 1)")
     p.add_argument("--trust-remote-code", action="store_true", help="run code shipped with the model (off)")
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="local: one model at a time here; ray: one actor per model on a Ray cluster")
@@ -187,10 +189,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     settings = [Setting(shots=k, seed=args.seed, separator=separator) for k in dict.fromkeys(args.shots)]
     executor = _executor(args)
     device = args.device
-    if args.threads is not None and executor is None:
+    if executor is None:
         import torch
 
-        torch.set_num_threads(args.threads)
+        from ..evaluation.backend import default_threads
+
+        torch.set_num_threads(args.threads or default_threads())
     if device == "auto" and executor is None:
         import torch
 

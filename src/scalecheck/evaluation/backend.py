@@ -155,6 +155,26 @@ def _location(spec: ModelSpec) -> tuple[str, dict]:
     return location, kw
 
 
+def default_threads() -> int:
+    """torch threads for scoring here: the cores not already busy with other work, at least 1.
+
+    torch starts one thread per core; where other processes keep those cores busy, its threads wait on each other
+    at every parallel region (on a shared 2-core machine, about 10x slower per token than one thread:
+    ``benchmarks/eval_threads.py``). So: the cores this process may use, less the 1-minute load average.
+    """
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
 _COMPLETE = "scalecheck-complete"
 
 

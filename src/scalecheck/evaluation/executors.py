@@ -68,7 +68,10 @@ class LocalExecutor:
     name = "local"
 
     def describe(self) -> dict:
-        return {"executor": self.name}
+        import sys
+
+        torch = sys.modules.get("torch")  # loaded by a model, if any ran
+        return {"executor": self.name, "threads": None if torch is None else torch.get_num_threads()}
 
     def run(self, jobs: Sequence[Job], tasks: Sequence[Task], settings: Sequence[Setting], options: Options,
             pending: Pending) -> Iterator[Event]:
