@@ -64,7 +64,7 @@ from pathlib import Path
 from _shared import shared_data_dir  # benchmarks/_shared.py
 
 from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
-from scalecheck.evaluation.ray_executor import LOCAL_SYSTEM_CONFIG, RayExecutor
+from scalecheck.evaluation.executors.ray import LOCAL_SYSTEM_CONFIG, RayExecutor
 from scalecheck.sources.ladder_file import LadderModel
 
 SHOTS = (0, 5)

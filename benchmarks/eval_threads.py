@@ -9,7 +9,7 @@ second, and the machine's 1-minute load average when it started.
 Why it matters: torch starts one thread per core. On a machine whose cores are busy with other work (a shared
 laptop, a CI runner, six jobs on two cores), its threads wait on each other at every parallel region, and scoring
 ran about 10x slower per token than with one thread (issue 17). scalecheck's default
-(:func:`scalecheck.evaluation.backend.default_threads`) takes the cores not already busy: ``cpu_count`` less the
+(:func:`scalecheck.evaluation.backends.hf.default_threads`) takes the cores not already busy: ``cpu_count`` less the
 1-minute load average of other work, at least 1.
 
 Run:
@@ -36,7 +36,8 @@ if threads != "default":
     torch.set_num_threads(int(threads))
 sys.path.insert(0, sys.argv[3])
 from realmodel import smollm2_gguf
-from scalecheck.evaluation.backend import HFBackend, ModelSpec
+from scalecheck.evaluation.backends.hf import HFBackend
+from scalecheck.evaluation.models import ModelSpec
 from scalecheck.evaluation import read_task, Setting
 from scalecheck.evaluation.plan import Work, score
 task = read_task(sys.argv[2])
@@ -58,7 +59,7 @@ def main() -> None:
     args = ap.parse_args()
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root / "src"))
-    from scalecheck.evaluation.backend import default_threads
+    from scalecheck.evaluation.backends.hf import default_threads
 
     task = shared_data_dir() / "inverse_scaling" / "neqa_classification.jsonl"
     env = {**os.environ, "PYTHONPATH": str(root / "src")}

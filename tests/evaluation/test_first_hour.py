@@ -12,7 +12,8 @@ from scalecheck.cli import evaluate as evaluate_cli
 from scalecheck.cli import main
 from scalecheck.errors import InputError, ScalecheckError
 from scalecheck.evaluation import Evaluation, Setting, hub, read_task, resolve_tasks
-from scalecheck.evaluation.backend import HFBackend, ModelSpec
+from scalecheck.evaluation.backends.hf import HFBackend
+from scalecheck.evaluation.models import ModelSpec
 from scalecheck.sources.ladder_file import LadderModel, read_ladder
 
 
@@ -162,7 +163,7 @@ def test_ctrl_c_says_what_was_saved_and_the_command_that_resumes(toy, tmp_path, 
 def test_default_threads_are_the_cores_not_busy_with_other_work(monkeypatch):
     import os
 
-    from scalecheck.evaluation.backend import default_threads
+    from scalecheck.evaluation.backends.hf import default_threads
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     for load, want in ((0.2, 16), (4.4, 12), (15.6, 1), (40.0, 1)):
@@ -176,7 +177,7 @@ def test_default_threads_are_the_cores_not_busy_with_other_work(monkeypatch):
 def test_the_cli_scores_with_the_default_threads_unless_told(toy, tmp_path, monkeypatch, capsys):
     import torch
 
-    from scalecheck.evaluation import backend
+    from scalecheck.evaluation.backends import hf as backend
 
     root, model, a, _ = toy
     before = torch.get_num_threads()

@@ -11,7 +11,7 @@ from tinymodels import RAY_GPUS, build_model, task_rows, write_task
 
 from scalecheck.cli import main
 from scalecheck.evaluation import Evaluation, PlanProgress, Setting, resolve_tasks
-from scalecheck.evaluation.ray_executor import RayExecutor
+from scalecheck.evaluation.executors.ray import RayExecutor
 from scalecheck.sources.ladder_file import read_ladder
 
 SETTINGS = [Setting(0), Setting(1)]
@@ -89,13 +89,13 @@ def test_a_cpu_model_waiting_for_a_cpu_starts_its_actor_ahead_and_scores_identic
 
 def test_gpus_per_model_from_the_ladder_or_the_size_and_memory(plan):
     ladder, _, _ = plan
-    from scalecheck.evaluation.backend import ModelSpec
     from scalecheck.evaluation.executors import Job
+    from scalecheck.evaluation.models import ModelSpec
     from scalecheck.sources.ladder_file import LadderModel
 
     def job(params=None, gpus=None, device="cuda", dtype="bfloat16"):
-        return Job(0, LadderModel(name="m", id="m", params=params, gpus=gpus), ModelSpec("m", dtype=dtype,
-                                                                                          device=device), ())
+        return Job(0, LadderModel(name="m", id="m", params=params, gpus=gpus),
+                   ModelSpec("m", dtype=dtype, device=device, gpus=gpus), ())
 
     ex = RayExecutor(gpu_memory=80)
     memory = ex._measure_gpu_memory  # given: never asks the cluster

@@ -10,8 +10,8 @@ import pytest
 from realmodel import smollm2_gguf
 
 from scalecheck.cli import main
-from scalecheck.evaluation import backend as backend_module
-from scalecheck.evaluation.backend import ModelSpec
+from scalecheck.evaluation.backends import hf as backend_module
+from scalecheck.evaluation.models import ModelSpec
 
 
 def _direct(model, ctx_ids, cont_ids):
@@ -94,7 +94,7 @@ def test_a_prize_task_file_end_to_end(smollm2, shared_data, tmp_path, monkeypatc
 
 
 def test_a_second_load_of_the_gguf_file_skips_dequantising_and_scores_the_same(smollm2):
-    from scalecheck.evaluation.backend import HFBackend, dequantised_cache
+    from scalecheck.evaluation.backends.hf import HFBackend, dequantised_cache
 
     # The session's first load (the smollm2 fixture) kept the dequantised weights, keyed by the file's hash.
     folder = dequantised_cache(smollm2.spec)

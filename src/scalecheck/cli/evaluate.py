@@ -93,6 +93,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "less the load average, at least 1; torch's own default of every core ran ~10x slower "
                         "on a busy 2-core machine); with --executor ray: CPUs and threads of each model's actor "
                         "(default 1)")
+    p.add_argument("--backend", default="hf", metavar="NAME",
+                   help="registered backend that loads and scores the models (scalecheck.evaluation.backends; "
+                        "default hf: Hugging Face transformers)")
     p.add_argument("--trust-remote-code", action="store_true", help="run code shipped with the model (off)")
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="local: one model at a time here; ray: one actor per model on a Ray cluster")
@@ -117,7 +120,7 @@ def resolve_ladder_spec(spec: str):
 
 
 def _models(args):
-    from ..evaluation.runner import checkpoints
+    from ..evaluation.models import checkpoints
     from ..sources.ladder_file import LadderModel
 
     if args.ladder:
@@ -142,7 +145,7 @@ def _executor(args):
         if args.address or args.gpus_per_model is not None or args.gpu_memory is not None:
             raise ScalecheckError("--address, --gpus-per-model and --gpu-memory need --executor ray")
         return None
-    from ..evaluation.ray_executor import RayExecutor
+    from ..evaluation.executors.ray import RayExecutor
 
     return RayExecutor(args.address, cpus_per_model=args.threads or 1, gpus_per_model=args.gpus_per_model,
                        gpu_memory=args.gpu_memory)
@@ -192,7 +195,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if executor is None:
         import torch
 
-        from ..evaluation.backend import default_threads
+        from ..evaluation.backends.hf import default_threads
 
         torch.set_num_threads(args.threads or default_threads())
     if device == "auto" and executor is None:
@@ -204,7 +207,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         ev = Evaluation.run(models, tasks, settings, output=args.output, store=args.store, executor=executor,
                             device=device, dtype=args.dtype, batch_tokens=args.batch_tokens, chunk=args.chunk,
                             trust_remote_code=args.trust_remote_code, add_special_tokens=add,
-                            progress=None if args.no_progress else RichPlanProgress(), overwrite=args.overwrite)
+                            progress=None if args.no_progress else RichPlanProgress(), overwrite=args.overwrite,
+                            backend=args.backend)
     except EvaluationInterrupted as stop:
         print(f"scalecheck evaluate: {stop}; resume with: {resume_command(args)}", file=sys.stderr)
         return 130

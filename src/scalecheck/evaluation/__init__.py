@@ -11,21 +11,26 @@ only when a model is loaded, so reading tasks and results needs neither.
     print(ev.summary())
     tables = results_tables("out/suite")   # joins the testbed (scalecheck.schema.Tables)
 
-Executors (:mod:`.executors`): local by default; ``executor=RayExecutor(address)`` from :mod:`.ray_executor`
-runs one Ray actor per model across a cluster (``pip install 'scalecheck[ray]'``).
+Roles: :mod:`.models` (``ModelSpec``: a model's identity and load options), :mod:`.tasks` and :mod:`.plan` (what
+is scored), :mod:`.backends` (the ``Scorer`` contract and its registry; ``hf`` the reference), :mod:`.executors`
+(local by default; ``executor=RayExecutor(address)`` runs one Ray actor per model across a cluster, ``pip install
+'scalecheck[ray]'``), :mod:`.runner` (the driver and the ``Evaluation`` result) and :mod:`.store`.
 """
 
 # Names are imported on first use (PEP 562): a Ray worker unpickling the actor class imports this package, and
 # must not pay for pandas (runner) or the sources (about 1-2 s of CPU per worker on 2 cores, per model).
 _LAZY = {
-    "BackendStats": "backend", "HFBackend": "backend", "ModelSpec": "backend", "LocalExecutor": "executors",
+    "BackendStats": "backends", "Scorer": "backends", "check_backend": "backends", "make_backend": "backends",
+    "register_backend": "backends", "HFBackend": "backends.hf", "ModelSpec": "models", "checkpoints": "models",
+    "LocalExecutor": "executors", "RayExecutor": "executors", "EvaluationInterrupted": "runner",
     "MetricSummary": "metrics", "example_metrics": "metrics", "summarise": "metrics", "Setting": "plan",
     "Evaluation": "runner", "ModelResult": "runner", "PlanProgress": "runner", "results_tables": "runner",
     "ResultStore": "store", "FORMATS": "tasks", "PRIZE_TASKS": "tasks", "Example": "tasks", "Task": "tasks",
     "parse_classes": "tasks", "read_task": "tasks", "resolve_tasks": "tasks",
 }
 
-__all__ = ["BackendStats", "HFBackend", "ModelSpec", "MetricSummary", "example_metrics", "summarise",
+__all__ = ["BackendStats", "Scorer", "check_backend", "make_backend", "register_backend", "HFBackend", "ModelSpec",
+           "checkpoints", "RayExecutor", "EvaluationInterrupted", "MetricSummary", "example_metrics", "summarise",
            "Evaluation", "ModelResult", "PlanProgress", "Setting", "results_tables", "ResultStore", "FORMATS",
            "PRIZE_TASKS", "Example", "Task", "parse_classes", "read_task", "resolve_tasks", "LocalExecutor"]
 

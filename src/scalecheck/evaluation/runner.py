@@ -32,9 +32,11 @@ from ..schema import LOSS_PREFIX, Tables
 from ..sources.evaluate_output import read_evaluate_output
 from ..sources.ladder_file import Ladder, LadderModel
 from ..sources.plain import read_long_file
-from .backend import BackendStats, ModelSpec
-from .executors import Event, Job, LocalExecutor, Options
+from .backends.base import BackendStats
+from .executors.base import Event, Job, Options
+from .executors.local import LocalExecutor
 from .metrics import MetricSummary, example_metrics, summarise
+from .models import ModelSpec
 from .plan import Setting, Work, escape_separator
 from .store import ResultStore
 from .tasks import Task
@@ -169,7 +171,7 @@ class Evaluation:
             store: str | Path | None = None, executor=None, device: str = "cpu", dtype: str | None = None,
             batch_tokens: int | None = None, chunk: int = 256, trust_remote_code: bool = False,
             add_special_tokens: bool | None = None, progress: PlanProgress | None = None,
-            overwrite: bool = False) -> Evaluation:
+            overwrite: bool = False, backend: str = "hf") -> Evaluation:
         """Score each model on each task at each setting (resuming from the store), then write ``output``.
 
         Everything that can be refused is refused before any model loads: too many shots for a task, two
@@ -177,6 +179,7 @@ class Evaluation:
         of a plan this one leaves out (its tables would silently lose them; ``overwrite=True`` replaces them, the
         store keeps every record either way).
 
+        ``backend``: the registered backend that loads and scores every model (:mod:`.backends`).
         Interrupted (Ctrl-C), it raises :class:`EvaluationInterrupted`, which says what the store holds.
         """
         ladder_models = tuple(models.models if isinstance(models, Ladder) else models)
@@ -193,6 +196,9 @@ class Evaluation:
                 t.demonstrations(0, s.shots, s.seed)  # too many shots for the task: refuse before loading
         if chunk < 1:
             raise ScalecheckError("chunk must be positive")
+        from .backends import get_backend
+
+        get_backend(backend)  # an unknown name: refused now, with the closest names
         if output is None and store is None:
             raise ValueError("give an output folder or a store")
         out = None if output is None else Path(output)
@@ -201,8 +207,9 @@ class Evaluation:
         store_path = Path(store) if store is not None else out / "results.sqlite"
         executor = executor or LocalExecutor()
         progress = progress or PlanProgress()
-        specs = [ModelSpec(m.location, m.revision, dtype or m.dtype or "float32", device, trust_remote_code,
-                           add_special_tokens) for m in ladder_models]
+        specs = [ModelSpec.from_ladder(m, dtype=dtype, device=device, trust_remote_code=trust_remote_code,
+                                       add_special_tokens=add_special_tokens, backend=backend)
+                 for m in ladder_models]
         keys = [s.key() for s in specs]
         if out is not None and not overwrite:
             _refuse_dropping(out, store_path, [(m.name, k) for m, k in zip(ladder_models, keys, strict=True)],
@@ -413,28 +420,3 @@ def _result(db: ResultStore, m: LadderModel, key: str, task: Task, setting: Sett
     n_classes = [len(ex.classes) for ex in task.examples]
     metrics = tuple(summarise(task.format, task.metrics, list(examples), n_classes))
     return ModelResult(m, key, task, setting, examples, metrics, params[0], params[1], stats, seconds, scored)
-
-
-def checkpoints(models: Sequence[LadderModel], revisions: Sequence[str]) -> list[LadderModel]:
-    """Each model at each revision (checkpoint): named ``NAME@REV``.
-
-    A revision ``stepN`` sets the step; where the model's step and tokens (or FLOPs) are known, the
-    checkpoint's are scaled by N / step (tokens per step are constant within a run, as in Pythia's).
-    """
-    import dataclasses
-
-    out = []
-    for m in models:
-        if m.path is not None:  # scoring the final weights under a checkpoint's label would be a wrong number
-            raise ScalecheckError(f"model {m.name!r} is a local {'file' if m.path.is_file() else 'folder'} "
-                                  f"({m.path}), which has no revisions; --revision picks checkpoints of hub models")
-        for rev in revisions:
-            found = re.fullmatch(r"step(\d+)", rev)
-            step = int(found.group(1)) if found else None
-            scale = step / m.step if step is not None and m.step else None
-            out.append(dataclasses.replace(
-                m, name=f"{m.name}@{rev}", revision=rev, step=step if step is not None else m.step,
-                tokens=m.tokens * scale if scale is not None and m.tokens else (m.tokens if step is None else None),
-                flops=m.flops * scale if scale is not None and m.flops else (m.flops if step is None else None),
-                losses={} if step is not None else dict(m.losses)))
-    return out

@@ -27,93 +27,12 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, ScalecheckError
-
-Request = tuple[tuple[int, ...], tuple[int, ...]]  # (context token ids, continuation token ids)
-
-DTYPES = ("float32", "float64", "float16", "bfloat16")
-_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
-
-
-@dataclass
-class BackendStats:
-    """What the backend did: tokens fed to the model (without padding), forward passes, seconds in them."""
-
-    requests: int = 0
-    unique_requests: int = 0
-    contexts: int = 0
-    tokens: int = 0
-    padded_tokens: int = 0
-    forwards: int = 0
-    oom_retries: int = 0
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def weights_hash(folder: Path) -> str:
-    """sha256 over every file of a local model folder (weights, config, tokenizer), names included; or of one
-    GGUF file (which holds all three)."""
-    h = hashlib.sha256()
-    if folder.is_file():
-        files, folder = [folder], folder.parent
-    else:
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts)
-    if not files:
-        raise InputError(folder, "model folder is empty")
-    for p in files:
-        h.update(str(p.relative_to(folder)).encode() + b"\0")
-        with p.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                h.update(block)
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What identifies a model's results: where it is loaded from, at which revision or weights, how."""
-
-    location: str
-    revision: str | None = None
-    dtype: str = "float32"
-    device: str = "cpu"
-    trust_remote_code: bool = False
-    add_special_tokens: bool | None = None
-    _weights: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self):
-        if self.dtype not in DTYPES:
-            raise ScalecheckError(f"unknown dtype {self.dtype!r} (known: {', '.join(DTYPES)})")
-        if self.revision is not None and self.is_local:
-            raise ScalecheckError(f"{self.location}: a local model has no revisions (asked for {self.revision!r}); "
-                                  "a revision picks a checkpoint of a hub model")
-
-    @property
-    def is_gguf(self) -> bool:
-        """A single GGUF file (config, tokenizer and weights in one)."""
-        return self.location.lower().endswith(".gguf")
-
-    @property
-    def is_local(self) -> bool:
-        return Path(self.location).is_dir() or (self.is_gguf and Path(self.location).is_file())
-
-    def identity(self) -> dict:
-        """The key of this model's results: a local folder by the hash of its files, a hub id by revision."""
-        ident = {"location": self.location, "dtype": self.dtype, "add_special_tokens": self.add_special_tokens}
-        if self.is_local:
-            if "sha256" not in self._weights:
-                self._weights["sha256"] = weights_hash(Path(self.location))
-            ident["weights"] = self._weights["sha256"]
-        else:
-            ident["revision"] = self.revision or "main"
-        return ident
-
-    def key(self) -> str:
-        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:32]
+from ...errors import ScalecheckError
+from ..models import BYTES as _BYTES
+from ..models import ModelSpec
+from .base import BackendStats, Request
 
 
 def _location(spec: ModelSpec) -> tuple[str, dict]:
@@ -127,7 +46,7 @@ def _location(spec: ModelSpec) -> tuple[str, dict]:
     if not spec.is_local:
         if location.startswith(("/", ".", "~")) or spec.is_gguf:
             raise ScalecheckError(f"no such model folder or GGUF file: {location}")
-        from .hub import cached, check_reachable
+        from ..hub import cached, check_reachable
 
         # A hub id: offline, refuse in one line at once rather than after a minute of download retries.
         at = f" at revision {spec.revision}" if spec.revision else ""
@@ -386,6 +305,7 @@ class HFBackend:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own bar reports progress; theirs would interleave with it
+        spec = spec.resolved()  # "auto": this machine's devices decide
         self.spec = spec
         # Default budget: on a CPU small batches stay in cache (2048 tokens ran ~17% faster than 8192 with a
         # 23M-parameter model; on SmolLM2-135M, 1024, 2048 and 4096 took the same CPU time within 10%, measured
@@ -432,6 +352,10 @@ class HFBackend:
         return 2048
 
     # --- tokenisation -------------------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """The tokenizer's (:meth:`Encoder.fingerprint`): equal fingerprints tokenise alike."""
+        return self.encoder.fingerprint()
 
     def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Request]:
         """Token ids of each (context, continuation), split at the boundary as lm-evaluation-harness does."""
