@@ -137,9 +137,10 @@ def test_ctrl_c_says_what_was_saved_and_the_command_that_resumes(toy, tmp_path, 
     root, model, a, b = toy
 
     class CtrlC(evaluate_cli.RichPlanProgress):
-        def advance(self, n, description):
-            super().advance(n, description)
-            raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the first chunk was committed
+        def __call__(self, done, total, what):
+            super().__call__(done, total, what)
+            if done:
+                raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the first chunk was committed
 
     monkeypatch.setattr(evaluate_cli, "RichPlanProgress", CtrlC)
     out = tmp_path / "o"

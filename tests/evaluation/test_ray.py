@@ -10,7 +10,7 @@ import pytest
 from tinymodels import RAY_GPUS, build_model, task_rows, write_task
 
 from scalecheck.cli import main
-from scalecheck.evaluation import Evaluation, PlanProgress, Setting, resolve_tasks
+from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
 from scalecheck.evaluation.executors.ray import RayExecutor
 from scalecheck.sources.ladder_file import read_ladder
 
@@ -107,14 +107,15 @@ def test_gpus_per_model_from_the_ladder_or_the_size_and_memory(plan):
     assert RayExecutor(gpus_per_model=2).gpus_for(job(7e9), memory) == 2
 
 
-class KillOnce(PlanProgress):
-    """Kills a model's actor when its first chunk arrives (the driver has written that chunk by then)."""
+class KillOnce:
+    """A progress callback that kills a model's actor when its first chunk arrives (the driver has written that
+    chunk by then)."""
 
     def __init__(self, executor):
         self.executor, self.killed = executor, None
 
-    def advance(self, n, description):
-        model = description.split(" · ")[0]
+    def __call__(self, done, total, what):
+        model = what.split(" · ")[0]
         if self.killed is None and model in self.executor.actors:
             import ray
 

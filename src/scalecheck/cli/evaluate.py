@@ -168,8 +168,8 @@ def resume_command(args: argparse.Namespace) -> str:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..evaluation import Evaluation, Setting, resolve_tasks
+    from ..evaluation.driver import EvaluationInterrupted
     from ..evaluation.plan import unescape_separator
-    from ..evaluation.runner import EvaluationInterrupted
 
     if any(k < 0 for k in args.shots):
         raise ScalecheckError("--shots must be >= 0")
@@ -198,20 +198,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
         from ..evaluation.backends.hf import default_threads
 
         torch.set_num_threads(args.threads or default_threads())
-    if device == "auto" and executor is None:
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    # device "auto" is resolved where each model loads (make_backend), on the machine that loads it.
     add = {"tokenizer": None, "yes": True, "no": False}[args.add_bos]
+    bar = None if args.no_progress else RichPlanProgress()
     try:
         ev = Evaluation.run(models, tasks, settings, output=args.output, store=args.store, executor=executor,
                             device=device, dtype=args.dtype, batch_tokens=args.batch_tokens, chunk=args.chunk,
-                            trust_remote_code=args.trust_remote_code, add_special_tokens=add,
-                            progress=None if args.no_progress else RichPlanProgress(), overwrite=args.overwrite,
-                            backend=args.backend)
+                            trust_remote_code=args.trust_remote_code, add_special_tokens=add, progress=bar,
+                            overwrite=args.overwrite, backend=args.backend)
     except EvaluationInterrupted as stop:
+        if bar is not None:
+            bar.close()
         print(f"scalecheck evaluate: {stop}; resume with: {resume_command(args)}", file=sys.stderr)
         return 130
+    finally:
+        if bar is not None:
+            bar.close()
     _print_tables(ev)
     print(f"wrote {args.output}")
     return 0
@@ -238,9 +240,15 @@ def _print_tables(ev) -> None:
 
 
 class RichPlanProgress:
-    """One bar over the whole plan (models x tasks x settings x examples), with rate and time left."""
+    """One bar over the whole plan (models x tasks x settings x examples), with rate and time left: a
+    :data:`scalecheck.progress.Progress` (``progress(done, total, what)``); :meth:`close` stops it."""
 
-    def start(self, total: int, done: int, models: int) -> None:
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if not hasattr(self, "bar"):
+            self._start(done, total)
+        self.bar.update(self.job, completed=done, total=total, description=what)
+
+    def _start(self, done: int, total: int) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -262,15 +270,8 @@ class RichPlanProgress:
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Speed(),
                             TimeRemainingColumn(), console=Console(stderr=True), transient=False)
         self.bar.start()
-        what = f"{models} model{'s' if models != 1 else ''}"
-        self.job = self.bar.add_task(what if done < total else f"{what}: all in the store", total=total,
-                                     completed=done, resumed=done)
-        self.models = what
+        self.job = self.bar.add_task("", total=total, completed=done, resumed=done)
 
-    def advance(self, n: int, description: str) -> None:
-        self.bar.update(self.job, advance=n, description=f"{self.models} · {description}")
-
-    def finish(self) -> None:
+    def close(self) -> None:
         if hasattr(self, "bar"):
-            self.bar.update(self.job, description=self.models)
             self.bar.stop()

@@ -1,4 +1,4 @@
-"""Executors: who runs a plan's models. The driver (:meth:`.runner.Evaluation.run`) alone writes the store.
+"""Executors: who runs a plan's models. The driver (:func:`..driver.evaluate`) alone writes the store.
 
 An executor turns jobs (one per model: its spec and pending work) into a stream of :class:`Event`: a model was
 loaded, a chunk of records was scored, a model is done. The driver writes each chunk to the SQLite store in one
