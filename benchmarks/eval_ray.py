@@ -110,6 +110,25 @@ def store_rows(out: Path) -> list[tuple]:
                            "ORDER BY model_key, task_hash, setting, example").fetchall()
 
 
+def actor_start_cost(ray, repeats: int = 2) -> dict:
+    """What one model's actor costs before it loads anything, on the idle cluster: wall seconds from creation to
+    ready (a new process importing ray, torch, transformers' model code and scalecheck) and the CPU seconds
+    that process spent on it (median of ``repeats``)."""
+    import statistics
+
+    from scalecheck.evaluation.executors.ray import _remote_worker
+
+    walls, cpus = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        actor = _remote_worker(8).options(num_cpus=1).remote(1)
+        ray.get(actor.__ray_ready__.remote())
+        walls.append(time.perf_counter() - t)
+        cpus.append(ray.get(actor.__ray_call__.remote(lambda self: time.process_time())))
+        ray.kill(actor)
+    return {"wall_s": round(statistics.median(walls), 2), "cpu_s": round(statistics.median(cpus), 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=None, help="first N rows of each task (default: all)")
@@ -152,6 +171,7 @@ def main() -> None:
         t = time.perf_counter()
         Evaluation.run(ladder, tasks, settings, output=work / "ray", executor=RayExecutor(cpus_per_model=1))
         wall_ray = time.perf_counter() - t
+        actor_start = actor_start_cost(ray)
     finally:
         ray.shutdown()
     identical = (deterministic_files(work / "local") == deterministic_files(work / "ray")
@@ -171,6 +191,7 @@ def main() -> None:
         "ratio": round(wall_ray / wall_local, 3), "max_abs_diff": diff,
         "records": len(store_rows(work / "ray")), "summary_rows": len(local.summary_frame()),
         "wall_local_s": round(wall_local, 2), "wall_ray_s": round(wall_ray, 2), "identical": identical,
+        "actor_start_wall_s": actor_start["wall_s"], "actor_start_cpu_s": actor_start["cpu_s"],
     }))
 
 
