@@ -90,9 +90,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="special tokens: as the tokenizer adds them (lm-evaluation-harness's default), or forced")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (default: the cores not busy with other work, i.e. the core count "
-                        "less the load average, at least 1; torch's own default of every core ran ~10x slower "
-                        "on a busy 2-core machine); with --executor ray: CPUs and threads of each model's actor "
-                        "(default 1)")
+                        "less the load average, at least 1; torch's own default of every core scored at half the "
+                        "speed of one thread, or worse, on a busy 2-core machine); with --executor ray: CPUs and "
+                        "threads of each model's actor (default 1)")
     p.add_argument("--backend", default="hf", metavar="NAME",
                    help="registered backend that loads and scores the models (scalecheck.evaluation.backends; "
                         "default hf: Hugging Face transformers)")
