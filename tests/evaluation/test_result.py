@@ -21,6 +21,8 @@ def test_write_returns_its_files_and_summary_is_the_summary_table(tmp_path):
     names = [str(p.relative_to(tmp_path / "again")) for p in files]
     assert names == ["summary.csv", "scores.csv", "run.json", "timing.json", "tiny/t.0shot.jsonl",
                      "tiny/t.1shot.jsonl"] and all(p.is_file() for p in files)
+    r = ev.results[0]
+    assert r.spec.location == str(model) and r.spec.key() == r.model_key and r.spec.device == "cpu"
     summary = ev.summary()
     assert isinstance(summary, pd.DataFrame) and list(summary["shots"]) == [0, 1]
     written = pd.read_csv(tmp_path / "out" / "summary.csv", keep_default_na=False)

@@ -33,6 +33,7 @@ from ..sources.ladder_file import Ladder, LadderModel
 from ..sources.plain import read_long_file
 from .backends.base import BackendStats
 from .metrics import MetricSummary, example_metrics, summarise
+from .models import ModelSpec
 from .plan import Setting, escape_separator
 from .tasks import Task
 
@@ -56,6 +57,7 @@ class ModelResult:
     stats: BackendStats | None = None  # the model's, over the whole plan (None: not loaded in this run)
     seconds: float = 0.0  # the model's, from load to its last chunk, over the whole plan
     examples_scored: int = 0  # of this task and setting, in this run
+    spec: ModelSpec | None = None  # what was loaded, and how (model_key is its key)
 
     def metric(self, name: str) -> MetricSummary:
         return next(m for m in self.metrics if m.metric == name)
@@ -119,7 +121,7 @@ class Evaluation:
         run = run_plan(models, tasks, settings, **options)
         results = [model_result(m, run.keys[i], t, s, run.records[(i, ti, si)], params=run.params[i],
                                 stats=run.stats.get(i), seconds=run.seconds.get(i, 0.0),
-                                scored=run.scored.get((i, ti, si), 0))
+                                scored=run.scored.get((i, ti, si), 0), spec=run.specs[i])
                    for i, m in enumerate(run.models) for ti, t in enumerate(run.tasks)
                    for si, s in enumerate(run.settings)]
         ev = cls(run.tasks, run.settings, tuple(results), run.output, run.extra)
@@ -253,9 +255,9 @@ def _example_row(task: Task, i: int, rec: dict) -> dict:
 
 def model_result(m: LadderModel, key: str, task: Task, setting: Setting, records: dict[int, dict], *,
                  params: tuple = (None, None), stats: BackendStats | None = None, seconds: float = 0.0,
-                 scored: int = 0) -> ModelResult:
+                 scored: int = 0, spec: ModelSpec | None = None) -> ModelResult:
     """A model's result on a task at a setting from its per-example records (as the store holds them)."""
     examples = tuple(_example_row(task, i, records[i]) for i in range(len(task)))
     n_classes = [len(ex.classes) for ex in task.examples]
     metrics = tuple(summarise(task.format, task.metrics, list(examples), n_classes))
-    return ModelResult(m, key, task, setting, examples, metrics, params[0], params[1], stats, seconds, scored)
+    return ModelResult(m, key, task, setting, examples, metrics, params[0], params[1], stats, seconds, scored, spec)
