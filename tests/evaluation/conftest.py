@@ -21,6 +21,16 @@ def _one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _scalecheck_cache(tmp_path_factory):
+    """The session's own cache (dequantised GGUF weights), never the user's ~/.cache."""
+    before = os.environ.get("SCALECHECK_CACHE")
+    os.environ["SCALECHECK_CACHE"] = str(tmp_path_factory.mktemp("scalecheck-cache"))
+    yield
+    if before is None:
+        os.environ.pop("SCALECHECK_CACHE", None)
+    else:
+        os.environ["SCALECHECK_CACHE"] = before
 
 
 @pytest.fixture(scope="session")

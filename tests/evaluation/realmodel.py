@@ -27,6 +27,7 @@ def smollm2_gguf() -> Path:
 @functools.cache
 def smollm2_backend():
     """The scalecheck backend on the GGUF file, float32 on the CPU, loaded through the real path."""
-    from scalecheck.evaluation.backend import HFBackend, ModelSpec
+    from scalecheck.evaluation.backends.hf import HFBackend
+    from scalecheck.evaluation.models import ModelSpec
 
     return HFBackend(ModelSpec(str(smollm2_gguf()), dtype="float32"))

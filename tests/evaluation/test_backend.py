@@ -3,7 +3,8 @@
 import pytest
 from tinymodels import build_model
 
-from scalecheck.evaluation.backend import HFBackend, ModelSpec
+from scalecheck.evaluation.backends.hf import HFBackend
+from scalecheck.evaluation.models import ModelSpec
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_cli_scores_one_model_with_a_progress_bar(backend, tmp_path, capsys):
 def test_a_plan_is_tokenised_once_per_tokenizer_and_the_driver_encodes_as_the_backend(backend, tmp_path):
     from tinymodels import task_rows, write_task
 
-    from scalecheck.evaluation.backend import Encoder, load_tokenizer
+    from scalecheck.evaluation.backends.hf import Encoder, load_tokenizer
     from scalecheck.evaluation.plan import EncodingCache, Setting, Work, encode
     from scalecheck.evaluation.tasks import read_task
 

@@ -4,7 +4,8 @@ import pytest
 from tinymodels import build_model
 
 from scalecheck.errors import ScalecheckError
-from scalecheck.evaluation.backend import HFBackend, ModelSpec, cuda_batch_tokens
+from scalecheck.evaluation.backends.hf import HFBackend, cuda_batch_tokens
+from scalecheck.evaluation.models import ModelSpec
 
 GiB = 1 << 30
 
@@ -57,7 +58,7 @@ def test_the_cuda_budget_is_taken_from_mem_get_info(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda dev=None: seen.append(dev) or (2 * GiB, 16 * GiB))
     monkeypatch.setattr(torch.nn.Module, "to", lambda self, *a, **k: self)
-    from scalecheck.evaluation import backend as backend_module
+    from scalecheck.evaluation.backends import hf as backend_module
 
     real_load = backend_module._load
     monkeypatch.setattr(backend_module, "_load", lambda spec: real_load(ModelSpec(spec.location, dtype=spec.dtype)))

@@ -10,8 +10,8 @@ import pytest
 from tinymodels import RAY_GPUS, build_model, task_rows, write_task
 
 from scalecheck.cli import main
-from scalecheck.evaluation import Evaluation, PlanProgress, Setting, resolve_tasks
-from scalecheck.evaluation.ray_executor import RayExecutor
+from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
+from scalecheck.evaluation.executors.ray import RayExecutor
 from scalecheck.sources.ladder_file import read_ladder
 
 SETTINGS = [Setting(0), Setting(1)]
@@ -89,13 +89,13 @@ def test_a_cpu_model_waiting_for_a_cpu_starts_its_actor_ahead_and_scores_identic
 
 def test_gpus_per_model_from_the_ladder_or_the_size_and_memory(plan):
     ladder, _, _ = plan
-    from scalecheck.evaluation.backend import ModelSpec
     from scalecheck.evaluation.executors import Job
+    from scalecheck.evaluation.models import ModelSpec
     from scalecheck.sources.ladder_file import LadderModel
 
     def job(params=None, gpus=None, device="cuda", dtype="bfloat16"):
-        return Job(0, LadderModel(name="m", id="m", params=params, gpus=gpus), ModelSpec("m", dtype=dtype,
-                                                                                          device=device), ())
+        return Job(0, LadderModel(name="m", id="m", params=params, gpus=gpus),
+                   ModelSpec("m", dtype=dtype, device=device, gpus=gpus), ())
 
     ex = RayExecutor(gpu_memory=80)
     memory = ex._measure_gpu_memory  # given: never asks the cluster
@@ -107,14 +107,15 @@ def test_gpus_per_model_from_the_ladder_or_the_size_and_memory(plan):
     assert RayExecutor(gpus_per_model=2).gpus_for(job(7e9), memory) == 2
 
 
-class KillOnce(PlanProgress):
-    """Kills a model's actor when its first chunk arrives (the driver has written that chunk by then)."""
+class KillOnce:
+    """A progress callback that kills a model's actor when its first chunk arrives (the driver has written that
+    chunk by then)."""
 
     def __init__(self, executor):
         self.executor, self.killed = executor, None
 
-    def advance(self, n, description):
-        model = description.split(" · ")[0]
+    def __call__(self, done, total, what):
+        model = what.split(" · ")[0]
         if self.killed is None and model in self.executor.actors:
             import ray
 

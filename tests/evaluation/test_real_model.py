@@ -10,8 +10,8 @@ import pytest
 from realmodel import smollm2_gguf
 
 from scalecheck.cli import main
-from scalecheck.evaluation import backend as backend_module
-from scalecheck.evaluation.backend import ModelSpec
+from scalecheck.evaluation.backends import hf as backend_module
+from scalecheck.evaluation.models import ModelSpec
 
 
 def _direct(model, ctx_ids, cont_ids):
@@ -91,3 +91,17 @@ def test_a_prize_task_file_end_to_end(smollm2, shared_data, tmp_path, monkeypatc
     # The results are keyed by the GGUF file's bytes.
     run = json.loads((out / "run.json").read_text())
     assert run["models"][0]["model_key"] == ModelSpec(str(gguf.resolve())).key()
+
+
+def test_a_second_load_of_the_gguf_file_skips_dequantising_and_scores_the_same(smollm2):
+    from scalecheck.evaluation.backends.hf import HFBackend, dequantised_cache
+
+    # The session's first load (the smollm2 fixture) kept the dequantised weights, keyed by the file's hash.
+    folder = dequantised_cache(smollm2.spec)
+    assert folder.parent.name == "gguf" and (folder / "scalecheck-complete").is_file()
+    again = HFBackend(ModelSpec(str(smollm2_gguf()), dtype="float32"))
+    assert again.model.config._name_or_path == str(folder)  # read from the cache, not from the GGUF file
+    assert again.spec.key() == smollm2.spec.key()
+    pairs = [("The capital of France is", " Paris"), ("Q: Is the sky green?\nA:", " No"), ("", "Hello there")]
+    assert again.loglikelihoods(again.encode_pairs(pairs)) == smollm2.loglikelihoods(smollm2.encode_pairs(pairs))
+    assert again.encoder.fingerprint() == smollm2.encoder.fingerprint()

@@ -1,6 +1,7 @@
 """Suites in one run: several tasks (files, folders, Prize names), shot counts and checkpoints, one store and
 one output folder that every analysis command reads as a testbed; bad input refused before any model loads."""
 
+import contextlib
 import json
 import shutil
 
@@ -11,11 +12,24 @@ import scalecheck
 from scalecheck.cli import main
 from scalecheck.errors import InputError, ScalecheckError
 from scalecheck.evaluation import Evaluation, Setting, resolve_tasks
+from scalecheck.evaluation.backends import get_backend, register_backend
+from scalecheck.evaluation.backends.hf import HFBackend
+from scalecheck.evaluation.models import checkpoints
 from scalecheck.evaluation.plan import unescape_separator
-from scalecheck.evaluation.runner import checkpoints
 from scalecheck.evaluation.tasks import BLANK_LINE_SEPARATOR, PRIZE_TASKS, read_task
 from scalecheck.observations import Testbed
 from scalecheck.sources.ladder_file import LadderModel, read_ladder
+
+
+@contextlib.contextmanager
+def backend_as(name, factory):
+    """The registry's ``name`` built by ``factory`` for a while (the seam every executor loads through)."""
+    before = get_backend(name)
+    register_backend(name, factory, replace=True)
+    try:
+        yield
+    finally:
+        register_backend(name, before, replace=True)
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +86,9 @@ def test_unknown_task_name_gets_one_line_with_the_closest_names(suite, capsys):
 def test_a_task_that_fails_to_parse_stops_before_any_model_loads(suite, tmp_path, monkeypatch, capsys):
     root, tasks, ladder = suite
     bad = write_task(tmp_path / "bad_classification.jsonl", task_rows(3, 3) + [{"prompt": "x", "answer_index": 0}])
-    import scalecheck.evaluation.backend as backend
-
-    monkeypatch.setattr(backend.HFBackend, "__init__", lambda *a, **k: pytest.fail("a model was loaded"))
-    code = main(["evaluate", "--ladder", str(ladder), "--task", str(tasks), str(bad), "-o", str(tmp_path / "o")])
+    with backend_as("hf", lambda spec, **kw: pytest.fail("a model was loaded")):
+        code = main(["evaluate", "--ladder", str(ladder), "--task", str(tasks), str(bad), "-o",
+                     str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err and "row 3" in err and "field 'classes'" in err
     assert not (tmp_path / "o").exists()
@@ -113,20 +126,14 @@ def test_one_run_one_folder_read_as_a_testbed(suite, tmp_path, capsys):
 
 def test_nothing_scored_is_lost_when_a_later_model_fails(suite, tmp_path, monkeypatch):
     root, tasks, ladder = suite
-    import scalecheck.evaluation.backend as backend
-
-    real = backend.HFBackend.__init__
-
-    def second_fails(self, spec, **kw):
+    def second_fails(spec, **kw):
         if spec.location.endswith("big"):
             raise ScalecheckError("cannot load model 'big': disk on fire")
-        real(self, spec, **kw)
+        return HFBackend(spec, **kw)
 
-    monkeypatch.setattr(backend.HFBackend, "__init__", second_fails)
     plan = (read_ladder(ladder), resolve_tasks([str(tasks)]), [Setting(0), Setting(1)])
-    with pytest.raises(ScalecheckError, match="disk on fire"):
+    with backend_as("hf", second_fails), pytest.raises(ScalecheckError, match="disk on fire"):
         Evaluation.run(*plan, output=tmp_path, chunk=5)
-    monkeypatch.setattr(backend.HFBackend, "__init__", real)
     ev = Evaluation.run(*plan, output=tmp_path, chunk=5)
     scored = {r.model.name: 0 for r in ev.results}
     for r in ev.results:

@@ -15,4 +15,4 @@ def test_report_renders_in_headless_chromium(tmp_path, small_result, hostile):
     assert len(widths) == 3 and all(w > 0 for w in widths), widths
     assert scripts == 0  # the hostile task name stayed text
     assert title == hostile
-    assert "Predictable:" in text
+    assert "Predictable (confidence" in text

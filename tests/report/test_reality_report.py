@@ -11,7 +11,8 @@ def test_write_report(tmp_path, small_result, hostile):
     files = write_report(result, tb, tmp_path / "out")
     df = pd.read_csv(files.verdicts_csv)
     assert len(df) == 3 * 4 and set(df["category"]) <= set(CATEGORIES)
-    assert {"task", "scope", "category", "confidence", "n_models", "spearman_rho", "chi2_red_exp"} <= set(df.columns)
+    assert {"task", "scope", "category", "confidence", "n_models", "spearman_rho", "chi2_red_exp",
+            "p_predictable", "p_non_monotonic"} <= set(df.columns)
     assert hostile in set(df["task"])  # data keeps its names; only HTML escapes them
     assert len(files.figures) == 3 and all(p.read_bytes()[:4] == b"\x89PNG" for p in files.figures)
     assert all(p.parent.name == "figures" and "<" not in p.name for p in files.figures)
@@ -23,5 +24,9 @@ def test_write_report(tmp_path, small_result, hostile):
         assert label in html
     for v in result.verdicts:
         assert v.reason.split(":")[0].replace("&", "&amp;").replace("<", "&lt;") in html
-    assert "Predictable:" in html and "share predictable" in html
-    assert "BREAK_MIN_PLATEAU_SHARE" in html and "TURN_MIN_CHI2" in html  # the criteria's thresholds are shown
+    # The share counts confident verdicts only, and says so.
+    assert "Predictable (confidence &ge; 0.5):" in html and "share predictable (confidence &gt;= 0.5)" in html
+    assert "law_r2" in html and "RISE_MAX_SPAN" in html  # the criteria's thresholds are shown
+    probs = [c for c in df.columns if c.startswith("p_")]
+    assert len(probs) == 6 and "caveat" in df.columns
+    assert (df[probs].sum(axis=1).round(3) == 1.0).all()

@@ -44,10 +44,30 @@ def test_verdict_flips_are_counted_against_the_baseline(flipping):
     base = v[v["factor"] == "baseline"].set_index("task")["category"]
     inverted = v[v["setting"] == "inverted"].set_index("task")
     for task in ("rising", "also_rising"):
-        assert (inverted.loc[task, "category"] != base[task]) == inverted.loc[task, "flipped"]
+        confident = inverted.loc[task, "confidence"] >= 0.5 and inverted.loc[task, "baseline_confidence"] >= 0.5
+        assert (inverted.loc[task, "category"] != base[task] and confident) == inverted.loc[task, "flipped"]
     assert sens.counts()["x_flips"] == int(v["flipped"].sum())
     per = sens.per_setting().set_index("setting")
     assert per.loc["inverted", "n_sign_changed"] == 2 and per.loc["c4_shifted", "n_sign_changed"] == 0
+
+
+def test_a_flip_counts_only_between_confident_verdicts():
+    # Issue 17: "26 of 46 tasks change verdict" counted flips to verdicts of confidence 0.07. Against a confident
+    # baseline, a change to an unconfident verdict (or from one) is no flip; a change between confident ones is.
+    import pandas as pd
+
+    from scalecheck.sensitivity.engine import _against_baseline
+
+    rows = pd.DataFrame({"task": ["t", "t", "t", "u", "u"],
+                         "factor": ["baseline", "x", "x", "baseline", "x"],
+                         "setting": ["c4", "a", "b", "c4", "a"],
+                         "category": ["predictable", "noisy", "trendless", "noisy", "predictable"],
+                         "confidence": [0.9, 0.45, 0.8, 0.3, 0.95], "trend_sign": [1, 1, 0, 1, 1]})
+    v = _against_baseline(rows).set_index(["task", "setting"])
+    assert not v.loc[("t", "a"), "flipped"]  # to a 0.45 verdict
+    assert v.loc[("t", "b"), "flipped"]  # 0.9 predictable -> 0.8 trendless
+    assert not v.loc[("u", "a"), "flipped"]  # from a 0.3 baseline
+    assert list(v["confident"]) == [True, False, True, False, False]
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from ..errors import ScalecheckError
@@ -40,6 +42,11 @@ Executors: local (default: one model at a time in this process) or ray (one acto
 `pip install 'scalecheck[ray]'`; start one with `ray start --head` and give its --address, or omit --address
 for a local cluster on this machine). GPUs per model come from the ladder's `gpus`, else from the model's size
 and the GPUs' memory; a model no node can hold is refused before anything runs.
+
+A GGUF file's weights are dequantised once and kept, as a plain Hugging Face folder keyed by the file's content
+hash and the dtype, in $SCALECHECK_CACHE (default ~/.cache/scalecheck; SCALECHECK_CACHE=off keeps nothing): later
+runs load it in about a second instead of dequantising again. A hub id is fetched only if the hub answers within
+3 s or the model is in the local Hugging Face cache; offline, the command says so at once.
 
 A ladder file (YAML, or TOML on Python 3.11+) lists the models with their params, tokens and known
 validation losses; see scalecheck.sources.ladder_file.
@@ -82,8 +89,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--add-bos", choices=["tokenizer", "yes", "no"], default="tokenizer",
                    help="special tokens: as the tokenizer adds them (lm-evaluation-harness's default), or forced")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default: torch's choice; 1 can be much faster on a busy machine); "
-                        "with --executor ray: CPUs and threads of each model's actor (default 1)")
+                   help="CPU threads for torch (default: the cores not busy with other work, i.e. the core count "
+                        "less the load average, at least 1; torch's own default of every core scored at half the "
+                        "speed of one thread, or worse, on a busy 2-core machine); with --executor ray: CPUs and "
+                        "threads of each model's actor (default 1)")
+    p.add_argument("--backend", default="hf", metavar="NAME",
+                   help="registered backend that loads and scores the models (scalecheck.evaluation.backends; "
+                        "default hf: Hugging Face transformers)")
     p.add_argument("--trust-remote-code", action="store_true", help="run code shipped with the model (off)")
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="local: one model at a time here; ray: one actor per model on a Ray cluster")
@@ -93,19 +105,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="GPUs of every model's actor (default: the ladder's gpus, else from size and GPU memory)")
     p.add_argument("--gpu-memory", type=float, default=None, metavar="GIB",
                    help="memory of one GPU for sizing models (default: measured on the cluster)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="rewrite the tables of an output folder that holds other models, tasks or settings "
+                        "(default: refuse; the store keeps their records either way)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_evaluate)
+    p.set_defaults(func=run_evaluate, evaluate_parser=p)
 
 
 def resolve_ladder_spec(spec: str):
     """The one place a --ladder value becomes a Ladder: a ladder file (built-in ladder names resolve here too)."""
     from ..sources.ladder_file import resolve_ladder
 
-    return resolve_ladder(spec)
+    return resolve_ladder(spec, require_location=True)
 
 
 def _models(args):
-    from ..evaluation.runner import checkpoints
+    from ..evaluation.models import checkpoints
     from ..sources.ladder_file import LadderModel
 
     if args.ladder:
@@ -130,14 +145,30 @@ def _executor(args):
         if args.address or args.gpus_per_model is not None or args.gpu_memory is not None:
             raise ScalecheckError("--address, --gpus-per-model and --gpu-memory need --executor ray")
         return None
-    from ..evaluation.ray_executor import RayExecutor
+    from ..evaluation.executors.ray import RayExecutor
 
     return RayExecutor(args.address, cpus_per_model=args.threads or 1, gpus_per_model=args.gpus_per_model,
                        gpu_memory=args.gpu_memory)
 
 
+def resume_command(args: argparse.Namespace) -> str:
+    """The command line that reruns ``args`` (every option that differs from its default), for the shell."""
+    parts = ["scalecheck", "evaluate"]
+    for action in args.evaluate_parser._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or action.dest == "help" or value is None or value == action.default:
+            continue
+        flag = max(action.option_strings, key=len)
+        if isinstance(action, argparse._StoreTrueAction):
+            parts.append(flag)
+        else:
+            parts += [flag, *map(str, value if isinstance(value, list) else [value])]
+    return shlex.join(parts)
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..evaluation import Evaluation, Setting, resolve_tasks
+    from ..evaluation.driver import EvaluationInterrupted
     from ..evaluation.plan import unescape_separator
 
     if any(k < 0 for k in args.shots):
@@ -161,19 +192,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
     settings = [Setting(shots=k, seed=args.seed, separator=separator) for k in dict.fromkeys(args.shots)]
     executor = _executor(args)
     device = args.device
-    if args.threads is not None and executor is None:
+    if executor is None:
         import torch
 
-        torch.set_num_threads(args.threads)
-    if device == "auto" and executor is None:
-        import torch
+        from ..evaluation.backends.hf import default_threads
 
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        torch.set_num_threads(args.threads or default_threads())
+    # device "auto" is resolved where each model loads (make_backend), on the machine that loads it.
     add = {"tokenizer": None, "yes": True, "no": False}[args.add_bos]
-    ev = Evaluation.run(models, tasks, settings, output=args.output, store=args.store, executor=executor,
-                        device=device, dtype=args.dtype, batch_tokens=args.batch_tokens, chunk=args.chunk,
-                        trust_remote_code=args.trust_remote_code, add_special_tokens=add,
-                        progress=None if args.no_progress else RichPlanProgress())
+    bar = None if args.no_progress else RichPlanProgress()
+    try:
+        ev = Evaluation.run(models, tasks, settings, output=args.output, store=args.store, executor=executor,
+                            device=device, dtype=args.dtype, batch_tokens=args.batch_tokens, chunk=args.chunk,
+                            trust_remote_code=args.trust_remote_code, add_special_tokens=add, progress=bar,
+                            overwrite=args.overwrite, backend=args.backend)
+    except EvaluationInterrupted as stop:
+        if bar is not None:
+            bar.close()
+        print(f"scalecheck evaluate: {stop}; resume with: {resume_command(args)}", file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
     _print_tables(ev)
     print(f"wrote {args.output}")
     return 0
@@ -200,9 +240,15 @@ def _print_tables(ev) -> None:
 
 
 class RichPlanProgress:
-    """One bar over the whole plan (models x tasks x settings x examples), with rate and time left."""
+    """One bar over the whole plan (models x tasks x settings x examples), with rate and time left: a
+    :data:`scalecheck.progress.Progress` (``progress(done, total, what)``); :meth:`close` stops it."""
 
-    def start(self, total: int, done: int, models: int) -> None:
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if not hasattr(self, "bar"):
+            self._start(done, total)
+        self.bar.update(self.job, completed=done, total=total, description=what)
+
+    def _start(self, done: int, total: int) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -224,15 +270,8 @@ class RichPlanProgress:
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Speed(),
                             TimeRemainingColumn(), console=Console(stderr=True), transient=False)
         self.bar.start()
-        what = f"{models} model{'s' if models != 1 else ''}"
-        self.job = self.bar.add_task(what if done < total else f"{what}: all in the store", total=total,
-                                     completed=done, resumed=done)
-        self.models = what
+        self.job = self.bar.add_task("", total=total, completed=done, resumed=done)
 
-    def advance(self, n: int, description: str) -> None:
-        self.bar.update(self.job, advance=n, description=f"{self.models} · {description}")
-
-    def finish(self) -> None:
+    def close(self) -> None:
         if hasattr(self, "bar"):
-            self.bar.update(self.job, description=self.models)
             self.bar.stop()

@@ -9,14 +9,15 @@ from ._common import HelpFormatter, add_run_options, add_selection_options, add_
 DESCRIPTION = """\
 The reality check: does each task scale predictably? Classifies every task's score against a validation loss
 (or a scale axis) into one of six behaviours, over all models and per corpus, with a confidence and the
-evidence, and writes a report.
+evidence, and writes a report. Each verdict gives the probability of all six behaviours, and a caveat on
+sampling noise, chance and significance; the share predictable counts verdicts of confidence >= 0.5.
 
-  predictable    improves steadily; a monotone law (exponential in loss) fits within sampling noise
-  inverse        gets reliably worse as scale grows
-  non-monotonic  a reliable reversal inside the range (inverted-U or U-shaped)
-  noisy          a trend, but scatter far beyond sampling noise: a fitted law would not extrapolate
-  trendless      no detectable trend (typically flat near chance)
-  breakthrough   flat at the floor for the smaller models, then a sharp rise
+  predictable    a visible rise the law (exponential in loss) follows closely on the plot scaled to the data
+  inverse        a visible trend that gets worse as scale grows
+  non-monotonic  a reversal the eye sees (inverted-U or U-shaped)
+  noisy          a visible trend, but the law explains little of the visible variance: scatter large on the plot
+  trendless      no visible trend (typically flat near chance)
+  breakthrough   flat for the smaller models, a sharp jump, then flat again
   (insufficient-data where a series supports no verdict)
 
 Writes OUTPUT/verdicts.csv (one row per task and scope, with the evidence), OUTPUT/report.html (self-contained:
@@ -70,17 +71,13 @@ def render_summary(result, console) -> None:
     c.add_column("scope")
     for cat in CATEGORIES:
         c.add_column(cat, justify="right")
-    c.add_column("share predictable", justify="right")
+    c.add_column("share predictable (confidence >= 0.5)", justify="right")
     for scope in counts.index:
         share = result.share_predictable(scope)
         c.add_row(scope, *[str(int(counts.loc[scope, cat])) for cat in CATEGORIES],
                   "-" if share != share else f"{share:.0%}")
     console.print(c)
-    share = result.share_predictable(ALL)
-    n = int(counts.loc[ALL, "predictable"]) if ALL in counts.index else 0
-    total = int(counts.loc[ALL].drop("insufficient-data").sum()) if ALL in counts.index else 0
-    console.print(f"[bold]share of predictable tasks (all models): {n}/{total} = "
-                  f"{'-' if share != share else f'{share:.0%}'}[/bold]")
+    console.print(f"[bold]share of predictable tasks, all models: {result.predictable_text(ALL)}[/bold]")
 
 
 def run_reality_check(args: argparse.Namespace) -> int:

@@ -58,6 +58,11 @@ class ResultStore:
     def remember_model(self, key: str, identity: dict) -> None:
         self.db.execute("INSERT OR IGNORE INTO models VALUES (?, ?)", (key, json.dumps(identity, sort_keys=True)))
 
+    def model_identity(self, key: str) -> dict | None:
+        """What the store remembers of a model (its identity and parameter counts), or None if never loaded."""
+        row = self.db.execute("SELECT identity FROM models WHERE model_key=?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def done(self, model_key: str, task_hash: str, setting: str) -> set[int]:
         cur = self.db.execute("SELECT example FROM results WHERE model_key=? AND task_hash=? AND setting=?",
                               (model_key, task_hash, setting))

@@ -321,9 +321,16 @@ def hub_task_file(name: str, filename: str, *, repo: str = PRIZE_HUB_DATASET) ->
     except ImportError:
         raise InputError(name, "fetching a Prize task from the hub needs huggingface_hub "
                                "(pip install 'scalecheck[eval]'); or give --task-dir") from None
+    from .hub import cached, check_reachable
+
+    try:  # offline: one line at once, not a minute of retries
+        offline = check_reachable(f"{filename}", is_cached=cached(repo, filename, repo_type="dataset"),
+                                  fix="give a folder of the release files with --task-dir")
+    except ScalecheckError as exc:
+        raise InputError(name, str(exc)) from None
     try:
         try:
-            local = hf_hub_download(repo, filename, repo_type="dataset")
+            local = hf_hub_download(repo, filename, repo_type="dataset", local_files_only=offline)
         except EntryNotFoundError:
             found = [f for f in HfApi().list_repo_files(repo, repo_type="dataset") if f.rsplit("/", 1)[-1] == filename]
             if not found:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..sensitivity import Sensitivity
+from ..trends.reality import CONFIDENT
 from . import figures as F
 from .html import Report, esc, table_html
 
@@ -74,14 +75,16 @@ def add_sensitivity_sections(report: Report, sens: Sensitivity) -> None:
         sec.add_table(g.drop(columns="factor"), caption=f"Tasks whose verdict or trend sign changes, per {what}")
         png = changes_png(per, factor, f"changes per {what}")
         if png is not None:
-            sec.add_figure(png, f"verdict changes per {what}", f"Verdict changes and trend-sign reversals per {what}.")
+            sec.add_figure(png, f"verdict changes per {what}", f"Verdict changes (between verdicts of confidence >= "
+                                                               f"{CONFIDENT:g}) and trend-sign reversals per {what}.")
         trans = sens.transitions(factor)
         if len(trans):
             sec.add_table(trans.sort_values("n", ascending=False), caption="Which verdicts become which")
-        flips = sens.flips(factor)[["task", "setting", "baseline_category", "category", "confidence", "rho",
-                                    "baseline_sign", "trend_sign"]]
+        flips = sens.flips(factor)[["task", "setting", "baseline_category", "baseline_confidence", "category",
+                                    "confidence", "rho", "baseline_sign", "trend_sign"]]
         if len(flips):
-            sec.add(table_html(flips.head(TOP_ROWS), caption=f"Verdict changes ({min(len(flips), TOP_ROWS)} of "
+            sec.add(table_html(flips.head(TOP_ROWS), caption=f"Verdict changes between verdicts of confidence >= "
+                                                               f"{CONFIDENT:g} ({min(len(flips), TOP_ROWS)} of "
                                                                f"{len(flips)}; all in sensitivity_verdicts.csv)"))
     rev = sens.rank_reversals
     if len(rev):

@@ -10,7 +10,8 @@ metric and setting):
 
 For each task and setting this records the verdict (:func:`scalecheck.trends.classify`) and the sign of the
 trend (Spearman correlation of score with scale, significant at 5%), so flips and sign changes are counted
-against the baseline. Separately, for every pair of corpora, their fitted laws are compared at a loss value
+against the baseline; a verdict flip counts only where both verdicts have a confidence of at least
+:data:`scalecheck.trends.reality.CONFIDENT` (``confident``). Separately, for every pair of corpora, their fitted laws are compared at a loss value
 inside both corpora's ranges (matched loss) for each x: a rank reversal is a pair whose order at matched loss
 differs between two choices of x.
 """
@@ -34,6 +35,7 @@ from ..progress import Progress, report
 from ..tables import write_tables
 from ..trends import classify
 from ..trends import evidence as ev
+from ..trends.reality import CONFIDENT
 
 log = logging.getLogger(__name__)  # decisions made silently: tasks left out
 
@@ -48,7 +50,7 @@ _RANK_CHUNK = 64
 
 VERDICT_COLUMNS = ["task", "factor", "setting", "x_name", "scope", "metric", "shots", "variant", "n_models",
                    "category", "confidence", "rho", "p_trend", "trend_sign", "baseline_category",
-                   "baseline_sign", "comparable", "flipped", "sign_changed"]
+                   "baseline_confidence", "baseline_sign", "comparable", "confident", "flipped", "sign_changed"]
 RANK_COLUMNS = ["task", "x_name", "corpus_a", "corpus_b", "loss_at", "pred_a", "pred_b", "diff", "se_diff",
                 "decided"]
 REVERSAL_COLUMNS = ["task", "corpus_a", "corpus_b", "x_ref", "x_name", "diff_ref", "diff", "decided_ref",
@@ -339,17 +341,19 @@ class Sensitivity:
         n = s["n_tasks"]
         lines = []
         if s["x_tasks_tested"]:
-            lines.append(f"{s['x_tasks_flipped']} of {s['x_tasks_tested']} tasks change verdict when the validation "
+            lines.append(f"{s['x_tasks_flipped']} of {s['x_tasks_tested']} tasks change verdict (between verdicts of "
+                         f"confidence >= {CONFIDENT:g}) when the validation "
                          f"set used as x changes (baseline {self.baseline_x}; {s['x_flips']} of "
                          f"{s['x_comparisons']} task x validation-set comparisons); "
                          f"{s['x_tasks_sign_changed']} change the sign of their trend.")
         if s["corpus_tasks_tested"]:
-            lines.append(f"{s['corpus_tasks_flipped']} of {s['corpus_tasks_tested']} tasks change verdict when one "
+            lines.append(f"{s['corpus_tasks_flipped']} of {s['corpus_tasks_tested']} tasks change verdict (confidence "
+                         f">= {CONFIDENT:g} on both sides) when one "
                          f"{self.by} is taken alone instead of pooled; {s['corpus_tasks_sign_changed']} change "
                          f"trend sign.")
         if s["setting_tasks_tested"]:
             lines.append(f"{s['setting_tasks_flipped']} of {s['setting_tasks_tested']} tasks with several metrics or "
-                         f"settings change verdict with the setting.")
+                         f"settings change verdict with the setting (confidence >= {CONFIDENT:g} on both sides).")
         if s["rank_comparisons"]:
             lines.append(f"{s['tasks_with_rank_reversal']} of {n} tasks have a pair of corpora whose order at matched "
                          f"loss reverses when loss is measured on another validation set "
@@ -383,10 +387,15 @@ def _against_baseline(v: pd.DataFrame) -> pd.DataFrame:
     base = v[v["factor"] == "baseline"].set_index("task")
     v = v.copy()
     v["baseline_category"] = v["task"].map(base["category"])
+    v["baseline_confidence"] = v["task"].map(base["confidence"]).astype(float)
     v["baseline_sign"] = v["task"].map(base["trend_sign"]).astype(int)
     # A series too small for any verdict (a format only the largest models were scored in) did not flip.
     v["comparable"] = (v["category"] != NO_VERDICT) & (v["baseline_category"] != NO_VERDICT)
-    v["flipped"] = (v["factor"] != "baseline") & (v["category"] != v["baseline_category"]) & v["comparable"]
+    # A flip counts only between verdicts the classifier believes (each at least CONFIDENT): a change to or from
+    # a coin toss between two readings of one plot is no change of behaviour.
+    v["confident"] = (v["confidence"] >= CONFIDENT) & (v["baseline_confidence"] >= CONFIDENT)
+    v["flipped"] = ((v["factor"] != "baseline") & (v["category"] != v["baseline_category"]) & v["comparable"]
+                    & v["confident"])
     # A sign change needs both signs significant and opposite; significant-vs-flat is a weaker change.
     v["sign_changed"] = (v["factor"] != "baseline") & (v["trend_sign"] * v["baseline_sign"] < 0)
     return v

@@ -139,8 +139,12 @@ def _read_toml(path: Path, text: str) -> dict:
         raise InputError(path, f"malformed TOML ({exc})") from None
 
 
-def read_ladder(path: str | Path) -> Ladder:
-    """Read a ladder file: YAML, or TOML when the name ends in .toml (same keys)."""
+def read_ladder(path: str | Path, *, require_location: bool = False) -> Ladder:
+    """Read a ladder file: YAML, or TOML when the name ends in .toml (same keys).
+
+    ``require_location``: every model must say where its weights are (``id`` or ``path``), as ``evaluate``
+    needs; a metadata-only ladder (the ``lm-eval`` importer's) may name its models alone.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such ladder file")
@@ -183,6 +187,12 @@ def read_ladder(path: str | Path) -> Ladder:
         if hub_id is None and local is None and e.get("name") is None:
             raise InputError(path, "a model needs an 'id', a 'path' or at least a 'name'", row=where, field="id",
                              where="model")
+        if require_location and hub_id is None and local is None:
+            raise InputError(path, "a model to evaluate needs an 'id' (hub) or a 'path' (local folder or .gguf "
+                                   "file)", row=where, field="id", where="model")
+        if local is not None and e.get("revision") is not None:
+            raise InputError(path, "a local model has no revisions: 'revision' picks a checkpoint of a hub 'id'",
+                             row=where, field="revision", where="model")
         local_path = None
         if local is not None:
             local_path = Path(local).expanduser()
@@ -229,7 +239,7 @@ def builtin_ladder(spec: str) -> Ladder:
     return Ladder(tuple(LadderModel(**m) for m in builtin_models(spec)), source="builtin", path=None)
 
 
-def resolve_ladder(spec: str | Path) -> Ladder:
+def resolve_ladder(spec: str | Path, *, require_location: bool = False) -> Ladder:
     """A ladder file (YAML or TOML), or a built-in ladder by name (``pythia``, ``opt``, ``pythia@step71000``).
 
     A name that is neither an existing file nor a built-in ladder is refused in one line with the closest
@@ -239,10 +249,10 @@ def resolve_ladder(spec: str | Path) -> Ladder:
 
     path = Path(spec).expanduser()
     if path.is_file():
-        return read_ladder(path)
+        return read_ladder(path, require_location=require_location)
     text = str(spec)
     if is_builtin(text):
         return builtin_ladder(text)
     if path.suffix.lower() in (".yaml", ".yml", ".toml") or "/" in text or "\\" in text:
-        return read_ladder(path)  # a file that is not there: "no such ladder file"
+        return read_ladder(path, require_location=require_location)  # not there: "no such ladder file"
     raise unknown_ladder(split_spec(text)[0] if text.count("@") == 1 else text)

@@ -182,7 +182,11 @@ def ramp_fit(u: np.ndarray, z: np.ndarray, w: np.ndarray, min_floor: int = MIN_A
     # Every pair of candidates costs O(n) memory, so long series (thousands of checkpoints) would need
     # O(n^3); thin the candidates to evenly spaced ones, which still places the break within ~1/40 of the points.
     starts, ends = _thin(starts, MAX_BREAK_CANDIDATES), _thin(mids, MAX_BREAK_CANDIDATES)
-    pairs = [(a, np.inf) for a in starts] + [(a, b) for a in starts for b in ends if b > a]
+    # A pure step (the rise done between two neighbouring models) is the sharpest breakthrough: its end sits just
+    # past its start, so no model is fitted half-way up a jump.
+    step = 1e-9 * max(float(np.ptp(u)), 1e-300)
+    pairs = ([(a, np.inf) for a in starts] + [(a, a + step) for a in starts]
+             + [(a, b) for a in starts for b in ends if b > a])
     u0 = np.array([p[0] for p in pairs])[:, None]
     u1 = np.array([p[1] for p in pairs])[:, None]
     span = np.where(np.isinf(u1), 1.0, u1 - u0)
@@ -238,3 +242,44 @@ def overdispersion(chi2: float, n: int, k: float) -> float:
     """chi2 per degree of freedom, at least 1: how many times the sampling variance the scatter is."""
     dof = n - k
     return float(max(chi2 / dof, 1.0)) if dof > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class HingeFit:
+    """Two straight arms meeting at ``knot``: the smooth single-turn shape an eye fits to a reversal.
+
+    Unlike the umbrella (isotonic) fit, two straight arms cannot chase noise, so the size of each arm is what a
+    reader would draw through the points. ``left`` and ``right`` are the arms' changes (knot minus first end, last
+    end minus knot), in the units of ``z``.
+    """
+
+    knot: float
+    left: float
+    right: float
+    fitted: np.ndarray
+    rss: float
+
+    @property
+    def reverses(self) -> bool:
+        return self.left * self.right < 0
+
+
+def hinge_fit(u: np.ndarray, z: np.ndarray, min_arm: int = MIN_ARM_POINTS) -> HingeFit | None:
+    """Unweighted least-squares continuous two-arm line over every knot between models that leaves each arm at
+    least ``min_arm`` models (thinned to :data:`MAX_BREAK_CANDIDATES`); ``None`` when the series is too short."""
+    n = len(u)
+    uu = np.unique(u)
+    if n < 2 * min_arm or len(uu) < 4:
+        return None
+    mids = (uu[:-1] + uu[1:]) / 2
+    below = np.searchsorted(u, mids, side="right")
+    knots = _thin(mids[(below >= min_arm) & (n - below >= min_arm)], MAX_BREAK_CANDIDATES)
+    best = None
+    for k in knots:
+        X = np.column_stack([np.ones(n), np.minimum(u - k, 0.0), np.maximum(u - k, 0.0)])
+        coef, *_ = np.linalg.lstsq(X, z, rcond=None)
+        fitted = X @ coef
+        rss = float(np.sum((z - fitted) ** 2))
+        if best is None or rss < best.rss:
+            best = HingeFit(float(k), float(coef[1] * (k - u[0])), float(coef[2] * (u[-1] - k)), fitted, rss)
+    return best

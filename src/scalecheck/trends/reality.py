@@ -14,9 +14,20 @@ from ..errors import SelectionError
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
-from .classify import CATEGORIES, EVIDENCE_KEYS, Verdict, classify, groups_disagree
+from .classify import (
+    BEHAVIOURS,
+    CATEGORIES,
+    EVIDENCE_KEYS,
+    PROBABILITY_COLUMNS,
+    Verdict,
+    classify,
+    groups_disagree,
+)
 
 ALL = "all"  # the scope of a verdict over the whole testbed
+# The predictable share counts a verdict only when the classifier believes it: its probability is at least this
+# (more likely than all the other behaviours together). Stated beside every share shown.
+CONFIDENT = 0.5
 
 log = logging.getLogger(__name__)  # decisions made silently: series that could not be drawn
 
@@ -51,17 +62,21 @@ class RealityCheck:
         raise SelectionError(f"no verdict for task {task!r} in scope {scope!r}")
 
     def frame(self) -> pd.DataFrame:
-        """One row per verdict: task, scope, category, confidence, n_models, shape, reason, then the evidence."""
+        """One row per verdict: task, scope, category, confidence, n_models, shape, law, reason, group verdicts,
+        the probability of each of the six behaviours (``p_predictable``, ...), the caveat, then the evidence."""
         rows = []
         for v in self.verdicts:
             row = {"task": v.task, "scope": v.scope, "category": v.category, "confidence": round(v.confidence, 4),
                    "n_models": int(v.evidence.get("n_models", 0)), "shape": v.shape,
                    "law": v.fit.form if v.fit is not None and v.fit.usable else "", "reason": v.reason,
                    "group_verdicts": "; ".join(f"{g}: {c}" for g, c in v.group_verdicts)}
+            row.update({col: round(float(v.probabilities[c]), 4) if v.probabilities else float("nan")
+                        for c, col in zip(BEHAVIOURS, PROBABILITY_COLUMNS, strict=True)})
+            row["caveat"] = v.caveat
             row.update({k: v.evidence.get(k, float("nan")) for k in EVIDENCE_KEYS if k != "n_models"})
             rows.append(row)
         cols = ["task", "scope", "category", "confidence", "n_models", "shape", "law", "reason", "group_verdicts",
-                *[k for k in EVIDENCE_KEYS if k != "n_models"]]
+                *PROBABILITY_COLUMNS, "caveat", *[k for k in EVIDENCE_KEYS if k != "n_models"]]
         return pd.DataFrame(rows, columns=cols)
 
     def counts(self) -> pd.DataFrame:
@@ -70,19 +85,35 @@ class RealityCheck:
         table = pd.crosstab(df["scope"], df["category"]).reindex(columns=list(CATEGORIES), fill_value=0)
         return table.reindex(self.scopes)
 
-    def share_predictable(self, scope: str = ALL) -> float:
-        """Share of the scope's tasks judged predictable, among those with enough data for any verdict."""
-        vs = [v for v in self.verdicts if v.scope == scope and v.category != "insufficient-data"]
-        if not vs:
-            return float("nan")
-        return sum(v.category == "predictable" for v in vs) / len(vs)
+    def n_with_verdict(self, scope: str = ALL) -> int:
+        """Tasks of the scope with enough data for any verdict."""
+        return sum(v.scope == scope and v.category != "insufficient-data" for v in self.verdicts)
+
+    def n_predictable(self, scope: str = ALL, min_confidence: float = CONFIDENT) -> int:
+        """Tasks of the scope judged predictable with a confidence of at least ``min_confidence``."""
+        return sum(v.scope == scope and v.category == "predictable" and v.confidence >= min_confidence
+                   for v in self.verdicts)
+
+    def share_predictable(self, scope: str = ALL, min_confidence: float = CONFIDENT) -> float:
+        """Share of the scope's tasks judged predictable with a confidence of at least ``min_confidence`` (0 counts
+        every predictable verdict), among those with enough data for any verdict."""
+        n = self.n_with_verdict(scope)
+        return self.n_predictable(scope, min_confidence) / n if n else float("nan")
+
+    def predictable_text(self, scope: str = ALL, min_confidence: float = CONFIDENT) -> str:
+        """The share as it is shown: "predictable (confidence >= 0.5): 17/46 = 37%"."""
+        n, k = self.n_with_verdict(scope), self.n_predictable(scope, min_confidence)
+        share = f" = {k / n:.0%}" if n else ""
+        return f"predictable (confidence >= {min_confidence:g}): {k}/{n}{share}"
 
     def summary(self) -> pd.DataFrame:
         """One row per scope: tasks with a verdict, the count of each category, the share predictable."""
         counts = self.counts()
         df = counts.rename_axis(None).reset_index().rename(columns={"index": "scope"})
         df.insert(1, "n_tasks", counts.sum(axis=1).to_numpy())
+        df["n_predictable_confident"] = [self.n_predictable(s) for s in counts.index]
         df["share_predictable"] = [self.share_predictable(s) for s in counts.index]
+        df["confidence_cut"] = CONFIDENT
         return df
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,6 +123,8 @@ class RealityCheck:
             "scopes": self.scopes,
             "counts": {s: {c: int(counts.loc[s, c]) for c in CATEGORIES} for s in counts.index},
             "share_predictable": {s: self.share_predictable(s) for s in self.scopes},
+            "predictable_confidence_cut": CONFIDENT,
+            "n_predictable_confident": {s: self.n_predictable(s) for s in self.scopes},
             "verdicts": [v.to_dict() for v in self.verdicts],
         }
 

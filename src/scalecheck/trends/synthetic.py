@@ -30,11 +30,15 @@ CHANCES = (0.25, 0.5, 0.0)
 NM_MIN_ARM_RATIO = 0.5
 N_MODELS = (8, 40)
 N_EXAMPLES = (50, 10_000)
-# Extra model-to-model scatter of a noisy series, in binomial sds, and as a share of the trend's rise:
-# "several times the sampling noise", and big enough against the trend that a law would not extrapolate.
+# Extra model-to-model scatter of a noisy series, in binomial sds, and as a share of the trend's rise: big enough
+# against the trend that the law explains under about half of the visible variance (a rise under ~3.5 sds of
+# scatter), small enough that the trend stays visible (a rise over ~2.2 sds spans a third of the plotted range).
 NOISY_SCATTER_SD = (3.0, 6.0)
-NOISY_SCATTER_SHARE = (0.3, 0.6)
+NOISY_SCATTER_SHARE = (0.3, 0.45)
 NOISY_MIN_TREND_T = 4.0
+# ...and, on the plot, the true curve explains at most this share of the expected visible variance (its variance
+# against its variance plus the scatter's): what "the scatter around it is large" means to a reader of the plot.
+NOISY_MAX_TRUE_R2 = 0.45
 # A noisy series is drawn on a longer ladder (up to the built-in testbed's 104 models): scatter that hides the trend
 # from the eye also hides it from a test on 8-40 models, which makes the series trendless, not noisy.
 NOISY_N_MODELS = (30, 104)
@@ -133,7 +137,10 @@ def draw_series(shape: str, rng: np.random.Generator, *, n_models: int | None = 
             tau, sd = coef * shape_sd, _binom_sd(p, n)
             # "A trend exists": the rise must stand out of the total scatter as a regression slope would see it
             # (t = rise/sd * sqrt(m/12) for evenly spread x); a trend buried in its scatter looks trendless.
-            if rise / float(np.sqrt(np.mean(tau**2 + sd**2))) * np.sqrt(m / 12) < NOISY_MIN_TREND_T:
+            noise_var = float(np.mean(tau**2 + sd**2))
+            if rise / np.sqrt(noise_var) * np.sqrt(m / 12) < NOISY_MIN_TREND_T:
+                continue
+            if np.var(p) / (np.var(p) + noise_var) > NOISY_MAX_TRUE_R2:
                 continue
             p = np.clip(p + rng.normal(0.0, 1.0, size=m) * tau, 0.0, 1.0)
         y = rng.binomial(n, np.clip(p, 0, 1)) / n

@@ -27,96 +27,32 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, ScalecheckError
-
-Request = tuple[tuple[int, ...], tuple[int, ...]]  # (context token ids, continuation token ids)
-
-DTYPES = ("float32", "float64", "float16", "bfloat16")
-_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
-
-
-@dataclass
-class BackendStats:
-    """What the backend did: tokens fed to the model (without padding), forward passes, seconds in them."""
-
-    requests: int = 0
-    unique_requests: int = 0
-    contexts: int = 0
-    tokens: int = 0
-    padded_tokens: int = 0
-    forwards: int = 0
-    oom_retries: int = 0
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def weights_hash(folder: Path) -> str:
-    """sha256 over every file of a local model folder (weights, config, tokenizer), names included; or of one
-    GGUF file (which holds all three)."""
-    h = hashlib.sha256()
-    if folder.is_file():
-        files, folder = [folder], folder.parent
-    else:
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts)
-    if not files:
-        raise InputError(folder, "model folder is empty")
-    for p in files:
-        h.update(str(p.relative_to(folder)).encode() + b"\0")
-        with p.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                h.update(block)
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What identifies a model's results: where it is loaded from, at which revision or weights, how."""
-
-    location: str
-    revision: str | None = None
-    dtype: str = "float32"
-    device: str = "cpu"
-    trust_remote_code: bool = False
-    add_special_tokens: bool | None = None
-    _weights: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self):
-        if self.dtype not in DTYPES:
-            raise ScalecheckError(f"unknown dtype {self.dtype!r} (known: {', '.join(DTYPES)})")
-
-    @property
-    def is_gguf(self) -> bool:
-        """A single GGUF file (config, tokenizer and weights in one)."""
-        return self.location.lower().endswith(".gguf")
-
-    @property
-    def is_local(self) -> bool:
-        return Path(self.location).is_dir() or (self.is_gguf and Path(self.location).is_file())
-
-    def identity(self) -> dict:
-        """The key of this model's results: a local folder by the hash of its files, a hub id by revision."""
-        ident = {"location": self.location, "dtype": self.dtype, "add_special_tokens": self.add_special_tokens}
-        if self.is_local:
-            if "sha256" not in self._weights:
-                self._weights["sha256"] = weights_hash(Path(self.location))
-            ident["weights"] = self._weights["sha256"]
-        else:
-            ident["revision"] = self.revision or "main"
-        return ident
-
-    def key(self) -> str:
-        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:32]
+from ...errors import ScalecheckError
+from ..models import BYTES as _BYTES
+from ..models import ModelSpec
+from .base import BackendStats, Request
 
 
 def _location(spec: ModelSpec) -> tuple[str, dict]:
     """Where transformers reads a spec from, and the keyword arguments that every reader of it takes."""
     kw = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
     location = spec.location
+    if spec.is_gguf and spec.is_local:
+        cached = dequantised_cache(spec)
+        if cached is not None and (cached / _COMPLETE).is_file():  # dequantised before: a plain HF folder
+            return str(cached), {"trust_remote_code": spec.trust_remote_code}
+    if not spec.is_local:
+        if location.startswith(("/", ".", "~")) or spec.is_gguf:
+            raise ScalecheckError(f"no such model folder or GGUF file: {location}")
+        from ..hub import cached, check_reachable
+
+        # A hub id: offline, refuse in one line at once rather than after a minute of download retries.
+        at = f" at revision {spec.revision}" if spec.revision else ""
+        if check_reachable(f"model {location!r}{at}", is_cached=cached(location, "config.json", revision=spec.revision),
+                           fix="check the network, or give a local model folder or .gguf file"):
+            kw["local_files_only"] = True
     if spec.is_gguf:
         from transformers import AutoConfig
 
@@ -136,6 +72,82 @@ def _location(spec: ModelSpec) -> tuple[str, dict]:
         except (OSError, ValueError) as exc:
             raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
     return location, kw
+
+
+def default_threads() -> int:
+    """torch threads for scoring here: the cores not already busy with other work, at least 1.
+
+    torch starts one thread per core; where other processes keep those cores busy, its threads wait on each other
+    at every parallel region (on a shared 2-core machine, about 10x slower per token than one thread:
+    ``benchmarks/eval_threads.py``). So: the cores this process may use, less the 1-minute load average.
+    """
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
+_COMPLETE = "scalecheck-complete"
+
+
+def cache_root() -> Path | None:
+    """scalecheck's cache folder: ``$SCALECHECK_CACHE``, else ``$XDG_CACHE_HOME/scalecheck`` or
+    ``~/.cache/scalecheck``; None when ``SCALECHECK_CACHE=off``."""
+    import os
+
+    env = os.environ.get("SCALECHECK_CACHE")
+    if env is not None and env.strip().lower() in ("off", "0", "none", "no"):
+        return None
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "scalecheck"
+
+
+def dequantised_cache(spec: ModelSpec) -> Path | None:
+    """Where a GGUF file's weights, dequantised to the spec's dtype, are kept as a plain Hugging Face folder:
+    keyed by the file's content hash (the results key's) and the dtype, so a changed file is never served."""
+    root = cache_root()
+    if root is None:
+        return None
+    return root / "gguf" / f"{spec.identity()['weights'][:32]}-{spec.dtype}"
+
+
+def _keep_dequantised(spec: ModelSpec, tokenizer, model) -> None:
+    """Save a GGUF-loaded model as a plain folder (its weights exactly as dequantised): every later load of the
+    same file skips reading its metadata and dequantising (~20 s for SmolLM2-135M on 2 cores, against ~1 s).
+    A cache that cannot be written (full disk, read-only home) costs only this saving."""
+    import copy
+    import logging
+    import os
+    import shutil
+
+    from safetensors.torch import save_model
+
+    folder = dequantised_cache(spec)
+    if folder is None or (folder / _COMPLETE).is_file():
+        return
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        config = copy.deepcopy(model.config)
+        if hasattr(config, "quantization_config"):  # the weights saved are plain tensors, not quantised ones
+            del config.quantization_config
+        config.save_pretrained(tmp)
+        save_model(model, str(tmp / "model.safetensors"), metadata={"format": "pt"})  # tied weights once
+        tokenizer.save_pretrained(tmp)
+        (tmp / _COMPLETE).write_text(json.dumps({"gguf": spec.location, "dtype": spec.dtype}) + "\n")
+        os.replace(tmp, folder)  # atomic: a reader sees the whole folder or none (another writer may win)
+    except OSError as exc:
+        logging.getLogger(__name__).info("cannot cache the dequantised %s in %s: %s", spec.location, folder, exc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_tokenizer(spec: ModelSpec, _where: tuple[str, dict] | None = None):
@@ -165,6 +177,8 @@ def _load(spec: ModelSpec):
         model = AutoModelForCausalLM.from_pretrained(location, dtype=getattr(torch, spec.dtype), **kw_model)
     except (OSError, ValueError) as exc:
         raise ScalecheckError(f"cannot load model {spec.location!r}: {str(exc).splitlines()[0]}") from None
+    if "gguf_file" in kw:
+        _keep_dequantised(spec, tokenizer, model)
     return tokenizer, model
 
 
@@ -291,6 +305,7 @@ class HFBackend:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own bar reports progress; theirs would interleave with it
+        spec = spec.resolved()  # "auto": this machine's devices decide
         self.spec = spec
         # Default budget: on a CPU small batches stay in cache (2048 tokens ran ~17% faster than 8192 with a
         # 23M-parameter model; on SmolLM2-135M, 1024, 2048 and 4096 took the same CPU time within 10%, measured
@@ -337,6 +352,10 @@ class HFBackend:
         return 2048
 
     # --- tokenisation -------------------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """The tokenizer's (:meth:`Encoder.fingerprint`): equal fingerprints tokenise alike."""
+        return self.encoder.fingerprint()
 
     def encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Request]:
         """Token ids of each (context, continuation), split at the boundary as lm-evaluation-harness does."""

@@ -13,7 +13,7 @@ out of memory) is started again, up to ``max_restarts`` times, on the work the s
 are fixed by the task and setting, so the redone chunks are batched, and scored, exactly as they would have
 been, and nothing is lost or written twice.
 
-``import ray`` happens only when the executor runs (workers import :mod:`.plan` and :mod:`.backend`, which
+``import ray`` happens only when the executor runs (workers import :mod:`..plan` and :mod:`..backends`, which
 import neither ray nor torch at module import time).
 
 Start a cluster and point at it::
@@ -34,12 +34,13 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 
-from ..errors import ScalecheckError
-from .executors import Event, Job, Options, Pending
-from .plan import EncodingCache, Setting, score
-from .tasks import Task
+from ...errors import ScalecheckError
+from ..backends import make_backend
+from ..models import BYTES as _BYTES
+from ..plan import EncodingCache, Setting, score
+from ..tasks import Task
+from .base import Event, Job, Options, Pending
 
-_BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}
 # Weights plus activations, the key/value cache of a batch and the CUDA context: 1.3x the weights is what an
 # inference-only scorer needs at the default batch budget (the budget halves on out-of-memory anyway).
 _MEMORY_OVERHEAD = 1.3
@@ -63,27 +64,22 @@ class ModelWorker:
         except ImportError:  # load() says what is missing, in one line
             pass
 
-    def load(self, spec, batch_tokens: int | None) -> dict:
-        import dataclasses
-
-        import torch
-
-        from .backend import HFBackend
-
-        if spec.device == "auto":  # the actor's own devices decide (the device is not part of the results key)
-            spec = dataclasses.replace(spec, device="cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            self.backend = HFBackend(spec, batch_tokens=batch_tokens)
+    def load(self, spec, batch_tokens: int | None, factory=None) -> dict:
+        try:  # "auto" devices are resolved here, by the actor's own devices (make_backend)
+            self.backend = make_backend(spec, batch_tokens=batch_tokens, factory=factory)
         except ScalecheckError as exc:  # as a plain ScalecheckError: InputError's signature does not unpickle
             raise ScalecheckError(str(exc)) from None
+        import ray
+
         return {"params": (self.backend.n_params, self.backend.n_params_nonembed),
-                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid()}
+                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"), "pid": os.getpid(),
+                "node": ray.get_runtime_context().get_node_id()}
 
     def score(self, plan: tuple, work, chunk: int, encoded=None):
         """``encoded``: (tokenizer fingerprint, token ids of the work) from the driver, used when this model's
         tokenizer has that fingerprint (else this worker tokenises)."""
         tasks, settings = plan
-        ids = encoded[1] if encoded is not None and encoded[0] == self.backend.encoder.fingerprint() else None
+        ids = encoded[1] if encoded is not None and encoded[0] == self.backend.fingerprint() else None
         yield from score(self.backend, tasks, settings, work, chunk, ids)
 
     def stats(self):
@@ -156,9 +152,9 @@ class RayExecutor:
         """GPUs one copy of the model needs: given, from the ladder, else from its size and the GPUs' memory."""
         if self.gpus_per_model is not None:
             return self.gpus_per_model
-        if job.ladder_model.gpus is not None:
-            return job.ladder_model.gpus
-        if not job.spec.device.startswith("cuda") and job.spec.device != "auto":
+        if job.spec.gpus is not None:
+            return job.spec.gpus
+        if not job.spec.on_gpu:
             return 0
         params = job.ladder_model.params
         if params is None:
@@ -212,11 +208,12 @@ class RayExecutor:
             raise ScalecheckError("the Ray executor needs Ray: pip install 'scalecheck[ray]'") from None
         started = False
         if not ray.is_initialized():
-            options = dict(self.init_options)
+            # Ray's own settings, named apart from the scoring `options` passed on to the actors below.
+            init = dict(self.init_options)
             if self.address is None:
-                options.setdefault("_system_config", dict(LOCAL_SYSTEM_CONFIG))
+                init.setdefault("_system_config", dict(LOCAL_SYSTEM_CONFIG))
             try:
-                ray.init(address=self.address, include_dashboard=False, **options)
+                ray.init(address=self.address, include_dashboard=False, **init)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ScalecheckError(f"cannot reach the Ray cluster at {self.address or 'a new local one'}: "
                                       f"{_first_line(exc)}") from None
@@ -298,7 +295,7 @@ class RayExecutor:
             name = jobs[i].ladder_model.name
             if kind == "loaded":
                 starting.discard(i)
-                self.placements[name] = {k: payload[k] for k in ("cuda_visible_devices", "pid")}
+                self.placements[name] = {k: payload.get(k) for k in ("cuda_visible_devices", "pid", "node")}
                 yield Event("loaded", i, params=payload["params"], placement=dict(self.placements[name]))
             elif kind == "chunk":
                 t, s, recs = payload
@@ -335,15 +332,18 @@ class RayExecutor:
         started ahead of its turn loads only once its ``gate`` opens."""
         from ray.exceptions import RayActorError, RayTaskError
 
+        from ..backends import get_backend
+
         try:
+            factory = get_backend(job.spec.backend)  # shipped to the actor: its registry has only built-ins
             # The driver tokenises while the actor starts (a new process importing torch: seconds of CPU).
             if gate is None:
-                loading = actor.load.remote(job.spec, options.batch_tokens)
+                loading = actor.load.remote(job.spec, options.batch_tokens, factory)
                 encoded = encodings(job)
             else:
                 encoded = encodings(job)
                 gate.wait()
-                loading = actor.load.remote(job.spec, options.batch_tokens)
+                loading = actor.load.remote(job.spec, options.batch_tokens, factory)
             info = ray.get(loading)
             events.put(("loaded", job.model, info))
             for ref in actor.score.remote(plan_ref, job.work, options.chunk, encoded):
@@ -375,7 +375,7 @@ class _DriverEncodings:
         self.refs: dict = {}
 
     def __call__(self, job: Job):
-        from .backend import Encoder, load_tokenizer
+        from ..backends.hf import Encoder, load_tokenizer
 
         spec = job.spec
         where = (spec.location, spec.revision, spec.trust_remote_code, spec.add_special_tokens)

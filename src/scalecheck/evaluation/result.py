@@ -1,6 +1,6 @@
-"""Score a ladder on a suite: models x tasks x settings, resumable, deduplicated, in one output folder.
+"""The result of scoring a ladder on a suite (:class:`Evaluation`) and the output folder it writes.
 
-:meth:`Evaluation.run` scores every model of a ladder on every task at every setting (shots, seed, separator)
+:meth:`Evaluation.run` (the driver, :mod:`.driver`) scores every model of a ladder on every task at every setting (shots, seed, separator)
 with an executor (:mod:`.executors`: local by default, or Ray), committing each chunk of examples to the
 :class:`~.store.ResultStore` in one transaction as it arrives (the driver alone writes the store), and writes
 the output folder from the store at the end (files replaced atomically, rows in a fixed order)::
@@ -20,28 +20,26 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError, ScalecheckError
+from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables
 from ..sources.evaluate_output import read_evaluate_output
 from ..sources.ladder_file import Ladder, LadderModel
 from ..sources.plain import read_long_file
-from .backend import BackendStats, ModelSpec
-from .executors import Event, Job, LocalExecutor, Options
+from .backends.base import BackendStats
 from .metrics import MetricSummary, example_metrics, summarise
-from .plan import Setting, Work, escape_separator
-from .store import ResultStore
+from .models import ModelSpec
+from .plan import Setting, escape_separator
 from .tasks import Task
 
 SOURCE = "evaluate"
 
-__all__ = ["Evaluation", "ModelResult", "PlanProgress", "Setting", "results_tables", "safe_name"]
+__all__ = ["Evaluation", "ModelResult", "model_result", "results_tables", "safe_name"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,7 @@ class ModelResult:
     stats: BackendStats | None = None  # the model's, over the whole plan (None: not loaded in this run)
     seconds: float = 0.0  # the model's, from load to its last chunk, over the whole plan
     examples_scored: int = 0  # of this task and setting, in this run
+    spec: ModelSpec | None = None  # what was loaded, and how (model_key is its key)
 
     def metric(self, name: str) -> MetricSummary:
         return next(m for m in self.metrics if m.metric == name)
@@ -70,19 +69,6 @@ class ModelResult:
                 "seconds": self.seconds, "stats": None if self.stats is None else self.stats.to_dict()}
 
 
-class PlanProgress:
-    """What the driver tells a progress display (the CLI draws it with rich); this base shows nothing."""
-
-    def start(self, total: int, done: int, models: int) -> None:
-        """``total`` examples x settings x models in the plan, ``done`` of them already in the store."""
-
-    def advance(self, n: int, description: str) -> None:
-        """``n`` more examples scored; ``description`` says what runs now."""
-
-    def finish(self) -> None:
-        pass
-
-
 def safe_name(name: str) -> str:
     """A folder name for a model id ("EleutherAI/pythia-70m" -> "EleutherAI__pythia-70m")."""
     return re.sub(r"[^A-Za-z0-9._=-]", "_", name.replace("/", "__")) or "model"
@@ -92,10 +78,6 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _as_tuple(x, kind) -> tuple:
-    return (x,) if isinstance(x, kind) else tuple(x)
 
 
 @dataclass(frozen=True)
@@ -128,84 +110,23 @@ class Evaluation:
 
     @classmethod
     def run(cls, models: Ladder | Sequence[LadderModel], tasks: Task | Sequence[Task],
-            settings: Setting | Sequence[Setting] | None = None, *, output: str | Path | None = None,
-            store: str | Path | None = None, executor=None, device: str = "cpu", dtype: str | None = None,
-            batch_tokens: int | None = None, chunk: int = 256, trust_remote_code: bool = False,
-            add_special_tokens: bool | None = None, progress: PlanProgress | None = None) -> Evaluation:
-        """Score each model on each task at each setting (resuming from the store), then write ``output``.
+            settings: Setting | Sequence[Setting] | None = None, **options) -> Evaluation:
+        """Score each model on each task at each setting, resuming from the store, and write ``output``.
 
-        Everything that can be refused is refused before any model loads: too many shots for a task, two
-        models or tasks of one name, an executor's infeasible request.
+        The driver (:func:`.driver.run_plan`, which documents the options) runs the plan and writes the store;
+        the result is built from the records the store holds, so it is the same whatever ran them.
         """
-        ladder_models = tuple(models.models if isinstance(models, Ladder) else models)
-        tasks = _as_tuple(tasks, Task)
-        settings = tuple(dict.fromkeys(_as_tuple(Setting() if settings is None else settings, Setting)))
-        if not ladder_models or not tasks or not settings:
-            raise ScalecheckError("nothing to evaluate: give at least one model, task and setting")
-        for kind, names in (("model", [m.name for m in ladder_models]), ("task", [t.name for t in tasks])):
-            dup = next((n for n in names if names.count(n) > 1), None)
-            if dup is not None:
-                raise ScalecheckError(f"two {kind}s are named {dup!r}; names label the results")
-        for t in tasks:
-            for s in settings:
-                t.demonstrations(0, s.shots, s.seed)  # too many shots for the task: refuse before loading
-        if chunk < 1:
-            raise ScalecheckError("chunk must be positive")
-        if output is None and store is None:
-            raise ValueError("give an output folder or a store")
-        out = None if output is None else Path(output)
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-        store_path = Path(store) if store is not None else out / "results.sqlite"
-        executor = executor or LocalExecutor()
-        progress = progress or PlanProgress()
-        specs = [ModelSpec(m.location, m.revision, dtype or m.dtype or "float32", device, trust_remote_code,
-                           add_special_tokens) for m in ladder_models]
-        keys = [s.key() for s in specs]
-        t_start = time.perf_counter()
-        with ResultStore(store_path) as db:
+        from .driver import run_plan
 
-            def pending(i: int) -> Job:
-                work = []
-                # A model listed twice (same weights, two names) is scored once, by its first entry.
-                if keys.index(keys[i]) == i:
-                    for ti, t in enumerate(tasks):
-                        for si, s in enumerate(settings):
-                            done = db.done(keys[i], t.content_hash, s.key(t))
-                            if len(done) < len(t):
-                                work.append(Work(ti, si, frozenset(done)))
-                return Job(i, ladder_models[i], specs[i], tuple(work))
-
-            jobs = [pending(i) for i in range(len(ladder_models))]
-            total = len(ladder_models) * len(settings) * sum(len(t) for t in tasks)
-            todo = sum(len(tasks[w.task]) - len(w.done) for j in jobs for w in j.work)
-            scored: dict[tuple[int, int, int], int] = {}
-            params: dict[int, tuple] = {}
-            stats: dict[int, BackendStats] = {}
-            seconds: dict[int, float] = {}
-            loaded_at: dict[int, float] = {}
-            placements: dict = {"_start": t_start}
-            progress.start(total, total - todo, len(ladder_models))
-            try:
-                events = executor.run(jobs, tasks, settings, Options(batch_tokens, chunk), pending) \
-                    if todo else iter(())
-                for ev in events:
-                    _handle(ev, db, tasks, settings, ladder_models, specs, keys, scored, params, stats,
-                            loaded_at, seconds, placements, progress)
-            finally:
-                progress.finish()
-            results = []
-            for i, m in enumerate(ladder_models):
-                p = params.get(i) or _known_params(db, keys[i])
-                for ti, t in enumerate(tasks):
-                    for si, s in enumerate(settings):
-                        results.append(_result(db, m, keys[i], t, s, p, stats.get(i), seconds.get(i, 0.0),
-                                               scored.get((i, ti, si), 0)))
-        placements.pop("_start")
-        extra = {**executor.describe(), "wall_seconds": time.perf_counter() - t_start, "placements": placements}
-        ev = cls(tasks, settings, tuple(results), out, extra)
-        if out is not None:
-            ev.write(out)
+        run = run_plan(models, tasks, settings, **options)
+        results = [model_result(m, run.keys[i], t, s, run.records[(i, ti, si)], params=run.params[i],
+                                stats=run.stats.get(i), seconds=run.seconds.get(i, 0.0),
+                                scored=run.scored.get((i, ti, si), 0), spec=run.specs[i])
+                   for i, m in enumerate(run.models) for ti, t in enumerate(run.tasks)
+                   for si, s in enumerate(run.settings)]
+        ev = cls(run.tasks, run.settings, tuple(results), run.output, run.extra)
+        if run.output is not None:
+            ev.write(run.output)
         return ev
 
     # --- outputs ------------------------------------------------------------------------------------------
@@ -253,13 +174,17 @@ class Evaluation:
         """Where a model's examples of a task at a setting go, relative to the output folder."""
         return f"{safe_name(model)}/{safe_name(task)}.{safe_name(setting.label)}.jsonl"
 
-    def write(self, out: Path) -> None:
-        """Write the output folder (see the module doc); every file is replaced atomically."""
+    def write(self, out: str | Path) -> list[Path]:
+        """Write the output folder (see the module doc); every file is replaced atomically. Returns the files
+        written, in a fixed order: summary.csv, scores.csv, run.json, timing.json, then the examples' files."""
+        out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
+        examples = []
         for r in self.results:
             path = out / self.examples_file(r.model.name, r.task.name, r.setting)
             path.parent.mkdir(exist_ok=True)
             _write_atomic(path, "".join(json.dumps(e) + "\n" for e in r.examples))
+            examples.append(path)
         _write_atomic(out / "summary.csv", self.summary_frame().to_csv(index=False, float_format="%.17g"))
         _write_atomic(out / "scores.csv", self.scores_frame().to_csv(index=False, float_format="%.17g"))
         models = {}
@@ -281,8 +206,14 @@ class Evaluation:
                                              "backend": None if r.stats is None else r.stats.to_dict()})
             timing[r.model.name]["examples_scored"] += r.examples_scored
         _write_atomic(out / "timing.json", json.dumps({**self.extra, "models": timing}, indent=2) + "\n")
+        return [out / n for n in ("summary.csv", "scores.csv", "run.json", "timing.json")] + examples
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """One row per model x task x setting with each metric's mean and standard error (as every result's)."""
+        return self.summary_frame()
+
+    def summary_text(self) -> str:
+        """The summary as lines of text, task by task."""
         lines = []
         for t in self.tasks:
             for s in self.settings:
@@ -312,39 +243,6 @@ def results_tables(source: str | Path | Evaluation) -> Tables:
     return read_long_file(path)
 
 
-def _handle(ev: Event, db: ResultStore, tasks, settings, models, specs, keys, scored, params, stats, loaded_at,
-            seconds, placements, progress: PlanProgress) -> None:
-    """The driver's side of an executor's event: the store is written here and nowhere else."""
-    i = ev.model
-    if ev.kind == "loaded":
-        params[i] = ev.params
-        loaded_at[i] = time.perf_counter()
-        db.remember_model(keys[i], {**specs[i].identity(), "n_params": ev.params[0],
-                                    "n_params_nonembed": ev.params[1]})
-        # Where and when each model ran (timing.json): a timeline of the run, for executors that spread it.
-        placements.setdefault(models[i].name, {}).update({**ev.placement, "loaded_at_s": round(
-            loaded_at[i] - placements["_start"], 3)})
-    elif ev.kind == "chunk":
-        t, s = tasks[ev.task], settings[ev.setting]
-        db.put(keys[i], t.content_hash, s.key(t), ev.records)
-        scored[(i, ev.task, ev.setting)] = scored.get((i, ev.task, ev.setting), 0) + len(ev.records)
-        progress.advance(len(ev.records), f"{models[i].name} · {t.name} · {s.label}")
-    elif ev.kind == "done":
-        stats[i] = ev.stats
-        seconds[i] = seconds.get(i, 0.0) + time.perf_counter() - loaded_at.get(i, time.perf_counter())
-        placements.setdefault(models[i].name, {})["done_at_s"] = round(time.perf_counter() - placements["_start"], 3)
-    else:  # pragma: no cover  (an executor's bug)
-        raise ValueError(f"unknown event {ev.kind!r}")
-
-
-def _known_params(db: ResultStore, key: str) -> tuple:
-    meta = db.db.execute("SELECT identity FROM models WHERE model_key=?", (key,)).fetchone()
-    if meta is None:
-        return (None, None)
-    ident = json.loads(meta[0])
-    return ident.get("n_params"), ident.get("n_params_nonembed")
-
-
 def _example_row(task: Task, i: int, rec: dict) -> dict:
     ex = task.examples[i]
     row = {"index": i, "answer_index": ex.answer_index, "class_logprobs": rec["class_logprobs"]}
@@ -354,36 +252,12 @@ def _example_row(task: Task, i: int, rec: dict) -> dict:
     return row
 
 
-def _result(db: ResultStore, m: LadderModel, key: str, task: Task, setting: Setting, params: tuple,
-            stats: BackendStats | None, seconds: float, scored: int) -> ModelResult:
-    records = db.records(key, task.content_hash, setting.key(task))
-    n = len(task)
-    if len(records) != n:
-        raise InputError(db.path, f"store holds {len(records)} of {n} examples for {m.name} on {task.name} "
-                                  f"({setting.label})")
-    examples = tuple(_example_row(task, i, records[i]) for i in range(n))
+
+def model_result(m: LadderModel, key: str, task: Task, setting: Setting, records: dict[int, dict], *,
+                 params: tuple = (None, None), stats: BackendStats | None = None, seconds: float = 0.0,
+                 scored: int = 0, spec: ModelSpec | None = None) -> ModelResult:
+    """A model's result on a task at a setting from its per-example records (as the store holds them)."""
+    examples = tuple(_example_row(task, i, records[i]) for i in range(len(task)))
     n_classes = [len(ex.classes) for ex in task.examples]
     metrics = tuple(summarise(task.format, task.metrics, list(examples), n_classes))
-    return ModelResult(m, key, task, setting, examples, metrics, params[0], params[1], stats, seconds, scored)
-
-
-def checkpoints(models: Sequence[LadderModel], revisions: Sequence[str]) -> list[LadderModel]:
-    """Each model at each revision (checkpoint): named ``NAME@REV``.
-
-    A revision ``stepN`` sets the step; where the model's step and tokens (or FLOPs) are known, the
-    checkpoint's are scaled by N / step (tokens per step are constant within a run, as in Pythia's).
-    """
-    import dataclasses
-
-    out = []
-    for m in models:
-        for rev in revisions:
-            found = re.fullmatch(r"step(\d+)", rev)
-            step = int(found.group(1)) if found else None
-            scale = step / m.step if step is not None and m.step else None
-            out.append(dataclasses.replace(
-                m, name=f"{m.name}@{rev}", revision=rev, step=step if step is not None else m.step,
-                tokens=m.tokens * scale if scale is not None and m.tokens else (m.tokens if step is None else None),
-                flops=m.flops * scale if scale is not None and m.flops else (m.flops if step is None else None),
-                losses={} if step is not None else dict(m.losses)))
-    return out
+    return ModelResult(m, key, task, setting, examples, metrics, params[0], params[1], stats, seconds, scored, spec)

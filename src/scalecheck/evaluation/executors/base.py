@@ -1,25 +1,29 @@
-"""Executors: who runs a plan's models. The driver (:meth:`.runner.Evaluation.run`) alone writes the store.
+"""Executors: who runs a plan's models. The driver (:func:`..driver.evaluate`) alone writes the store.
 
 An executor turns jobs (one per model: its spec and pending work) into a stream of :class:`Event`: a model was
 loaded, a chunk of records was scored, a model is done. The driver writes each chunk to the SQLite store in one
 transaction as it arrives, so whatever the executor, nothing scored is lost and a rerun resumes from the store.
 
-- :class:`LocalExecutor` (the default, and the reference): one model at a time in this process, in ladder order.
-- :class:`~.ray_executor.RayExecutor`: one Ray actor per model across a cluster (``scalecheck[ray]``).
+- :class:`~.local.LocalExecutor` (the default, and the reference): one model at a time in this process, in ladder
+  order.
+- :class:`~.ray.RayExecutor`: one Ray actor per model across a cluster (``scalecheck[ray]``).
+
+Both build their backends through :func:`~..backends.make_backend` and nowhere else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from .backend import BackendStats, ModelSpec
-from .plan import EncodingCache, Record, Setting, Work, score
-from .tasks import Task
+from ..backends.base import BackendStats
+from ..models import ModelSpec
+from ..plan import Record, Setting, Work
+from ..tasks import Task
 
 if TYPE_CHECKING:  # a Ray worker imports this module: the sources (and pandas) stay out of it
-    from ..sources.ladder_file import LadderModel
+    from ...sources.ladder_file import LadderModel
 
 
 @dataclass(frozen=True)
@@ -62,26 +66,14 @@ class Options:
 Pending = Callable[[int], Job]
 
 
-class LocalExecutor:
-    """One model at a time, in this process, in ladder order (the reference every other executor matches)."""
+class Executor(Protocol):
+    """Who runs a plan's models: turns jobs into a stream of :class:`Event` (see the module doc)."""
 
-    name = "local"
+    name: str
 
     def describe(self) -> dict:
-        return {"executor": self.name}
+        """What timing.json records of this executor (its name, and where it ran)."""
 
     def run(self, jobs: Sequence[Job], tasks: Sequence[Task], settings: Sequence[Setting], options: Options,
             pending: Pending) -> Iterator[Event]:
-        from .backend import HFBackend
-
-        cache = EncodingCache()  # models that share a tokenizer share the plan's token ids
-        for job in jobs:
-            if not job.todo:
-                continue
-            backend = HFBackend(job.spec, batch_tokens=options.batch_tokens)
-            yield Event("loaded", job.model, params=(backend.n_params, backend.n_params_nonembed))
-            encoded = cache.get(backend.encoder, tasks, settings, job.work)
-            for t, s, recs in score(backend, tasks, settings, job.work, options.chunk, encoded):
-                yield Event("chunk", job.model, t, s, recs)
-            yield Event("done", job.model, stats=backend.stats)
-            del backend
+        """Score every job's work; ``pending(model)`` gives a job as the store now stands (after a worker died)."""
