@@ -65,8 +65,11 @@ def test_holm_keeps_flat_ladders_quiet_and_finds_the_real_declines(simulated):
 def test_holm_adjustment_matches_its_definition():
     from scalecheck.inverse_scaling import TrendTest
 
-    base = TrendTest(*(["t", "acc", 0, "", "scale", "all", "flops", "flat", "trendless", 1.0, ""] + [8]
-                       + [0.0] * 12 + ["slope", 0.0, 0.5]))
+    numbers = ("first_x", "last_x", "turn_x", "first_y", "last_y", "turn_y", "change", "decline", "decline_points",
+               "decline_se", "monotone_share", "spearman_rho", "statistic")
+    base = TrendTest(task="t", metric="acc", shots=0, variant="", analysis="scale", scope="all", family="all",
+                     x="flops", term="inverse", category="inverse", confidence=1.0, reason="", n_points=8,
+                     decline_from="smallest to largest", test="slope", p_value=0.5, **dict.fromkeys(numbers, 0.0))
     ps = [0.001, 0.02, 0.04, float("nan")]
     tests = adjust([dataclasses.replace(base, p_value=p) for p in ps], method="holm")
     # Holm: sorted p times (m - rank), running max, capped at 1 (m = 3 testable).
@@ -124,8 +127,8 @@ def test_prize_terms_cover_every_category():
 
 
 def test_shared_surface_and_deterministic(tmp_path, builtin_michaelov):
-    a = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"])
-    b = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"])
+    a = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"], metrics=["acc"])
+    b = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"], metrics=["acc"])
     assert isinstance(a, InverseScaling)
     pd.testing.assert_frame_equal(a.frame(), b.frame())
     d = a.to_dict()

@@ -45,17 +45,25 @@ from ..trends import Verdict, classify
 from .grid import GridFit, fit_grid
 
 # The Prize's words for a trend, from the classifier's category and shape.
-PRIZE_TERMS = ("inverse", "inverted-U", "U-shaped", "standard", "flat", "insufficient-data")
+PRIZE_TERMS = ("inverse", "inverted-U", "U-shaped", "standard", "flat", "noisy", "insufficient-data")
 TERM_MEANING = {
     "inverse": "gets worse as scale (or training) grows",
     "inverted-U": "gets better, then worse: the largest models lose what the middle ones had",
     "U-shaped": "gets worse, then better again: the inverse trend reverses within the range",
-    "standard": "gets better as scale grows (the classifier's predictable, breakthrough or noisy up-trends)",
-    "flat": "no detectable trend (the classifier's trendless)",
+    "standard": "gets better as scale grows (the classifier's predictable or breakthrough trends)",
+    "flat": "no detectable trend, the points within their sampling noise (the classifier's trendless)",
+    "noisy": "swings far beyond its sampling noise with no trend to name (the classifier's noisy, or a trendless "
+             "series scattering as far): neither flat nor a trend",
     "insufficient-data": "too few models or a constant series: no verdict",
 }
+# Terms that name a trend: only these can be significant (a star on "flat" would say "no trend, significantly").
+TRENDS = frozenset({"inverse", "inverted-U", "U-shaped", "standard"})
 # Terms under which the largest scale is worse than some smaller one, ending on a decline.
 DECLINING = frozenset({"inverse", "inverted-U"})
+# Which stretch of the series each term's decline measures (smallest and largest are the scale's ends).
+DECLINE_STRETCH = {"inverse": "smallest to largest", "standard": "smallest to largest",
+                   "flat": "smallest to largest", "noisy": "smallest to largest",
+                   "inverted-U": "turn to largest", "U-shaped": "smallest to turn", "insufficient-data": ""}
 ANALYSES = ("scale", "scale@checkpoint", "training")
 CORRECTION = "fdr_bh"  # statsmodels.stats.multitest.multipletests method
 CORRECTIONS = {"fdr_bh": "Benjamini-Hochberg (false discovery rate)", "holm": "Holm (family-wise error rate)"}
@@ -72,11 +80,27 @@ def prize_term(v: Verdict) -> str:
         return "inverse"
     if v.category == "non-monotonic":
         return v.shape if v.shape in ("inverted-U", "U-shaped") else "insufficient-data"
-    if v.category in ("predictable", "breakthrough", "noisy"):
+    if v.category in ("predictable", "breakthrough"):
         return "standard"
+    if v.category == "noisy":
+        return "noisy"
     if v.category == "trendless":
-        return "flat"
+        return "noisy" if _scatters_beyond_noise(v) else "flat"
     return "insufficient-data"
+
+
+def _scatters_beyond_noise(v: Verdict) -> bool:
+    """Whether a trendless series swings about its mean as far as the classifier's noisy category requires of a
+    trend's scatter (dispersion >= NOISY_MIN_DISPERSION at p < ALPHA_FIT): no trend, yet not flat either."""
+    from scipy import stats
+
+    from ..trends import THRESHOLDS
+
+    chi2, n = v.evidence.get("chi2_const", float("nan")), v.evidence.get("n_models", float("nan"))
+    if not (np.isfinite(chi2) and np.isfinite(n) and n > 1):
+        return False
+    dof = n - 1
+    return bool(chi2 / dof >= THRESHOLDS["NOISY_MIN_DISPERSION"] and stats.chi2.sf(chi2, dof) < THRESHOLDS["ALPHA_FIT"])
 
 
 @dataclass(frozen=True)
@@ -84,8 +108,10 @@ class TrendTest:
     """One series' verdict in the Prize's terms, its effect, its test and (once adjusted) its significance.
 
     ``decline`` is how much worse the metric gets (positive: worse; in metric units, oriented so that a rising
-    loss is a decline too): from the smallest scale to the largest for a monotone or flat verdict, from the turn
-    to the largest for an inverted-U, from the smallest to the turn for a U. ``change`` is last minus first, raw.
+    loss is a decline too) over the stretch ``decline_from`` names: from the smallest scale to the largest for a
+    monotone, flat or noisy verdict, from the turn to the largest for an inverted-U, from the smallest to the
+    turn for a U. ``change`` is last minus first, raw. ``significant`` is only ever true for a trend
+    (:data:`TRENDS`): the p-value of a flat or noisy series is adjusted with the rest but names no finding.
     """
 
     task: str
@@ -94,6 +120,7 @@ class TrendTest:
     variant: str
     analysis: str  # "scale", "scale@checkpoint" or "training"
     scope: str  # the family (over scale), "family step N" (at a checkpoint) or the size (over training)
+    family: str  # the family (value of ``by``) the series belongs to; "all" when every model is pooled
     x: str
     term: str
     category: str
@@ -110,6 +137,7 @@ class TrendTest:
     decline: float
     decline_points: float
     decline_se: float
+    decline_from: str  # the stretch the decline measures (DECLINE_STRETCH): "smallest to largest", ...
     monotone_share: float  # share of steps between neighbouring points that go the verdict's way
     spearman_rho: float
     test: str  # "trend" (the classifier's trend p, x3), or "quadratic"/"slope" (WLS in log10 x)
@@ -121,6 +149,11 @@ class TrendTest:
     @property
     def declining(self) -> bool:
         return self.term in DECLINING
+
+    @property
+    def marked_term(self) -> str:
+        """The term with a star where significant (only a trend can be)."""
+        return self.term + ("*" if self.significant else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
@@ -154,7 +187,7 @@ def _wls_test(u: np.ndarray, y: np.ndarray, sd: np.ndarray, quadratic: bool) -> 
     return t, p
 
 
-def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -> TrendTest:
+def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str, family: str = "all") -> TrendTest:
     """Read one verdict in the Prize's terms and measure its effect and its test (not yet adjusted)."""
     from scipy import stats
 
@@ -176,9 +209,13 @@ def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -
     n = len(x)
     nan = float("nan")
     if n == 0:
-        return TrendTest(series.task, series.metric, series.shots, series.variant, analysis, scope, series.x_name,
-                         term, verdict.category, verdict.confidence, verdict.reason, 0, *([nan] * 13), "slope",
-                         nan, nan)
+        return TrendTest(
+            task=series.task, metric=series.metric, shots=series.shots, variant=series.variant, analysis=analysis,
+            scope=scope, family=family, x=series.x_name, term=term, category=verdict.category,
+            confidence=verdict.confidence, reason=verdict.reason, n_points=0, first_x=nan, last_x=nan, turn_x=nan,
+            first_y=nan, last_y=nan, turn_y=nan, change=nan, decline=nan, decline_points=nan, decline_se=nan,
+            decline_from=DECLINE_STRETCH[term], monotone_share=nan, spearman_rho=nan, test="slope", statistic=nan,
+            p_value=nan)
     turn_x = float(verdict.evidence.get("turn_x", nan)) if term in ("inverted-U", "U-shaped") else nan
     t_idx = int(np.argmin(np.abs(x - turn_x))) if np.isfinite(turn_x) else -1
     if term == "inverted-U" and t_idx >= 0:
@@ -216,11 +253,11 @@ def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -
     points = 100.0 * decline if _is_proportion(series.metric, y) else nan
     return TrendTest(
         task=series.task, metric=series.metric, shots=series.shots, variant=series.variant, analysis=analysis,
-        scope=scope, x=series.x_name, term=term, category=verdict.category, confidence=float(verdict.confidence),
+        scope=scope, family=family, x=series.x_name, term=term, category=verdict.category, confidence=float(verdict.confidence),
         reason=verdict.reason, n_points=n, first_x=float(x[0]), last_x=float(x[-1]), turn_x=turn_x,
         first_y=float(y[0]), last_y=float(y[-1]), turn_y=float(y[t_idx]) if t_idx >= 0 else nan,
         change=float(y[-1] - y[0]), decline=float(decline), decline_points=float(points),
-        decline_se=float(decline_se), monotone_share=monotone, spearman_rho=rho,
+        decline_se=float(decline_se), decline_from=DECLINE_STRETCH[term], monotone_share=monotone, spearman_rho=rho,
         test=test, statistic=stat, p_value=p)
 
 
@@ -238,7 +275,7 @@ def adjust(tests: list[TrendTest], method: str = CORRECTION, alpha: float = ALPH
         return out
     reject, padj, _, _ = multipletests([tests[i].p_value for i in idx], alpha=alpha, method=method)
     for i, r, q in zip(idx, reject, padj, strict=True):
-        out[i] = replace(tests[i], p_adjusted=float(q), significant=bool(r))
+        out[i] = replace(tests[i], p_adjusted=float(q), significant=bool(r) and tests[i].term in TRENDS)
     return out
 
 
@@ -317,36 +354,40 @@ class InverseScaling:
         return pd.DataFrame(rows)
 
     def overview(self) -> pd.DataFrame:
-        """Tasks x {over scale, over training}: the overview table (with the grid model's answer)."""
+        """Tasks x {over scale, over training}: the overview table (with the grid model's answer).
+
+        One row per task, metric, setting and family (``family`` "all" when every model is pooled): each
+        family keeps its own term, star and numbers. ``decline_from`` names the stretch the decline measures.
+        """
         rows = []
         for unit in self.units:
             scale = self._unit_tests(unit, "scale")
             train = [t for t in self._unit_tests(unit, "training") if t.term != "insufficient-data"]
-            if len(scale) == 1:
-                over_scale = scale[0].term + ("*" if scale[0].significant else "")
-            elif scale:
-                c = Counter(t.term for t in scale)
-                over_scale = ", ".join(f"{k} in {v}/{len(scale)} families" for k, v in c.most_common())
-            else:
-                over_scale = "-"
-            if train:
-                c = Counter(t.term for t in train)
-                top = max(c.items(), key=lambda kv: (kv[1], -PRIZE_TERMS.index(kv[0])))
-                n_dec = sum(t.declining for t in train)
-                over_training = f"{top[0]} ({top[1]}/{len(train)} sizes); declining in {n_dec}/{len(train)}"
-            else:
-                over_training = "-"
             g = self._grid_of(unit)
-            s0 = scale[0] if len(scale) == 1 else None
-            rows.append({"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
-                         "over_scale": over_scale,
-                         "turn_x": s0.turn_x if s0 else float("nan"),
-                         "decline_points": s0.decline_points if s0 else float("nan"),
-                         "decline_se": s0.decline_se if s0 else float("nan"),
-                         "p_adjusted": s0.p_adjusted if s0 else float("nan"),
-                         "over_training": over_training,
-                         "grid": g.worse_with if g is not None else "-"})
-        return pd.DataFrame(rows)
+            for fam in dict.fromkeys([t.family for t in scale] + [t.family for t in train]):
+                s0 = next((t for t in scale if t.family == fam), None)
+                rows.append({"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
+                             "family": fam, "over_scale": s0.marked_term if s0 else "-",
+                             "decline_from": s0.decline_from if s0 else "",
+                             "turn_x": s0.turn_x if s0 else float("nan"),
+                             "decline": s0.decline if s0 else float("nan"),
+                             "decline_points": s0.decline_points if s0 else float("nan"),
+                             "decline_se": s0.decline_se if s0 else float("nan"),
+                             "p_adjusted": s0.p_adjusted if s0 else float("nan"),
+                             "over_training": _over_training([t for t in train if t.family == fam]),
+                             "grid": g.worse_with if g is not None else "-"})
+        return pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+
+    def label(self, unit: tuple) -> str:
+        """A unit's name for tables and figures: the task, its metric where the task has several or it is not
+        plain accuracy, and its setting where the run has several ("25-shot", never "25.0-shot" or "nan-shot")."""
+        task, metric, shots, variant = unit
+        several_metrics = len({u[1] for u in self.units if u[0] == task}) > 1 or metric not in ("acc", "accuracy")
+        label = task + (f" [{metric}]" if several_metrics else "")
+        if len({(u[2], u[3]) for u in self.units}) > 1:
+            setting = setting_label(shots, variant)
+            label += f" ({setting})" if setting else ""
+        return label
 
     def demonstrations(self) -> pd.DataFrame:
         """Where tasks were scored at several shot counts: does adding demonstrations turn an inverse trend
@@ -395,6 +436,34 @@ class InverseScaling:
                   ("inverse_scaling_criteria", self.criteria()), ("inverse_scaling_grid", self.grid_frame()),
                   ("inverse_scaling_demonstrations", self.demonstrations()))
         return write_tables(out_dir, {name: (f"{name}.csv", df) for name, df in tables})
+
+
+OVERVIEW_COLUMNS = ["task", "metric", "shots", "variant", "family", "over_scale", "decline_from", "turn_x",
+                    "decline", "decline_points", "decline_se", "p_adjusted", "over_training", "grid"]
+
+
+def setting_label(shots: object, variant: object) -> str:
+    """``"25-shot"``, ``"5-shot, rc"``, ``"rc"`` or ``""``: a setting in words (no shot count where none is known)."""
+    parts = []
+    try:
+        n = float(shots)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        n = float("nan")
+    if math.isfinite(n):
+        parts.append(f"{int(n)}-shot")
+    if isinstance(variant, str) and variant:
+        parts.append(variant)
+    return ", ".join(parts)
+
+
+def _over_training(train: list[TrendTest]) -> str:
+    """The sizes over training, by term: the commonest term and how many sizes decline."""
+    if not train:
+        return "-"
+    c = Counter(t.term for t in train)
+    top = max(c.items(), key=lambda kv: (kv[1], -PRIZE_TERMS.index(kv[0])))
+    n_dec = sum(t.declining for t in train)
+    return f"{top[0]} ({top[1]}/{len(train)} sizes); declining in {n_dec}/{len(train)}"
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -451,14 +520,17 @@ def _draw(df: pd.DataFrame, task: str, metric: str, x: str, where: dict, shots: 
 
 
 def default_metrics(testbed: Testbed, task: str) -> list[str]:
-    """A task's default metric, and the Prize's classification loss beside it where the testbed holds one."""
-    have = testbed.scores.loc[testbed.scores["task"] == task, "metric"].unique().tolist()
+    """Every metric the testbed holds for a task (a source that reports several, such as TruthfulQA's mc1 and
+    mc2, is analysed on each, as Michaelov & Bergen did): the task's own metric first, the classification loss
+    last (the Prize plotted accuracy beside it), the others in between in name order."""
+    have = sorted(testbed.scores.loc[testbed.scores["task"] == task, "metric"].unique().tolist())
     row = testbed.tasks[testbed.tasks["task"] == task]
     default = row["metric"].iloc[0] if len(row) and pd.notna(row["metric"].iloc[0]) else None
-    first = default if default in have else sorted(have)[0]
-    if first == "loss":  # `evaluate` output: the Prize plotted accuracy beside its classification loss
+    first = default if default in have else have[0]
+    if first == "loss":  # `evaluate` output: accuracy first, its classification loss beside it
         first = next((m for m in ("accuracy", "acc") if m in have), first)
-    return [first] + (["loss"] if "loss" in have and first != "loss" else [])
+    rest = [m for m in have if m not in (first, "loss")]
+    return [first, *rest] + (["loss"] if "loss" in have and first != "loss" else [])
 
 
 def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "family", tasks: list[str] | None = None,
@@ -490,7 +562,7 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "fam
     if by is not None and by not in testbed.models.columns:
         raise SelectionError(f"cannot split by {by!r}: not a model column")
     families = (sorted(testbed.models[by].dropna().astype(str).unique().tolist()) if by else []) or [None]
-    jobs: list[tuple[str, str, int | None, str, str, str, Testbed, str, dict]] = []
+    jobs: list[tuple[str, str, int | None, str, str, str, Testbed, str, dict, str]] = []
     for task in names:
         have = set(testbed.scores.loc[testbed.scores["task"] == task, "metric"])
         for metric in (metrics or default_metrics(testbed, task)):
@@ -503,18 +575,18 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "fam
                     where = {by: fam} if fam is not None else {}
                     mine = testbed.models[testbed.models[by] == fam] if fam is not None else testbed.models
                     label = fam or "all"
-                    jobs.append((task, metric, sh, var, "scale", label, finals, x, where))
+                    jobs.append((task, metric, sh, var, "scale", label, finals, x, where, label))
                     if ckpts:
                         steps = sorted(mine["step"].dropna().astype(int).unique().tolist())
                         for st in steps:
                             jobs.append((task, metric, sh, var, "scale@checkpoint", f"{label} step {st}",
-                                         testbed, x, {**where, "step": st}))
+                                         testbed, x, {**where, "step": st}, label))
                         sizes = (mine.dropna(subset=["run"]).sort_values("params", kind="mergesort")["size"]
                                  .dropna().astype(str).unique().tolist())
                         for size in sizes:
                             scope = size if len(families) == 1 else f"{label} {size}"
                             jobs.append((task, metric, sh, var, "training", scope, testbed, "tokens",
-                                         {**where, "size": size}))
+                                         {**where, "size": size}, label))
     if not jobs:
         raise SelectionError("nothing to analyse: no task has the requested metrics and setting")
     tests: list[TrendTest] = []
@@ -522,7 +594,7 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "fam
     frames: dict[tuple, pd.DataFrame] = {}
     verdicts: dict[tuple, Verdict] = {}
     test_keys: list[tuple] = []
-    for i, (task, metric, sh, variant, analysis, scope, tb, xx, where) in enumerate(jobs):
+    for i, (task, metric, sh, variant, analysis, scope, tb, xx, where, fam) in enumerate(jobs):
         if progress is not None:
             progress(i, len(jobs), f"{task} [{metric}] {analysis} {scope}")
         key = (id(tb), task, metric, sh, variant)
@@ -536,7 +608,7 @@ def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "fam
         # The last checkpoint's models over scale are often exactly the final models: classify them once.
         ck = (task, metric, sh, variant, xx, series.models)
         v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed, alpha_trend=alpha))
-        tests.append(trend_test(series, v, analysis=analysis, scope=scope))
+        tests.append(trend_test(series, v, analysis=analysis, scope=scope, family=fam))
         test_keys.append(ck)
         kept[(task, metric, sh, variant, analysis, scope)] = series
     if progress is not None:

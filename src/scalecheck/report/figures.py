@@ -75,12 +75,29 @@ def new_figure(width: float = 8.0, height: float = 3.8) -> Figure:
     return fig
 
 
-def to_png(fig: Figure, dpi: int = DPI) -> bytes:
+def to_png(fig: Figure, dpi: int = DPI, colors: int | None = None) -> bytes:
+    """The figure as PNG bytes; with ``colors``, as a palette PNG of at most that many colours.
+
+    A line plot in the Okabe-Ito palette holds a few dozen colours and their anti-aliased edges: 64 keep it
+    indistinguishable on screen at a quarter of the bytes (measured on the inverse-scaling figures: 65 KB to
+    16 KB on average), which is what lets a report of hundreds of figures stay one page.
+    """
     # One draw: fixed margins (set by series_figure) instead of bbox_inches="tight", which draws twice.
     buf = io.BytesIO()
     with matplotlib.rc_context(STYLE):
         fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    png = buf.getvalue()
+    return png if colors is None else compact_png(png, colors)
+
+
+def compact_png(png: bytes, colors: int = 64) -> bytes:
+    """``png`` re-encoded with an adaptive palette of ``colors`` colours (Pillow, which matplotlib requires)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        out = io.BytesIO()
+        im.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE).save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

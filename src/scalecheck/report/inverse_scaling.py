@@ -22,11 +22,19 @@ from . import figures as F
 from .html import Report, Section, anchor, esc, fmt_number, table_html
 
 TERM_COLOURS = {"inverse": "#D55E00", "inverted-U": "#CC79A7", "U-shaped": "#E69F00", "standard": "#009E73",
-                "flat": "#7f7f7f", "insufficient-data": "#4d4d4d"}
+                "flat": "#7f7f7f", "noisy": "#56B4E9", "insufficient-data": "#4d4d4d"}
+# How each term's decline is measured, for the overview's header and the console's footnote.
+DECLINE_HEADER = ("decline: how much worse, positive = worse; inverse, standard, flat, noisy: smallest to largest "
+                  "model; inverted-U: turn to largest; U-shaped: smallest to turn")
 _X_NAMES = {"flops": "training FLOPs", "params": "parameters", "params_nonembed": "non-embedding parameters",
             "tokens": "training tokens"}
 
 Unit = tuple  # (task, metric, shots, variant)
+# Figures are palette PNGs of this many colours (see figures.to_png), embedded in the page while they add up to at
+# most EMBED_BUDGET bytes; past it (Pythia's 87 tasks x 2 metrics x 2 shot counts), the page links each from
+# figures/ instead and the browser loads it as it scrolls into view, so that no page passes 10 MB.
+COLORS = 64
+EMBED_BUDGET = 6_000_000
 
 
 @dataclass(frozen=True)
@@ -48,13 +56,7 @@ def term_badge(term: str, significant: bool | None = None) -> str:
 
 
 def _unit_label(unit: Unit, result: InverseScaling) -> str:
-    task, metric, shots, variant = unit
-    several_metrics = len({u[1] for u in result.units if u[0] == task}) > 1 or metric not in ("acc", "accuracy")
-    several_settings = len({(u[2], u[3]) for u in result.units}) > 1
-    label = task + (f" [{metric}]" if several_metrics else "")
-    if several_settings:
-        label += f" ({shots}-shot{', ' + variant if variant else ''})"
-    return label
+    return result.label(unit)
 
 
 def _series_of(result: InverseScaling, unit: Unit, analysis: str) -> list[tuple[str, Series]]:
@@ -110,7 +112,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
             ax2.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7)
         fig.suptitle(_unit_label(unit, result), x=0.01, ha="left", fontsize=10)
         fig.subplots_adjust(left=0.07, right=0.84 if train else 0.97, bottom=0.14, top=0.84, wspace=0.12)
-    return F.to_png(fig)
+    return F.to_png(fig, colors=COLORS)
 
 
 def heatmap_png(result: InverseScaling, unit: Unit) -> bytes | None:
@@ -144,7 +146,7 @@ def heatmap_png(result: InverseScaling, unit: Unit) -> bytes | None:
         fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).set_label(F.y_label(first), fontsize=8)
         ax.set_title(f"{_unit_label(unit, result)}: size x checkpoint", loc="left")
         fig.subplots_adjust(left=0.1, right=0.95, bottom=0.2, top=0.88)
-    return F.to_png(fig)
+    return F.to_png(fig, colors=COLORS)
 
 
 def _chance(ax, chance: float) -> None:
@@ -168,19 +170,30 @@ def _tokens_label(t: float) -> str:
 
 def _overview_html(result: InverseScaling) -> str:
     ov = result.overview()
+    labels = {(u, fam): result.label(u) for u in result.units for fam in ov["family"].unique()}
+    several = ov["family"].nunique() > 1
+    by_key = {(t.task, t.metric, t.shots, t.variant, t.family): t for t in result.tests if t.analysis == "scale"}
     rows = []
-    for r, unit in zip(ov.itertuples(), result.units, strict=True):
-        scale = [t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == unit and t.analysis == "scale"]
-        cell = (term_badge(scale[0].term, scale[0].significant) if len(scale) == 1 else esc(r.over_scale))
-        rows.append({"task": f'<a href="#{esc(anchor("is-" + _unit_label(unit, result)))}">'
-                             f"{esc(_unit_label(unit, result))}</a>",
-                     "over scale": cell, "turn at": r.turn_x, "decline (points)": r.decline_points, "decline (se)": r.decline_se,
-                     "p (adjusted)": r.p_adjusted, "over training (per size)": r.over_training,
-                     "grid model": r.grid})
-    df = pd.DataFrame(rows)
-    return table_html(df, "tasks x {over scale, over training}; * = significant after the adjustment for "
-                      f"multiple testing ({CORRECTIONS.get(result.correction, result.correction)})",
-                      safe_columns=("task", "over scale"))
+    for r in ov.itertuples():
+        unit = (r.task, r.metric, _none(r.shots), r.variant)
+        label = labels[(unit, r.family)]
+        t = by_key.get((*unit, r.family))
+        row = {"task": f'<a href="#{esc(anchor("is-" + label))}">{esc(label)}</a>'}
+        if several:
+            row["family"] = r.family
+        row.update({"over scale": term_badge(t.term, t.significant) if t is not None else "-",
+                    "turn at": r.turn_x, "decline measured": r.decline_from or "-",
+                    "decline (points)": r.decline_points, "decline (se)": r.decline_se, "p (adjusted)": r.p_adjusted,
+                    "over training (per size)": r.over_training, "grid model": r.grid})
+        rows.append(row)
+    return table_html(pd.DataFrame(rows), "tasks x {over scale, over training}; * = significant after the adjustment "
+                      f"for multiple testing ({CORRECTIONS.get(result.correction, result.correction)}), on trends "
+                      f"only; {DECLINE_HEADER}", safe_columns=("task", "over scale"))
+
+
+def _none(v):
+    """A frame's missing shots (NaN or <NA>) back to the None of a unit key; a count back to an int."""
+    return None if v is None or pd.isna(v) else int(v)
 
 
 def _tests_table(result: InverseScaling, unit: Unit) -> str:
@@ -190,7 +203,8 @@ def _tests_table(result: InverseScaling, unit: Unit) -> str:
             continue
         rows.append({"analysis": t.analysis, "scope": t.scope, "term": term_badge(t.term, t.significant),
                      "classifier": f"{t.category} ({t.confidence:.2f})", "n": t.n_points,
-                     "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y, "decline (pts)": t.decline_points,
+                     "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y,
+                     "decline measured": t.decline_from or "-", "decline (pts)": t.decline_points,
                      "decline (se)": t.decline_se, "monotone share": t.monotone_share, "test": t.test,
                      "p": t.p_value, "p (adjusted)": t.p_adjusted, "why": t.reason})
     return table_html(pd.DataFrame(rows), "every test of this task: the classifier's verdict, read in the Prize's "
@@ -209,8 +223,10 @@ def _side_by_side(result: InverseScaling) -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
-def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = None,
-                 heatmaps: dict[Unit, bytes] | None = None) -> Report:
+def build_report(result: InverseScaling, figures: dict[Unit, bytes | str] | None = None,
+                 heatmaps: dict[Unit, bytes | str] | None = None) -> Report:
+    """The page. ``figures`` and ``heatmaps`` map each unit to its PNG (embedded) or to a path relative to the
+    page (linked); by default every figure is drawn and embedded."""
     figures = figures if figures is not None else {u: p for u in result.units
                                                    if (p := trend_figure_png(result, u)) is not None}
     heatmaps = heatmaps if heatmaps is not None else {u: p for u in result.units
@@ -299,17 +315,22 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
         d = rep.add_section("Demonstrations: do few-shot examples turn an inverse trend around?", id="shots")
         d.add_table(demo, "over scale, each shot count against the fewest")
 
-    rep.add_section("Tasks", id="tasks").add_text(
-        "Left: the metric of each family's final checkpoints against training FLOPs (log axis), 1-sd error bars, "
-        "chance dashed, the turn (if any) dotted. Right: every size over training, one line per size (light = "
-        "largest). Below: the size x checkpoint heatmap, and every test of the task.")
+    tasks = rep.add_section("Tasks", id="tasks").add_text(
+        f"Left: the metric of each family's final checkpoints against {_X_NAMES.get(result.x, result.x)} (log "
+        "axis), 1-sd error bars, chance dashed, the turn (if any) dotted. Right: every size over training, one line "
+        "per size (light = largest). Below: the size x checkpoint heatmap, and every test of the task.")
+    if any(isinstance(f, str) for f in (*figures.values(), *heatmaps.values())):
+        tasks.add_text("The figures are too many to embed in one page: they are linked from the figures/ folder "
+                       "beside this page (keep the two together), and load as they scroll into view.", cls="muted")
     for unit in result.units:
         label = _unit_label(unit, result)
         s = Section(label, id=anchor("is-" + label), level=3)
-        if unit in figures:
-            s.add_figure(figures[unit], alt=f"{label}: metric against {_X_NAMES.get(result.x, result.x)}")
-        if unit in heatmaps:
-            s.add_figure(heatmaps[unit], alt=f"{label}: size x checkpoint heatmap")
+        for store, alt in ((figures, f"{label}: metric against {_X_NAMES.get(result.x, result.x)}"),
+                           (heatmaps, f"{label}: size x checkpoint heatmap")):
+            if unit in store:
+                fig = store[unit]
+                s.add_figure(*((fig, alt) if isinstance(fig, bytes) else (None, alt)),
+                             src=None if isinstance(fig, bytes) else fig)
         s.add(_tests_table(result, unit))
         rep.sections.append(s)
     return rep
@@ -325,6 +346,7 @@ def write_report(result: InverseScaling, out_dir: str | Path,
     figures: dict[Unit, bytes] = {}
     heatmaps: dict[Unit, bytes] = {}
     paths: list[Path] = []
+    names: dict[tuple, str] = {}
     used: set[str] = set()
     units = result.units
     for i, unit in enumerate(units):
@@ -341,10 +363,14 @@ def write_report(result: InverseScaling, out_dir: str | Path,
                 continue
             store[unit] = png
             p = fig_dir / f"{stem}{kind}.png"
+            names[(unit, kind)] = p.name
             p.write_bytes(png)
             paths.append(p)
     if progress is not None:
         progress(len(units), len(units), "report")
+    if sum(map(len, figures.values())) + sum(map(len, heatmaps.values())) > EMBED_BUDGET:
+        figures = {u: f"figures/{names[(u, '')]}" for u in figures}  # type: ignore[misc]
+        heatmaps = {u: f"figures/{names[(u, '_heatmap')]}" for u in heatmaps}  # type: ignore[misc]
     html = build_report(result, figures, heatmaps).write(out / "inverse_scaling.html")
     return InverseScalingFiles(out, tables["inverse_scaling"], html, tuple(tables.values()), tuple(paths))
 
