@@ -50,7 +50,7 @@ def main() -> None:
 
     t1 = time.perf_counter()
     tb = draw_ladder([s for s in SHAPES for _ in range(args.per_shape)], seed=args.seed, n_steps=1)
-    f = inverse_scaling(tb, checkpoints=False).frame()
+    f = inverse_scaling(tb, over_training=False).frame()
     f["want"] = f["task"].map(expected_term)
     recovery = {s: round(float((f.loc[f["want"] == s, "term"] == s).mean()), 4) for s in SHAPES}
     significant = {s: round(float(f.loc[f["want"] == s, "significant"].mean()), 4) for s in SHAPES}

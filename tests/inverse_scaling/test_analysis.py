@@ -25,7 +25,7 @@ FLOOR = {"inverse": 0.85, "inverted-U": 0.85, "U-shaped": 0.85, "standard": 0.9,
 @pytest.fixture(scope="module")
 def simulated():
     tb = draw_ladder([s for s in SHAPES for _ in range(N_PER_SHAPE)], seed=1)
-    bh = inverse_scaling(tb, checkpoints=False)
+    bh = inverse_scaling(tb, over_training=False)
     # The same tests adjusted by Holm instead (no duplicate series here: each test is its own).
     holm = dataclasses.replace(bh, tests=tuple(adjust(list(bh.tests), method="holm")), correction="holm")
     return tb, bh, holm
@@ -181,3 +181,33 @@ def test_bad_requests_are_selection_errors(builtin_michaelov):
         inverse_scaling(builtin_michaelov, tasks=["nope"])
     with pytest.raises(SelectionError, match="scale axis"):
         inverse_scaling(builtin_michaelov, x="c4_val")
+
+
+def test_the_front_door_a_selection_validated_once(builtin_michaelov, tmp_path):
+    from scalecheck.observations import Selection
+
+    sel = Selection(tasks=("memo_trap",), metrics=("acc",), by="family", checkpoints="final")
+    a = inverse_scaling(builtin_michaelov, sel)
+    b = inverse_scaling(builtin_michaelov, tasks=["memo_trap"], metrics=["acc"], over_training=False)
+    pd.testing.assert_frame_equal(a.frame(), b.frame())
+    assert set(a.frame()["analysis"]) == {"scale"} and a.x == "flops"
+    # Every metric is checked, with a suggestion where one is close (before, an unknown one was dropped).
+    with pytest.raises(SelectionError, match=r"unknown metric 'acc_nrom' \(did you mean 'acc_norm'\?\)"):
+        inverse_scaling(builtin_michaelov, metrics=["acc", "acc_nrom"])
+    with pytest.raises(SelectionError, match="cannot split by 'famly'.*did you mean 'family'"):
+        inverse_scaling(builtin_michaelov, by="famly")
+    with pytest.raises(SelectionError, match="alpha must be between 0 and 1"):
+        inverse_scaling(builtin_michaelov, alpha=-0.1)
+    with pytest.raises(TypeError, match="not both"):
+        inverse_scaling(builtin_michaelov, sel, tasks=["neqa"])
+
+
+def test_the_plan_is_jobs_not_tuples(builtin_michaelov):
+    from scalecheck.inverse_scaling.analysis import Job, plan
+    from scalecheck.observations import Selection
+
+    sel = Selection(x="flops", by="family", tasks=("memo_trap",), metrics=("acc",), checkpoints="all")
+    jobs = plan(builtin_michaelov, sel.validate(builtin_michaelov))
+    assert all(isinstance(j, Job) for j in jobs) and len(jobs) == 1 + 8 + 8
+    assert [j.analysis for j in jobs[:2]] == ["scale", "scale@checkpoint"] and jobs[0].finals
+    assert jobs[-1].x == "tokens" and dict(jobs[-1].where) == {"family": "pythia", "size": "12b"}

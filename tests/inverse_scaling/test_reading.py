@@ -26,7 +26,7 @@ def test_help_names_one_default_testbed(capsys):
 
 
 def test_every_reported_metric_is_analysed_by_default(builtin_michaelov):
-    r = inverse_scaling(builtin_michaelov, tasks=["truthfulqa_mc"], checkpoints=False)
+    r = inverse_scaling(builtin_michaelov, tasks=["truthfulqa_mc"], over_training=False)
     assert [u[1] for u in r.units] == ["mc1", "mc2"]
     assert r.label(r.units[1]) == "truthfulqa_mc [mc2]"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
 
@@ -121,12 +122,12 @@ def run_inverse_scaling(args: argparse.Namespace) -> int:
     from ..report.inverse_scaling import write_report
 
     def compute(testbed, selection, progress):
-        metrics = [m.strip() for m in selection.metric.split(",") if m.strip()] if selection.metric else None
-        return inverse_scaling(testbed, x=selection.x or "flops", by=selection.by,
-                               tasks=list(selection.tasks) if selection.tasks else None, metrics=metrics,
-                               shots=selection.shots, variant=selection.variant,
-                               checkpoints=selection.checkpoints == "all", correction=args.correction,
-                               alpha=args.alpha, seed=args.seed, progress=progress("classifying"))
+        # --metric takes several, comma-separated: the selection's metrics (each checked against the testbed).
+        if selection.metric is not None:
+            metrics = tuple(m.strip() for m in selection.metric.split(",") if m.strip())
+            selection = dataclasses.replace(selection, metric=None, metrics=metrics or None)
+        return inverse_scaling(testbed, selection, correction=args.correction, alpha=args.alpha, seed=args.seed,
+                               progress=progress("classifying"))
 
     def write(result, testbed, out_dir, progress):
         return write_report(result, out_dir, progress=progress("drawing"))

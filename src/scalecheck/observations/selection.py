@@ -45,8 +45,9 @@ class Selection:
     ``x``: a validation-loss name (``c4_val``) or a scale axis (``params``, ``tokens``, ``flops``); None means
     the testbed's :meth:`~Testbed.default_x`. ``by``: a model column (``corpus``, ``family``) to split by, None
     pools all models. ``tasks``: None means every task. ``metric``, ``shots``, ``variant``: the score setting
-    where tasks have several (None: each task's default). ``checkpoints``: ``"final"`` keeps each training
-    run's last checkpoint, ``"all"`` every one.
+    where tasks have several (None: each task's default). ``metrics``: for an analysis that reads several metrics
+    side by side (inverse scaling), which ones (None: each task's every metric); an analysis of one metric takes
+    ``metric``. ``checkpoints``: ``"final"`` keeps each training run's last checkpoint, ``"all"`` every one.
     """
 
     x: str | None = None
@@ -56,11 +57,13 @@ class Selection:
     shots: int | None = None
     variant: str | None = None
     checkpoints: str = "final"
+    metrics: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.tasks is not None and not isinstance(self.tasks, tuple):
-            tasks = [self.tasks] if isinstance(self.tasks, str) else list(self.tasks)
-            object.__setattr__(self, "tasks", tuple(tasks))
+        for name in ("tasks", "metrics"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple([value] if isinstance(value, str) else value))
         if self.checkpoints not in CHECKPOINTS:
             raise SelectionError(f"checkpoints must be 'final' or 'all', not {self.checkpoints!r}")
 
@@ -100,6 +103,8 @@ class Selection:
                                      f"({len(known)} tasks; see `scalecheck show`)")
         s = testbed.scores
         self._check_value("metric", self.metric, s["metric"])
+        for metric in self.metrics or ():
+            self._check_value("metric", metric, s["metric"])
         self._check_value("shots", self.shots, s["shots"])
         self._check_value("variant", self.variant, s["variant"])
         return replace(self, x=x)
@@ -135,5 +140,6 @@ class Selection:
     def to_dict(self) -> dict:
         return {"x": self.x, "by": self.by, "tasks": list(self.tasks) if self.tasks is not None else None,
                 "metric": self.metric, "shots": self.shots, "variant": self.variant,
-                "checkpoints": self.checkpoints}
+                "checkpoints": self.checkpoints,
+                "metrics": list(self.metrics) if self.metrics is not None else None}
 

@@ -251,6 +251,23 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes | str] | None
                  "tokens and their interaction over every checkpoint of every size (OLS, errors clustered by run), "
                  "main effects at the grid's centre, adjusted as the trend tests are.", cls="muted")
 
+    _method(rep, result)
+    _criteria(rep, result)
+    _grid(rep, result)
+    sbs = _side_by_side(result)
+    if sbs is not None:
+        rep.add_section("Loss and accuracy side by side", id="metrics").add_table(
+            sbs, "over scale, per metric: the term (* significant) and the decline in metric units")
+    demo = result.demonstrations()
+    if len(demo):
+        d = rep.add_section("Demonstrations: do few-shot examples turn an inverse trend around?", id="shots")
+        d.add_table(demo, "over scale, each shot count against the fewest")
+
+    _tasks(rep, result, figures, heatmaps)
+    return rep
+
+
+def _method(rep: Report, result: InverseScaling) -> None:
     meth = rep.add_section("How to read it", id="method")
     meth.add(table_html(pd.DataFrame({"term": [term_badge(t) for t in PRIZE_TERMS],
                                       "meaning": [TERM_MEANING[t] for t in PRIZE_TERMS]}),
@@ -271,6 +288,9 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes | str] | None
         "than their sampling noise, an unstarred decline is a shape worth a look, not a finding: the decline, its "
         "standard errors and the reason are shown beside every verdict.")
 
+
+
+def _criteria(rep: Report, result: InverseScaling) -> None:
     crit = result.criteria()
     if len(crit):
         c = rep.add_section("The Prize's criteria: strength and generality", id="criteria")
@@ -293,6 +313,9 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes | str] | None
                                   "sizes": share("sizes")}),
                     "generality: declining (inverse or inverted-U) in k of n families, checkpoints and sizes")
 
+
+
+def _grid(rep: Report, result: InverseScaling) -> None:
     g = result.grid_frame()
     if len(g):
         gs = rep.add_section("Grid model: worse with size, with training, or both?", id="grid")
@@ -306,15 +329,9 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes | str] | None
                 "p_tokens_adjusted", "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest"]
         gs.add_table(g[[c for c in cols if c in g.columns]])
 
-    sbs = _side_by_side(result)
-    if sbs is not None:
-        rep.add_section("Loss and accuracy side by side", id="metrics").add_table(
-            sbs, "over scale, per metric: the term (* significant) and the decline in metric units")
-    demo = result.demonstrations()
-    if len(demo):
-        d = rep.add_section("Demonstrations: do few-shot examples turn an inverse trend around?", id="shots")
-        d.add_table(demo, "over scale, each shot count against the fewest")
 
+
+def _tasks(rep: Report, result: InverseScaling, figures: dict, heatmaps: dict) -> None:
     tasks = rep.add_section("Tasks", id="tasks").add_text(
         f"Left: the metric of each family's final checkpoints against {_X_NAMES.get(result.x, result.x)} (log "
         "axis), 1-sd error bars, chance dashed, the turn (if any) dotted. Right: every size over training, one line "
@@ -333,7 +350,6 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes | str] | None
                              src=None if isinstance(fig, bytes) else fig)
         s.add(_tests_table(result, unit))
         rep.sections.append(s)
-    return rep
 
 
 def write_report(result: InverseScaling, out_dir: str | Path,
