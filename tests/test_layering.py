@@ -127,3 +127,13 @@ def test_no_private_names_imported_across_modules():
                     if not (me == owner or me.startswith(owner + ".")):
                         bad.append(f"{rel}:{line} imports {full}, private to {owner}")
     assert not bad, bad
+
+
+def test_one_did_you_mean():
+    """Every "did you mean" goes through scalecheck.errors (one matcher, one cutoff): no module but errors.py
+    calls difflib itself."""
+    bad = [str(f.relative_to(PKG)) for f in PKG.rglob("*.py")
+           if f.name != "errors.py" and "difflib" in {a.name for n in ast.walk(ast.parse(f.read_text()))
+                                                     if isinstance(n, ast.Import) for a in n.names}
+           | {n.module for n in ast.walk(ast.parse(f.read_text())) if isinstance(n, ast.ImportFrom)}]
+    assert not bad, bad

@@ -11,25 +11,17 @@ checkpoint where asked. The ``scalecheck`` commands build one from the shared op
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from ..errors import SelectionError
+from ..errors import SelectionError, did_you_mean
 from ..schema import LOSS_PREFIX
 from .checkpoints import final_models
 from .testbed import Testbed
 
 CHECKPOINTS = ("final", "all")  # a run's last checkpoint only (a model at scale), or every one
-
-
-def did_you_mean(value: object, choices: Iterable[object]) -> str:
-    """`` (did you mean 'x'?)`` when one of ``choices`` is close to ``value``, else an empty string."""
-    names = [str(c) for c in choices]
-    close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _choices(values: Iterable[object], limit: int = 12) -> str:
