@@ -21,7 +21,7 @@ def test_report_files(tmp_path, hostile_result, hostile):
     files = write_report(hostile_result, tmp_path / "out")
     html = files.html.read_text()
     assert hostile not in html and "&lt;script&gt;" in html and "sim &amp; &lt;b&gt;bold&lt;/b&gt;" in html
-    assert {p.name for p in files.tables} >= {"inverse_scaling.csv", "inverse_scaling_overview.csv",
+    assert {p.name for p in files.tables.values()} >= {"inverse_scaling.csv", "inverse_scaling_overview.csv",
                                               "inverse_scaling_grid.csv", "inverse_scaling_criteria.csv"}
     assert len(files.figures) == 4 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in files.figures)
     for section in ("Grid model", "strength and generality", "How to read it"):

@@ -41,7 +41,7 @@ from ..observations import Selection, Series, Testbed
 from ..observations.checkpoints import final_models, has_checkpoints
 from ..progress import Progress, report
 from ..schema import SCALE_AXES
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 from ..trends import Verdict, classify
 from ..trends.evidence import better_sign, scale_axis
 from .grid import GridFit, adjust_grid, fit_grid
@@ -432,7 +432,7 @@ class InverseScaling:
                 "criteria": _records(self.criteria()), "grid": [g.to_dict() for g in self.grid],
                 "demonstrations": _records(self.demonstrations())}
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """The tables as CSV files in ``out_dir``: inverse_scaling.csv (every test), inverse_scaling_overview.csv,
         inverse_scaling_criteria.csv, inverse_scaling_grid.csv, inverse_scaling_demonstrations.csv."""
         tables = (("inverse_scaling", self.frame()), ("inverse_scaling_overview", self.overview()),

@@ -7,8 +7,9 @@ windows, safe in worker processes. Colours are the Okabe-Ito palette (safe for t
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -175,3 +176,33 @@ def series_figure(series: Series, curves: Sequence[Curve] = (), *, title: str = 
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         fig.subplots_adjust(left=0.1, right=0.7, bottom=0.13, top=0.92)
     return fig
+
+
+def figure_stems(names: Iterable[str]) -> dict[str, str]:
+    """A file stem per name: letters, digits, '-' and '_' (as an HTML anchor), with '_' appended where two names
+    slug alike, so that two tasks never share a file."""
+    from .html import anchor
+
+    stems: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        if name in stems:
+            continue
+        stem = anchor(name)
+        while stem in used:
+            stem += "_"
+        used.add(stem)
+        stems[name] = stem
+    return stems
+
+
+def write_figures(fig_dir: str | Path, figures: Iterable[tuple[str, bytes]]) -> tuple[Path, ...]:
+    """Write each ``(stem, png)`` as ``fig_dir/<stem>.png`` (the folder made if missing): every report's figures."""
+    fig_dir = Path(fig_dir)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for stem, png in figures:
+        path = fig_dir / f"{stem}.png"
+        path.write_bytes(png)
+        paths.append(path)
+    return tuple(paths)

@@ -8,8 +8,6 @@ Figures as the papers draw them: each task's metric against training FLOPs on a 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +16,8 @@ import pandas as pd
 
 from ..inverse_scaling import CORRECTIONS, DECLINING, PRIZE_TERMS, TERM_MEANING, InverseScaling
 from ..observations import Series
+from ..progress import Progress, report
+from ..tables import ReportFiles
 from . import figures as F
 from .html import Report, Section, anchor, esc, fmt_number, table_html
 
@@ -35,18 +35,6 @@ Unit = tuple  # (task, metric, shots, variant)
 # figures/ instead and the browser loads it as it scrolls into view, so that no page passes 10 MB.
 COLORS = 64
 EMBED_BUDGET = 6_000_000
-
-
-@dataclass(frozen=True)
-class InverseScalingFiles:
-    out_dir: Path
-    csv: Path
-    html: Path
-    tables: tuple[Path, ...]
-    figures: tuple[Path, ...]
-
-    def describe(self) -> str:
-        return f"{self.csv}, {self.html} and {len(self.figures)} figures in {self.out_dir}/"
 
 
 def term_badge(term: str, significant: bool | None = None) -> str:
@@ -352,44 +340,31 @@ def _tasks(rep: Report, result: InverseScaling, figures: dict, heatmaps: dict) -
         rep.sections.append(s)
 
 
-def write_report(result: InverseScaling, out_dir: str | Path,
-                 progress: Callable[[int, int, str], None] | None = None) -> InverseScalingFiles:
-    """Write the CSVs (first, so they survive a failure in drawing), ``figures/*.png`` and ``inverse_scaling.html``."""
+def write_report(result: InverseScaling, out_dir: str | Path, progress: Progress | None = None) -> ReportFiles:
+    """Write the CSVs (first, so they survive a failure in drawing), ``figures/*.png`` (each unit's as soon as it
+    is drawn) and ``inverse_scaling.html``."""
     out = Path(out_dir)
     tables = result.write(out)
-    fig_dir = out / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    figures: dict[Unit, bytes] = {}
-    heatmaps: dict[Unit, bytes] = {}
+    drawn: dict[str, dict[Unit, bytes]] = {"": {}, "_heatmap": {}}
+    src: dict[str, dict[Unit, str]] = {"": {}, "_heatmap": {}}
     paths: list[Path] = []
-    names: dict[tuple, str] = {}
-    used: set[str] = set()
     units = result.units
+    stems = F.figure_stems(result.label(u) for u in units)
     for i, unit in enumerate(units):
-        label = _unit_label(unit, result)
-        if progress is not None:
-            progress(i, len(units), label)
-        stem = anchor(label)
-        while stem in used:
-            stem += "_"
-        used.add(stem)
-        for kind, store, draw in (("", figures, trend_figure_png), ("_heatmap", heatmaps, heatmap_png)):
+        report(progress, i, len(units), result.label(unit))
+        mine = []
+        for kind, draw in (("", trend_figure_png), ("_heatmap", heatmap_png)):
             png = draw(result, unit)
-            if png is None:
-                continue
-            store[unit] = png
-            p = fig_dir / f"{stem}{kind}.png"
-            names[(unit, kind)] = p.name
-            p.write_bytes(png)
-            paths.append(p)
-    if progress is not None:
-        progress(len(units), len(units), "report")
-    if sum(map(len, figures.values())) + sum(map(len, heatmaps.values())) > EMBED_BUDGET:
-        figures = {u: f"figures/{names[(u, '')]}" for u in figures}  # type: ignore[misc]
-        heatmaps = {u: f"figures/{names[(u, '_heatmap')]}" for u in heatmaps}  # type: ignore[misc]
+            if png is not None:
+                drawn[kind][unit] = png
+                src[kind][unit] = f"figures/{stems[result.label(unit)]}{kind}.png"
+                mine.append((stems[result.label(unit)] + kind, png))
+        paths += F.write_figures(out / "figures", mine)
+    report(progress, len(units), len(units), "report")
+    embed = sum(len(p) for d in drawn.values() for p in d.values()) <= EMBED_BUDGET
+    figures, heatmaps = (drawn[""], drawn["_heatmap"]) if embed else (src[""], src["_heatmap"])
     html = build_report(result, figures, heatmaps).write(out / "inverse_scaling.html")
-    return InverseScalingFiles(out, tables["inverse_scaling"], html, tuple(tables.values()), tuple(paths))
+    return tables.with_report(html, tuple(paths))
 
 
-__all__ = ["write_report", "build_report", "trend_figure_png", "heatmap_png", "InverseScalingFiles", "TERM_COLOURS",
-           "DECLINING"]
+__all__ = ["write_report", "build_report", "trend_figure_png", "heatmap_png", "TERM_COLOURS", "DECLINING"]
