@@ -38,7 +38,8 @@ def test_a_built_in_testbed_by_name_in_other_commands(tmp_path, capsys):
 def test_bad_requests_exit_2_in_one_line(tmp_path):
     flat = tmp_path / "no_scale.csv"
     flat.write_text("model,task,metric,value\na,t,acc,0.5\nb,t,acc,0.6\n")
-    for args in (["--tasks", "nope"], [str(flat)]):
+    # An alpha out of (0, 1) was a "math domain error" traceback, and an unknown metric beside a known one was dropped.
+    for args in (["--tasks", "nope"], [str(flat)], ["--alpha", "-0.1"], ["--metric", "acc,nope"]):
         r = subprocess.run([sys.executable, "-m", "scalecheck.cli", "inverse-scaling", *args, "-o", str(tmp_path)],
                            capture_output=True, text=True)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
