@@ -264,43 +264,43 @@ def _method(rep: Report, result: InverseScaling) -> None:
         "Every series is classified by scalecheck's one trends classifier (scalecheck.trends.classify: inverse, "
         "non-monotonic with its shape, predictable/breakthrough/noisy, trendless), and its verdict is read in the "
         "Prize's terms above. The decline is measured from the smallest scale to the largest (inverse, standard, "
-        "flat), from the turn to the largest (inverted-U) or from the smallest to the turn (U-shaped): in points "
+        "flat, noisy), from the turn to the largest (inverted-U) or from the smallest to the turn (U-shaped): in points "
         "(x100, for shares of examples) and in standard errors of that difference. Each series is also tested: for "
         "monotone and flat verdicts, the classifier's own trend p (the smallest of its three trend tests, times 3); "
-        "for turns, the quadratic term of a weighted regression on log10 x (standard errors inflated by any excess "
+        "for turns, the quadratic term of a weighted regression on log x (standard errors inflated by any excess "
         f"scatter). The p-values are adjusted over every task x scope test by "
         f"{CORRECTIONS.get(result.correction, result.correction)}: a screen over many tasks and scopes. Because "
         "the p-values are adjusted here, the classifier detects a trend at the analysis's own level "
         f"({fmt_number(result.alpha)}) rather than at the reality check's guard of p < 0.001: a decline is named "
-        "by its shape, and the star says whether it survives the adjustment. With 8 models that scatter far more "
+        "by its shape, and the star says whether it survives the adjustment (a star marks a trend only: a flat or "
+        "noisy series has no trend to be significant). With 8 models that scatter far more "
         "than their sampling noise, an unstarred decline is a shape worth a look, not a finding: the decline, its "
         "standard errors and the reason are shown beside every verdict.")
 
 
-
 def _criteria(rep: Report, result: InverseScaling) -> None:
     crit = result.criteria()
-    if len(crit):
-        c = rep.add_section("The Prize's criteria: strength and generality", id="criteria")
-        c.add_text("Strength: over scale, the share of steps between neighbouring models that go down, Spearman's rho "
-                   "of the metric with scale (-1: perfectly monotone decline), and the decline in points and standard "
-                   "errors (the median over families). Generality: in how many families (final checkpoints), "
-                   "checkpoints (the models at each step) and sizes (each run over training) the trend declines "
-                   "(inverse or inverted-U), and how many of those are significant after adjustment.")
-        units = [_unit_label(u, result) for u in result.units]
-        c.add_table(pd.DataFrame({"task": units, "monotone share": crit["strength_monotone_share"],
-                                  "Spearman rho": crit["strength_spearman_rho"],
-                                  "decline (points)": crit["strength_decline_points"],
-                                  "decline (se)": crit["strength_decline_se"]}), "strength (over scale)")
+    if not len(crit):
+        return
+    c = rep.add_section("The Prize's criteria: strength and generality", id="criteria")
+    c.add_text("Strength: over scale, the share of steps between neighbouring models that go down, Spearman's rho "
+               "of the metric with scale (-1: perfectly monotone decline), and the decline in points and standard "
+               "errors (the median over families). Generality: in how many families (final checkpoints), "
+               "checkpoints (the models at each step) and sizes (each run over training) the trend declines "
+               "(inverse or inverted-U), and how many of those are significant after adjustment.")
+    units = [_unit_label(u, result) for u in result.units]
+    c.add_table(pd.DataFrame({"task": units, "monotone share": crit["strength_monotone_share"],
+                              "Spearman rho": crit["strength_spearman_rho"],
+                              "decline (points)": crit["strength_decline_points"],
+                              "decline (se)": crit["strength_decline_se"]}), "strength (over scale)")
 
-        def share(name: str) -> list[str]:
-            return [f"{int(k)}/{int(n)} ({int(q)} significant)" if n else "-" for k, q, n in
-                    zip(crit[f"declining_{name}"], crit[f"significant_{name}"], crit[f"of_{name}"], strict=True)]
+    def share(name: str) -> list[str]:
+        return [f"{int(k)}/{int(n)} ({int(q)} significant)" if n else "-" for k, q, n in
+                zip(crit[f"declining_{name}"], crit[f"significant_{name}"], crit[f"of_{name}"], strict=True)]
 
-        c.add_table(pd.DataFrame({"task": units, "families": share("families"), "checkpoints": share("checkpoints"),
-                                  "sizes": share("sizes")}),
-                    "generality: declining (inverse or inverted-U) in k of n families, checkpoints and sizes")
-
+    c.add_table(pd.DataFrame({"task": units, "families": share("families"), "checkpoints": share("checkpoints"),
+                              "sizes": share("sizes")}),
+                "generality: declining (inverse or inverted-U) in k of n families, checkpoints and sizes")
 
 
 def _grid(rep: Report, result: InverseScaling) -> None:
@@ -316,7 +316,6 @@ def _grid(rep: Report, result: InverseScaling) -> None:
         cols = ["task", "metric", "shots", "worse_with", "b_params", "p_params_adjusted", "b_tokens",
                 "p_tokens_adjusted", "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest"]
         gs.add_table(g[[c for c in cols if c in g.columns]])
-
 
 
 def _tasks(rep: Report, result: InverseScaling, figures: dict, heatmaps: dict) -> None:
