@@ -127,3 +127,11 @@ def test_console_labels_tell_metrics_and_settings_apart_without_double_spaces():
     labels = [r.label(u) for u in r.units]
     assert all("  " not in x for x in labels) and len(set(labels)) == len(labels), labels
 
+
+
+def test_no_verdict_shows_no_effect():
+    # A constant series has no verdict: the overview shows no decline for it (before: "+0.0 pts (0.0 se)").
+    r = inverse_scaling(_ladder(np.full(8, 0.5)))
+    row = r.overview().iloc[0]
+    assert row["over_scale"] == "insufficient-data"
+    assert np.isnan(row["decline"]) and np.isnan(row["decline_points"]) and np.isnan(row["decline_se"])

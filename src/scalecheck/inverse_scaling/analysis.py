@@ -369,14 +369,15 @@ class InverseScaling:
             g = self._grid_of(unit)
             for fam in dict.fromkeys([t.family for t in scale] + [t.family for t in train]):
                 s0 = next((t for t in scale if t.family == fam), None)
+                judged = s0 is not None and s0.term != "insufficient-data"  # no verdict: no effect to show
                 rows.append({"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
                              "family": fam, "over_scale": s0.marked_term if s0 else "-",
                              "decline_from": s0.decline_from if s0 else "",
-                             "turn_x": s0.turn_x if s0 else float("nan"),
-                             "decline": s0.decline if s0 else float("nan"),
-                             "decline_points": s0.decline_points if s0 else float("nan"),
-                             "decline_se": s0.decline_se if s0 else float("nan"),
-                             "p_adjusted": s0.p_adjusted if s0 else float("nan"),
+                             "turn_x": s0.turn_x if judged else float("nan"),
+                             "decline": s0.decline if judged else float("nan"),
+                             "decline_points": s0.decline_points if judged else float("nan"),
+                             "decline_se": s0.decline_se if judged else float("nan"),
+                             "p_adjusted": s0.p_adjusted if judged else float("nan"),
                              "over_training": _over_training([t for t in train if t.family == fam]),
                              "grid": g.worse_with if g is not None else "-"})
         return pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
