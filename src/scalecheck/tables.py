@@ -19,8 +19,8 @@ import pandas as pd
 class ReportFiles(Mapping[str, Path]):
     """What a writer wrote in ``out_dir``: its tables by role, its HTML page (if any) and its figures.
 
-    It reads as a mapping of the tables (``files["verdicts"]``, ``files.values()``), so code that took the
-    ``{role: path}`` of a result's ``write`` keeps working.
+    It reads as a mapping of role -> path: the tables (``files["verdicts"]``) and, once written, the page
+    (``files["html"]``), so code that took the ``{role: path}`` of a writer keeps working.
     """
 
     out_dir: Path
@@ -29,13 +29,17 @@ class ReportFiles(Mapping[str, Path]):
     figures: tuple[Path, ...] = ()
 
     def __getitem__(self, role: str) -> Path:
+        if role == "html" and self.html is not None:
+            return self.html
         return self.tables[role]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.tables)
+        yield from self.tables
+        if self.html is not None:
+            yield "html"
 
     def __len__(self) -> int:
-        return len(self.tables)
+        return len(self.tables) + (self.html is not None)
 
     def with_report(self, html: Path, figures: tuple[Path, ...] = ()) -> ReportFiles:
         """These tables, with the page and figures a report writer added."""

@@ -13,7 +13,8 @@ def test_report_files_read_as_the_tables_and_list_everything(tmp_path):
     html = tmp_path / "report.html"
     html.write_text("<html></html>")
     full = files.with_report(html, (tmp_path / "figures" / "a.png",))
-    assert full.paths == (tmp_path / "verdicts.csv", html, tmp_path / "figures" / "a.png")
+    assert full.paths == (tmp_path / "verdicts.csv", html, tmp_path / "figures" / "a.png") and full["html"] == html
+    assert list(full) == ["verdicts", "html"] and "html" not in files
     assert full.describe() == f"{html}, 1 table and 1 figure in {tmp_path}/"
     assert files.describe() == f"1 table in {tmp_path}/"
 
