@@ -40,7 +40,7 @@ examples:
   scalecheck inverse-scaling                                # built-in Michaelov & Bergen 2023 Pythia results
   scalecheck inverse-scaling --x params --tasks memo_trap redefine
   scalecheck inverse-scaling --checkpoints final --correction holm   # over scale only, family-wise control
-  scalecheck inverse-scaling --metric acc,acc_norm          # both of the harness's accuracies
+  scalecheck inverse-scaling --metric acc,mc1               # only these (default: every metric a task has)
   scalecheck inverse-scaling evaluated.parquet              # `scalecheck import evaluate out/ -o evaluated.parquet`
 """
 
