@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -307,13 +308,36 @@ class InverseScaling:
         """One row per grid model (empty, with its columns, where the testbed has no size x checkpoint grid)."""
         return pd.DataFrame([g.to_dict() for g in self.grid], columns=[f.name for f in fields(GridFit)])
 
-    @property
+    @cached_property
     def units(self) -> list[tuple[str, str, int | None, str]]:
         """(task, metric, shots, variant) of every analysed unit, in first-seen order."""
-        return list(dict.fromkeys((t.task, t.metric, t.shots, t.variant) for t in self.tests))
+        return list(self._by_unit)
+
+    @cached_property
+    def _by_unit(self) -> dict[tuple, list[TrendTest]]:
+        # Indexed once: a real ladder has ~300 units and ~15,000 tests, and every table and figure asks per unit.
+        out: dict[tuple, list[TrendTest]] = {}
+        for t in self.tests:
+            out.setdefault((t.task, t.metric, t.shots, t.variant), []).append(t)
+        return out
+
+    def tests_of(self, unit: tuple, analysis: str | None = None) -> list[TrendTest]:
+        """One unit's tests (of one analysis: "scale", "scale@checkpoint" or "training"), in run order."""
+        return [t for t in self._by_unit.get(tuple(unit), []) if analysis is None or t.analysis == analysis]
+
+    def series_of(self, unit: tuple, analysis: str) -> list[tuple[str, Series]]:
+        """One unit's series of one analysis, as (scope, series), in run order."""
+        return self._series_by_unit.get((*unit, analysis), [])
+
+    @cached_property
+    def _series_by_unit(self) -> dict[tuple, list[tuple[str, Series]]]:
+        out: dict[tuple, list[tuple[str, Series]]] = {}
+        for k, s in self.series.items():
+            out.setdefault(tuple(k[:5]), []).append((k[5], s))
+        return out
 
     def _unit_tests(self, unit: tuple, analysis: str) -> list[TrendTest]:
-        return [t for t in self.tests if (t.task, t.metric, t.shots, t.variant) == unit and t.analysis == analysis]
+        return self.tests_of(unit, analysis)
 
     def _grid_of(self, unit: tuple) -> GridFit | None:
         for g in self.grid:

@@ -48,7 +48,7 @@ def _unit_label(unit: Unit, result: InverseScaling) -> str:
 
 
 def _series_of(result: InverseScaling, unit: Unit, analysis: str) -> list[tuple[str, Series]]:
-    return [(k[5], s) for k, s in result.series.items() if tuple(k[:4]) == tuple(unit) and k[4] == analysis]
+    return result.series_of(unit, analysis)
 
 
 def _size_colours(n: int) -> list:
@@ -70,8 +70,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
         ax = fig.add_subplot(1, panels, 1)
         for i, (fam, s) in enumerate(scale):
             c = F.PALETTE[i % len(F.PALETTE)]
-            t = next(t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == tuple(unit)
-                     and t.analysis == "scale" and t.scope == fam)
+            t = next(t for t in result.tests_of(unit, "scale") if t.scope == fam)
             ax.errorbar(s.x, s.y, yerr=np.nan_to_num(s.noise_sd), fmt="o-", ms=3.5, color=c, ecolor=c,
                         elinewidth=0.8, capsize=2, label=f"{fam}: {t.term}{'*' if t.significant else ''}", zorder=3)
             if math.isfinite(t.turn_x):
@@ -86,8 +85,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
             ax2 = fig.add_subplot(1, panels, 2, sharey=ax)
             colours = _size_colours(len(train))
             for c, (size, s) in zip(colours, train, strict=True):
-                t = next(t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == tuple(unit)
-                         and t.analysis == "training" and t.scope == size)
+                t = next(t for t in result.tests_of(unit, "training") if t.scope == size)
                 xs = s.flops if result.x == "flops" else s.tokens
                 order = np.argsort(xs)
                 ax2.errorbar(xs[order], s.y[order], yerr=np.nan_to_num(s.noise_sd[order]), fmt="o-", ms=2.5,
@@ -158,13 +156,12 @@ def _tokens_label(t: float) -> str:
 
 def _overview_html(result: InverseScaling) -> str:
     ov = result.overview()
-    labels = {(u, fam): result.label(u) for u in result.units for fam in ov["family"].unique()}
     several = ov["family"].nunique() > 1
     by_key = {(t.task, t.metric, t.shots, t.variant, t.family): t for t in result.tests if t.analysis == "scale"}
     rows = []
     for r in ov.itertuples():
         unit = (r.task, r.metric, _none(r.shots), r.variant)
-        label = labels[(unit, r.family)]
+        label = result.label(unit)
         t = by_key.get((*unit, r.family))
         row = {"task": f'<a href="#{esc(anchor("is-" + label))}">{esc(label)}</a>'}
         if several:
@@ -186,9 +183,7 @@ def _none(v):
 
 def _tests_table(result: InverseScaling, unit: Unit) -> str:
     rows = []
-    for t in result.tests:
-        if (t.task, t.metric, t.shots, t.variant) != tuple(unit):
-            continue
+    for t in result.tests_of(unit):
         rows.append({"analysis": t.analysis, "scope": t.scope, "term": term_badge(t.term, t.significant),
                      "classifier": f"{t.category} ({t.confidence:.2f})", "n": t.n_points,
                      "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y,
