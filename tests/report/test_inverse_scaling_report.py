@@ -26,6 +26,9 @@ def test_report_files(tmp_path, hostile_result, hostile):
     assert len(files.figures) == 4 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in files.figures)
     for section in ("Grid model", "strength and generality", "How to read it"):
         assert section in html
+    # Badges by class, coloured once in the page's style sheet (not a style per badge: ~16,000 on Pythia).
+    assert 'class="badge t-inverse"' in html and ".t-inverse{background:#D55E00}" in html
+    assert 'style="background' not in html
 
 
 def test_report_renders_in_headless_chromium(tmp_path, hostile_result, hostile):
