@@ -2,8 +2,9 @@
 recovery of known shapes on simulated ladders.
 
 1. Runs `scalecheck inverse-scaling` with no arguments but the output folder (the built-in testbed: 8 Pythia
-   sizes x 8 checkpoints, 10 Prize tasks + TruthfulQA), timing the whole command (the goal: < 30 s on the 2-core
-   machine), and prints its overview table: tasks x {over scale, over training} and the grid model's answer.
+   sizes x 8 checkpoints, 10 Prize tasks + TruthfulQA, every metric: acc and acc_norm, mc1 and mc2), timing the
+   whole command (the goal: < 30 s on the 2-core machine), and prints its overview table: tasks x {over scale, over
+   training} and the grid model's answer, with the size of the HTML page.
 2. Draws ``--per-shape`` simulated ladders (8 sizes, final checkpoints, 1,000 examples, effects >= 8 binomial
    sds) of each shape (inverse, inverted-U, U-shaped, standard, flat) and reports how often the analysis reads
    the shape back, and how often it is significant after the default adjustment (Benjamini-Hochberg).
@@ -50,7 +51,7 @@ def main() -> None:
 
     t1 = time.perf_counter()
     tb = draw_ladder([s for s in SHAPES for _ in range(args.per_shape)], seed=args.seed, n_steps=1)
-    f = inverse_scaling(tb, checkpoints=False).frame()
+    f = inverse_scaling(tb, over_training=False).frame()
     f["want"] = f["task"].map(expected_term)
     recovery = {s: round(float((f.loc[f["want"] == s, "term"] == s).mean()), 4) for s in SHAPES}
     significant = {s: round(float(f.loc[f["want"] == s, "significant"].mean()), 4) for s in SHAPES}
@@ -61,10 +62,10 @@ def main() -> None:
         "benchmark": "inverse_scaling",
         "command": "scalecheck inverse-scaling",
         "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "cpus": os.cpu_count(),
-        "report": str(out / "inverse_scaling.html"),
+        "report": str(out / "inverse_scaling.html"), "html_bytes": (out / "inverse_scaling.html").stat().st_size,
         "overview": [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-                     for r in overview[["task", "metric", "over_scale", "decline_points", "decline_se", "p_adjusted",
-                                        "over_training", "grid"]].round(4).to_dict("records")],
+                     for r in overview[["task", "metric", "family", "over_scale", "decline_from", "decline_points",
+                                        "decline_se", "p_adjusted", "over_training", "grid"]].round(4).to_dict("records")],
         "simulated": {"per_shape": args.per_shape, "seed": args.seed, "recovery": recovery,
                       "significant_after_adjustment": significant, "seconds": round(time.perf_counter() - t1, 1)},
     }))

@@ -3,6 +3,8 @@
 import ast
 from pathlib import Path
 
+import pytest
+
 import scalecheck
 
 PKG = Path(scalecheck.__file__).parent
@@ -127,3 +129,78 @@ def test_no_private_names_imported_across_modules():
                     if not (me == owner or me.startswith(owner + ".")):
                         bad.append(f"{rel}:{line} imports {full}, private to {owner}")
     assert not bad, bad
+
+
+def test_one_did_you_mean():
+    """Every "did you mean" goes through scalecheck.errors (one matcher, one cutoff): no module but errors.py
+    calls difflib itself."""
+    bad = [str(f.relative_to(PKG)) for f in PKG.rglob("*.py")
+           if f.name != "errors.py" and "difflib" in {a.name for n in ast.walk(ast.parse(f.read_text()))
+                                                     if isinstance(n, ast.Import) for a in n.names}
+           | {n.module for n in ast.walk(ast.parse(f.read_text())) if isinstance(n, ast.ImportFrom)}]
+    assert not bad, bad
+
+
+# --- one front door and one result surface ----------------------------------------------------------------------
+# The public analysis functions that take a Selection (``selection=``). Pending conversion, so left out until the
+# integrator adds them: ``backtest`` (backtest/engine.py: no ``selection=``; Backtest.fit takes it beside the same
+# keywords), ``sensitivity`` (sensitivity/engine.py: ``**kwargs`` passed to Sensitivity.fit, no named
+# ``selection``), ``ladder_prediction`` (backtest/two_step.py: no ``selection=``; LadderPrediction.fit takes it
+# beside 25 keywords).
+def _analyses():
+    from scalecheck.inverse_scaling import inverse_scaling
+    from scalecheck.trends import reality_check
+
+    return [reality_check, inverse_scaling]
+
+
+def test_every_public_analysis_function_accepts_a_selection():
+    import inspect
+
+    for fn in _analyses():
+        params = inspect.signature(fn).parameters
+        assert "selection" in params, f"{fn.__module__}.{fn.__name__} takes no selection="
+
+
+# Every result type: summary() a DataFrame, write(dir) a ReportFiles. Pending conversion, left out until the
+# integrator converts them: LawFit (laws/result.py) and ChainFit (laws/chain.py), whose summary() returns text;
+# Verdict (trends/classify.py), summary() text; Evaluation (evaluation/runner.py), summary() text and write() None.
+# LadderPrediction is converted (write_tables) but needs a ladder to build: tests/backtest/test_two_step.py.
+RESULTS = {  # result type: (module, analysis function, keywords) that make one
+    "RealityCheck": ("scalecheck.trends", "reality_check", {"by": "corpus"}),
+    "Backtest": ("scalecheck.backtest", "backtest", {"scheme": "holdout"}),
+    "Sensitivity": ("scalecheck.sensitivity", "sensitivity", {}),
+    "InverseScaling": ("scalecheck.inverse_scaling", "inverse_scaling", {"x": "params"}),
+}
+
+
+@pytest.fixture(scope="module")
+def small_testbed():
+    from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
+
+    return synthetic_testbed({"rising": exponential_accuracy}, corpora=("a", "b"), seed=3, holdout_sizes=(3e9,))
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_every_result_summarises_as_a_frame_and_writes_report_files(name, small_testbed, tmp_path):
+    import importlib
+
+    import pandas as pd
+
+    from scalecheck.tables import ReportFiles
+
+    module, function, keywords = RESULTS[name]
+    result = getattr(importlib.import_module(module), function)(small_testbed, **keywords)
+    assert type(result).__name__ == name
+    assert isinstance(result.summary(), pd.DataFrame), f"{name}.summary() is not a DataFrame"
+    files = result.write(tmp_path)
+    assert isinstance(files, ReportFiles), f"{name}.write() returns {type(files).__name__}, not ReportFiles"
+    assert files.tables and all(p.exists() for p in files.paths)
+
+
+def test_the_testbed_summarises_as_a_frame(small_testbed):
+    import pandas as pd
+
+    s = small_testbed.summary()
+    assert isinstance(s, pd.DataFrame) and set(s["corpus"]) == {"a", "b"} and s["models"].sum() == len(
+        small_testbed.models)

@@ -1,7 +1,10 @@
-"""Errors that scalecheck reports to a user as one line (the CLI prints them and exits 2)."""
+"""Errors that scalecheck reports to a user as one line (the CLI prints them and exits 2), and the one
+"did you mean" every unknown name gets (:func:`did_you_mean`, :func:`close_matches`)."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -46,3 +49,23 @@ class InputError(ScalecheckError):
 
 class SelectionError(ScalecheckError):
     """A request that the testbed cannot answer (unknown task, metric or x; ambiguous setting)."""
+
+
+# How alike a name must be to a known one to be suggested: difflib's own default ratio, the one cutoff every
+# "did you mean" uses (a lower one suggests unrelated names for short ones: 'acc' for 'mc1').
+CLOSE_CUTOFF = 0.6
+
+
+def close_matches(value: object, choices: Iterable[object], n: int = 1) -> list[str]:
+    """The ``n`` known names nearest ``value`` (difflib, ignoring case), best first, as the choices spell them."""
+    by_lower: dict[str, str] = {}
+    for c in choices:
+        by_lower.setdefault(str(c).lower(), str(c))
+    hits = difflib.get_close_matches(str(value).lower(), list(by_lower), n=n, cutoff=CLOSE_CUTOFF)
+    return [by_lower[h] for h in hits]
+
+
+def did_you_mean(value: object, choices: Iterable[object], n: int = 1) -> str:
+    """`` (did you mean 'x'?)`` (or ``'x' or 'y'``) when a known name is close to ``value``, else ``""``."""
+    near = close_matches(value, choices, n)
+    return f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""

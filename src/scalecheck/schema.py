@@ -66,6 +66,9 @@ TASK_COLUMNS: dict[str, str] = {
 TASK_REQUIRED = ("task",)
 
 SCALE_AXES = ("params", "params_nonembed", "tokens", "flops")
+# Metrics that are never a share of examples, whatever their range (a classification loss of 0.6 is no accuracy):
+# no binomial noise for them, and no "points" (x100).
+NOT_PROPORTIONS = frozenset({"loss", "bpb", "ppl", "perplexity", "logodds", "absolute_logodds"})
 
 
 def loss_column(name: str) -> str:

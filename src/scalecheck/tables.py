@@ -1,23 +1,71 @@
-"""Writing an analysis result's tables: the one ``write(dir)`` every result shares.
+"""Writing an analysis result's files: the one ``write(dir)`` every result shares, and what it returns.
 
 Each result's ``write(out_dir)`` names its tables (role -> file name and frame) and calls :func:`write_tables`, so
 every analysis writes CSV the same way: the folder made if missing, no index column, "\\n" line ends on every
-platform (byte-identical output for the same input), and ``{role: path}`` returned.
+platform (byte-identical output for the same input). Every writer, a result's ``write`` and a report's
+``write_report`` alike, returns one :class:`ReportFiles`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 
-def write_tables(out_dir: str | Path, tables: dict[str, tuple[str, pd.DataFrame]]) -> dict[str, Path]:
-    """Write each ``role: (file name, frame)`` of ``tables`` as CSV in ``out_dir``; return ``{role: path}``."""
+@dataclass(frozen=True)
+class ReportFiles(Mapping[str, Path]):
+    """What a writer wrote in ``out_dir``: its tables by role, its HTML page (if any) and its figures.
+
+    It reads as a mapping of role -> path: the tables (``files["verdicts"]``) and, once written, the page
+    (``files["html"]``), so code that took the ``{role: path}`` of a writer keeps working.
+    """
+
+    out_dir: Path
+    tables: Mapping[str, Path] = field(default_factory=dict)
+    html: Path | None = None
+    figures: tuple[Path, ...] = ()
+
+    def __getitem__(self, role: str) -> Path:
+        if role == "html" and self.html is not None:
+            return self.html
+        return self.tables[role]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.tables
+        if self.html is not None:
+            yield "html"
+
+    def __len__(self) -> int:
+        return len(self.tables) + (self.html is not None)
+
+    def with_report(self, html: Path, figures: tuple[Path, ...] = ()) -> ReportFiles:
+        """These tables, with the page and figures a report writer added."""
+        return replace(self, html=html, figures=tuple(figures))
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """Every file written: tables, page, figures."""
+        return (*self.tables.values(), *((self.html,) if self.html is not None else ()), *self.figures)
+
+    def describe(self) -> str:
+        """One line for a user: what was written, and where."""
+        parts = [str(self.html)] if self.html is not None else []
+        parts.append(f"{len(self.tables)} table{'s' * (len(self.tables) != 1)}")
+        if self.figures:
+            parts.append(f"{len(self.figures)} figure{'s' * (len(self.figures) != 1)}")
+        listed = f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else parts[0]
+        return f"{listed} in {self.out_dir}/"
+
+
+def write_tables(out_dir: str | Path, tables: dict[str, tuple[str, pd.DataFrame]]) -> ReportFiles:
+    """Write each ``role: (file name, frame)`` of ``tables`` as CSV in ``out_dir``; return the files."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     for role, (name, frame) in tables.items():
         files[role] = out / name
         frame.to_csv(files[role], index=False, lineterminator="\n")
-    return files
+    return ReportFiles(out, files)

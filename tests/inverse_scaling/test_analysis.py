@@ -25,7 +25,7 @@ FLOOR = {"inverse": 0.85, "inverted-U": 0.85, "U-shaped": 0.85, "standard": 0.9,
 @pytest.fixture(scope="module")
 def simulated():
     tb = draw_ladder([s for s in SHAPES for _ in range(N_PER_SHAPE)], seed=1)
-    bh = inverse_scaling(tb, checkpoints=False)
+    bh = inverse_scaling(tb, over_training=False)
     # The same tests adjusted by Holm instead (no duplicate series here: each test is its own).
     holm = dataclasses.replace(bh, tests=tuple(adjust(list(bh.tests), method="holm")), correction="holm")
     return tb, bh, holm
@@ -65,8 +65,11 @@ def test_holm_keeps_flat_ladders_quiet_and_finds_the_real_declines(simulated):
 def test_holm_adjustment_matches_its_definition():
     from scalecheck.inverse_scaling import TrendTest
 
-    base = TrendTest(*(["t", "acc", 0, "", "scale", "all", "flops", "flat", "trendless", 1.0, ""] + [8]
-                       + [0.0] * 12 + ["slope", 0.0, 0.5]))
+    numbers = ("first_x", "last_x", "turn_x", "first_y", "last_y", "turn_y", "change", "decline", "decline_points",
+               "decline_se", "monotone_share", "spearman_rho", "statistic")
+    base = TrendTest(task="t", metric="acc", shots=0, variant="", analysis="scale", scope="all", family="all",
+                     x="flops", term="inverse", category="inverse", confidence=1.0, reason="", n_points=8,
+                     decline_from="smallest to largest", test="slope", p_value=0.5, **dict.fromkeys(numbers, 0.0))
     ps = [0.001, 0.02, 0.04, float("nan")]
     tests = adjust([dataclasses.replace(base, p_value=p) for p in ps], method="holm")
     # Holm: sorted p times (m - rank), running max, capped at 1 (m = 3 testable).
@@ -124,8 +127,8 @@ def test_prize_terms_cover_every_category():
 
 
 def test_shared_surface_and_deterministic(tmp_path, builtin_michaelov):
-    a = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"])
-    b = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"])
+    a = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"], metrics=["acc"])
+    b = inverse_scaling(builtin_michaelov, tasks=["memo_trap", "neqa"], metrics=["acc"])
     assert isinstance(a, InverseScaling)
     pd.testing.assert_frame_equal(a.frame(), b.frame())
     d = a.to_dict()
@@ -178,3 +181,33 @@ def test_bad_requests_are_selection_errors(builtin_michaelov):
         inverse_scaling(builtin_michaelov, tasks=["nope"])
     with pytest.raises(SelectionError, match="scale axis"):
         inverse_scaling(builtin_michaelov, x="c4_val")
+
+
+def test_the_front_door_a_selection_validated_once(builtin_michaelov, tmp_path):
+    from scalecheck.observations import Selection
+
+    sel = Selection(tasks=("memo_trap",), metrics=("acc",), by="family", checkpoints="final")
+    a = inverse_scaling(builtin_michaelov, sel)
+    b = inverse_scaling(builtin_michaelov, tasks=["memo_trap"], metrics=["acc"], over_training=False)
+    pd.testing.assert_frame_equal(a.frame(), b.frame())
+    assert set(a.frame()["analysis"]) == {"scale"} and a.x == "flops"
+    # Every metric is checked, with a suggestion where one is close (before, an unknown one was dropped).
+    with pytest.raises(SelectionError, match=r"unknown metric 'acc_nrom' \(did you mean 'acc_norm'\?\)"):
+        inverse_scaling(builtin_michaelov, metrics=["acc", "acc_nrom"])
+    with pytest.raises(SelectionError, match="cannot split by 'famly'.*did you mean 'family'"):
+        inverse_scaling(builtin_michaelov, by="famly")
+    with pytest.raises(SelectionError, match="alpha must be between 0 and 1"):
+        inverse_scaling(builtin_michaelov, alpha=-0.1)
+    with pytest.raises(TypeError, match="not both"):
+        inverse_scaling(builtin_michaelov, sel, tasks=["neqa"])
+
+
+def test_the_plan_is_jobs_not_tuples(builtin_michaelov):
+    from scalecheck.inverse_scaling.analysis import Job, plan
+    from scalecheck.observations import Selection
+
+    sel = Selection(x="flops", by="family", tasks=("memo_trap",), metrics=("acc",), checkpoints="all")
+    jobs = plan(builtin_michaelov, sel.validate(builtin_michaelov))
+    assert all(isinstance(j, Job) for j in jobs) and len(jobs) == 1 + 8 + 8
+    assert [j.analysis for j in jobs[:2]] == ["scale", "scale@checkpoint"] and jobs[0].finals
+    assert jobs[-1].x == "tokens" and dict(jobs[-1].where) == {"family": "pythia", "size": "12b"}

@@ -13,11 +13,14 @@ def test_inverse_scaling_command_writes_the_report(tmp_path, capsys):
     assert "memo_trap" in text and "inverse*" in text
     tests = pd.read_csv(out / "inverse_scaling.csv")
     assert set(tests["analysis"]) == {"scale", "scale@checkpoint", "training"}
-    overview = pd.read_csv(out / "inverse_scaling_overview.csv").set_index("task")
-    assert overview.loc["memo_trap", "over_scale"] == "inverse*"
+    overview = pd.read_csv(out / "inverse_scaling_overview.csv").set_index(["task", "metric"])
+    assert overview.loc[("memo_trap", "acc"), "over_scale"] == "inverse*"
+    assert overview.loc[("memo_trap", "acc"), "decline_from"] == "smallest to largest"
     assert (out / "inverse_scaling.html").stat().st_size > 10_000
+    # Every metric the source reports is analysed (the harness's acc and acc_norm), each with its figures.
     assert {p.name for p in (out / "figures").glob("*.png")} == {
-        "memo_trap.png", "memo_trap_heatmap.png", "neqa.png", "neqa_heatmap.png"}
+        f"{task}-{metric}{kind}.png" for task in ("memo_trap", "neqa") for metric in ("acc", "acc_norm")
+        for kind in ("", "_heatmap")}
 
 
 def test_a_built_in_testbed_by_name_in_other_commands(tmp_path, capsys):
@@ -35,7 +38,8 @@ def test_a_built_in_testbed_by_name_in_other_commands(tmp_path, capsys):
 def test_bad_requests_exit_2_in_one_line(tmp_path):
     flat = tmp_path / "no_scale.csv"
     flat.write_text("model,task,metric,value\na,t,acc,0.5\nb,t,acc,0.6\n")
-    for args in (["--tasks", "nope"], [str(flat)]):
+    # An alpha out of (0, 1) was a "math domain error" traceback, and an unknown metric beside a known one was dropped.
+    for args in (["--tasks", "nope"], [str(flat)], ["--alpha", "-0.1"], ["--metric", "acc,nope"]):
         r = subprocess.run([sys.executable, "-m", "scalecheck.cli", "inverse-scaling", *args, "-o", str(tmp_path)],
                            capture_output=True, text=True)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr

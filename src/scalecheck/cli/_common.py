@@ -70,7 +70,7 @@ def open_testbed(name_or_path: str | None):
         return Testbed.read(path)
     if name_or_path in builtin_names():
         return load(name_or_path)
-    from ..observations.selection import did_you_mean
+    from ..errors import did_you_mean
 
     hint = did_you_mean(name_or_path, builtin_names())
     raise InputError(path, f"no such file, nor a built-in testbed{hint} (built in: {', '.join(builtin_names())})")

@@ -77,7 +77,7 @@ def _fmt(v: float) -> str:
 def render_summary(testbed, console) -> None:
     from rich.table import Table
 
-    s = testbed.summary()
+    s = testbed.describe()
     console.print(f"[bold]{s['name'] or 'testbed'}[/bold]: {s['n_models']} models, {s['n_tasks']} tasks, "
                   f"{s['n_scores']} scores; metrics: {', '.join(s['metrics'])}; "
                   f"{s['n_holdout']} declared hold-out targets")

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, ScalecheckError
+from ..errors import InputError, ScalecheckError, close_matches
 
 FORMATS = ("classification", "sequence_prob", "logodds", "absolute_logodds")
 _COLUMNS = {
@@ -346,9 +346,7 @@ def hub_task_file(name: str, filename: str, *, repo: str = PRIZE_HUB_DATASET) ->
 
 
 def _closest(name: str, known) -> str:
-    import difflib
-
-    near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.4)
+    near = close_matches(name, sorted(known), n=3)
     return f"; closest: {', '.join(near)}" if near else f"; known: {', '.join(sorted(known))}"
 
 

@@ -12,9 +12,11 @@ from .analysis import (
     ANALYSES,
     CORRECTION,
     CORRECTIONS,
+    DECLINE_STRETCH,
     DECLINING,
     PRIZE_TERMS,
     TERM_MEANING,
+    TRENDS,
     InverseScaling,
     TrendTest,
     inverse_scaling,
@@ -23,4 +25,4 @@ from .analysis import (
 from .grid import GridFit, fit_grid
 
 __all__ = ["inverse_scaling", "InverseScaling", "TrendTest", "GridFit", "fit_grid", "prize_term", "PRIZE_TERMS",
-           "TERM_MEANING", "DECLINING", "ANALYSES", "CORRECTION", "CORRECTIONS", "ALPHA"]
+           "TERM_MEANING", "TRENDS", "DECLINING", "DECLINE_STRETCH", "ANALYSES", "CORRECTION", "CORRECTIONS", "ALPHA"]

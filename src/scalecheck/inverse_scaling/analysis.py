@@ -14,7 +14,7 @@ from the turn, in metric units, in points (x100, for proportions) and in standar
 
 Significance: each series also gets one p-value. For a monotone or flat verdict it is the classifier's own trend
 p (the smallest of its law-vs-constant, Spearman and floor-then-rise tests), times 3 for taking the smallest; for a
-turn, the quadratic term of a weighted least-squares regression on log10 x (statsmodels WLS, weights 1/se^2 with no
+turn, the quadratic term of a weighted least-squares regression on log x (statsmodels WLS, weights 1/se^2 with no
 point trusted more than the typical one, the standard errors scaled up by any scatter beyond sampling noise). The
 p-values of every test of a run (task x metric x setting x
 analysis x scope) are adjusted together, by default by Benjamini and Hochberg's method (false discovery rate
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,32 +38,39 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..observations import Series, Testbed
+from ..observations import Selection, Series, Testbed
 from ..observations.checkpoints import final_models, has_checkpoints
-from ..tables import write_tables
+from ..progress import Progress, report
+from ..schema import SCALE_AXES
+from ..tables import ReportFiles, write_tables
 from ..trends import Verdict, classify
-from .grid import GridFit, fit_grid
+from ..trends.evidence import better_sign, scale_axis
+from .grid import GridFit, adjust_grid, fit_grid
 
 # The Prize's words for a trend, from the classifier's category and shape.
-PRIZE_TERMS = ("inverse", "inverted-U", "U-shaped", "standard", "flat", "insufficient-data")
+PRIZE_TERMS = ("inverse", "inverted-U", "U-shaped", "standard", "flat", "noisy", "insufficient-data")
 TERM_MEANING = {
     "inverse": "gets worse as scale (or training) grows",
     "inverted-U": "gets better, then worse: the largest models lose what the middle ones had",
     "U-shaped": "gets worse, then better again: the inverse trend reverses within the range",
-    "standard": "gets better as scale grows (the classifier's predictable, breakthrough or noisy up-trends)",
-    "flat": "no detectable trend (the classifier's trendless)",
+    "standard": "gets better as scale grows (the classifier's predictable or breakthrough trends)",
+    "flat": "no detectable trend, the points within their sampling noise (the classifier's trendless)",
+    "noisy": "swings far beyond its sampling noise with no trend to name (the classifier's noisy, or a trendless "
+             "series scattering as far): neither flat nor a trend",
     "insufficient-data": "too few models or a constant series: no verdict",
 }
+# Terms that name a trend: only these can be significant (a star on "flat" would say "no trend, significantly").
+TRENDS = frozenset({"inverse", "inverted-U", "U-shaped", "standard"})
 # Terms under which the largest scale is worse than some smaller one, ending on a decline.
 DECLINING = frozenset({"inverse", "inverted-U"})
+# Which stretch of the series each term's decline measures (smallest and largest are the scale's ends).
+DECLINE_STRETCH = {"inverse": "smallest to largest", "standard": "smallest to largest",
+                   "flat": "smallest to largest", "noisy": "smallest to largest",
+                   "inverted-U": "turn to largest", "U-shaped": "smallest to turn", "insufficient-data": ""}
 ANALYSES = ("scale", "scale@checkpoint", "training")
 CORRECTION = "fdr_bh"  # statsmodels.stats.multitest.multipletests method
 CORRECTIONS = {"fdr_bh": "Benjamini-Hochberg (false discovery rate)", "holm": "Holm (family-wise error rate)"}
 ALPHA = 0.05
-# Metrics whose values are shares of examples: their effects are also given in points (x100).
-_NOT_PROPORTIONS = frozenset({"loss", "bpb", "ppl", "perplexity", "logodds", "absolute_logodds"})
-
-Progress = Callable[[int, int, str], None]
 
 
 def prize_term(v: Verdict) -> str:
@@ -72,11 +79,27 @@ def prize_term(v: Verdict) -> str:
         return "inverse"
     if v.category == "non-monotonic":
         return v.shape if v.shape in ("inverted-U", "U-shaped") else "insufficient-data"
-    if v.category in ("predictable", "breakthrough", "noisy"):
+    if v.category in ("predictable", "breakthrough"):
         return "standard"
+    if v.category == "noisy":
+        return "noisy"
     if v.category == "trendless":
-        return "flat"
+        return "noisy" if _scatters_beyond_noise(v) else "flat"
     return "insufficient-data"
+
+
+def _scatters_beyond_noise(v: Verdict) -> bool:
+    """Whether a trendless series swings about its mean as far as the classifier's noisy category requires of a
+    trend's scatter (dispersion >= NOISY_MIN_DISPERSION at p < ALPHA_FIT): no trend, yet not flat either."""
+    from scipy import stats
+
+    from ..trends import THRESHOLDS
+
+    chi2, n = v.evidence.get("chi2_const", float("nan")), v.evidence.get("n_models", float("nan"))
+    if not (np.isfinite(chi2) and np.isfinite(n) and n > 1):
+        return False
+    dof = n - 1
+    return bool(chi2 / dof >= THRESHOLDS["NOISY_MIN_DISPERSION"] and stats.chi2.sf(chi2, dof) < THRESHOLDS["ALPHA_FIT"])
 
 
 @dataclass(frozen=True)
@@ -84,8 +107,10 @@ class TrendTest:
     """One series' verdict in the Prize's terms, its effect, its test and (once adjusted) its significance.
 
     ``decline`` is how much worse the metric gets (positive: worse; in metric units, oriented so that a rising
-    loss is a decline too): from the smallest scale to the largest for a monotone or flat verdict, from the turn
-    to the largest for an inverted-U, from the smallest to the turn for a U. ``change`` is last minus first, raw.
+    loss is a decline too) over the stretch ``decline_from`` names: from the smallest scale to the largest for a
+    monotone, flat or noisy verdict, from the turn to the largest for an inverted-U, from the smallest to the
+    turn for a U. ``change`` is last minus first, raw. ``significant`` is only ever true for a trend
+    (:data:`TRENDS`): the p-value of a flat or noisy series is adjusted with the rest but names no finding.
     """
 
     task: str
@@ -94,6 +119,7 @@ class TrendTest:
     variant: str
     analysis: str  # "scale", "scale@checkpoint" or "training"
     scope: str  # the family (over scale), "family step N" (at a checkpoint) or the size (over training)
+    family: str  # the family (value of ``by``) the series belongs to; "all" when every model is pooled
     x: str
     term: str
     category: str
@@ -110,9 +136,10 @@ class TrendTest:
     decline: float
     decline_points: float
     decline_se: float
+    decline_from: str  # the stretch the decline measures (DECLINE_STRETCH): "smallest to largest", ...
     monotone_share: float  # share of steps between neighbouring points that go the verdict's way
     spearman_rho: float
-    test: str  # "trend" (the classifier's trend p, x3), or "quadratic"/"slope" (WLS in log10 x)
+    test: str  # "trend" (the classifier's trend p, x3), or "quadratic"/"slope" (WLS in log x)
     statistic: float
     p_value: float
     p_adjusted: float = float("nan")
@@ -122,16 +149,17 @@ class TrendTest:
     def declining(self) -> bool:
         return self.term in DECLINING
 
+    @property
+    def marked_term(self) -> str:
+        """The term with a star where significant (only a trend can be)."""
+        return self.term + ("*" if self.significant else "")
+
     def to_dict(self) -> dict[str, Any]:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
 
 
-def _is_proportion(metric: str, y: np.ndarray) -> bool:
-    return metric not in _NOT_PROPORTIONS and bool(np.all((y >= 0) & (y <= 1)))
-
-
 def _wls_test(u: np.ndarray, y: np.ndarray, sd: np.ndarray, quadratic: bool) -> tuple[float, float]:
-    """(t statistic, two-sided p) of the slope (or the quadratic term) of y on u = log10 x, by statsmodels WLS.
+    """(t statistic, two-sided p) of the slope (or the quadratic term) of y on u (log x), by statsmodels WLS.
 
     The known sampling sds weight the fit; where the points scatter more than they explain (chi2/dof > 1) the
     standard errors are scaled up by it and a t distribution is used, else they stay at the sampling noise (z).
@@ -154,80 +182,93 @@ def _wls_test(u: np.ndarray, y: np.ndarray, sd: np.ndarray, quadratic: bool) -> 
     return t, p
 
 
-def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str) -> TrendTest:
+def trend_test(series: Series, verdict: Verdict, *, analysis: str, scope: str, family: str = "all") -> TrendTest:
     """Read one verdict in the Prize's terms and measure its effect and its test (not yet adjusted)."""
-    from scipy import stats
+    term = prize_term(verdict)
+    nan = float("nan")
+    head = dict(task=series.task, metric=series.metric, shots=series.shots, variant=series.variant, analysis=analysis,
+                scope=scope, family=family, x=series.x_name, term=term, category=verdict.category,
+                confidence=float(verdict.confidence), reason=verdict.reason, decline_from=DECLINE_STRETCH[term])
+    if len(series) == 0:
+        return TrendTest(**head, n_points=0, **dict.fromkeys(_EFFECT_FIELDS, nan), test="slope", statistic=nan,
+                         p_value=nan)
+    order = series.scale_order
+    x, y, sd = series.x[order], series.y[order], _sampling_sd(series, order)
+    turn_x = float(verdict.evidence.get("turn_x", nan)) if term in ("inverted-U", "U-shaped") else nan
+    t_idx = int(np.argmin(np.abs(x - turn_x))) if np.isfinite(turn_x) else -1
+    effect = _effect(term, y, sd, t_idx, better_sign(series.higher_is_better), series.metric_is_proportion)
+    stat, p, test = _p_value(series, verdict, term, x, y, sd)
+    return TrendTest(**head, n_points=len(x), first_x=float(x[0]), last_x=float(x[-1]), turn_x=turn_x,
+                     first_y=float(y[0]), last_y=float(y[-1]), turn_y=float(y[t_idx]) if t_idx >= 0 else nan,
+                     change=float(y[-1] - y[0]), **effect, test=test, statistic=stat, p_value=p)
 
+
+_EFFECT_FIELDS = ("first_x", "last_x", "turn_x", "first_y", "last_y", "turn_y", "change", "decline", "decline_points",
+                  "decline_se", "monotone_share", "spearman_rho")
+
+
+def _sampling_sd(series: Series, order: np.ndarray) -> np.ndarray:
+    """Each point's sampling sd in scale order, never zero and never missing."""
     from ..trends.evidence import MIN_NOISE_SD
 
-    term = prize_term(verdict)
-    order = series.scale_order
-    x, y = series.x[order], series.y[order]
     sd = np.asarray(series.noise_sd, float)[order]
     n_ex = np.asarray(series.n_examples, float)[order]
-    if _is_proportion(series.metric, y):
+    if series.metric_is_proportion:
         # A reported standard error of 0 (a score of exactly 0 or 1) is no certainty: the binomial sd of the
         # continuity-corrected share (p in [0.5/n, 1-0.5/n]) is the least noise such a score carries.
+        y = series.y[order]
         p_cc = np.clip(y, 0.5 / n_ex, 1 - 0.5 / n_ex)
         sd = np.where(np.isfinite(n_ex), np.fmax(sd, np.sqrt(p_cc * (1 - p_cc) / n_ex)), sd)
     fill = np.nanmedian(sd) if np.isfinite(sd).any() else 1.0
-    sd = np.maximum(np.nan_to_num(sd, nan=fill), MIN_NOISE_SD)
-    sign = 1.0 if series.higher_is_better else -1.0
-    n = len(x)
-    nan = float("nan")
-    if n == 0:
-        return TrendTest(series.task, series.metric, series.shots, series.variant, analysis, scope, series.x_name,
-                         term, verdict.category, verdict.confidence, verdict.reason, 0, *([nan] * 13), "slope",
-                         nan, nan)
-    turn_x = float(verdict.evidence.get("turn_x", nan)) if term in ("inverted-U", "U-shaped") else nan
-    t_idx = int(np.argmin(np.abs(x - turn_x))) if np.isfinite(turn_x) else -1
-    if term == "inverted-U" and t_idx >= 0:
-        a, b = t_idx, n - 1
-    elif term == "U-shaped" and t_idx >= 0:
-        a, b = 0, t_idx
-    else:
-        a, b = 0, n - 1
-    decline = sign * (y[a] - y[b])
-    decline_se = decline / math.sqrt(sd[a] ** 2 + sd[b] ** 2)
+    return np.maximum(np.nan_to_num(sd, nan=fill), MIN_NOISE_SD)
+
+
+def _effect(term: str, y: np.ndarray, sd: np.ndarray, t_idx: int, sign: float, proportion: bool) -> dict[str, float]:
+    """The decline over the term's stretch (DECLINE_STRETCH), in metric units, points and standard errors; the
+    share of steps going the term's way; Spearman's rho with scale (metric oriented so that up is better)."""
+    from scipy import stats
+
+    n, nan = len(y), float("nan")
+    a, b = (t_idx, n - 1) if term == "inverted-U" and t_idx >= 0 else (0, t_idx) if term == "U-shaped" and \
+        t_idx >= 0 else (0, n - 1)
+    decline = float(sign * (y[a] - y[b]))
     steps = np.diff(sign * y)
-    if term in ("standard", "U-shaped"):
-        arm = steps if term == "standard" else steps[:max(t_idx, 1)]
-        monotone = float(np.mean(arm > 0 if term == "standard" else arm < 0)) if len(arm) else nan
-    elif term == "inverted-U":
-        arm = steps[t_idx:] if t_idx >= 0 else steps
-        monotone = float(np.mean(arm < 0)) if len(arm) else nan
+    if term == "standard":
+        arm, up = steps, True
+    elif term == "U-shaped":
+        arm, up = steps[:max(t_idx, 1)], False
+    elif term == "inverted-U" and t_idx >= 0:
+        arm, up = steps[t_idx:], False
     else:
-        monotone = float(np.mean(steps < 0)) if len(steps) else nan
+        arm, up = steps, False
+    monotone = float(np.mean(arm > 0 if up else arm < 0)) if len(arm) else nan
     rho = float(stats.spearmanr(np.arange(n), sign * y).statistic) if n > 2 and np.ptp(y) > 0 else nan
+    return {"decline": decline, "decline_points": 100.0 * decline if proportion else nan,
+            "decline_se": float(decline / math.sqrt(sd[a] ** 2 + sd[b] ** 2)), "monotone_share": monotone,
+            "spearman_rho": rho}
+
+
+def _p_value(series: Series, verdict: Verdict, term: str, x: np.ndarray, y: np.ndarray,
+             sd: np.ndarray) -> tuple[float, float, str]:
+    """(statistic, p, test name) of one series, before adjustment."""
+    nan = float("nan")
     quadratic = term in ("inverted-U", "U-shaped")
     trend_p = float(verdict.evidence.get("trend_p", nan))
     if not quadratic and np.isfinite(trend_p):
         # The classifier's own evidence: the smallest of its three trend tests (law vs constant, Spearman,
         # floor-then-rise), times 3 for having taken the smallest (Bonferroni), so that the test and the verdict agree.
-        stat, p, test = float(verdict.evidence.get("spearman_rho", nan)), min(1.0, 3.0 * trend_p), "trend"
-    else:
-        # A turn (the classifier tests none as a p-value) or no trend test run: the quadratic (or linear) term in
-        # log10 x, by WLS with no point trusted more than the series' typical one (a score of exactly 0 or 1 has a
-        # tiny binomial sd that would otherwise carry the whole fit).
-        u = np.log10(x) if not series.x_is_loss else -x
-        sd_w = np.maximum(sd, np.median(sd))
-        stat, p = _wls_test(u, y, sd_w, quadratic) if np.ptp(y) > 0 and np.ptp(u) > 0 else (nan, nan)
-        test = "quadratic" if quadratic else "slope"
-    points = 100.0 * decline if _is_proportion(series.metric, y) else nan
-    return TrendTest(
-        task=series.task, metric=series.metric, shots=series.shots, variant=series.variant, analysis=analysis,
-        scope=scope, x=series.x_name, term=term, category=verdict.category, confidence=float(verdict.confidence),
-        reason=verdict.reason, n_points=n, first_x=float(x[0]), last_x=float(x[-1]), turn_x=turn_x,
-        first_y=float(y[0]), last_y=float(y[-1]), turn_y=float(y[t_idx]) if t_idx >= 0 else nan,
-        change=float(y[-1] - y[0]), decline=float(decline), decline_points=float(points),
-        decline_se=float(decline_se), monotone_share=monotone, spearman_rho=rho,
-        test=test, statistic=stat, p_value=p)
+        return float(verdict.evidence.get("spearman_rho", nan)), min(1.0, 3.0 * trend_p), "trend"
+    # A turn (the classifier tests none as a p-value) or no trend test run: the quadratic (or linear) term on the
+    # scale axis the laws use (log x, or minus a loss), by WLS with no point trusted more than the series' typical
+    # one (a score of exactly 0 or 1 has a tiny binomial sd that would otherwise carry the whole fit).
+    u = scale_axis(x, series.x_is_loss)
+    sd_w = np.maximum(sd, np.median(sd))
+    stat, p = _wls_test(u, y, sd_w, quadratic) if np.ptp(y) > 0 and np.ptp(u) > 0 else (nan, nan)
+    return stat, p, "quadratic" if quadratic else "slope"
 
 
 def adjust(tests: list[TrendTest], method: str = CORRECTION, alpha: float = ALPHA) -> list[TrendTest]:
     """Every test's p-value adjusted for the others (statsmodels ``multipletests``); untestable ones stay NaN."""
-    from dataclasses import replace
-
     from statsmodels.stats.multitest import multipletests
 
     if method not in CORRECTIONS:
@@ -238,7 +279,7 @@ def adjust(tests: list[TrendTest], method: str = CORRECTION, alpha: float = ALPH
         return out
     reject, padj, _, _ = multipletests([tests[i].p_value for i in idx], alpha=alpha, method=method)
     for i, r, q in zip(idx, reject, padj, strict=True):
-        out[i] = replace(tests[i], p_adjusted=float(q), significant=bool(r))
+        out[i] = replace(tests[i], p_adjusted=float(q), significant=bool(r) and tests[i].term in TRENDS)
     return out
 
 
@@ -267,13 +308,36 @@ class InverseScaling:
         """One row per grid model (empty, with its columns, where the testbed has no size x checkpoint grid)."""
         return pd.DataFrame([g.to_dict() for g in self.grid], columns=[f.name for f in fields(GridFit)])
 
-    @property
+    @cached_property
     def units(self) -> list[tuple[str, str, int | None, str]]:
         """(task, metric, shots, variant) of every analysed unit, in first-seen order."""
-        return list(dict.fromkeys((t.task, t.metric, t.shots, t.variant) for t in self.tests))
+        return list(self._by_unit)
+
+    @cached_property
+    def _by_unit(self) -> dict[tuple, list[TrendTest]]:
+        # Indexed once: a real ladder has ~300 units and ~15,000 tests, and every table and figure asks per unit.
+        out: dict[tuple, list[TrendTest]] = {}
+        for t in self.tests:
+            out.setdefault((t.task, t.metric, t.shots, t.variant), []).append(t)
+        return out
+
+    def tests_of(self, unit: tuple, analysis: str | None = None) -> list[TrendTest]:
+        """One unit's tests (of one analysis: "scale", "scale@checkpoint" or "training"), in run order."""
+        return [t for t in self._by_unit.get(tuple(unit), []) if analysis is None or t.analysis == analysis]
+
+    def series_of(self, unit: tuple, analysis: str) -> list[tuple[str, Series]]:
+        """One unit's series of one analysis, as (scope, series), in run order."""
+        return self._series_by_unit.get((*unit, analysis), [])
+
+    @cached_property
+    def _series_by_unit(self) -> dict[tuple, list[tuple[str, Series]]]:
+        out: dict[tuple, list[tuple[str, Series]]] = {}
+        for k, s in self.series.items():
+            out.setdefault(tuple(k[:5]), []).append((k[5], s))
+        return out
 
     def _unit_tests(self, unit: tuple, analysis: str) -> list[TrendTest]:
-        return [t for t in self.tests if (t.task, t.metric, t.shots, t.variant) == unit and t.analysis == analysis]
+        return self.tests_of(unit, analysis)
 
     def _grid_of(self, unit: tuple) -> GridFit | None:
         for g in self.grid:
@@ -317,36 +381,41 @@ class InverseScaling:
         return pd.DataFrame(rows)
 
     def overview(self) -> pd.DataFrame:
-        """Tasks x {over scale, over training}: the overview table (with the grid model's answer)."""
+        """Tasks x {over scale, over training}: the overview table (with the grid model's answer).
+
+        One row per task, metric, setting and family (``family`` "all" when every model is pooled): each
+        family keeps its own term, star and numbers. ``decline_from`` names the stretch the decline measures.
+        """
         rows = []
         for unit in self.units:
             scale = self._unit_tests(unit, "scale")
             train = [t for t in self._unit_tests(unit, "training") if t.term != "insufficient-data"]
-            if len(scale) == 1:
-                over_scale = scale[0].term + ("*" if scale[0].significant else "")
-            elif scale:
-                c = Counter(t.term for t in scale)
-                over_scale = ", ".join(f"{k} in {v}/{len(scale)} families" for k, v in c.most_common())
-            else:
-                over_scale = "-"
-            if train:
-                c = Counter(t.term for t in train)
-                top = max(c.items(), key=lambda kv: (kv[1], -PRIZE_TERMS.index(kv[0])))
-                n_dec = sum(t.declining for t in train)
-                over_training = f"{top[0]} ({top[1]}/{len(train)} sizes); declining in {n_dec}/{len(train)}"
-            else:
-                over_training = "-"
             g = self._grid_of(unit)
-            s0 = scale[0] if len(scale) == 1 else None
-            rows.append({"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
-                         "over_scale": over_scale,
-                         "turn_x": s0.turn_x if s0 else float("nan"),
-                         "decline_points": s0.decline_points if s0 else float("nan"),
-                         "decline_se": s0.decline_se if s0 else float("nan"),
-                         "p_adjusted": s0.p_adjusted if s0 else float("nan"),
-                         "over_training": over_training,
-                         "grid": g.worse_with if g is not None else "-"})
-        return pd.DataFrame(rows)
+            for fam in dict.fromkeys([t.family for t in scale] + [t.family for t in train]):
+                s0 = next((t for t in scale if t.family == fam), None)
+                judged = s0 is not None and s0.term != "insufficient-data"  # no verdict: no effect to show
+                rows.append({"task": unit[0], "metric": unit[1], "shots": unit[2], "variant": unit[3],
+                             "family": fam, "over_scale": s0.marked_term if s0 else "-",
+                             "decline_from": s0.decline_from if s0 else "",
+                             "turn_x": s0.turn_x if judged else float("nan"),
+                             "decline": s0.decline if judged else float("nan"),
+                             "decline_points": s0.decline_points if judged else float("nan"),
+                             "decline_se": s0.decline_se if judged else float("nan"),
+                             "p_adjusted": s0.p_adjusted if judged else float("nan"),
+                             "over_training": _over_training([t for t in train if t.family == fam]),
+                             "grid": g.worse_with if g is not None else "-"})
+        return pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+
+    def label(self, unit: tuple) -> str:
+        """A unit's name for tables and figures: the task, its metric where the task has several or it is not
+        plain accuracy, and its setting where the run has several ("25-shot", never "25.0-shot" or "nan-shot")."""
+        task, metric, shots, variant = unit
+        several_metrics = len({u[1] for u in self.units if u[0] == task}) > 1 or metric not in ("acc", "accuracy")
+        label = task + (f" [{metric}]" if several_metrics else "")
+        if len({(u[2], u[3]) for u in self.units}) > 1:
+            setting = setting_label(shots, variant)
+            label += f" ({setting})" if setting else ""
+        return label
 
     def demonstrations(self) -> pd.DataFrame:
         """Where tasks were scored at several shot counts: does adding demonstrations turn an inverse trend
@@ -388,13 +457,41 @@ class InverseScaling:
                 "criteria": _records(self.criteria()), "grid": [g.to_dict() for g in self.grid],
                 "demonstrations": _records(self.demonstrations())}
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """The tables as CSV files in ``out_dir``: inverse_scaling.csv (every test), inverse_scaling_overview.csv,
         inverse_scaling_criteria.csv, inverse_scaling_grid.csv, inverse_scaling_demonstrations.csv."""
         tables = (("inverse_scaling", self.frame()), ("inverse_scaling_overview", self.overview()),
                   ("inverse_scaling_criteria", self.criteria()), ("inverse_scaling_grid", self.grid_frame()),
                   ("inverse_scaling_demonstrations", self.demonstrations()))
         return write_tables(out_dir, {name: (f"{name}.csv", df) for name, df in tables})
+
+
+OVERVIEW_COLUMNS = ["task", "metric", "shots", "variant", "family", "over_scale", "decline_from", "turn_x",
+                    "decline", "decline_points", "decline_se", "p_adjusted", "over_training", "grid"]
+
+
+def setting_label(shots: object, variant: object) -> str:
+    """``"25-shot"``, ``"5-shot, rc"``, ``"rc"`` or ``""``: a setting in words (no shot count where none is known)."""
+    parts = []
+    try:
+        n = float(shots)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        n = float("nan")
+    if math.isfinite(n):
+        parts.append(f"{int(n)}-shot")
+    if isinstance(variant, str) and variant:
+        parts.append(variant)
+    return ", ".join(parts)
+
+
+def _over_training(train: list[TrendTest]) -> str:
+    """The sizes over training, by term: the commonest term and how many sizes decline."""
+    if not train:
+        return "-"
+    c = Counter(t.term for t in train)
+    top = max(c.items(), key=lambda kv: (kv[1], -PRIZE_TERMS.index(kv[0])))
+    n_dec = sum(t.declining for t in train)
+    return f"{top[0]} ({top[1]}/{len(train)} sizes); declining in {n_dec}/{len(train)}"
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -451,116 +548,175 @@ def _draw(df: pd.DataFrame, task: str, metric: str, x: str, where: dict, shots: 
 
 
 def default_metrics(testbed: Testbed, task: str) -> list[str]:
-    """A task's default metric, and the Prize's classification loss beside it where the testbed holds one."""
-    have = testbed.scores.loc[testbed.scores["task"] == task, "metric"].unique().tolist()
+    """Every metric the testbed holds for a task (a source that reports several, such as TruthfulQA's mc1 and
+    mc2, is analysed on each, as Michaelov & Bergen did): the task's own metric first, the classification loss
+    last (the Prize plotted accuracy beside it), the others in between in name order."""
+    have = sorted(testbed.scores.loc[testbed.scores["task"] == task, "metric"].unique().tolist())
     row = testbed.tasks[testbed.tasks["task"] == task]
     default = row["metric"].iloc[0] if len(row) and pd.notna(row["metric"].iloc[0]) else None
-    first = default if default in have else sorted(have)[0]
-    if first == "loss":  # `evaluate` output: the Prize plotted accuracy beside its classification loss
+    first = default if default in have else have[0]
+    if first == "loss":  # `evaluate` output: accuracy first, its classification loss beside it
         first = next((m for m in ("accuracy", "acc") if m in have), first)
-    return [first] + (["loss"] if "loss" in have and first != "loss" else [])
+    rest = [m for m in have if m not in (first, "loss")]
+    return [first, *rest] + (["loss"] if "loss" in have and first != "loss" else [])
 
 
-def inverse_scaling(testbed: Testbed, *, x: str = "flops", by: str | None = "family", tasks: list[str] | None = None,
-                    metrics: list[str] | None = None, shots: int | None = None, variant: str | None = None,
-                    checkpoints: bool = True,
+@dataclass(frozen=True)
+class Job:
+    """One series to classify: a unit (task, metric, setting), the analysis, its scope and where its points are.
+
+    ``where`` selects the points (model column -> value) from the final models (``finals``: over scale) or from
+    every checkpoint (over scale at one checkpoint, and over training).
+    """
+
+    unit: tuple[str, str, int | None, str]
+    analysis: str
+    scope: str
+    family: str
+    x: str
+    where: tuple[tuple[str, object], ...]
+    finals: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.unit[0]} [{self.unit[1]}] {self.analysis} {self.scope}"
+
+
+def inverse_scaling(testbed: Testbed, selection: Selection | None = None, *, x: str | None = None,
+                    by: str | None = "family", tasks: list[str] | None = None, metrics: list[str] | None = None,
+                    shots: int | None = None, variant: str | None = None, over_training: bool = True,
                     correction: str = CORRECTION, alpha: float = ALPHA, seed: int = 0,
                     progress: Progress | None = None) -> InverseScaling:
     """The Prize's analysis of ``testbed`` (see the module docstring).
 
-    ``x`` is the axis over scale (``flops`` as the Prize plots, or ``params``); over training the axis is
-    ``tokens``. ``by`` is the model column whose values are the lines over scale (the Prize's families; None pools
-    every model). ``metrics`` (default: each task's default metric, plus ``loss`` where present) and ``shots``
-    (default: every setting) choose what is analysed; ``checkpoints=False`` skips the per-checkpoint and
-    per-size analyses of a testbed with intermediate checkpoints.
+    What is analysed is a :class:`~scalecheck.observations.Selection` (``selection``), or the same choices as
+    keyword shortcuts (not both): ``x`` is the axis over scale (``flops`` as the Prize plots, or ``params``;
+    over training the axis is ``tokens``); ``by`` the model column whose values are the lines over scale (the
+    Prize's families; None pools every model); ``tasks``, ``metrics`` (default: every metric the testbed holds
+    for a task), ``shots`` and ``variant`` (default: every setting). ``over_training=False`` (a selection's
+    ``checkpoints="final"``) skips the analyses at each checkpoint and over training.
     """
-    if x not in ("flops", "params", "params_nonembed", "tokens"):
+    if not 0 < alpha < 1:
+        raise SelectionError(f"alpha must be between 0 and 1, not {alpha!r}")
+    if correction not in CORRECTIONS:
+        raise SelectionError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
+    if selection is None:
+        selection = Selection(x=x, by=by, tasks=tasks, metrics=metrics, shots=shots, variant=variant,
+                              checkpoints="all" if over_training else "final")
+    elif (x, by, tasks, metrics, shots, variant, over_training) != (None, "family", None, None, None, None, True):
+        raise TypeError("inverse_scaling takes a selection or the keyword shortcuts, not both")
+    sel = _validate(testbed, selection)
+    jobs = plan(testbed, sel)
+    tests, kept, keys = classify_jobs(testbed, jobs, alpha=alpha, seed=seed, progress=progress)
+    tests = adjust_once(tests, keys, correction, alpha)
+    report(progress, len(jobs), len(jobs), "grid models")
+    grid = _grids(testbed, tests, correction, alpha) if _over_training_of(sel, testbed) else ()
+    report(progress, len(jobs), len(jobs), "done")
+    return InverseScaling(tuple(tests), tuple(grid), testbed_name=testbed.name, x=sel.x, correction=correction,
+                          alpha=alpha, series=kept)
+
+
+def _validate(testbed: Testbed, selection: Selection) -> Selection:
+    """The selection checked against the testbed (Selection.validate), with x a scale axis that has values."""
+    x = selection.x
+    if x is None:  # the Prize's axis; parameters where no training tokens are known (a ladder file without them)
+        has_flops = testbed.models["flops"].notna().any()
+        x = "flops" if has_flops or not testbed.models["params"].notna().any() else "params"
+    if x not in SCALE_AXES:
         raise SelectionError(f"x over scale must be a scale axis (flops, params, params_nonembed), not {x!r}")
-    if x == "flops" and testbed.models["flops"].notna().sum() == 0 and testbed.models["params"].notna().any():
-        x = "params"  # no training tokens known (a ladder file without them): parameters are the scale axis
     if testbed.models[x].notna().sum() == 0:
         raise SelectionError(f"the testbed has no {x!r} values: inverse scaling needs a scale axis "
                              f"(it has: {', '.join(testbed.x_names) or 'none'})")
-    names = list(tasks) if tasks is not None else testbed.task_names
-    unknown = [t for t in names if t not in set(testbed.task_names)]
-    if unknown:
-        raise SelectionError(f"unknown task(s) {', '.join(map(repr, unknown))}")
-    finals = final_models(testbed)
-    ckpts = checkpoints and has_checkpoints(testbed)
-    if by is not None and by not in testbed.models.columns:
-        raise SelectionError(f"cannot split by {by!r}: not a model column")
-    families = (sorted(testbed.models[by].dropna().astype(str).unique().tolist()) if by else []) or [None]
-    jobs: list[tuple[str, str, int | None, str, str, str, Testbed, str, dict]] = []
-    for task in names:
+    return replace(selection, x=x).validate(testbed)
+
+
+def _over_training_of(sel: Selection, testbed: Testbed) -> bool:
+    """Whether the analyses at each checkpoint and over training run: asked for, and checkpoints to run them on."""
+    return sel.checkpoints == "all" and has_checkpoints(testbed)
+
+
+def plan(testbed: Testbed, sel: Selection) -> list[Job]:
+    """Every series the analysis classifies, unit by unit (a unit's jobs are contiguous)."""
+    families = sel.groups(testbed) or [None]
+    jobs: list[Job] = []
+    for task in sel.task_names(testbed):
         have = set(testbed.scores.loc[testbed.scores["task"] == task, "metric"])
-        for metric in (metrics or default_metrics(testbed, task)):
+        for metric in sel.metrics or ((sel.metric,) if sel.metric else default_metrics(testbed, task)):
             if metric not in have:
                 continue
             for sh, var in _settings(testbed, task, metric):
-                if (shots is not None and sh != shots) or (variant is not None and var != variant):
+                if (sel.shots is not None and sh != sel.shots) or (sel.variant is not None and var != sel.variant):
                     continue
                 for fam in families:
-                    where = {by: fam} if fam is not None else {}
-                    mine = testbed.models[testbed.models[by] == fam] if fam is not None else testbed.models
-                    label = fam or "all"
-                    jobs.append((task, metric, sh, var, "scale", label, finals, x, where))
-                    if ckpts:
-                        steps = sorted(mine["step"].dropna().astype(int).unique().tolist())
-                        for st in steps:
-                            jobs.append((task, metric, sh, var, "scale@checkpoint", f"{label} step {st}",
-                                         testbed, x, {**where, "step": st}))
-                        sizes = (mine.dropna(subset=["run"]).sort_values("params", kind="mergesort")["size"]
-                                 .dropna().astype(str).unique().tolist())
-                        for size in sizes:
-                            scope = size if len(families) == 1 else f"{label} {size}"
-                            jobs.append((task, metric, sh, var, "training", scope, testbed, "tokens",
-                                         {**where, "size": size}))
+                    jobs += _family_jobs(testbed, sel, (task, metric, sh, var), fam, len(families) > 1)
     if not jobs:
         raise SelectionError("nothing to analyse: no task has the requested metrics and setting")
+    return jobs
+
+
+def _family_jobs(testbed: Testbed, sel: Selection, unit: tuple, fam: object, several: bool) -> list[Job]:
+    """One family's jobs for one unit: over scale (final models), at each checkpoint, and over training."""
+    where = ((sel.by, fam),) if fam is not None else ()
+    label = str(fam) if fam is not None else "all"
+    jobs = [Job(unit, "scale", label, label, sel.x, where, finals=True)]
+    if not _over_training_of(sel, testbed):
+        return jobs
+    mine = testbed.models[testbed.models[sel.by] == fam] if fam is not None else testbed.models
+    for st in sorted(mine["step"].dropna().astype(int).unique().tolist()):
+        jobs.append(Job(unit, "scale@checkpoint", f"{label} step {st}", label, sel.x, (*where, ("step", st)),
+                        finals=False))
+    sizes = mine.dropna(subset=["run"]).sort_values("params", kind="mergesort")["size"].dropna().astype(str)
+    for size in sizes.unique().tolist():
+        jobs.append(Job(unit, "training", f"{label} {size}" if several else size, label, "tokens",
+                        (*where, ("size", size)), finals=False))
+    return jobs
+
+
+def classify_jobs(testbed: Testbed, jobs: list[Job], *, alpha: float = ALPHA, seed: int = 0,
+                  progress: Progress | None = None) -> tuple[list[TrendTest], dict[tuple, Series], list[tuple]]:
+    """Draw and classify every job's series: the tests (not yet adjusted), the series by (unit, analysis, scope),
+    and each test's series key (the same points classified once: the last checkpoint's models over scale are
+    often exactly the final models)."""
+    finals = final_models(testbed)
     tests: list[TrendTest] = []
     kept: dict[tuple, Series] = {}
-    frames: dict[tuple, pd.DataFrame] = {}
+    keys: list[tuple] = []
     verdicts: dict[tuple, Verdict] = {}
-    test_keys: list[tuple] = []
-    for i, (task, metric, sh, variant, analysis, scope, tb, xx, where) in enumerate(jobs):
-        if progress is not None:
-            progress(i, len(jobs), f"{task} [{metric}] {analysis} {scope}")
-        key = (id(tb), task, metric, sh, variant)
-        if key not in frames:
-            if len(frames) > 4:
-                frames.clear()
-            frames[key] = _unit_frame(tb, task, metric, sh, variant)
-        series = _draw(frames[key], task, metric, xx, where, sh, variant)
+    frames: dict[bool, pd.DataFrame] = {}
+    for i, job in enumerate(jobs):
+        report(progress, i, len(jobs), job.label)
+        if i == 0 or job.unit != jobs[i - 1].unit:
+            frames = {}  # a unit's jobs are contiguous: its two frames (finals, every checkpoint) serve them all
+        if job.finals not in frames:
+            frames[job.finals] = _unit_frame(finals if job.finals else testbed, *job.unit)
+        series = _draw(frames[job.finals], job.unit[0], job.unit[1], job.x, dict(job.where), job.unit[2],
+                       job.unit[3])
         if len(series) == 0:
             continue
-        # The last checkpoint's models over scale are often exactly the final models: classify them once.
-        ck = (task, metric, sh, variant, xx, series.models)
-        v = verdicts[ck] if ck in verdicts else verdicts.setdefault(ck, classify(series, seed=seed, alpha_trend=alpha))
-        tests.append(trend_test(series, v, analysis=analysis, scope=scope))
-        test_keys.append(ck)
-        kept[(task, metric, sh, variant, analysis, scope)] = series
-    if progress is not None:
-        progress(len(jobs), len(jobs), "grid models")
-    # One test per distinct series: a duplicate (the last checkpoint's models over scale are the final models)
-    # takes its original's adjusted p instead of counting twice.
-    first_of: dict[tuple, int] = {}
-    dup_of: dict[int, int] = {}
-    for i, key in enumerate(test_keys):
-        dup_of[i] = first_of.setdefault(key, i)
-    unique = [i for i in range(len(tests)) if dup_of[i] == i]
+        key = (*job.unit, job.x, series.models)
+        if key not in verdicts:
+            verdicts[key] = classify(series, seed=seed, alpha_trend=alpha)
+        tests.append(trend_test(series, verdicts[key], analysis=job.analysis, scope=job.scope, family=job.family))
+        keys.append(key)
+        kept[(*job.unit, job.analysis, job.scope)] = series
+    return tests, kept, keys
+
+
+def adjust_once(tests: list[TrendTest], keys: list[tuple], correction: str = CORRECTION,
+                alpha: float = ALPHA) -> list[TrendTest]:
+    """:func:`adjust` over the distinct series: a duplicate (the same points as an earlier test) takes its
+    original's adjusted p instead of counting twice."""
+    first: dict[tuple, int] = {}
+    original = [first.setdefault(key, i) for i, key in enumerate(keys)]
+    unique = [i for i in range(len(tests)) if original[i] == i]
     adjusted = dict(zip(unique, adjust([tests[i] for i in unique], correction, alpha), strict=True))
-    from dataclasses import replace as _replace
-    tests = [adjusted[i] if i in adjusted else _replace(tests[i], p_adjusted=adjusted[dup_of[i]].p_adjusted,
-                                                        significant=adjusted[dup_of[i]].significant)
-             for i in range(len(tests))]
-    grid: list[GridFit] = []
-    if ckpts:
-        units = list(dict.fromkeys((t.task, t.metric, t.shots, t.variant) for t in tests))
-        fits = [fit_grid(testbed, *u) for u in units]
-        grid = [g for g in fits if g is not None]
-        from .grid import adjust_grid
-        grid = adjust_grid(grid, correction, alpha)
-    if progress is not None:
-        progress(len(jobs), len(jobs), "done")
-    return InverseScaling(tuple(tests), tuple(grid), testbed_name=testbed.name, x=x, correction=correction,
-                          alpha=alpha, series=kept)
+    return [adjusted[i] if i in adjusted else
+            replace(tests[i], p_adjusted=adjusted[original[i]].p_adjusted, significant=adjusted[original[i]].significant)
+            for i in range(len(tests))]
+
+
+def _grids(testbed: Testbed, tests: list[TrendTest], correction: str, alpha: float) -> list[GridFit]:
+    """The grid model of every unit that has a size x checkpoint grid, adjusted as its own family of tests."""
+    units = list(dict.fromkeys((t.task, t.metric, t.shots, t.variant) for t in tests))
+    fits = [g for u in units if (g := fit_grid(testbed, *u)) is not None]
+    return adjust_grid(fits, correction, alpha)

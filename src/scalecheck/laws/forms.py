@@ -21,13 +21,12 @@ All array methods are batched: ``x`` is ``(B, n)`` (``(B, n, 2)`` for Chinchilla
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit  # the logistic function, stable in both tails without clipping
 
-from ..errors import SelectionError
+from ..errors import SelectionError, did_you_mean
 
 Ctx = dict[str, np.ndarray]
 
@@ -504,8 +503,7 @@ def get_form(name: str | Form) -> Form:
     try:
         return FORMS[name]
     except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(FORMS), n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, FORMS)
         raise UnknownFormError(f"unknown law form {name!r}{hint}; known: {', '.join(sorted(FORMS))}") from None
 
 

@@ -11,25 +11,17 @@ checkpoint where asked. The ``scalecheck`` commands build one from the shared op
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from ..errors import SelectionError
+from ..errors import SelectionError, did_you_mean
 from ..schema import LOSS_PREFIX
 from .checkpoints import final_models
 from .testbed import Testbed
 
 CHECKPOINTS = ("final", "all")  # a run's last checkpoint only (a model at scale), or every one
-
-
-def did_you_mean(value: object, choices: Iterable[object]) -> str:
-    """`` (did you mean 'x'?)`` when one of ``choices`` is close to ``value``, else an empty string."""
-    names = [str(c) for c in choices]
-    close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _choices(values: Iterable[object], limit: int = 12) -> str:
@@ -45,8 +37,9 @@ class Selection:
     ``x``: a validation-loss name (``c4_val``) or a scale axis (``params``, ``tokens``, ``flops``); None means
     the testbed's :meth:`~Testbed.default_x`. ``by``: a model column (``corpus``, ``family``) to split by, None
     pools all models. ``tasks``: None means every task. ``metric``, ``shots``, ``variant``: the score setting
-    where tasks have several (None: each task's default). ``checkpoints``: ``"final"`` keeps each training
-    run's last checkpoint, ``"all"`` every one.
+    where tasks have several (None: each task's default). ``metrics``: for an analysis that reads several metrics
+    side by side (inverse scaling), which ones (None: each task's every metric); an analysis of one metric takes
+    ``metric``. ``checkpoints``: ``"final"`` keeps each training run's last checkpoint, ``"all"`` every one.
     """
 
     x: str | None = None
@@ -56,11 +49,13 @@ class Selection:
     shots: int | None = None
     variant: str | None = None
     checkpoints: str = "final"
+    metrics: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.tasks is not None and not isinstance(self.tasks, tuple):
-            tasks = [self.tasks] if isinstance(self.tasks, str) else list(self.tasks)
-            object.__setattr__(self, "tasks", tuple(tasks))
+        for name in ("tasks", "metrics"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple([value] if isinstance(value, str) else value))
         if self.checkpoints not in CHECKPOINTS:
             raise SelectionError(f"checkpoints must be 'final' or 'all', not {self.checkpoints!r}")
 
@@ -100,6 +95,8 @@ class Selection:
                                      f"({len(known)} tasks; see `scalecheck show`)")
         s = testbed.scores
         self._check_value("metric", self.metric, s["metric"])
+        for metric in self.metrics or ():
+            self._check_value("metric", metric, s["metric"])
         self._check_value("shots", self.shots, s["shots"])
         self._check_value("variant", self.variant, s["variant"])
         return replace(self, x=x)
@@ -135,5 +132,6 @@ class Selection:
     def to_dict(self) -> dict:
         return {"x": self.x, "by": self.by, "tasks": list(self.tasks) if self.tasks is not None else None,
                 "metric": self.metric, "shots": self.shots, "variant": self.variant,
-                "checkpoints": self.checkpoints}
+                "checkpoints": self.checkpoints,
+                "metrics": list(self.metrics) if self.metrics is not None else None}
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..schema import NOT_PROPORTIONS
+
 # Binomial noise needs a p away from 0 and 1: a model scoring 0/100 still has sampling noise.
 # Using p clipped to [0.5/n, 1-0.5/n] is the usual continuity correction (Agresti-Coull style).
 _CONTINUITY = 0.5
@@ -89,7 +91,8 @@ class Series:
 
     @property
     def metric_is_proportion(self) -> bool:
-        return bool(np.all((self.y >= 0) & (self.y <= 1)))
+        """Whether y is a share of examples: within [0, 1], and not a metric that never is one (a loss)."""
+        return self.metric not in NOT_PROPORTIONS and bool(np.all((self.y >= 0) & (self.y <= 1)))
 
     @property
     def scale_order(self) -> np.ndarray:

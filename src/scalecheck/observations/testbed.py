@@ -70,7 +70,20 @@ class Testbed:
         return (self.models.equals(other.models) and self.scores.equals(other.scores)
                 and self.tasks.equals(other.tasks))
 
-    def summary(self) -> dict:
+    def summary(self) -> pd.DataFrame:
+        """One row per family and corpus: how many models, runs and checkpoints, the scale ranges, and how many
+        tasks and scores (the shared ``summary()`` of every result, a DataFrame; :meth:`describe` has the rest)."""
+        m = self.models.assign(family=self.models["family"].fillna("-"), corpus=self.models["corpus"].fillna("-"))
+        scored = self.scores.merge(m[["model", "family", "corpus"]], on="model", how="left")
+        g = m.groupby(["family", "corpus"], dropna=False)
+        out = g.agg(models=("model", "size"), runs=("run", "nunique"), checkpoints=("step", "count"))
+        for axis in SCALE_AXES:
+            out[f"{axis}_min"], out[f"{axis}_max"] = g[axis].min(), g[axis].max()
+        sg = scored.groupby(["family", "corpus"], dropna=False)
+        out["tasks"], out["scores"] = sg["task"].nunique(), sg.size()
+        return out.fillna({"tasks": 0, "scores": 0}).astype({"tasks": int, "scores": int}).reset_index()
+
+    def describe(self) -> dict:
         """What ``scalecheck show`` prints: counts, scale ranges, tasks and losses."""
         m = self.models
         groups = (m.assign(family=m["family"].fillna("-"), corpus=m["corpus"].fillna("-"))

@@ -10,6 +10,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..backtest import Backtest
 from ..backtest.two_step import LadderPrediction
+from ..tables import ReportFiles
 from . import figures as F
 from .html import Report, esc, table_html
 
@@ -183,14 +184,12 @@ def add_ladder_sections(report: Report, lp: LadderPrediction, title: str = "Two-
 
 
 def write_backtest_report(bt: Backtest, out_dir: str | Path, *, title: str = "scalecheck backtest",
-                          subtitle: str = "") -> dict[str, Path]:
+                          subtitle: str = "") -> ReportFiles:
     """backtest.csv (one row per prediction), backtest_summary.csv (per task, scope, form) and backtest.html."""
     files = bt.write(out_dir)  # the tables first: they survive even if drawing fails
-    files["html"] = Path(out_dir) / "backtest.html"
     report = Report(title, subtitle)
     add_backtest_sections(report, bt)
-    report.write(files["html"])
-    return files
+    return files.with_report(report.write(Path(out_dir) / "backtest.html"))
 
 
 def write_ladder_report(predictions: dict[str, LadderPrediction], out_dir: str | Path, *,

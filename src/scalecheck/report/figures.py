@@ -7,8 +7,9 @@ windows, safe in worker processes. Colours are the Okabe-Ito palette (safe for t
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -75,12 +76,29 @@ def new_figure(width: float = 8.0, height: float = 3.8) -> Figure:
     return fig
 
 
-def to_png(fig: Figure, dpi: int = DPI) -> bytes:
+def to_png(fig: Figure, dpi: int = DPI, colors: int | None = None) -> bytes:
+    """The figure as PNG bytes; with ``colors``, as a palette PNG of at most that many colours.
+
+    A line plot in the Okabe-Ito palette holds a few dozen colours and their anti-aliased edges: 64 keep it
+    indistinguishable on screen at a quarter of the bytes (measured on the inverse-scaling figures: 65 KB to
+    16 KB on average), which is what lets a report of hundreds of figures stay one page.
+    """
     # One draw: fixed margins (set by series_figure) instead of bbox_inches="tight", which draws twice.
     buf = io.BytesIO()
     with matplotlib.rc_context(STYLE):
         fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    png = buf.getvalue()
+    return png if colors is None else compact_png(png, colors)
+
+
+def compact_png(png: bytes, colors: int = 64) -> bytes:
+    """``png`` re-encoded with an adaptive palette of ``colors`` colours (Pillow, which matplotlib requires)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        out = io.BytesIO()
+        im.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE).save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -158,3 +176,33 @@ def series_figure(series: Series, curves: Sequence[Curve] = (), *, title: str = 
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         fig.subplots_adjust(left=0.1, right=0.7, bottom=0.13, top=0.92)
     return fig
+
+
+def figure_stems(names: Iterable[str]) -> dict[str, str]:
+    """A file stem per name: letters, digits, '-' and '_' (as an HTML anchor), with '_' appended where two names
+    slug alike, so that two tasks never share a file."""
+    from .html import anchor
+
+    stems: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        if name in stems:
+            continue
+        stem = anchor(name)
+        while stem in used:
+            stem += "_"
+        used.add(stem)
+        stems[name] = stem
+    return stems
+
+
+def write_figures(fig_dir: str | Path, figures: Iterable[tuple[str, bytes]]) -> tuple[Path, ...]:
+    """Write each ``(stem, png)`` as ``fig_dir/<stem>.png`` (the folder made if missing): every report's figures."""
+    fig_dir = Path(fig_dir)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for stem, png in figures:
+        path = fig_dir / f"{stem}.png"
+        path.write_bytes(png)
+        paths.append(path)
+    return tuple(paths)

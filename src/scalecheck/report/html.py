@@ -1,7 +1,9 @@
 """A self-contained HTML report: sections of text, tables and figures in one file.
 
 No JavaScript and no external resources: figures are embedded as base64 PNG, the style sheet is inline, so the
-file can be mailed, archived or opened offline. Everything that comes from data goes through :func:`esc`;
+file can be mailed, archived or opened offline (a report with more figures than a page can carry may link them
+from its own ``figures/`` folder instead: :func:`figure_html` with ``src``). Tables sit in a scrolling box and their
+cells wrap, so no page is wider than the window. Everything that comes from data goes through :func:`esc`;
 functions here that return HTML return it *safe* (already escaped), and only such strings may be passed as
 ``html=`` to :meth:`Report.add_section`.
 """
@@ -26,7 +28,9 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #dd
 h3 { margin-bottom: 0.3em; }
 .subtitle { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.88em; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #d8d8d8; padding: 0.25em 0.55em; text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; } td.num { white-space: nowrap; } td.text { min-width: 14em; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; color: #555; padding-bottom: 0.3em; }
 figure { margin: 0.8em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -76,9 +80,14 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def figure_html(png: bytes, alt: str, caption: str = "") -> str:
-    """An embedded figure (``alt`` and ``caption`` are plain text and get escaped)."""
+def figure_html(png: bytes | None, alt: str, caption: str = "", *, src: str | None = None) -> str:
+    """A figure: ``png`` embedded, or (``src``) a link to an image file beside the page, loaded as it scrolls
+    into view. ``alt``, ``caption`` and ``src`` are plain text and get escaped."""
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    if src is not None:
+        return f'<figure><img src="{esc(src)}" alt="{esc(alt)}" loading="lazy">{cap}</figure>'
+    if png is None:
+        raise ValueError("figure_html needs the PNG bytes or a src")
     return f'<figure><img src="{png_data_uri(png)}" alt="{esc(alt)}">{cap}</figure>'
 
 
@@ -95,14 +104,20 @@ def table_html(df: pd.DataFrame, caption: str = "", formatters: Mapping[str, Cal
         cells = []
         for col, val in zip(frame.columns, rec, strict=True):
             if col in safe:
-                cells.append(f"<td>{val}</td>")
+                cells.append(f"<td>{val}")
                 continue
             text = formatters[col](val) if col in formatters else fmt_number(val) if _is_number(val) else str(val)
-            cls = ' class="num"' if _is_number(val) else ""
-            cells.append(f"<td{cls}>{esc(text)}</td>")
+            # Long text gets a floor on its width, so that a wrapping table does not squeeze it to a word a line.
+            cls = ' class="num"' if _is_number(val) else ' class="text"' if len(text) > LONG_TEXT else ""
+            # No </td>: HTML ends a cell at the next cell or row (a fifth of a 15,000-row report's bytes).
+            cells.append(f"<td{cls}>{esc(text)}")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            "</table></div>")
+
+
+LONG_TEXT = 60  # characters: a cell this long gets a minimum width (td.text)
 
 
 def _is_number(v: object) -> bool:
@@ -127,8 +142,8 @@ class Section:
     def add_table(self, df: pd.DataFrame, caption: str = "", **kw) -> Section:
         return self.add(table_html(df, caption, **kw))
 
-    def add_figure(self, png: bytes, alt: str, caption: str = "") -> Section:
-        return self.add(figure_html(png, alt, caption))
+    def add_figure(self, png: bytes | None, alt: str, caption: str = "", *, src: str | None = None) -> Section:
+        return self.add(figure_html(png, alt, caption, src=src))
 
     def render(self) -> str:
         h = f"h{self.level}"
@@ -139,9 +154,10 @@ class Section:
 class Report:
     """An HTML page built from sections. ``Report(title).add_section(...)...write(path)``."""
 
-    def __init__(self, title: str, subtitle: str = ""):
+    def __init__(self, title: str, subtitle: str = "", css: str = ""):
         self.title = title
         self.subtitle = subtitle
+        self.css = css  # this page's own rules, after the shared style sheet (e.g. a class per badge colour)
         self.sections: list[Section] = []
 
     def add_section(self, title: str, html: str = "", figures: Iterable[tuple[bytes, str]] = (), *, id: str = "",
@@ -166,7 +182,7 @@ class Report:
         body = "".join(s.render() for s in self.sections)
         return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                f"<title>{esc(self.title)}</title><style>{CSS}</style></head>"
+                f"<title>{esc(self.title)}</title><style>{CSS}{self.css}</style></head>"
                 f"<body><h1>{esc(self.title)}</h1>{sub}{body}</body></html>\n")
 
     def write(self, path: str | Path) -> Path:

@@ -8,8 +8,6 @@ Figures as the papers draw them: each task's metric against training FLOPs on a 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -18,47 +16,44 @@ import pandas as pd
 
 from ..inverse_scaling import CORRECTIONS, DECLINING, PRIZE_TERMS, TERM_MEANING, InverseScaling
 from ..observations import Series
+from ..progress import Progress, report
+from ..tables import ReportFiles
 from . import figures as F
 from .html import Report, Section, anchor, esc, fmt_number, table_html
 
 TERM_COLOURS = {"inverse": "#D55E00", "inverted-U": "#CC79A7", "U-shaped": "#E69F00", "standard": "#009E73",
-                "flat": "#7f7f7f", "insufficient-data": "#4d4d4d"}
+                "flat": "#7f7f7f", "noisy": "#56B4E9", "insufficient-data": "#4d4d4d"}
+# How each term's decline is measured, for the overview's header and the console's footnote.
+DECLINE_HEADER = ("decline: how much worse, positive = worse; inverse, standard, flat, noisy: smallest to largest "
+                  "model; inverted-U: turn to largest; U-shaped: smallest to turn")
 _X_NAMES = {"flops": "training FLOPs", "params": "parameters", "params_nonembed": "non-embedding parameters",
             "tokens": "training tokens"}
 
 Unit = tuple  # (task, metric, shots, variant)
+# Figures are palette PNGs of this many colours (see figures.to_png), embedded in the page while they add up to at
+# most EMBED_BUDGET bytes; past it (Pythia's 87 tasks x 2 metrics x 2 shot counts), the page links each from
+# figures/ instead and the browser loads it as it scrolls into view, so that no page passes 10 MB.
+COLORS = 64
+EMBED_BUDGET = 6_000_000
 
 
-@dataclass(frozen=True)
-class InverseScalingFiles:
-    out_dir: Path
-    csv: Path
-    html: Path
-    tables: tuple[Path, ...]
-    figures: tuple[Path, ...]
-
-    def describe(self) -> str:
-        return f"{self.csv}, {self.html} and {len(self.figures)} figures in {self.out_dir}/"
+# A class per term (the page's own CSS) rather than a style per badge: a real ladder's page carries ~16,000 badges.
+TERM_CSS = "".join(f".t-{anchor(t)}{{background:{c}}}" for t, c in TERM_COLOURS.items())
 
 
 def term_badge(term: str, significant: bool | None = None) -> str:
-    colour = TERM_COLOURS.get(term.rstrip("*"), "#4d4d4d")
     star = "*" if significant else ""
-    return f'<span class="badge" style="background:{colour}">{esc(term)}{esc(star)}</span>'
+    known = term.rstrip("*") in TERM_COLOURS
+    cls = f"badge t-{anchor(term.rstrip('*'))}" if known else "badge t-insufficient-data"
+    return f'<span class="{cls}">{esc(term)}{esc(star)}</span>'
 
 
 def _unit_label(unit: Unit, result: InverseScaling) -> str:
-    task, metric, shots, variant = unit
-    several_metrics = len({u[1] for u in result.units if u[0] == task}) > 1 or metric not in ("acc", "accuracy")
-    several_settings = len({(u[2], u[3]) for u in result.units}) > 1
-    label = task + (f" [{metric}]" if several_metrics else "")
-    if several_settings:
-        label += f" ({shots}-shot{', ' + variant if variant else ''})"
-    return label
+    return result.label(unit)
 
 
 def _series_of(result: InverseScaling, unit: Unit, analysis: str) -> list[tuple[str, Series]]:
-    return [(k[5], s) for k, s in result.series.items() if tuple(k[:4]) == tuple(unit) and k[4] == analysis]
+    return result.series_of(unit, analysis)
 
 
 def _size_colours(n: int) -> list:
@@ -80,8 +75,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
         ax = fig.add_subplot(1, panels, 1)
         for i, (fam, s) in enumerate(scale):
             c = F.PALETTE[i % len(F.PALETTE)]
-            t = next(t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == tuple(unit)
-                     and t.analysis == "scale" and t.scope == fam)
+            t = next(t for t in result.tests_of(unit, "scale") if t.scope == fam)
             ax.errorbar(s.x, s.y, yerr=np.nan_to_num(s.noise_sd), fmt="o-", ms=3.5, color=c, ecolor=c,
                         elinewidth=0.8, capsize=2, label=f"{fam}: {t.term}{'*' if t.significant else ''}", zorder=3)
             if math.isfinite(t.turn_x):
@@ -96,8 +90,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
             ax2 = fig.add_subplot(1, panels, 2, sharey=ax)
             colours = _size_colours(len(train))
             for c, (size, s) in zip(colours, train, strict=True):
-                t = next(t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == tuple(unit)
-                         and t.analysis == "training" and t.scope == size)
+                t = next(t for t in result.tests_of(unit, "training") if t.scope == size)
                 xs = s.flops if result.x == "flops" else s.tokens
                 order = np.argsort(xs)
                 ax2.errorbar(xs[order], s.y[order], yerr=np.nan_to_num(s.noise_sd[order]), fmt="o-", ms=2.5,
@@ -110,7 +103,7 @@ def trend_figure_png(result: InverseScaling, unit: Unit) -> bytes | None:
             ax2.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7)
         fig.suptitle(_unit_label(unit, result), x=0.01, ha="left", fontsize=10)
         fig.subplots_adjust(left=0.07, right=0.84 if train else 0.97, bottom=0.14, top=0.84, wspace=0.12)
-    return F.to_png(fig)
+    return F.to_png(fig, colors=COLORS)
 
 
 def heatmap_png(result: InverseScaling, unit: Unit) -> bytes | None:
@@ -144,7 +137,7 @@ def heatmap_png(result: InverseScaling, unit: Unit) -> bytes | None:
         fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).set_label(F.y_label(first), fontsize=8)
         ax.set_title(f"{_unit_label(unit, result)}: size x checkpoint", loc="left")
         fig.subplots_adjust(left=0.1, right=0.95, bottom=0.2, top=0.88)
-    return F.to_png(fig)
+    return F.to_png(fig, colors=COLORS)
 
 
 def _chance(ax, chance: float) -> None:
@@ -168,29 +161,38 @@ def _tokens_label(t: float) -> str:
 
 def _overview_html(result: InverseScaling) -> str:
     ov = result.overview()
+    several = ov["family"].nunique() > 1
+    by_key = {(t.task, t.metric, t.shots, t.variant, t.family): t for t in result.tests if t.analysis == "scale"}
     rows = []
-    for r, unit in zip(ov.itertuples(), result.units, strict=True):
-        scale = [t for t in result.tests if (t.task, t.metric, t.shots, t.variant) == unit and t.analysis == "scale"]
-        cell = (term_badge(scale[0].term, scale[0].significant) if len(scale) == 1 else esc(r.over_scale))
-        rows.append({"task": f'<a href="#{esc(anchor("is-" + _unit_label(unit, result)))}">'
-                             f"{esc(_unit_label(unit, result))}</a>",
-                     "over scale": cell, "turn at": r.turn_x, "decline (points)": r.decline_points, "decline (se)": r.decline_se,
-                     "p (adjusted)": r.p_adjusted, "over training (per size)": r.over_training,
-                     "grid model": r.grid})
-    df = pd.DataFrame(rows)
-    return table_html(df, "tasks x {over scale, over training}; * = significant after the adjustment for "
-                      f"multiple testing ({CORRECTIONS.get(result.correction, result.correction)})",
-                      safe_columns=("task", "over scale"))
+    for r in ov.itertuples():
+        unit = (r.task, r.metric, _none(r.shots), r.variant)
+        label = result.label(unit)
+        t = by_key.get((*unit, r.family))
+        row = {"task": f'<a href="#{esc(anchor("is-" + label))}">{esc(label)}</a>'}
+        if several:
+            row["family"] = r.family
+        row.update({"over scale": term_badge(t.term, t.significant) if t is not None else "-",
+                    "turn at": r.turn_x, "decline measured": r.decline_from or "-",
+                    "decline (points)": r.decline_points, "decline (se)": r.decline_se, "p (adjusted)": r.p_adjusted,
+                    "over training (per size)": r.over_training, "grid model": r.grid})
+        rows.append(row)
+    return table_html(pd.DataFrame(rows), "tasks x {over scale, over training}; * = significant after the adjustment "
+                      f"for multiple testing ({CORRECTIONS.get(result.correction, result.correction)}), on trends "
+                      f"only; {DECLINE_HEADER}", safe_columns=("task", "over scale"))
+
+
+def _none(v):
+    """A frame's missing shots (NaN or <NA>) back to the None of a unit key; a count back to an int."""
+    return None if v is None or pd.isna(v) else int(v)
 
 
 def _tests_table(result: InverseScaling, unit: Unit) -> str:
     rows = []
-    for t in result.tests:
-        if (t.task, t.metric, t.shots, t.variant) != tuple(unit):
-            continue
+    for t in result.tests_of(unit):
         rows.append({"analysis": t.analysis, "scope": t.scope, "term": term_badge(t.term, t.significant),
                      "classifier": f"{t.category} ({t.confidence:.2f})", "n": t.n_points,
-                     "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y, "decline (pts)": t.decline_points,
+                     "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y,
+                     "decline measured": t.decline_from or "-", "decline (pts)": t.decline_points,
                      "decline (se)": t.decline_se, "monotone share": t.monotone_share, "test": t.test,
                      "p": t.p_value, "p (adjusted)": t.p_adjusted, "why": t.reason})
     return table_html(pd.DataFrame(rows), "every test of this task: the classifier's verdict, read in the Prize's "
@@ -209,8 +211,10 @@ def _side_by_side(result: InverseScaling) -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
-def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = None,
-                 heatmaps: dict[Unit, bytes] | None = None) -> Report:
+def build_report(result: InverseScaling, figures: dict[Unit, bytes | str] | None = None,
+                 heatmaps: dict[Unit, bytes | str] | None = None) -> Report:
+    """The page. ``figures`` and ``heatmaps`` map each unit to its PNG (embedded) or to a path relative to the
+    page (linked); by default every figure is drawn and embedded."""
     figures = figures if figures is not None else {u: p for u in result.units
                                                    if (p := trend_figure_png(result, u)) is not None}
     heatmaps = heatmaps if heatmaps is not None else {u: p for u in result.units
@@ -219,7 +223,7 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
     rep = Report(f"Inverse scaling: {name}",
                  f"The Inverse Scaling Prize's analysis (McKenzie et al. 2023), over scale against "
                  f"{_X_NAMES.get(result.x, result.x)} and over training (Michaelov & Bergen 2023). "
-                 "Generated by scalecheck.")
+                 "Generated by scalecheck.", css=TERM_CSS)
     summ = result.headline()
     sec = rep.add_section("Summary", id="summary")
     scale = [t for t in result.tests if t.analysis == "scale"]
@@ -235,6 +239,23 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
                  "tokens and their interaction over every checkpoint of every size (OLS, errors clustered by run), "
                  "main effects at the grid's centre, adjusted as the trend tests are.", cls="muted")
 
+    _method(rep, result)
+    _criteria(rep, result)
+    _grid(rep, result)
+    sbs = _side_by_side(result)
+    if sbs is not None:
+        rep.add_section("Loss and accuracy side by side", id="metrics").add_table(
+            sbs, "over scale, per metric: the term (* significant) and the decline in metric units")
+    demo = result.demonstrations()
+    if len(demo):
+        d = rep.add_section("Demonstrations: do few-shot examples turn an inverse trend around?", id="shots")
+        d.add_table(demo, "over scale, each shot count against the fewest")
+
+    _tasks(rep, result, figures, heatmaps)
+    return rep
+
+
+def _method(rep: Report, result: InverseScaling) -> None:
     meth = rep.add_section("How to read it", id="method")
     meth.add(table_html(pd.DataFrame({"term": [term_badge(t) for t in PRIZE_TERMS],
                                       "meaning": [TERM_MEANING[t] for t in PRIZE_TERMS]}),
@@ -243,40 +264,46 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
         "Every series is classified by scalecheck's one trends classifier (scalecheck.trends.classify: inverse, "
         "non-monotonic with its shape, predictable/breakthrough/noisy, trendless), and its verdict is read in the "
         "Prize's terms above. The decline is measured from the smallest scale to the largest (inverse, standard, "
-        "flat), from the turn to the largest (inverted-U) or from the smallest to the turn (U-shaped): in points "
+        "flat, noisy), from the turn to the largest (inverted-U) or from the smallest to the turn (U-shaped): in points "
         "(x100, for shares of examples) and in standard errors of that difference. Each series is also tested: for "
         "monotone and flat verdicts, the classifier's own trend p (the smallest of its three trend tests, times 3); "
-        "for turns, the quadratic term of a weighted regression on log10 x (standard errors inflated by any excess "
+        "for turns, the quadratic term of a weighted regression on log x (standard errors inflated by any excess "
         f"scatter). The p-values are adjusted over every task x scope test by "
         f"{CORRECTIONS.get(result.correction, result.correction)}: a screen over many tasks and scopes. Because "
         "the p-values are adjusted here, the classifier detects a trend at the analysis's own level "
         f"({fmt_number(result.alpha)}) rather than at the reality check's guard of p < 0.001: a decline is named "
-        "by its shape, and the star says whether it survives the adjustment. With 8 models that scatter far more "
+        "by its shape, and the star says whether it survives the adjustment (a star marks a trend only: a flat or "
+        "noisy series has no trend to be significant). With 8 models that scatter far more "
         "than their sampling noise, an unstarred decline is a shape worth a look, not a finding: the decline, its "
         "standard errors and the reason are shown beside every verdict.")
 
+
+def _criteria(rep: Report, result: InverseScaling) -> None:
     crit = result.criteria()
-    if len(crit):
-        c = rep.add_section("The Prize's criteria: strength and generality", id="criteria")
-        c.add_text("Strength: over scale, the share of steps between neighbouring models that go down, Spearman's rho "
-                   "of the metric with scale (-1: perfectly monotone decline), and the decline in points and standard "
-                   "errors (the median over families). Generality: in how many families (final checkpoints), "
-                   "checkpoints (the models at each step) and sizes (each run over training) the trend declines "
-                   "(inverse or inverted-U), and how many of those are significant after adjustment.")
-        units = [_unit_label(u, result) for u in result.units]
-        c.add_table(pd.DataFrame({"task": units, "monotone share": crit["strength_monotone_share"],
-                                  "Spearman rho": crit["strength_spearman_rho"],
-                                  "decline (points)": crit["strength_decline_points"],
-                                  "decline (se)": crit["strength_decline_se"]}), "strength (over scale)")
+    if not len(crit):
+        return
+    c = rep.add_section("The Prize's criteria: strength and generality", id="criteria")
+    c.add_text("Strength: over scale, the share of steps between neighbouring models that go down, Spearman's rho "
+               "of the metric with scale (-1: perfectly monotone decline), and the decline in points and standard "
+               "errors (the median over families). Generality: in how many families (final checkpoints), "
+               "checkpoints (the models at each step) and sizes (each run over training) the trend declines "
+               "(inverse or inverted-U), and how many of those are significant after adjustment.")
+    units = [_unit_label(u, result) for u in result.units]
+    c.add_table(pd.DataFrame({"task": units, "monotone share": crit["strength_monotone_share"],
+                              "Spearman rho": crit["strength_spearman_rho"],
+                              "decline (points)": crit["strength_decline_points"],
+                              "decline (se)": crit["strength_decline_se"]}), "strength (over scale)")
 
-        def share(name: str) -> list[str]:
-            return [f"{int(k)}/{int(n)} ({int(q)} significant)" if n else "-" for k, q, n in
-                    zip(crit[f"declining_{name}"], crit[f"significant_{name}"], crit[f"of_{name}"], strict=True)]
+    def share(name: str) -> list[str]:
+        return [f"{int(k)}/{int(n)} ({int(q)} significant)" if n else "-" for k, q, n in
+                zip(crit[f"declining_{name}"], crit[f"significant_{name}"], crit[f"of_{name}"], strict=True)]
 
-        c.add_table(pd.DataFrame({"task": units, "families": share("families"), "checkpoints": share("checkpoints"),
-                                  "sizes": share("sizes")}),
-                    "generality: declining (inverse or inverted-U) in k of n families, checkpoints and sizes")
+    c.add_table(pd.DataFrame({"task": units, "families": share("families"), "checkpoints": share("checkpoints"),
+                              "sizes": share("sizes")}),
+                "generality: declining (inverse or inverted-U) in k of n families, checkpoints and sizes")
 
+
+def _grid(rep: Report, result: InverseScaling) -> None:
     g = result.grid_frame()
     if len(g):
         gs = rep.add_section("Grid model: worse with size, with training, or both?", id="grid")
@@ -290,64 +317,53 @@ def build_report(result: InverseScaling, figures: dict[Unit, bytes] | None = Non
                 "p_tokens_adjusted", "b_interaction", "p_interaction", "size_slope_final", "training_slope_largest"]
         gs.add_table(g[[c for c in cols if c in g.columns]])
 
-    sbs = _side_by_side(result)
-    if sbs is not None:
-        rep.add_section("Loss and accuracy side by side", id="metrics").add_table(
-            sbs, "over scale, per metric: the term (* significant) and the decline in metric units")
-    demo = result.demonstrations()
-    if len(demo):
-        d = rep.add_section("Demonstrations: do few-shot examples turn an inverse trend around?", id="shots")
-        d.add_table(demo, "over scale, each shot count against the fewest")
 
-    rep.add_section("Tasks", id="tasks").add_text(
-        "Left: the metric of each family's final checkpoints against training FLOPs (log axis), 1-sd error bars, "
-        "chance dashed, the turn (if any) dotted. Right: every size over training, one line per size (light = "
-        "largest). Below: the size x checkpoint heatmap, and every test of the task.")
+def _tasks(rep: Report, result: InverseScaling, figures: dict, heatmaps: dict) -> None:
+    tasks = rep.add_section("Tasks", id="tasks").add_text(
+        f"Left: the metric of each family's final checkpoints against {_X_NAMES.get(result.x, result.x)} (log "
+        "axis), 1-sd error bars, chance dashed, the turn (if any) dotted. Right: every size over training, one line "
+        "per size (light = largest). Below: the size x checkpoint heatmap, and every test of the task.")
+    if any(isinstance(f, str) for f in (*figures.values(), *heatmaps.values())):
+        tasks.add_text("The figures are too many to embed in one page: they are linked from the figures/ folder "
+                       "beside this page (keep the two together), and load as they scroll into view.", cls="muted")
     for unit in result.units:
         label = _unit_label(unit, result)
         s = Section(label, id=anchor("is-" + label), level=3)
-        if unit in figures:
-            s.add_figure(figures[unit], alt=f"{label}: metric against {_X_NAMES.get(result.x, result.x)}")
-        if unit in heatmaps:
-            s.add_figure(heatmaps[unit], alt=f"{label}: size x checkpoint heatmap")
+        for store, alt in ((figures, f"{label}: metric against {_X_NAMES.get(result.x, result.x)}"),
+                           (heatmaps, f"{label}: size x checkpoint heatmap")):
+            if unit in store:
+                fig = store[unit]
+                s.add_figure(*((fig, alt) if isinstance(fig, bytes) else (None, alt)),
+                             src=None if isinstance(fig, bytes) else fig)
         s.add(_tests_table(result, unit))
         rep.sections.append(s)
-    return rep
 
 
-def write_report(result: InverseScaling, out_dir: str | Path,
-                 progress: Callable[[int, int, str], None] | None = None) -> InverseScalingFiles:
-    """Write the CSVs (first, so they survive a failure in drawing), ``figures/*.png`` and ``inverse_scaling.html``."""
+def write_report(result: InverseScaling, out_dir: str | Path, progress: Progress | None = None) -> ReportFiles:
+    """Write the CSVs (first, so they survive a failure in drawing), ``figures/*.png`` (each unit's as soon as it
+    is drawn) and ``inverse_scaling.html``."""
     out = Path(out_dir)
     tables = result.write(out)
-    fig_dir = out / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    figures: dict[Unit, bytes] = {}
-    heatmaps: dict[Unit, bytes] = {}
+    drawn: dict[str, dict[Unit, bytes]] = {"": {}, "_heatmap": {}}
+    src: dict[str, dict[Unit, str]] = {"": {}, "_heatmap": {}}
     paths: list[Path] = []
-    used: set[str] = set()
     units = result.units
+    stems = F.figure_stems(result.label(u) for u in units)
     for i, unit in enumerate(units):
-        label = _unit_label(unit, result)
-        if progress is not None:
-            progress(i, len(units), label)
-        stem = anchor(label)
-        while stem in used:
-            stem += "_"
-        used.add(stem)
-        for kind, store, draw in (("", figures, trend_figure_png), ("_heatmap", heatmaps, heatmap_png)):
+        report(progress, i, len(units), result.label(unit))
+        mine = []
+        for kind, draw in (("", trend_figure_png), ("_heatmap", heatmap_png)):
             png = draw(result, unit)
-            if png is None:
-                continue
-            store[unit] = png
-            p = fig_dir / f"{stem}{kind}.png"
-            p.write_bytes(png)
-            paths.append(p)
-    if progress is not None:
-        progress(len(units), len(units), "report")
+            if png is not None:
+                drawn[kind][unit] = png
+                src[kind][unit] = f"figures/{stems[result.label(unit)]}{kind}.png"
+                mine.append((stems[result.label(unit)] + kind, png))
+        paths += F.write_figures(out / "figures", mine)
+    report(progress, len(units), len(units), "report")
+    embed = sum(len(p) for d in drawn.values() for p in d.values()) <= EMBED_BUDGET
+    figures, heatmaps = (drawn[""], drawn["_heatmap"]) if embed else (src[""], src["_heatmap"])
     html = build_report(result, figures, heatmaps).write(out / "inverse_scaling.html")
-    return InverseScalingFiles(out, tables["inverse_scaling"], html, tuple(tables.values()), tuple(paths))
+    return tables.with_report(html, tuple(paths))
 
 
-__all__ = ["write_report", "build_report", "trend_figure_png", "heatmap_png", "InverseScalingFiles", "TERM_COLOURS",
-           "DECLINING"]
+__all__ = ["write_report", "build_report", "trend_figure_png", "heatmap_png", "TERM_COLOURS", "DECLINING"]

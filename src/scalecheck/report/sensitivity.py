@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..sensitivity import Sensitivity
+from ..tables import ReportFiles
 from ..trends.reality import CONFIDENT
 from . import figures as F
 from .html import Report, esc, table_html
@@ -110,12 +111,10 @@ def add_sensitivity_sections(report: Report, sens: Sensitivity) -> None:
 
 
 def write_sensitivity_report(sens: Sensitivity, out_dir: str | Path, *, title: str = "scalecheck sensitivity",
-                             subtitle: str = "") -> dict[str, Path]:
+                             subtitle: str = "") -> ReportFiles:
     """sensitivity_verdicts.csv, sensitivity_corpus_ranks.csv, sensitivity_reversals.csv,
     sensitivity_summary.csv and sensitivity.html."""
     files = sens.write(out_dir)  # the tables first: they survive even if drawing fails
-    files["html"] = Path(out_dir) / "sensitivity.html"
     report = Report(title, subtitle)
     add_sensitivity_sections(report, sens)
-    report.write(files["html"])
-    return files
+    return files.with_report(report.write(Path(out_dir) / "sensitivity.html"))

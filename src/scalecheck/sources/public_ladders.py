@@ -14,11 +14,10 @@ which scores that hub revision of every model with the tokens seen by then::
 from __future__ import annotations
 
 import csv
-import difflib
 import functools
 from importlib import resources
 
-from ..errors import ScalecheckError
+from ..errors import ScalecheckError, close_matches
 
 # Checkpoints published as hub revisions: the revision of a step, the tokens per step, and the valid steps.
 PYTHIA_TOKENS_PER_STEP = 2_097_152
@@ -50,9 +49,7 @@ def ladder_names() -> list[str]:
 
 def closest_names(name: str, known: list[str], n: int = 3) -> list[str]:
     """The known names nearest ``name`` (difflib), for a one-line "did you mean" error."""
-    hits = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=n, cutoff=0.4)
-    by_lower = {k.lower(): k for k in known}
-    return [by_lower[h] for h in hits]
+    return close_matches(name, known, n)
 
 
 def unknown_ladder(name: str) -> ScalecheckError:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, ScalecheckError
+from ..errors import InputError, ScalecheckError, did_you_mean
 from ..schema import Tables
 
 
@@ -43,7 +43,8 @@ def get(name: str) -> Source:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ScalecheckError(f"unknown source {name!r}; known sources: {', '.join(sorted(_REGISTRY))}") from None
+        raise ScalecheckError(f"unknown source {name!r}{did_you_mean(name, _REGISTRY)}; known sources: "
+                              f"{', '.join(sorted(_REGISTRY))}") from None
 
 
 def read(name: str, path: str | Path | None = None, **options) -> Tables:
