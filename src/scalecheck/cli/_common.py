@@ -42,6 +42,94 @@ X_HELP = ("what scores are plotted against: a validation loss (c4_val, ...) or p
 CHECKPOINTS_HELP = ("of a run's intermediate checkpoints, keep the last (a model at scale) or all of them")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``scalecheck COMMAND: error: ...``) and exit 2, like every
+    other error of the command; the usage is one ``--help`` away."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def number_in(low: float, high: float, *, low_open: bool = True, high_open: bool = True, kind: type = float,
+              what: str = "a number"):
+    """An argparse ``type`` that reads a ``kind`` and checks it lies between ``low`` and ``high`` (each end open
+    or closed): ``--alpha 2`` or ``--n-boot -5`` is one line and exit 2 before anything runs."""
+    lo_b, hi_b = "(" if low_open else "[", ")" if high_open else "]"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        below = value <= low if low_open else value < low
+        above = value >= high if high_open else value > high
+        if below or above:
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo_b}{low:g}, {high:g}{hi_b}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+ALPHA = number_in(0.0, 1.0, what="a level between 0 and 1")  # a significance level: 0 < alpha < 1
+LEVEL = number_in(0.0, 1.0, what="a coverage between 0 and 1")  # an interval's coverage: 0 < level < 1
+N_BOOT_MAX = 100_000  # more replicates than any interval needs; 1e8 exhausts memory long before it finishes
+N_BOOT = number_in(0, N_BOOT_MAX, low_open=False, high_open=False, kind=int, what="a whole number of replicates")
+
+
+def check_output_dir(path: str | Path, flag: str = "--output", *, shown: str | Path | None = None) -> list[Path]:
+    """Make sure ``path`` is a folder this process can write, before any work starts; return the folders it had to
+    create (so that a failed run can remove them again). A one-line error otherwise: a file where a folder is
+    wanted, a parent that is a file, no permission, a read-only file system. ``shown``: the path the user gave,
+    where ``path`` is its folder."""
+    import errno
+    import tempfile
+
+    from ..errors import ScalecheckError
+
+    out = Path(path)
+    shown = out if shown is None else shown
+    if out.exists() and not out.is_dir():
+        if shown != out:
+            raise ScalecheckError(f"{flag} {shown}: cannot write there (a part of the path is a file, not a folder)")
+        raise ScalecheckError(f"{flag} {out}: is a file, not a folder (give a folder for the results)")
+    created = [p for p in (out, *out.parents) if not p.exists()][::-1]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):  # root ignores mode bits: only a real write tells
+            pass
+    except OSError as exc:
+        remove_if_empty(created)
+        why = {errno.ENOTDIR: "a part of the path is a file, not a folder",
+               errno.EEXIST: "a part of the path is a file, not a folder"}.get(exc.errno, exc.strerror or str(exc))
+        raise ScalecheckError(f"{flag} {shown}: cannot write there ({why})") from None
+    return created
+
+
+def check_output_file(path: str | Path, suffixes: tuple[str, ...], flag: str = "--output") -> list[Path]:
+    """Make sure ``path`` names a file with one of ``suffixes`` that this process can write (its folder is created),
+    before any work starts; return the folders created. A one-line error otherwise."""
+    from ..errors import ScalecheckError
+
+    out = Path(path)
+    if out.is_dir():
+        raise ScalecheckError(f"{flag} {out}: is a folder, not a file (give a file name ending in "
+                              f"{' or '.join(suffixes)})")
+    if out.suffix.lower() not in suffixes:
+        raise ScalecheckError(f"{flag} {out}: unsupported file type {out.suffix or '(none)'!r} (expected "
+                              f"{' or '.join(suffixes)})")
+    return check_output_dir(out.parent, flag, shown=out)
+
+
+def remove_if_empty(folders: Iterable[Path]) -> None:
+    """Remove the folders a failed run created, deepest first, where they are still empty."""
+    for folder in reversed(list(folders)):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Keeps the examples in descriptions as written and shows defaults (where the help does not already
     say what the default is, and there is one)."""
@@ -115,7 +203,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, output_default: str, see
     parser.add_argument("--seed", type=int, default=0,
                         help=seed_help or "seed for anything random (results are deterministic for a seed)")
     if level_help is not None:
-        parser.add_argument("--level", type=float, default=0.9,
+        parser.add_argument("--level", type=LEVEL, default=0.9,
                             help=level_help or "coverage of the intervals (0.9: 90%%)")
     parser.add_argument("--output", "-o", default=output_default, metavar="DIR", help="folder for the results")
     if not_here:
@@ -195,11 +283,16 @@ def run_analysis(args: argparse.Namespace, compute: Callable, write: Callable,
 
     err = Console(stderr=True)
     t0 = time.perf_counter()
-    testbed = open_testbed(getattr(args, "testbed", None))
-    selection = selection_from(args)
-    with progress_display(err) as progress:
-        result = compute(testbed, selection, progress)
-        files = write(result, testbed, Path(args.output), progress)
+    created = check_output_dir(args.output)  # before the work: minutes of it must not end on an unwritable folder
+    try:
+        testbed = open_testbed(getattr(args, "testbed", None))
+        selection = selection_from(args)
+        with progress_display(err) as progress:
+            result = compute(testbed, selection, progress)
+            files = write(result, testbed, Path(args.output), progress)
+    except BaseException:
+        remove_if_empty(created)
+        raise
     if render is not None:
         render(result, stdout_console())
     err.print(f"wrote {describe_files(files)} ({time.perf_counter() - t0:.1f} s)", highlight=False)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
+from ._common import (
+    N_BOOT,
+    N_BOOT_MAX,
+    HelpFormatter,
+    add_run_options,
+    add_selection_options,
+    add_testbed_argument,
+    run_analysis,
+)
 
 # The schemes and forms, named here rather than imported so that `--help` does not load the analysis (fast
 # start-up); tests/cli check them against scalecheck.backtest.SCHEMES and scalecheck.laws.FORMS.
@@ -47,8 +55,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheme", default="expanding", choices=SCHEMES, help="which models are predicted")
     p.add_argument("--holdout", default=None, metavar="LADDER",
                    help="ladder file (YAML) declaring the hold-out models, instead of the testbed's column")
-    p.add_argument("--n-boot", type=int, default=0,
-                   help="bootstrap replicates per fit (0: delta-method intervals, calibrated on simulations)")
+    p.add_argument("--n-boot", type=N_BOOT, default=0,
+                   help=f"bootstrap replicates per fit, 0 to {N_BOOT_MAX:,} (0: delta-method intervals, calibrated "
+                        "on simulations)")
     add_run_options(p, output_default="scalecheck-backtest", seed_help="seed of the bootstrap (results are "
                     "deterministic)", level_help="coverage of the prediction intervals")
     p.set_defaults(func=run_backtest)

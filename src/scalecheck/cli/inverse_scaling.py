@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
+from ._common import (
+    ALPHA,
+    HelpFormatter,
+    add_run_options,
+    add_selection_options,
+    add_testbed_argument,
+    run_analysis,
+)
 
 DEFAULT_TESTBED = "michaelov2023"
 
@@ -56,7 +63,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--correction", default="fdr_bh", choices=("fdr_bh", "holm"),
                    help="multiple-testing adjustment over every test: Benjamini-Hochberg (false discovery rate) "
                         "or Holm (family-wise error rate)")
-    p.add_argument("--alpha", type=float, default=0.05, help="the level of that adjustment")
+    p.add_argument("--alpha", type=ALPHA, default=0.05, help="the level of that adjustment")
     add_run_options(p, output_default="inverse-scaling-report", level_help=None,
                     not_here={"--level": "no intervals here: significance is an adjusted p-value at --alpha"})
     p.epilog = (p.epilog + "\n\n" if p.epilog else "") + (
