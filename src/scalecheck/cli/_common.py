@@ -252,6 +252,15 @@ def progress_display(console=None) -> Iterator[ProgressFactory]:
         yield bar
 
 
+def stderr_console():
+    """The console for notes and the closing "wrote ..." line: lines are not broken when stderr is a log or a pipe
+    (a path split over two lines cannot be copied)."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    return err if err.is_terminal else Console(stderr=True, soft_wrap=True)
+
+
 def stdout_console():
     """The console results are printed to: a log or a pipe gets a fixed width wide enough for one row per task."""
     from rich.console import Console
@@ -272,21 +281,28 @@ def describe_files(files: Any) -> str:
 
 
 def run_analysis(args: argparse.Namespace, compute: Callable, write: Callable,
-                 render: Callable | None = None) -> int:
+                 render: Callable | None = None, *, choose_setting: bool = False) -> int:
     """Open the testbed, compute, write, print, and say what was written and how long it took.
 
     ``compute(testbed, selection, progress)`` returns the result (``progress(label)`` gives a callback for the
     API's ``progress=``); ``write(result, testbed, out_dir, progress)`` writes it and returns the files (paths,
-    a dict of them, or a sentence); ``render(result, console)`` prints the summary on stdout.
+    a dict of them, or a sentence); ``render(result, console)`` prints the summary on stdout. ``choose_setting``:
+    where tasks were scored at several shot counts or variants and the options leave it open, use the one the
+    evidence supports (:func:`scalecheck.observations.settings.choose_setting`) and say so on stderr.
     """
-    from rich.console import Console
-
-    err = Console(stderr=True)
+    err = stderr_console()
     t0 = time.perf_counter()
     created = check_output_dir(args.output)  # before the work: minutes of it must not end on an unwritable folder
     try:
         testbed = open_testbed(getattr(args, "testbed", None))
         selection = selection_from(args)
+        if choose_setting:
+            from ..observations.settings import choose_setting as choose
+
+            choice = choose(testbed, selection)
+            selection = choice.selection
+            for note in choice.notes:
+                err.print(note, highlight=False, markup=False)
         with progress_display(err) as progress:
             result = compute(testbed, selection, progress)
             files = write(result, testbed, Path(args.output), progress)

@@ -88,4 +88,4 @@ def run_backtest(args: argparse.Namespace) -> int:
         return write_backtest_report(bt, out_dir, subtitle=f"{testbed.name or 'testbed'}: {len(testbed.models)} "
                                      f"models, {len(testbed.tasks)} tasks")
 
-    return run_analysis(args, compute, write, render=render_summary)
+    return run_analysis(args, compute, write, render=render_summary, choose_setting=True)

@@ -94,4 +94,4 @@ def run_reality_check(args: argparse.Namespace) -> int:
         files = write_report(result, testbed, out_dir, progress=progress("drawing"))
         return (f"{files.verdicts_csv}, {files.html} and {len(files.figures)} figures in {files.out_dir}/")
 
-    return run_analysis(args, compute, write, render=render_summary)
+    return run_analysis(args, compute, write, render=render_summary, choose_setting=True)
