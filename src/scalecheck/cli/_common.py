@@ -79,11 +79,11 @@ N_BOOT_MAX = 100_000  # more replicates than any interval needs; 1e8 exhausts me
 N_BOOT = number_in(0, N_BOOT_MAX, low_open=False, high_open=False, kind=int, what="a whole number of replicates")
 
 
-def check_output_dir(path: str | Path, flag: str = "--output", *, shown: str | Path | None = None) -> list[Path]:
-    """Make sure ``path`` is a folder this process can write, before any work starts; return the folders it had to
-    create (so that a failed run can remove them again). A one-line error otherwise: a file where a folder is
-    wanted, a parent that is a file, no permission, a read-only file system. ``shown``: the path the user gave,
-    where ``path`` is its folder."""
+def check_output_dir(path: str | Path, flag: str = "--output", *, shown: str | Path | None = None) -> None:
+    """Make sure ``path`` is, or can be made, a folder this process can write, before any work starts; nothing is
+    created (a refused run leaves no folder behind). A one-line error otherwise: a file where a folder is wanted, a
+    parent that is a file, no permission, a read-only file system. ``shown``: the path the user gave, where
+    ``path`` is its folder."""
     import errno
     import tempfile
 
@@ -95,22 +95,22 @@ def check_output_dir(path: str | Path, flag: str = "--output", *, shown: str | P
         if shown != out:
             raise ScalecheckError(f"{flag} {shown}: cannot write there (a part of the path is a file, not a folder)")
         raise ScalecheckError(f"{flag} {out}: is a file, not a folder (give a folder for the results)")
-    created = [p for p in (out, *out.parents) if not p.exists()][::-1]
+    # The deepest part of the path that exists: the folder is created in it, so it must be a folder we can write.
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists() or p == Path(p.anchor))
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):  # root ignores mode bits: only a real write tells
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder")
+        with tempfile.TemporaryFile(dir=existing):  # root ignores mode bits: only a real write tells
             pass
     except OSError as exc:
-        remove_if_empty(created)
         why = {errno.ENOTDIR: "a part of the path is a file, not a folder",
                errno.EEXIST: "a part of the path is a file, not a folder"}.get(exc.errno, exc.strerror or str(exc))
         raise ScalecheckError(f"{flag} {shown}: cannot write there ({why})") from None
-    return created
 
 
-def check_output_file(path: str | Path, suffixes: tuple[str, ...], flag: str = "--output") -> list[Path]:
-    """Make sure ``path`` names a file with one of ``suffixes`` that this process can write (its folder is created),
-    before any work starts; return the folders created. A one-line error otherwise."""
+def check_output_file(path: str | Path, suffixes: tuple[str, ...], flag: str = "--output") -> None:
+    """Make sure ``path`` names a file with one of ``suffixes`` that this process can write (its folder may still be
+    missing), before any work starts. A one-line error otherwise."""
     from ..errors import ScalecheckError
 
     out = Path(path)
@@ -120,14 +120,7 @@ def check_output_file(path: str | Path, suffixes: tuple[str, ...], flag: str = "
     if out.suffix.lower() not in suffixes:
         raise ScalecheckError(f"{flag} {out}: unsupported file type {out.suffix or '(none)'!r} (expected "
                               f"{' or '.join(suffixes)})")
-    return check_output_dir(out.parent, flag, shown=out)
-
-
-def remove_if_empty(folders: Iterable[Path]) -> None:
-    """Remove the folders a failed run created, deepest first, where they are still empty."""
-    for folder in reversed(list(folders)):
-        with contextlib.suppress(OSError):
-            folder.rmdir()
+    check_output_dir(out.parent, flag, shown=out)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -162,6 +155,21 @@ def open_testbed(name_or_path: str | None):
 
     hint = did_you_mean(name_or_path, builtin_names())
     raise InputError(path, f"no such file, nor a built-in testbed{hint} (built in: {', '.join(builtin_names())})")
+
+
+def check_metrics(testbed, metric: str | None) -> None:
+    """Every name in ``--metric`` (comma-separated where a command takes several) is one the testbed has: a typo
+    is refused with the closest name instead of being dropped."""
+    if not metric:
+        return
+    from ..errors import SelectionError
+    from ..observations.selection import did_you_mean
+
+    known = sorted(map(str, testbed.scores["metric"].dropna().unique()))
+    for name in (m.strip() for m in metric.split(",")):
+        if name not in known:
+            raise SelectionError(f"unknown metric {name!r}{did_you_mean(name, known)}; the testbed has: "
+                                 f"{', '.join(known)}")
 
 
 def normalise_by(value: str | None) -> str | None:
@@ -292,23 +300,20 @@ def run_analysis(args: argparse.Namespace, compute: Callable, write: Callable,
     """
     err = stderr_console()
     t0 = time.perf_counter()
-    created = check_output_dir(args.output)  # before the work: minutes of it must not end on an unwritable folder
-    try:
-        testbed = open_testbed(getattr(args, "testbed", None))
-        selection = selection_from(args)
-        if choose_setting:
-            from ..observations.settings import choose_setting as choose
+    check_output_dir(args.output)  # before the work: minutes of it must not end on an unwritable folder
+    testbed = open_testbed(getattr(args, "testbed", None))
+    selection = selection_from(args)
+    check_metrics(testbed, selection.metric)
+    if choose_setting:
+        from ..observations.settings import choose_setting as choose
 
-            choice = choose(testbed, selection)
-            selection = choice.selection
-            for note in choice.notes:
-                err.print(note, highlight=False, markup=False)
-        with progress_display(err) as progress:
-            result = compute(testbed, selection, progress)
-            files = write(result, testbed, Path(args.output), progress)
-    except BaseException:
-        remove_if_empty(created)
-        raise
+        choice = choose(testbed, selection)
+        selection = choice.selection
+        for note in choice.notes:
+            err.print(note, highlight=False, markup=False)
+    with progress_display(err) as progress:
+        result = compute(testbed, selection, progress)
+        files = write(result, testbed, Path(args.output), progress)
     if render is not None:
         render(result, stdout_console())
     err.print(f"wrote {describe_files(files)} ({time.perf_counter() - t0:.1f} s)", highlight=False)

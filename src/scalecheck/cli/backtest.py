@@ -76,13 +76,44 @@ def render_summary(bt, console) -> None:
     console.print(t)
 
 
+def check_flags(args: argparse.Namespace) -> None:
+    """Flag combinations that would be ignored or give an empty result: refused before anything is read."""
+    from ..errors import SelectionError
+
+    if args.holdout is not None and args.scheme != "holdout":
+        raise SelectionError(f"--holdout declares the targets of --scheme holdout; with --scheme {args.scheme} it "
+                             "would be ignored (add --scheme holdout, or drop --holdout)")
+
+
+def check_holdouts(testbed, selection, holdout) -> None:
+    """--scheme holdout needs declared targets among the models analysed: say so instead of an empty table."""
+    from ..errors import SelectionError
+
+    if holdout is not None:
+        return  # a ladder file: the engine names the declared models that are missing
+    models = selection.apply(testbed).models
+    if not models["holdout"].fillna(False).any():
+        raise SelectionError(f"--scheme holdout: {testbed.name or 'the testbed'} declares no hold-out models (its "
+                             "'holdout' column is false everywhere); declare them in a ladder file (--holdout "
+                             "LADDER) or use --scheme expanding")
+
+
 def run_backtest(args: argparse.Namespace) -> int:
     from ..backtest import backtest
+    from ..errors import SelectionError
     from ..report.backtest import write_backtest_report
 
+    check_flags(args)
+
     def compute(testbed, selection, progress):
-        return backtest(testbed, forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
-                        n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"))
+        if args.scheme == "holdout":
+            check_holdouts(testbed, selection, args.holdout)
+        bt = backtest(testbed, forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
+                      n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"))
+        if bt.predictions.empty:
+            raise SelectionError(f"no predictions: no series has enough model sizes to fit and predict with "
+                                 f"--scheme {args.scheme} (try fewer --by groups, or another scheme)")
+        return bt
 
     def write(bt, testbed, out_dir, progress):
         return write_backtest_report(bt, out_dir, subtitle=f"{testbed.name or 'testbed'}: {len(testbed.models)} "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import HelpFormatter, add_testbed_argument, check_output_file, open_testbed, remove_if_empty
+from ._common import HelpFormatter, add_testbed_argument, check_output_file, open_testbed
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -57,16 +57,13 @@ def run_import(args: argparse.Namespace) -> int:
 
     options = {"ladder": args.ladder} if args.ladder else {}
     out = Path(args.output)
-    created = check_output_file(out, (".parquet", ".csv"))  # before reading: a bad -o fails at once
-    try:
-        testbed = load(args.source, args.path, **options)
-        if out.suffix.lower() == ".csv":
-            testbed.to_frame().to_csv(out, index=False)
-        else:
-            testbed.to_parquet(out)
-    except BaseException:
-        remove_if_empty(created)
-        raise
+    check_output_file(out, (".parquet", ".csv"))  # before reading: a bad -o fails at once
+    testbed = load(args.source, args.path, **options)
+    if out.suffix.lower() == ".csv":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        testbed.to_frame().to_csv(out, index=False)
+    else:
+        testbed.to_parquet(out)
     from rich.console import Console
 
     Console(stderr=True).print(f"wrote {out}: {len(testbed.models)} models, {len(testbed.tasks)} tasks, "

@@ -55,6 +55,13 @@ def render_summary(sens, console) -> None:
 def run_sensitivity(args: argparse.Namespace) -> int:
     from ..report.sensitivity import write_sensitivity_report
     from ..sensitivity import sensitivity
+    from ._common import normalise_by
+
+    if "corpus" in args.factors and normalise_by(args.by) is None and args.factors != list(FACTORS):
+        from ..errors import SelectionError
+
+        raise SelectionError("--factors corpus varies the --by column's values, and --by none pools them: pass "
+                             "--by corpus (or family), or leave corpus out of --factors")
 
     def compute(testbed, selection, progress):
         return sensitivity(testbed, xs=args.xs, factors=args.factors, level=args.level, seed=args.seed,
