@@ -69,3 +69,15 @@ def test_the_chosen_setting_makes_every_task_analysable():
     assert (plain.frame()["category"] == "insufficient-data").any()  # what the user met before
     chosen = reality_check(tb, selection=Selection.of(choose_setting(tb).selection, x="params"))
     assert not (chosen.frame()["category"] == "insufficient-data").any()
+
+
+def test_load_takes_a_file_path_alone_and_unknown_sources_get_the_closest_name(tmp_path):
+    import scalecheck
+    from scalecheck.errors import ScalecheckError
+
+    tb = _testbed({"a": [(0, "", 6)]})
+    f = tmp_path / "mine.csv"
+    tb.to_frame().to_csv(f, index=False)
+    assert len(scalecheck.load(str(f)).scores) == 6
+    with pytest.raises(ScalecheckError, match=r"did you mean 'pythia'\?.*'testbed'"):
+        scalecheck.load("pythai", tmp_path)

@@ -80,3 +80,12 @@ def test_differing_chance_names_the_first_row_that_differs(tmp_path_factory, cha
     with pytest.raises(InputError) as e:
         scalecheck.load("csv", path)
     assert (e.value.row, e.value.field) == (differs[0] + 2, "chance")
+
+
+def test_a_non_utf8_byte_is_located_by_line(tmp_path):
+    p = tmp_path / "latin.csv"
+    p.write_bytes(("model,task,metric,value\n" + "m1,t,accuracy,0.5\n" * 40).encode() + "m2,caf\xe9,accuracy,0.5\n"
+                  .encode("latin-1"))
+    with pytest.raises(InputError) as e:
+        scalecheck.load("csv", p)
+    assert e.value.row == 42 and "column 7" in str(e.value) and "0xe9" in str(e.value)

@@ -269,12 +269,41 @@ def stderr_console():
     return err if err.is_terminal else Console(stderr=True, soft_wrap=True)
 
 
+# Through a pipe or into a log there is no window to fit: tables are printed at their natural width (one row per
+# task, no column squeezed to nothing) up to this many characters.
+PIPE_WIDTH = 1000
+
+
 def stdout_console():
-    """The console results are printed to: a log or a pipe gets a fixed width wide enough for one row per task."""
+    """The console results are printed to: a terminal's own width, else (a log, a pipe) wide enough that every
+    table keeps its natural width."""
     from rich.console import Console
 
     console = Console()
-    return console if console.is_terminal else Console(width=160)
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)
+
+
+def series_label(task: str, metric: str | None = None, shots=None, variant: str | None = None) -> str:
+    """``task [metric] (25-shot, variant)`` for a console table, as rich markup: names from data are escaped (a
+    ``[loss]`` is text, not a style), a whole shot count reads ``25-shot`` (not ``25.0-shot``), and a missing one
+    (None, NaN, <NA>) is left out rather than printed as ``nan-shot``."""
+    from rich.markup import escape
+
+    parts = [str(task)]
+    if metric:
+        parts.append(f"[{metric}]")
+    setting = []
+    try:
+        k = float(shots)
+        if k == k:  # not NaN
+            setting.append(f"{int(k) if k.is_integer() else k:g}-shot")
+    except (TypeError, ValueError):
+        pass
+    if variant:
+        setting.append(str(variant))
+    if setting:
+        parts.append(f"({', '.join(setting)})")
+    return escape(" ".join(parts))
 
 
 def describe_files(files: Any) -> str:

@@ -11,6 +11,7 @@ from ._common import (
     add_selection_options,
     add_testbed_argument,
     run_analysis,
+    series_label,
 )
 
 DEFAULT_TESTBED = "michaelov2023"
@@ -82,9 +83,8 @@ def render_summary(result, console) -> None:
     for col in ("task", "over scale", "decline", "over training", "grid model"):
         t.add_column(col, no_wrap=col != "over training")
     for r in result.overview().itertuples():
-        label = r.task + ("" if r.metric in ("acc", "accuracy") else f" [{r.metric}]")
-        if result.overview()["shots"].nunique() > 1:
-            label += f" ({r.shots}-shot)"
+        label = series_label(r.task, None if r.metric in ("acc", "accuracy") else r.metric,
+                             r.shots if result.overview()["shots"].nunique() > 1 else None)
         term = str(r.over_scale)
         colour = TERM_COLOURS.get(term.rstrip("*").split(" ")[0].rstrip(","), "white")
         dec = "-" if r.decline_points != r.decline_points else f"{r.decline_points:+.1f} pts ({r.decline_se:.1f} se)"

@@ -43,7 +43,12 @@ def get(name: str) -> Source:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ScalecheckError(f"unknown source {name!r}; known sources: {', '.join(sorted(_REGISTRY))}") from None
+        import difflib
+
+        close = difflib.get_close_matches(str(name), sorted(_REGISTRY), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ScalecheckError(f"unknown source {name!r}{hint}; known sources: {', '.join(sorted(_REGISTRY))} "
+                              "(and 'testbed' for a file written by `scalecheck import`)") from None
 
 
 def read(name: str, path: str | Path | None = None, **options) -> Tables:
