@@ -25,14 +25,14 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; margin-top: 1.8em; }
 h3 { margin-bottom: 0.3em; }
 .subtitle { color: #555; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.88em; }
-th, td { border: 1px solid #d8d8d8; padding: 0.25em 0.55em; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.88em; max-width: 100%; }
+th, td { border: 1px solid #d8d8d8; padding: 0.25em 0.55em; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; color: #555; padding-bottom: 0.3em; }
 figure { margin: 0.8em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.88em; }
-.badge { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.7em; font-size: 0.85em; color: #fff;
-         white-space: nowrap; }
+.badge { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.7em; font-size: 0.85em; color: #fff; }
 .headline { font-size: 1.15em; background: #f6f8fa; border-left: 4px solid #0072B2; padding: 0.6em 1em; }
 .task { border-top: 1px solid #eee; padding-top: 0.4em; }
 .muted { color: #666; font-size: 0.9em; }
