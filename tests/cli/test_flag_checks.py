@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scalecheck.cli import main
 
@@ -52,3 +54,36 @@ def test_out_of_range_numbers(argv, capsys, tmp_path):
         main([*argv, "-o", str(tmp_path / "o")])
     assert stop.value.code == 2
     _one_line(capsys, argv[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.text(max_size=8)))
+def test_the_alpha_parser_takes_exactly_the_open_unit_interval(text):
+    import argparse
+    import math
+
+    from scalecheck.cli._common import ALPHA
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is not None and math.isfinite(value) and 0 < value < 1:
+        assert ALPHA(text) == value
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            ALPHA(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(min_value=-10**9, max_value=10**9))
+def test_the_n_boot_parser_takes_a_sane_range(n):
+    import argparse
+
+    from scalecheck.cli._common import N_BOOT, N_BOOT_MAX
+
+    if 0 <= n <= N_BOOT_MAX:
+        assert N_BOOT(str(n)) == n
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            N_BOOT(str(n))

@@ -75,7 +75,7 @@ def number_in(low: float, high: float, *, low_open: bool = True, high_open: bool
 
 ALPHA = number_in(0.0, 1.0, what="a level between 0 and 1")  # a significance level: 0 < alpha < 1
 LEVEL = number_in(0.0, 1.0, what="a coverage between 0 and 1")  # an interval's coverage: 0 < level < 1
-N_BOOT_MAX = 100_000  # more replicates than any interval needs; 1e8 exhausts memory long before it finishes
+N_BOOT_MAX = 10_000  # more replicates than any interval needs (1,000 is the usual); 1e8 exhausted memory
 N_BOOT = number_in(0, N_BOOT_MAX, low_open=False, high_open=False, kind=int, what="a whole number of replicates")
 
 
