@@ -138,6 +138,7 @@ def probes(work: Path) -> list[Probe]:
     (work / "broken.yaml").write_text("models: [\n  - name: a\n")
     (work / "ladder.yaml").write_text("models:\n  - name: m5\n    holdout: true\n")
     (work / "task.jsonl").write_text('{"prompt": "Q", "classes": [" a", " b"], "answer_index": 0}\n')
+    (work / "task2.jsonl").write_text('{"prompt": "R", "classes": [" c", " d"], "answer_index": 1}\n')
     (work / "bad-task.jsonl").write_text('{"prompt": "Q", "classes": [" a", " b"], "answer_index": 7}\n')
 
     for command in TESTBED_COMMANDS:
@@ -203,7 +204,7 @@ def probes(work: Path) -> list[Probe]:
         Probe("negative shots", ("evaluate", "--model", "m", "--task", "task.jsonl", "--shots", "-1", "-o", "o")),
         Probe("--chunk 0", ("evaluate", "--model", "m", "--task", "task.jsonl", "--chunk", "0", "-o", "o")),
         Probe("--threads 0", ("evaluate", "--model", "m", "--task", "task.jsonl", "--threads", "0", "-o", "o")),
-        Probe("--name with two tasks", ("evaluate", "--model", "m", "--task", "task.jsonl", "task.jsonl",
+        Probe("--name with two tasks", ("evaluate", "--model", "m", "--task", "task.jsonl", "task2.jsonl",
                                         "--name", "x", "-o", "o")),
         Probe("--address without ray", ("evaluate", "--model", "m", "--task", "task.jsonl", "--address", "h:1",
                                         "-o", "o")),
