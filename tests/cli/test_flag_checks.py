@@ -45,6 +45,10 @@ def test_holdout_scheme_without_holdouts(tmp_path, capsys, builtin_testbed):
 def test_corpus_factor_without_a_corpus_column(tmp_path, capsys):
     assert main(["sensitivity", "--by", "none", "--factors", "corpus", "-o", str(tmp_path / "o")]) == 2
     _one_line(capsys, "--factors corpus", "--by none")
+    # With another factor the run goes on, and says what it skipped.
+    assert main(["sensitivity", "--tasks", "copa", "--by", "none", "--factors", "corpus", "x", "--xs", "c4_val",
+                 "de-en", "-o", str(tmp_path / "o")]) == 0
+    assert "the corpus factor is skipped" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["backtest", "--n-boot", "1e8"], ["backtest", "--n-boot", "-5"],
