@@ -70,6 +70,26 @@ SCALE_AXES = ("params", "params_nonembed", "tokens", "flops")
 # no binomial noise for them, and no "points" (x100).
 NOT_PROPORTIONS = frozenset({"loss", "bpb", "ppl", "perplexity", "logodds", "absolute_logodds"})
 
+# Metrics that are proportions (a share of examples, or a probability): their values and chance lie in [0, 1]. An
+# accuracy of 1.5 or 85.3 is a wrong file (a percentage, a swapped column), not a score. Other metrics (loss, bpb,
+# perplexity, BLEU on 0-100, log-probabilities) only need to be finite.
+PROPORTION_METRICS = frozenset({"acc", "accuracy", "acc_norm", "acc_mutual_info", "exact_match", "em", "mc1", "mc2",
+                                "inst_level_acc", "prompt_level_acc", "pct_stereotype", "soft", "class_mass"})
+
+
+def is_proportion(metric: str) -> bool:
+    """Whether ``metric`` is a proportion in [0, 1] (see PROPORTION_METRICS; also ``pass@k`` and ``acc_*``)."""
+    m = str(metric).strip().lower()
+    return m in PROPORTION_METRICS or m.startswith(("acc_", "accuracy_", "pass@"))
+
+
+def _num(v) -> str:
+    """A number as a user wrote it (``1.5``, ``inf``), not numpy's repr (``np.float64(1.5)``)."""
+    try:
+        return repr(float(v))
+    except (TypeError, ValueError):
+        return repr(v)
+
 
 def loss_column(name: str) -> str:
     return name if name.startswith(LOSS_PREFIX) else LOSS_PREFIX + name
@@ -167,6 +187,23 @@ def _coerce_column(s: pd.Series, dtype: str, table: str, col: str, origin: str |
         raise InputError(origin, f"{table} table: column is not {dtype} ({exc})", field=col) from None
 
 
+def _one_chance_per_task(s: pd.DataFrame, origin: str | None, sr: _Rows) -> None:
+    """A task's metric has one chance level: rows that disagree are a wrong file, and a series would take the first."""
+    known = s[["task", "metric", "chance"]].assign(_pos=np.arange(len(s)))
+    known = known[known["chance"].notna()]
+    if known.empty:
+        return
+    first = known.groupby(["task", "metric"], sort=False)["chance"].transform("first")
+    differ = (known["chance"] != first).to_numpy()
+    if differ.any():
+        j = int(np.flatnonzero(differ)[0])
+        r = known.iloc[j]
+        same = known[(known["task"] == r["task"]) & (known["metric"] == r["metric"])].iloc[0]
+        raise InputError(origin, f"task {r['task']!r} [{r['metric']}] has chance {_num(r['chance'])} here but "
+                         f"{_num(same['chance'])} at {sr.where} {sr(int(same['_pos']))}: one chance level per task "
+                         "and metric", row=sr(int(r["_pos"])), field="chance", where=sr.where)
+
+
 def build_tables(models: pd.DataFrame, scores: pd.DataFrame, tasks: pd.DataFrame | None = None,
                  *, origin: str | None = None, allow_missing_models: bool = False,
                  model_rows: list | None = None, score_rows: list | None = None, row_where: str = "row") -> Tables:
@@ -195,7 +232,7 @@ def build_tables(models: pd.DataFrame, scores: pd.DataFrame, tasks: pd.DataFrame
         bad = ~np.isnan(vals) & ~(np.isfinite(vals) & (vals > 0 if not col.startswith(LOSS_PREFIX) else vals >= 0))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(origin, f"models table: {vals[i]!r} is not a finite positive number", row=mr(i), field=col,
+            raise InputError(origin, f"models table: {_num(vals[i])} is not a finite positive number", row=mr(i), field=col,
                              where=mr.where)
     # 6*N*D: the standard training-compute estimate (Kaplan et al. 2020), used where the source gives none.
     missing = m["flops"].isna() & m["params"].notna() & m["tokens"].notna()
@@ -206,19 +243,36 @@ def build_tables(models: pd.DataFrame, scores: pd.DataFrame, tasks: pd.DataFrame
     bad = ~np.isfinite(vals)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(origin, f"scores table: value {vals[i]!r} is not finite (model {s['model'].iloc[i]!r}, "
+        raise InputError(origin, f"scores table: value {_num(vals[i])} is not finite (model {s['model'].iloc[i]!r}, "
                          f"task {s['task'].iloc[i]!r})", row=sr(i), field="value", where=sr.where)
+    proportion = s["metric"].map(is_proportion).to_numpy(bool)
+    bad = proportion & ((vals < 0) | (vals > 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        hint = " (a percentage? divide by 100)" if 1 < vals[i] <= 100 else ""
+        raise InputError(origin, f"scores table: {s['metric'].iloc[i]} {_num(vals[i])} is not a proportion in [0, 1]"
+                         f"{hint} (model {s['model'].iloc[i]!r}, task {s['task'].iloc[i]!r})", row=sr(i),
+                         field="value", where=sr.where)
+    ch = s["chance"].to_numpy()
+    bad = ~np.isnan(ch) & (~np.isfinite(ch) | (proportion & ((ch < 0) | (ch > 1))))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = "in [0, 1]" if proportion[i] else "finite"
+        raise InputError(origin, f"scores table: chance {_num(ch[i])} of {s['metric'].iloc[i]} is not {what} "
+                         f"(task {s['task'].iloc[i]!r})", row=sr(i), field="chance", where=sr.where)
+    _one_chance_per_task(s, origin, sr)
     se = s["stderr"].to_numpy()
     bad = ~np.isnan(se) & ~(np.isfinite(se) & (se >= 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(origin, f"scores table: stderr {se[i]!r} is not a finite non-negative number",
+        raise InputError(origin, f"scores table: stderr {_num(se[i])} is not a finite non-negative number",
                          row=sr(i), field="stderr", where=sr.where)
     ne = s["n_examples"].to_numpy()
     bad = ~np.isnan(ne) & ~(np.isfinite(ne) & (ne >= 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(origin, f"scores table: n_examples {ne[i]!r} is not a positive count", row=sr(i), field="n_examples", where=sr.where)
+        raise InputError(origin, f"scores table: n_examples {_num(ne[i])} is not a positive count", row=sr(i),
+                         field="n_examples", where=sr.where)
     dup = s.duplicated(SCORE_KEY)
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])

@@ -37,12 +37,15 @@ Run `scalecheck COMMAND --help` for each command's options and examples.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scalecheck", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from ._common import OneLineParser
+
+    parser = OneLineParser(prog="scalecheck", description=DESCRIPTION,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     from .. import __version__
     parser.add_argument("--version", action="version", version=f"scalecheck {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log decisions made silently (tasks left out, points dropped); -vv for more detail")
+                        help="log decisions made silently (tasks left out, points dropped), and show the traceback "
+                             "of an unexpected error; -vv for more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parsers(sub)
@@ -71,6 +74,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"scalecheck {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file system refusal the command did not foresee: name the file and the reason
+        if args.verbose:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"scalecheck {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last resort: one line naming what failed, -v for the traceback
+        if args.verbose:
+            raise
+        what = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "(no message)"
+        print(f"scalecheck {args.command}: error: unexpected {exc.__class__.__name__}: {what} (rerun with "
+              f"`scalecheck -v {args.command} ...` for the traceback, and please report it)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,6 +42,87 @@ X_HELP = ("what scores are plotted against: a validation loss (c4_val, ...) or p
 CHECKPOINTS_HELP = ("of a run's intermediate checkpoints, keep the last (a model at scale) or all of them")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``scalecheck COMMAND: error: ...``) and exit 2, like every
+    other error of the command; the usage is one ``--help`` away."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def number_in(low: float, high: float, *, low_open: bool = True, high_open: bool = True, kind: type = float,
+              what: str = "a number"):
+    """An argparse ``type`` that reads a ``kind`` and checks it lies between ``low`` and ``high`` (each end open
+    or closed): ``--alpha 2`` or ``--n-boot -5`` is one line and exit 2 before anything runs."""
+    lo_b, hi_b = "(" if low_open else "[", ")" if high_open else "]"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        below = value <= low if low_open else value < low
+        above = value >= high if high_open else value > high
+        if below or above:
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo_b}{low:g}, {high:g}{hi_b}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+ALPHA = number_in(0.0, 1.0, what="a level between 0 and 1")  # a significance level: 0 < alpha < 1
+LEVEL = number_in(0.0, 1.0, what="a coverage between 0 and 1")  # an interval's coverage: 0 < level < 1
+N_BOOT_MAX = 10_000  # more replicates than any interval needs (1,000 is the usual); 1e8 exhausted memory
+N_BOOT = number_in(0, N_BOOT_MAX, low_open=False, high_open=False, kind=int, what="a whole number of replicates")
+
+
+def check_output_dir(path: str | Path, flag: str = "--output", *, shown: str | Path | None = None) -> None:
+    """Make sure ``path`` is, or can be made, a folder this process can write, before any work starts; nothing is
+    created (a refused run leaves no folder behind). A one-line error otherwise: a file where a folder is wanted, a
+    parent that is a file, no permission, a read-only file system. ``shown``: the path the user gave, where
+    ``path`` is its folder."""
+    import errno
+    import tempfile
+
+    from ..errors import ScalecheckError
+
+    out = Path(path)
+    shown = out if shown is None else shown
+    if out.exists() and not out.is_dir():
+        if shown != out:
+            raise ScalecheckError(f"{flag} {shown}: cannot write there (a part of the path is a file, not a folder)")
+        raise ScalecheckError(f"{flag} {out}: is a file, not a folder (give a folder for the results)")
+    # The deepest part of the path that exists: the folder is created in it, so it must be a folder we can write.
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists() or p == Path(p.anchor))
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder")
+        with tempfile.TemporaryFile(dir=existing):  # root ignores mode bits: only a real write tells
+            pass
+    except OSError as exc:
+        why = {errno.ENOTDIR: "a part of the path is a file, not a folder",
+               errno.EEXIST: "a part of the path is a file, not a folder"}.get(exc.errno, exc.strerror or str(exc))
+        raise ScalecheckError(f"{flag} {shown}: cannot write there ({why})") from None
+
+
+def check_output_file(path: str | Path, suffixes: tuple[str, ...], flag: str = "--output") -> None:
+    """Make sure ``path`` names a file with one of ``suffixes`` that this process can write (its folder may still be
+    missing), before any work starts. A one-line error otherwise."""
+    from ..errors import ScalecheckError
+
+    out = Path(path)
+    if out.is_dir():
+        raise ScalecheckError(f"{flag} {out}: is a folder, not a file (give a file name ending in "
+                              f"{' or '.join(suffixes)})")
+    if out.suffix.lower() not in suffixes:
+        raise ScalecheckError(f"{flag} {out}: unsupported file type {out.suffix or '(none)'!r} (expected "
+                              f"{' or '.join(suffixes)})")
+    check_output_dir(out.parent, flag, shown=out)
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Keeps the examples in descriptions as written and shows defaults (where the help does not already
     say what the default is, and there is one)."""
@@ -74,6 +155,21 @@ def open_testbed(name_or_path: str | None):
 
     hint = did_you_mean(name_or_path, builtin_names())
     raise InputError(path, f"no such file, nor a built-in testbed{hint} (built in: {', '.join(builtin_names())})")
+
+
+def check_metrics(testbed, metric: str | None) -> None:
+    """Every name in ``--metric`` (comma-separated where a command takes several) is one the testbed has: a typo
+    is refused with the closest name instead of being dropped."""
+    if not metric:
+        return
+    from ..errors import SelectionError
+    from ..observations.selection import did_you_mean
+
+    known = sorted(map(str, testbed.scores["metric"].dropna().unique()))
+    for name in (m.strip() for m in metric.split(",")):
+        if name not in known:
+            raise SelectionError(f"unknown metric {name!r}{did_you_mean(name, known)}; the testbed has: "
+                                 f"{', '.join(known)}")
 
 
 def normalise_by(value: str | None) -> str | None:
@@ -115,7 +211,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, output_default: str, see
     parser.add_argument("--seed", type=int, default=0,
                         help=seed_help or "seed for anything random (results are deterministic for a seed)")
     if level_help is not None:
-        parser.add_argument("--level", type=float, default=0.9,
+        parser.add_argument("--level", type=LEVEL, default=0.9,
                             help=level_help or "coverage of the intervals (0.9: 90%%)")
     parser.add_argument("--output", "-o", default=output_default, metavar="DIR", help="folder for the results")
     if not_here:
@@ -164,12 +260,50 @@ def progress_display(console=None) -> Iterator[ProgressFactory]:
         yield bar
 
 
+def stderr_console():
+    """The console for notes and the closing "wrote ..." line: lines are not broken when stderr is a log or a pipe
+    (a path split over two lines cannot be copied)."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    return err if err.is_terminal else Console(stderr=True, soft_wrap=True)
+
+
+# Through a pipe or into a log there is no window to fit: tables are printed at their natural width (one row per
+# task, no column squeezed to nothing) up to this many characters.
+PIPE_WIDTH = 1000
+
+
 def stdout_console():
-    """The console results are printed to: a log or a pipe gets a fixed width wide enough for one row per task."""
+    """The console results are printed to: a terminal's own width, else (a log, a pipe) wide enough that every
+    table keeps its natural width."""
     from rich.console import Console
 
     console = Console()
-    return console if console.is_terminal else Console(width=160)
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)
+
+
+def series_label(task: str, metric: str | None = None, shots=None, variant: str | None = None) -> str:
+    """``task [metric] (25-shot, variant)`` for a console table, as rich markup: names from data are escaped (a
+    ``[loss]`` is text, not a style), a whole shot count reads ``25-shot`` (not ``25.0-shot``), and a missing one
+    (None, NaN, <NA>) is left out rather than printed as ``nan-shot``."""
+    from rich.markup import escape
+
+    parts = [str(task)]
+    if metric:
+        parts.append(f"[{metric}]")
+    setting = []
+    try:
+        k = float(shots)
+        if k == k:  # not NaN
+            setting.append(f"{int(k) if k.is_integer() else k:g}-shot")
+    except (TypeError, ValueError):
+        pass
+    if variant:
+        setting.append(str(variant))
+    if setting:
+        parts.append(f"({', '.join(setting)})")
+    return escape(" ".join(parts))
 
 
 def describe_files(files: Any) -> str:
@@ -184,19 +318,28 @@ def describe_files(files: Any) -> str:
 
 
 def run_analysis(args: argparse.Namespace, compute: Callable, write: Callable,
-                 render: Callable | None = None) -> int:
+                 render: Callable | None = None, *, choose_setting: bool = False) -> int:
     """Open the testbed, compute, write, print, and say what was written and how long it took.
 
     ``compute(testbed, selection, progress)`` returns the result (``progress(label)`` gives a callback for the
     API's ``progress=``); ``write(result, testbed, out_dir, progress)`` writes it and returns the files (paths,
-    a dict of them, or a sentence); ``render(result, console)`` prints the summary on stdout.
+    a dict of them, or a sentence); ``render(result, console)`` prints the summary on stdout. ``choose_setting``:
+    where tasks were scored at several shot counts or variants and the options leave it open, use the one the
+    evidence supports (:func:`scalecheck.observations.settings.choose_setting`) and say so on stderr.
     """
-    from rich.console import Console
-
-    err = Console(stderr=True)
+    err = stderr_console()
     t0 = time.perf_counter()
+    check_output_dir(args.output)  # before the work: minutes of it must not end on an unwritable folder
     testbed = open_testbed(getattr(args, "testbed", None))
     selection = selection_from(args)
+    check_metrics(testbed, selection.metric)
+    if choose_setting:
+        from ..observations.settings import choose_setting as choose
+
+        choice = choose(testbed, selection)
+        selection = choice.selection
+        for note in choice.notes:
+            err.print(note, highlight=False, markup=False)
     with progress_display(err) as progress:
         result = compute(testbed, selection, progress)
         files = write(result, testbed, Path(args.output), progress)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
+from ._common import (
+    N_BOOT,
+    N_BOOT_MAX,
+    HelpFormatter,
+    add_run_options,
+    add_selection_options,
+    add_testbed_argument,
+    run_analysis,
+)
 
 # The schemes and forms, named here rather than imported so that `--help` does not load the analysis (fast
 # start-up); tests/cli check them against scalecheck.backtest.SCHEMES and scalecheck.laws.FORMS.
@@ -47,8 +55,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheme", default="expanding", choices=SCHEMES, help="which models are predicted")
     p.add_argument("--holdout", default=None, metavar="LADDER",
                    help="ladder file (YAML) declaring the hold-out models, instead of the testbed's column")
-    p.add_argument("--n-boot", type=int, default=0,
-                   help="bootstrap replicates per fit (0: delta-method intervals, calibrated on simulations)")
+    p.add_argument("--n-boot", type=N_BOOT, default=0,
+                   help=f"bootstrap replicates per fit, 0 to {N_BOOT_MAX:,} (0: delta-method intervals, calibrated "
+                        "on simulations)")
     add_run_options(p, output_default="scalecheck-backtest", seed_help="seed of the bootstrap (results are "
                     "deterministic)", level_help="coverage of the prediction intervals")
     p.set_defaults(func=run_backtest)
@@ -67,16 +76,47 @@ def render_summary(bt, console) -> None:
     console.print(t)
 
 
+def check_flags(args: argparse.Namespace) -> None:
+    """Flag combinations that would be ignored or give an empty result: refused before anything is read."""
+    from ..errors import SelectionError
+
+    if args.holdout is not None and args.scheme != "holdout":
+        raise SelectionError(f"--holdout declares the targets of --scheme holdout; with --scheme {args.scheme} it "
+                             "would be ignored (add --scheme holdout, or drop --holdout)")
+
+
+def check_holdouts(testbed, selection, holdout) -> None:
+    """--scheme holdout needs declared targets among the models analysed: say so instead of an empty table."""
+    from ..errors import SelectionError
+
+    if holdout is not None:
+        return  # a ladder file: the engine names the declared models that are missing
+    models = selection.apply(testbed).models
+    if not models["holdout"].fillna(False).any():
+        raise SelectionError(f"--scheme holdout: {testbed.name or 'the testbed'} declares no hold-out models (its "
+                             "'holdout' column is false everywhere); declare them in a ladder file (--holdout "
+                             "LADDER) or use --scheme expanding")
+
+
 def run_backtest(args: argparse.Namespace) -> int:
     from ..backtest import backtest
+    from ..errors import SelectionError
     from ..report.backtest import write_backtest_report
 
+    check_flags(args)
+
     def compute(testbed, selection, progress):
-        return backtest(testbed, forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
-                        n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"))
+        if args.scheme == "holdout":
+            check_holdouts(testbed, selection, args.holdout)
+        bt = backtest(testbed, forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
+                      n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"))
+        if bt.predictions.empty:
+            raise SelectionError(f"no predictions: no series has enough model sizes to fit and predict with "
+                                 f"--scheme {args.scheme} (try fewer --by groups, or another scheme)")
+        return bt
 
     def write(bt, testbed, out_dir, progress):
         return write_backtest_report(bt, out_dir, subtitle=f"{testbed.name or 'testbed'}: {len(testbed.models)} "
                                      f"models, {len(testbed.tasks)} tasks")
 
-    return run_analysis(args, compute, write, render=render_summary)
+    return run_analysis(args, compute, write, render=render_summary, choose_setting=True)

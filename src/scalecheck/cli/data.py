@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import HelpFormatter, add_testbed_argument, open_testbed
+from ._common import HelpFormatter, add_testbed_argument, check_output_file, open_testbed
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -56,8 +56,9 @@ def run_import(args: argparse.Namespace) -> int:
     from ..observations import load
 
     options = {"ladder": args.ladder} if args.ladder else {}
-    testbed = load(args.source, args.path, **options)
     out = Path(args.output)
+    check_output_file(out, (".parquet", ".csv"))  # before reading: a bad -o fails at once
+    testbed = load(args.source, args.path, **options)
     if out.suffix.lower() == ".csv":
         out.parent.mkdir(parents=True, exist_ok=True)
         testbed.to_frame().to_csv(out, index=False)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ScalecheckError
-from ._common import HelpFormatter
+from ._common import HelpFormatter, check_output_dir
 
 DESCRIPTION = """\
 Score every model of a ladder on every task of a suite, at every shot count, in the Inverse Scaling Prize's
@@ -171,6 +171,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from ..evaluation.driver import EvaluationInterrupted
     from ..evaluation.plan import unescape_separator
 
+    check_output_dir(args.output)  # before tasks are read or a model loads
     if any(k < 0 for k in args.shots):
         raise ScalecheckError("--shots must be >= 0")
     if args.chunk < 1 or (args.batch_tokens is not None and args.batch_tokens < 1):

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
+from ._common import (
+    ALPHA,
+    HelpFormatter,
+    add_run_options,
+    add_selection_options,
+    add_testbed_argument,
+    run_analysis,
+)
 
 DEFAULT_TESTBED = "michaelov2023"
 TESTBED_HELP = ("a testbed file written by `scalecheck import` (.parquet) or a long-format CSV, or the name of a "
@@ -68,7 +75,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--correction", default="fdr_bh", choices=("fdr_bh", "holm"),
                    help="multiple-testing adjustment over every test: Benjamini-Hochberg (false discovery rate) "
                         "or Holm (family-wise error rate)")
-    p.add_argument("--alpha", type=float, default=0.05, help="the level of that adjustment")
+    p.add_argument("--alpha", type=ALPHA, default=0.05, help="the level of that adjustment")
     _set_help(p, "x", "the axis over scale: flops (the Prize's; params where the testbed has no FLOPs), params or "
                       "params_nonembed; over training the axis is tokens")
     _set_help(p, "shots", "only this shot count (default: every shot count the testbed holds, each analysed in turn)")

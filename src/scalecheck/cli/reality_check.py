@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import HelpFormatter, add_run_options, add_selection_options, add_testbed_argument, run_analysis
+from ._common import (
+    HelpFormatter,
+    add_run_options,
+    add_selection_options,
+    add_testbed_argument,
+    run_analysis,
+    series_label,
+)
 
 DESCRIPTION = """\
 The reality check: does each task scale predictably? Classifies every task's score against a validation loss
@@ -51,11 +58,12 @@ def _badge(category: str) -> str:
 
 def render_summary(result, console) -> None:
     """The terminal summary: verdicts per task and scope, then counts and the share predictable."""
+    from rich.markup import escape
     from rich.table import Table
 
     from ..trends import ALL, CATEGORIES
 
-    t = Table(title=f"reality check: {result.testbed_name or 'testbed'} vs {result.x}", show_lines=False)
+    t = Table(title=escape(f"reality check: {result.testbed_name or 'testbed'} vs {result.x}"), show_lines=False)
     t.add_column("task", no_wrap=True)
     for scope in result.scopes:
         t.add_column(scope, no_wrap=True)
@@ -64,7 +72,7 @@ def render_summary(result, console) -> None:
         for scope in result.scopes:
             v = result.verdict(task, scope)
             cells.append(f"{_badge(v.category)} {v.confidence:.2f}")
-        t.add_row(task, *cells)
+        t.add_row(series_label(task), *cells)
     console.print(t)
     counts = result.counts()
     c = Table(title="verdicts per scope")
@@ -91,4 +99,4 @@ def run_reality_check(args: argparse.Namespace) -> int:
         files = write_report(result, testbed, out_dir, progress=progress("drawing"))
         return (f"{files.verdicts_csv}, {files.html} and {len(files.figures)} figures in {files.out_dir}/")
 
-    return run_analysis(args, compute, write, render=render_summary)
+    return run_analysis(args, compute, write, render=render_summary, choose_setting=True)

@@ -55,6 +55,17 @@ def render_summary(sens, console) -> None:
 def run_sensitivity(args: argparse.Namespace) -> int:
     from ..report.sensitivity import write_sensitivity_report
     from ..sensitivity import sensitivity
+    from ._common import normalise_by
+
+    if "corpus" in args.factors and normalise_by(args.by) is None and args.factors != list(FACTORS):
+        why = "--factors corpus varies the --by column's values, and --by none pools them"
+        if set(args.factors) == {"corpus"}:  # nothing else to do: an empty result would look like "no flips"
+            from ..errors import SelectionError
+
+            raise SelectionError(f"{why}: pass --by corpus (or family), or choose other --factors")
+        from ._common import stderr_console
+
+        stderr_console().print(f"note: {why}; the corpus factor is skipped", highlight=False, markup=False)
 
     def compute(testbed, selection, progress):
         return sensitivity(testbed, xs=args.xs, factors=args.factors, level=args.level, seed=args.seed,

@@ -86,14 +86,27 @@ def number(value: Any, path: Path | None, label: str, *, row: int | str | None =
     return v
 
 
+def _not_utf8(path: Path) -> InputError:
+    """Where a file stops being UTF-8, as its editor line (pandas reports an offset into its own read buffer)."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return InputError(path, f"not UTF-8 text (byte {raw[exc.start]:#04x} at column {column}; save the file "
+                                "as UTF-8)", row=line, where="line")
+    return InputError(path, "not UTF-8 text")
+
+
 def read_csv(path: Path, **kwargs) -> pd.DataFrame:
     """``pandas.read_csv`` with every failure (missing, not UTF-8, empty, malformed, no rows) as an InputError."""
     if not path.is_file():
         raise InputError(path, "missing file")
     try:
         df = pd.read_csv(path, encoding="utf-8", **kwargs)
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except pd.errors.EmptyDataError:
         raise InputError(path, "empty file") from None
     except pd.errors.ParserError as exc:

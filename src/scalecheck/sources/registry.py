@@ -44,7 +44,8 @@ def get(name: str) -> Source:
         return _REGISTRY[name]
     except KeyError:
         raise ScalecheckError(f"unknown source {name!r}{did_you_mean(name, _REGISTRY)}; known sources: "
-                              f"{', '.join(sorted(_REGISTRY))}") from None
+                              f"{', '.join(sorted(_REGISTRY))} (and 'testbed' for a file written by "
+                              "`scalecheck import`)") from None
 
 
 def read(name: str, path: str | Path | None = None, **options) -> Tables:

@@ -19,7 +19,6 @@ does for law forms); the tests run it over every registered backend.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import math
 import random
@@ -27,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ...errors import ScalecheckError
+from ...errors import ScalecheckError, did_you_mean
 
 if TYPE_CHECKING:
     from ..models import ModelSpec
@@ -109,9 +108,8 @@ def get_backend(name: str) -> Factory:
     try:
         found = _BACKENDS[name]
     except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(name), list(_BACKENDS), n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ScalecheckError(f"unknown backend {name!r} ({hint}known: {', '.join(backend_names())})") from None
+        raise ScalecheckError(f"unknown backend {name!r}{did_you_mean(name, _BACKENDS)}; known: "
+                              f"{', '.join(backend_names())}") from None
     if isinstance(found, str):
         module, attr = found.split(":")
         found = _BACKENDS[name] = getattr(importlib.import_module(module), attr)
