@@ -72,7 +72,7 @@ def test_check_backend_fails_a_broken_backend_saying_what_breaks(broken, why, ti
 
 
 def test_the_registry_names_the_closest_backend_and_refuses_a_second_of_one_name(tiny, tmp_path):
-    with pytest.raises(ScalecheckError, match=r"unknown backend 'hff' \(did you mean 'hf'\? known: hf"):
+    with pytest.raises(ScalecheckError, match=r"unknown backend 'hff' \(did you mean 'hf'\?\); known: hf"):
         get_backend("hff")
     with pytest.raises(ValueError, match="already registered"):
         register_backend("hf", DropsOne)
