@@ -88,18 +88,23 @@ def prize_term(v: Verdict) -> str:
     return "insufficient-data"
 
 
-def _scatters_beyond_noise(v: Verdict) -> bool:
-    """Whether a trendless series swings about its mean as far as the classifier's noisy category requires of a
-    trend's scatter (dispersion >= NOISY_MIN_DISPERSION at p < ALPHA_FIT): no trend, yet not flat either."""
-    from scipy import stats
+# A trendless series "swings far beyond its noise" when its variance about its mean is at least this many times
+# the sampling variance and a chi2 test rejects pure sampling noise at this level. Principle, not labels: three
+# times the noise is what a reader sees as scatter, and 1e-3 is the guard used across the hundreds of series here.
+SWING_MIN_DISPERSION = 3.0
+SWING_ALPHA = 1e-3
 
-    from ..trends import THRESHOLDS
+
+def _scatters_beyond_noise(v: Verdict) -> bool:
+    """Whether a trendless series swings about its mean far beyond its sampling noise (:data:`SWING_MIN_DISPERSION`
+    at :data:`SWING_ALPHA`): no trend, yet not flat either."""
+    from scipy import stats
 
     chi2, n = v.evidence.get("chi2_const", float("nan")), v.evidence.get("n_models", float("nan"))
     if not (np.isfinite(chi2) and np.isfinite(n) and n > 1):
         return False
     dof = n - 1
-    return bool(chi2 / dof >= THRESHOLDS["NOISY_MIN_DISPERSION"] and stats.chi2.sf(chi2, dof) < THRESHOLDS["ALPHA_FIT"])
+    return bool(chi2 / dof >= SWING_MIN_DISPERSION and stats.chi2.sf(chi2, dof) < SWING_ALPHA)
 
 
 @dataclass(frozen=True)
