@@ -74,7 +74,7 @@ NOT_PROPORTIONS = frozenset({"loss", "bpb", "ppl", "perplexity", "logodds", "abs
 # accuracy of 1.5 or 85.3 is a wrong file (a percentage, a swapped column), not a score. Other metrics (loss, bpb,
 # perplexity, BLEU on 0-100, log-probabilities) only need to be finite.
 PROPORTION_METRICS = frozenset({"acc", "accuracy", "acc_norm", "acc_mutual_info", "exact_match", "em", "mc1", "mc2",
-                                "inst_level_acc", "prompt_level_acc", "pct_stereotype", "soft", "class_mass"})
+                                "inst_level_acc", "prompt_level_acc", "pct_stereotype", "soft"})
 
 
 def is_proportion(metric: str) -> bool:

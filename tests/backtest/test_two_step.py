@@ -67,13 +67,13 @@ def test_targets_and_runs_must_exist():
 
 def test_composite_task_is_the_weighted_mean():
     tb = _ladder()
-    scores = tb.scores.assign(task="u", value=tb.scores["value"] * 2)
+    scores = tb.scores.assign(task="u", value=tb.scores["value"] / 2)  # an accuracy stays in [0, 1]
     tb2 = Testbed.build(tb.models, pd.concat([tb.scores, scores]), None)
     out = add_composite_task(tb2, "avg", {"t": 1.0, "u": 3.0}, ["acc"])
     m = tb.models["model"].iloc[0]
     got = out.scores[(out.scores["task"] == "avg") & (out.scores["model"] == m)]["value"].iloc[0]
     base = tb.scores[(tb.scores["model"] == m) & (tb.scores["metric"] == "acc")]["value"].iloc[0]
-    assert got == pytest.approx((base + 3 * 2 * base) / 4)
+    assert got == pytest.approx((base + 3 * base / 2) / 4)
 
 
 @pytest.fixture(scope="module")
