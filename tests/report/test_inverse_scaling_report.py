@@ -68,3 +68,14 @@ def test_past_the_budget_the_page_links_its_figures_and_still_fits_the_window(tm
     assert not problems, problems
     assert len(widths) == 4 and all(w > 0 for w in widths), widths  # each linked file loads
     assert fits  # no page wider than the window: tables scroll in their box and their cells wrap
+
+
+def test_a_family_with_many_checkpoints_is_counted_not_listed(tmp_path, monkeypatch):
+    import scalecheck.report.inverse_scaling as R
+
+    monkeypatch.setattr(R, "MAX_CHECKPOINT_ROWS", 3)  # the simulated ladder has 5 checkpoints per run
+    result = inverse_scaling(draw_ladder(["inverse"], seed=2, n_sizes=6, n_steps=5))
+    html = write_report(result, tmp_path / "out").html.read_text()
+    assert html.count(">scale@checkpoint<") == 0 and "sim: 5 checkpoints, " in html
+    assert html.count(">training<") == 6  # each size's test over training is still listed
+    assert len(result.tests_of(result.units[0], "scale@checkpoint")) == 5  # and every test stays in the result

@@ -8,6 +8,7 @@ Figures as the papers draw them: each task's metric against training FLOPs on a 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -35,6 +36,10 @@ Unit = tuple  # (task, metric, shots, variant)
 # figures/ instead and the browser loads it as it scrolls into view, so that no page passes 10 MB.
 COLORS = 64
 EMBED_BUDGET = 6_000_000
+# A family with more checkpoints than this (OLMo's ladder: 432) has its per-checkpoint tests counted by term in the
+# page rather than listed (they stay in inverse_scaling.csv): a table of hundreds of rows per task is read by no one,
+# and was 99% of the OLMo page. Pythia's 8 checkpoints are listed.
+MAX_CHECKPOINT_ROWS = 16
 
 
 # A class per term (the page's own CSS) rather than a style per badge: a real ladder's page carries ~16,000 badges.
@@ -188,15 +193,26 @@ def _none(v):
 
 def _tests_table(result: InverseScaling, unit: Unit) -> str:
     rows = []
-    for t in result.tests_of(unit):
+    tests = result.tests_of(unit)
+    at_steps = Counter(t.family for t in tests if t.analysis == "scale@checkpoint")
+    folded = {fam for fam, n in at_steps.items() if n > MAX_CHECKPOINT_ROWS}
+    for t in tests:
+        if t.analysis == "scale@checkpoint" and t.family in folded:
+            continue
         rows.append({"analysis": t.analysis, "scope": t.scope, "term": term_badge(t.term, t.significant),
                      "classifier": f"{t.category} ({t.confidence:.2f})", "n": t.n_points,
                      "turn at": t.turn_x, "first": t.first_y, "turn": t.turn_y, "last": t.last_y,
                      "decline measured": t.decline_from or "-", "decline (pts)": t.decline_points,
                      "decline (se)": t.decline_se, "monotone share": t.monotone_share, "test": t.test,
                      "p": t.p_value, "p (adjusted)": t.p_adjusted, "why": t.reason})
-    return table_html(pd.DataFrame(rows), "every test of this task: the classifier's verdict, read in the Prize's "
-                      "terms, with its effect and test", safe_columns=("term",))
+    caption = "every test of this task: the classifier's verdict, read in the Prize's terms, with its effect and test"
+    if folded:
+        counts = "; ".join(f"{fam}: {at_steps[fam]} checkpoints, " + ", ".join(
+            f"{term} {n}" for term, n in Counter(t.term for t in tests if t.analysis == "scale@checkpoint"
+                                                 and t.family == fam).most_common()) for fam in sorted(folded))
+        caption += (f" (over scale at each checkpoint, by term only, more than {MAX_CHECKPOINT_ROWS} per family: "
+                    f"{counts}; every one is in inverse_scaling.csv)")
+    return table_html(pd.DataFrame(rows), caption, safe_columns=("term",))
 
 
 def _side_by_side(result: InverseScaling) -> pd.DataFrame | None:
