@@ -23,6 +23,7 @@ from ..errors import SelectionError
 from ..laws import Form, LawFit, Predictor, fit_many, get_form, law_x
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
+from ..laws.result import excursion_reason
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
@@ -110,6 +111,7 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     actual = test.y
     noise = test.noise_sd
     usable = bool(getattr(law, "usable", True))
+    reasons = ["" if usable else str(getattr(law, "reason", ""))] * len(test)
     distance = need = np.full(len(test), np.nan)
     if usable:
         xt = _law_x(test, law)
@@ -129,6 +131,13 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
                                                                                       kind="prediction"))
         else:  # a predictor without intervals: errors are scored, coverage is not
             lo = hi = np.full(len(test), np.nan)
+        # A prediction far outside what the law was fitted on is an ill-posed fit, not a forecast (MAX_EXCURSION).
+        y_fit = series.subset(split.train).y
+        reasons = [excursion_reason(p, y_fit) for p in predicted]
+        wild = np.array([bool(r) for r in reasons])
+        if wild.any():
+            predicted, lo, hi, distance, need = (np.where(wild, np.nan, np.asarray(v, float))
+                                                 for v in (predicted, lo, hi, distance, need))
         if series.metric_is_proportion:
             # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
             # that the law cannot tell.
@@ -136,6 +145,7 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     else:
         predicted = lo = hi = distance = need = np.full(len(test), np.nan)
     score = interval_score(lo, hi, actual, level) * scale
+    row_usable = [usable and not r for r in reasons]
     rows = []
     for i in range(len(test)):
         err = predicted[i] - actual[i]
@@ -146,7 +156,7 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             "signed_error": err * scale,
             "covered": bool(lo[i] <= actual[i] <= hi[i]) if np.isfinite(lo[i]) else pd.NA,
             "interval_width": (hi[i] - lo[i]) * scale, "interval_score": score[i], "level_to_cover": need[i],
-            "distance": distance[i], "usable": usable, "reason": "" if usable else str(getattr(law, "reason", "")),
+            "distance": distance[i], "usable": row_usable[i], "reason": reasons[i],
         })
     return rows
 

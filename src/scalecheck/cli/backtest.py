@@ -61,9 +61,13 @@ def render_summary(bt, console) -> None:
     t = Table(title=f"backtest ({bt.scheme}, x = {bt.x}, {bt.level:.0%} intervals)")
     for c in ("form", "predictions", "MAE", "median AE", "bias", "coverage"):
         t.add_column(c, justify="right" if c != "form" else "left")
+    def num(v, spec):
+        return format(v, spec) if v == v else "-"
+
     for r in bt.by_form().itertuples():
-        t.add_row(r.form, str(r.n_predictions), f"{r.mae:.2f}", f"{r.median_ae:.2f}", f"{r.bias:+.2f}",
-                  f"{r.coverage:.0%}" if r.coverage == r.coverage else "-")
+        # Unusable predictions (a form that cannot fit, an ill-posed extrapolation) are counted, never averaged.
+        n = str(r.n_predictions) + (f" ({r.n_unusable} unusable)" if r.n_unusable else "")
+        t.add_row(r.form, n, num(r.mae, ".2f"), num(r.median_ae, ".2f"), num(r.bias, "+.2f"), num(r.coverage, ".0%"))
     console.print(t)
 
 
