@@ -56,3 +56,10 @@ def test_help_teaches(capsys):
             main([command, "--help"])
         text = capsys.readouterr().out
         assert "examples:" in text and f"scalecheck {command}" in text
+
+
+def test_groups_flag_names_the_laws_groupings():
+    from scalecheck.cli import backtest as cli_backtest
+    from scalecheck.laws.groups import GROUPINGS
+
+    assert tuple(cli_backtest.GROUPINGS) == GROUPINGS

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import Form, LawFit, Predictor, fit_many, get_form, law_x
+from ..laws import Form, LawFit, Predictor, get_form, law_x
+from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
 from ..laws.result import excursion_reason
@@ -39,6 +40,7 @@ PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
     "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
+    "grouping",
 ]
 
 # Levels of the calibration curve: the share of truths inside the central interval at each.
@@ -65,6 +67,15 @@ def _scope_label(series: Series) -> str:
     return series.scope_label
 
 
+def group_column(testbed: Testbed) -> str:
+    """The model column whose values may follow different laws in a pooled series: the corpus where the testbed
+    has several, else the family (Sloth's 22 families share no corpus column), else the corpus."""
+    for col in ("corpus", "family"):
+        if col in testbed.models.columns and testbed.models[col].dropna().nunique() > 1:
+            return col
+    return "corpus"
+
+
 def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = None,
                    tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
                    variant: str | None = None, where: dict | None = None) -> list[Series]:
@@ -78,7 +89,8 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
     for task in tasks or testbed.task_names:
         try:
             if by is None:
-                out.append(testbed.series(task, x, metric=metric, shots=shots, variant=variant, where=where))
+                out.append(testbed.series(task, x, metric=metric, shots=shots, variant=variant, where=where,
+                                          group_by=group_column(testbed)))
             else:
                 if by not in testbed.models.columns:
                     raise SelectionError(f"cannot split by {by!r}: not a model column")
@@ -105,7 +117,8 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
     test = series.subset(split.test)
     scale, units = units_of(series)
-    base = {"verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
+    grouping = law.mode if isinstance(law, GroupLawFit) else "pooled"
+    base = {"grouping": grouping, "verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
     actual = test.y
@@ -115,10 +128,15 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     distance = need = np.full(len(test), np.nan)
     if usable:
         xt = _law_x(test, law)
-        predicted = np.asarray(law.predict(xt), float).reshape(len(test))
+        if isinstance(law, GroupLawFit):
+            predicted, lo, hi, distance, need = _group_predictions(law, test, xt, level, model)
+        else:
+            predicted = np.asarray(law.predict(xt), float).reshape(len(test))
         # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
         # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
-        if isinstance(law, LawFit):
+        if isinstance(law, GroupLawFit):
+            pass
+        elif isinstance(law, LawFit):
             lo, hi = (np.asarray(v, float).reshape(len(test))
                       for v in law.interval(xt, level=level, kind="prediction", model=model))
             pm = model or DEFAULT
@@ -161,6 +179,27 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     return rows
 
 
+def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: float, model=None):
+    """Point, interval, distance and level-to-cover of each held-out point from its own group's law (and shift)."""
+    n = len(test)
+    predicted, lo, hi, distance, need = (np.full(n, np.nan) for _ in range(5))
+    pm = model or DEFAULT
+    groups = np.asarray(test.groups, object)
+    for g in sorted(set(groups.tolist())):
+        idx = np.flatnonzero(groups == g)
+        part, shift = law.part(g)
+        if not part.usable:
+            continue
+        xg = xt[idx]
+        predicted[idx] = shifted(part.law, part.predict(xg), shift)
+        a, b = part.interval(xg, level=level, kind="prediction", model=model)
+        lo[idx], hi[idx] = shifted(part.law, a, shift), shifted(part.law, b, shift)
+        distance[idx] = prediction_distance(part, xg)
+        # The truth moved back by the group's shift is what the shared law's interval must hold.
+        need[idx] = pm.level_to_cover(part, xg, shifted(part.law, test.y[idx], -shift))
+    return predicted, lo, hi, distance, need
+
+
 def _verdict(series: Series) -> str:
     from ..trends import classify
 
@@ -171,6 +210,8 @@ def _law_x(series: Series, law) -> np.ndarray:
     """What a law takes as x: a fitted law's form says (:func:`scalecheck.laws.law_x`, the same x it was fitted
     on: ln of a scale axis, the loss, raw x for power laws, (N, D) pairs for Chinchilla); another predictor says
     through its own ``x_dim`` and takes the series' own x."""
+    if isinstance(law, GroupLawFit):
+        law = law.law
     form = getattr(law, "law", None)
     if isinstance(form, Form):
         return law_x(series, form)
@@ -224,7 +265,7 @@ class Backtest:
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
             seed: int = 0, min_train: int | None = None, checkpoints: str | None = None,
             selection: Selection | None = None, progress: Progress | None = None, prediction_model=None,
-            verdicts: bool = True) -> Backtest:
+            verdicts: bool = True, groups: str = "auto") -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
 
         ``forms``: names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
@@ -251,6 +292,10 @@ class Backtest:
         range). ``verdicts``: label each row with the reality check's verdict on the whole series
         (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models
         too: a label for reading results, not a forecast).
+        ``groups``: how a pooled series whose models come from several corpora (or families) is fitted
+        (:mod:`scalecheck.laws.groups`): "auto" (the default) chooses by BIC on the fit set between one law for
+        all ("pooled"), one shape with per-group offsets ("offsets") and one law per group ("separate"); each
+        row's ``grouping`` says which was used.
         """
         strategies = _strategies(forms)
         forms = tuple(label for label, _ in strategies)
@@ -258,6 +303,8 @@ class Backtest:
             raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
         if not 0 < level < 1:
             raise SelectionError(f"level must be between 0 and 1, got {level}")
+        if groups not in GROUPINGS:
+            raise SelectionError(f"unknown grouping {groups!r}; choose one of: {', '.join(GROUPINGS)}")
         sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
                            shots=shots, variant=variant, checkpoints=checkpoints)
         x, by = sel.x, sel.by
@@ -295,7 +342,7 @@ class Backtest:
                 chunk = jobs[start:start + _CHUNK]
                 trains = [s.subset(sp.train) for s, sp in chunk]
                 if isinstance(strategy, Form):
-                    laws = fit_many(trains, strategy, n_boot=n_boot, seed=seed, level=level)
+                    laws = fit_grouped(trains, strategy, groups, n_boot=n_boot, seed=seed, level=level)
                 else:
                     laws = [strategy(train) for train in trains]
                 for (s, sp), law in zip(chunk, laws, strict=True):
@@ -311,6 +358,7 @@ class Backtest:
                     report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
         frame = pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
         return cls(frame, forms, scheme, x, level, by, {"n_boot": n_boot, "seed": seed, "n_series": len(series_list),
+                                                        "groups": groups,
                                                         "holdout": None if holdout is None else str(holdout)})
 
     def frame(self) -> pd.DataFrame:

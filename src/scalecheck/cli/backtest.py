@@ -9,6 +9,7 @@ from ._common import HelpFormatter, add_run_options, add_selection_options, add_
 # The schemes and forms, named here rather than imported so that `--help` does not load the analysis (fast
 # start-up); tests/cli check them against scalecheck.backtest.SCHEMES and scalecheck.laws.FORMS.
 SCHEMES = ("expanding", "leave_largest_out", "holdout")
+GROUPINGS = ("auto", "pooled", "offsets", "separate")  # scalecheck.laws.groups.GROUPINGS
 FORMS = ("chinchilla", "exponential", "linear", "logit_linear", "power_floor", "sigmoid", "sigmoid_logcompute")
 
 DESCRIPTION = """\
@@ -47,6 +48,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheme", default="expanding", choices=SCHEMES, help="which models are predicted")
     p.add_argument("--holdout", default=None, metavar="LADDER",
                    help="ladder file (YAML) declaring the hold-out models, instead of the testbed's column")
+    p.add_argument("--groups", default="auto", choices=GROUPINGS,
+                   help="a pooled series whose models come from several corpora (or families): 'auto' chooses by "
+                        "BIC on the fit set between one law for all ('pooled'), one shape with per-group offsets "
+                        "('offsets') and one law per group ('separate')")
     p.add_argument("--n-boot", type=int, default=0,
                    help="bootstrap replicates per fit (0: delta-method intervals, calibrated on simulations)")
     add_run_options(p, output_default="scalecheck-backtest", seed_help="seed of the bootstrap (results are "
@@ -77,7 +82,8 @@ def run_backtest(args: argparse.Namespace) -> int:
 
     def compute(testbed, selection, progress):
         return backtest(testbed, forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
-                        n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"))
+                        n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"),
+                        groups=args.groups)
 
     def write(bt, testbed, out_dir, progress):
         return write_backtest_report(bt, out_dir, subtitle=f"{testbed.name or 'testbed'}: {len(testbed.models)} "
