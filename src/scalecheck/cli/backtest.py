@@ -10,7 +10,8 @@ from ._common import HelpFormatter, add_run_options, add_selection_options, add_
 # start-up); tests/cli check them against scalecheck.backtest.SCHEMES and scalecheck.laws.FORMS.
 SCHEMES = ("expanding", "leave_largest_out", "holdout")
 GROUPINGS = ("auto", "pooled", "offsets", "separate")  # scalecheck.laws.groups.GROUPINGS
-FORMS = ("chinchilla", "exponential", "linear", "logit_linear", "power_floor", "sigmoid", "sigmoid_logcompute")
+FORMS = ("broken_power", "chinchilla", "direct_compute", "exponential", "linear", "logit_linear", "loglog", "loss_to_loss",
+         "power_floor", "sigmoid", "sigmoid_logcompute")
 
 DESCRIPTION = """\
 Will this law extrapolate? For every task (and scope), fit a law on the smaller models and predict the larger

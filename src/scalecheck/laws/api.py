@@ -341,14 +341,31 @@ def fit_series(series: Series, form: str | Form = "exponential", **kw) -> LawFit
     """Fit ``form`` to a :class:`~scalecheck.observations.Series`: sigma from ``series.noise_sd`` (unweighted
     where none is known), bootstrap clusters from ``series.params`` (checkpoints or corpora that share a model
     size are resampled together). Keyword arguments as :func:`fit` (``sigma=``/``clusters=`` override)."""
-    x, y, sigma, clusters = series_arrays(series, form)
+    law = get_form(form).specialise(series)
+    x, y, sigma, clusters = series_arrays(series, law)
     kw.setdefault("sigma", sigma)
     kw.setdefault("clusters", clusters)
-    return fit(x, y, form, **kw)
+    return fit(x, y, law, **kw)
 
 
 def fit_many(series_list, form: str | Form = "exponential", **kw) -> list[LawFit]:
     """:func:`fit_series` for many series in one batch (much faster than a loop for the grid-solved forms)."""
-    arrays = [series_arrays(s, form) for s in series_list]
-    return fit_batch([a[0] for a in arrays], [a[1] for a in arrays], form, sigmas=[a[2] for a in arrays],
-                     clusters=[a[3] for a in arrays], **kw)
+    series_list = list(series_list)
+    out: list[LawFit | None] = [None] * len(series_list)
+    # Series whose form specialises alike (e.g. one chance level) are fitted in one batch.
+    for law, idx in specialised(series_list, form).items():
+        arrays = [series_arrays(series_list[i], law) for i in idx]
+        fits = fit_batch([a[0] for a in arrays], [a[1] for a in arrays], law, sigmas=[a[2] for a in arrays],
+                         clusters=[a[3] for a in arrays], **kw)
+        for i, f in zip(idx, fits, strict=True):
+            out[i] = f
+    return out  # type: ignore[return-value]
+
+
+def specialised(series_list, form: str | Form) -> dict[Form, list[int]]:
+    """``form`` specialised to each series (:meth:`Form.specialise`), grouped: specialised form -> indices."""
+    base = get_form(form)
+    groups: dict[Form, list[int]] = {}
+    for i, s in enumerate(series_list):
+        groups.setdefault(base.specialise(s), []).append(i)
+    return groups

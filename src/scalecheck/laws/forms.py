@@ -125,6 +125,11 @@ class Form:
         """Bounds of the named parameters, tied to the data (used by the final polish)."""
         return np.full(self.k, -np.inf), np.full(self.k, np.inf)
 
+    def specialise(self, series) -> Form:
+        """The form as it applies to ``series`` (e.g. with the series' chance level filled in): itself unless a
+        form takes something from the series besides its points."""
+        return self
+
     # --- generic --------------------------------------------------------------------------------------------
     def predict(self, params, x) -> np.ndarray:
         """Predict at ``x`` from a parameter vector or a dict of named parameters."""

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..observations import Series
-from .api import fit_batch, series_arrays
+from .api import fit_batch, series_arrays, specialised
 from .fitting import from_fit_scale, to_fit_scale
-from .forms import Form, get_form
+from .forms import Form
 from .result import LawFit
 
 GROUPINGS = ("auto", "pooled", "offsets", "separate")
@@ -182,8 +182,16 @@ def fit_grouped(series_list: Sequence[Series], form: str | Form = "exponential",
     """
     if grouping not in GROUPINGS:
         raise ValueError(f"grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
-    law = get_form(form)
     series_list = list(series_list)
+    out: list[GroupLawFit | None] = [None] * len(series_list)
+    # Series whose form specialises alike (e.g. one chance level) are fitted in one batch.
+    for law, idx in specialised(series_list, form).items():
+        for i, f in zip(idx, _fit_grouped([series_list[i] for i in idx], law, grouping, kw), strict=True):
+            out[i] = f
+    return out  # type: ignore[return-value]
+
+
+def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) -> list[GroupLawFit]:
     arrays = [series_arrays(s, law) for s in series_list]
     pooled = fit_batch([a[0] for a in arrays], [a[1] for a in arrays], law, sigmas=[a[2] for a in arrays],
                        clusters=[a[3] for a in arrays], **kw)
