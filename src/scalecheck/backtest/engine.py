@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import SelectionError
 from ..laws import Form, LawFit, Predictor, get_form, law_x
 from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
+from ..laws.select import DEFAULT_CANDIDATES, fit_selected
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
 from ..laws.result import excursion_reason
@@ -40,8 +41,12 @@ PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
     "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
-    "grouping",
+    "grouping", "fitted_form",
 ]
+
+# The form name that asks for each task's form to be chosen by an inner backtest on its fit set
+# (scalecheck.laws.select) among DEFAULT_CANDIDATES.
+AUTO_FORM = "auto"
 
 # Levels of the calibration curve: the share of truths inside the central interval at each.
 CALIBRATION_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -118,7 +123,8 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     test = series.subset(split.test)
     scale, units = units_of(series)
     grouping = law.mode if isinstance(law, GroupLawFit) else "pooled"
-    base = {"grouping": grouping, "verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
+    fitted_form = law.form if isinstance(law, GroupLawFit) else form
+    base = {"grouping": grouping, "fitted_form": fitted_form, "verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
     actual = test.y
@@ -259,7 +265,7 @@ class Backtest:
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
+    def fit(cls, data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("auto",),
             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
@@ -268,7 +274,8 @@ class Backtest:
             verdicts: bool = True, groups: str = "auto") -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
 
-        ``forms``: names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
+        ``forms``: "auto" (the default: each task's form chosen by an inner backtest on its fit set,
+        :mod:`scalecheck.laws.select`), names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
         ``fit_fn(train: Series) -> Predictor`` (see the module doc), alone or in a sequence; results label each by
         its name (a function by its ``__name__``).
 
@@ -341,7 +348,9 @@ class Backtest:
             for start in range(0, len(jobs), _CHUNK):
                 chunk = jobs[start:start + _CHUNK]
                 trains = [s.subset(sp.train) for s, sp in chunk]
-                if isinstance(strategy, Form):
+                if strategy is AUTO_FORM:
+                    laws = fit_selected(trains, DEFAULT_CANDIDATES, groups, n_boot=n_boot, seed=seed, level=level)
+                elif isinstance(strategy, Form):
                     laws = fit_grouped(trains, strategy, groups, n_boot=n_boot, seed=seed, level=level)
                 else:
                     laws = [strategy(train) for train in trains]
@@ -428,7 +437,7 @@ def calibration(frame: pd.DataFrame, by: Sequence[str] = ("form",),
     return pd.DataFrame(rows, columns=[*by, "level", "n", "coverage"])
 
 
-def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
+def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("auto",),
              x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9,
              **kwargs) -> Backtest:
     """Fit on smaller scales, predict larger ones; see :meth:`Backtest.fit`."""
@@ -442,7 +451,9 @@ def _strategies(forms) -> list[tuple[str, Form | Callable[[Series], Predictor]]]
         raise SelectionError("no law forms to backtest")
     out = []
     for item in items:
-        if isinstance(item, (str, Form)):
+        if item == AUTO_FORM:
+            out.append((AUTO_FORM, AUTO_FORM))
+        elif isinstance(item, (str, Form)):
             form = get_form(item)
             out.append((form.name, form))
         elif callable(item):
@@ -459,6 +470,8 @@ def _strategies(forms) -> list[tuple[str, Form | Callable[[Series], Predictor]]]
 def _min_points(strategy) -> int:
     """Fit points a split needs: one degree of freedom beyond a form's parameters (3 for a fitting function,
     unless it says otherwise with a ``min_points`` attribute)."""
+    if strategy is AUTO_FORM:
+        return 3
     if isinstance(strategy, Form):
         return max(strategy.k + 1, 3)
     return int(getattr(strategy, "min_points", 3))

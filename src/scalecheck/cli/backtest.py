@@ -9,6 +9,7 @@ from ._common import HelpFormatter, add_run_options, add_selection_options, add_
 # The schemes and forms, named here rather than imported so that `--help` does not load the analysis (fast
 # start-up); tests/cli check them against scalecheck.backtest.SCHEMES and scalecheck.laws.FORMS.
 SCHEMES = ("expanding", "leave_largest_out", "holdout")
+AUTO_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")  # laws.select
 GROUPINGS = ("auto", "pooled", "offsets", "separate")  # scalecheck.laws.groups.GROUPINGS
 FORMS = ("broken_power", "chinchilla", "direct_compute", "exponential", "linear", "logit_linear", "loglog", "loss_to_loss",
          "power_floor", "sigmoid", "sigmoid_logcompute")
@@ -43,9 +44,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_selection_options(p, by_default="none",
                           by_help="backtest separately per value of this model column (corpus, family); 'none' pools "
                                   "(the default here: a corpus alone rarely has enough model sizes to fit and predict)")
-    p.add_argument("--form", nargs="+", default=["exponential"], metavar="FORM",
-                   help=f"law forms to backtest (built in: {', '.join(FORMS)}; or any registered with "
-                        "scalecheck.laws.register_form)")
+    p.add_argument("--form", nargs="+", default=["auto"], metavar="FORM",
+                   help=f"law forms to backtest: 'auto' (the default) chooses each task's form by an inner backtest "
+                        f"on its fit set among {', '.join(AUTO_CANDIDATES)}; or name forms (built in: "
+                        f"{', '.join(FORMS)}; or any registered with scalecheck.laws.register_form)")
     p.add_argument("--scheme", default="expanding", choices=SCHEMES, help="which models are predicted")
     p.add_argument("--holdout", default=None, metavar="LADDER",
                    help="ladder file (YAML) declaring the hold-out models, instead of the testbed's column")
@@ -75,6 +77,13 @@ def render_summary(bt, console) -> None:
         n = str(r.n_predictions) + (f" ({r.n_unusable} unusable)" if r.n_unusable else "")
         t.add_row(r.form, n, num(r.mae, ".2f"), num(r.median_ae, ".2f"), num(r.bias, "+.2f"), num(r.coverage, ".0%"))
     console.print(t)
+    f = bt.predictions
+    if "fitted_form" in f.columns and (f["form"] == "auto").any():
+        # Which form each task's inner backtest chose (one count per series and split).
+        a = f[f["form"] == "auto"].drop_duplicates(["task", "scope", "k_sizes_fit"])
+        counts = a["fitted_form"].value_counts()
+        console.print("auto chose (inner backtest on each fit set): "
+                      + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def run_backtest(args: argparse.Namespace) -> int:

@@ -62,6 +62,7 @@ class GroupLawFit:
     offsets: dict[str, float] = field(default_factory=dict)
     per_group: dict[str, LawFit] = field(default_factory=dict)
     bic: dict[str, float] = field(default_factory=dict)
+    choice: object = None  # the inner backtest's FormChoice, when the form was chosen (scalecheck.laws.select)
 
     @property
     def form(self) -> str:

@@ -1,0 +1,137 @@
+"""Choosing a task's law form by an inner backtest on its fit set, never by in-sample fit.
+
+A form that fits the smaller models best in-sample is often the one that bends to their noise and runs away past
+them (an exponential steepened to three sizes). What matters is how a form extrapolates, so each candidate is
+scored the way the outer backtest scores it, on the fit set alone:
+
+* the fit set's sizes are ranked (several token budgets of one size are one size, as in
+  :mod:`scalecheck.backtest.windows`); for each of up to :data:`INNER_ORIGINS` origins the candidate is fitted on
+  the sizes below the origin and predicts the sizes from it to the largest of the fit set;
+* its inner error is the mean absolute error of those predictions (y's own scale); a prediction that is
+  unusable or leaves the fitted range by more than :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads counts
+  as a failure, and a candidate that fails any inner prediction is not chosen;
+* the candidate with the lowest inner error wins (ties: the earlier in ``candidates``); with no inner backtest
+  possible (too few sizes) or none passing, the first candidate (the default form) is used.
+
+The winner is refitted on the whole fit set, with the groups handled as :func:`scalecheck.laws.groups.fit_grouped`
+does. :data:`DEFAULT_CANDIDATES` are the forms for scores (accuracy-like metrics); a loss metric against a loss
+adds ``loss_to_loss``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..observations import Series
+from .api import law_x
+from .forms import get_form
+from .groups import GroupLawFit, fit_grouped
+from .result import MAX_EXCURSION, excursion
+
+DEFAULT_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")
+INNER_ORIGINS = 2
+_SIZE_RTOL = 0.05  # as scalecheck.backtest.windows: parameter counts within 5% are one size
+
+
+@dataclass(frozen=True)
+class FormChoice:
+    """Which form an inner backtest chose for one series, and every candidate's inner error."""
+
+    form: str
+    inner_mae: dict[str, float]
+    n_inner: int  # inner predictions per candidate (0: no inner backtest was possible)
+
+    def describe(self) -> str:
+        if not self.n_inner:
+            return f"{self.form} (default: too few sizes for an inner backtest)"
+        scores = ", ".join(f"{k} {v:.3g}" for k, v in sorted(self.inner_mae.items(), key=lambda kv: kv[1]))
+        return f"{self.form} (inner backtest MAE: {scores})"
+
+
+def candidates_for(series: Series, candidates: Sequence[str] = DEFAULT_CANDIDATES) -> tuple[str, ...]:
+    """The candidate forms for ``series``: the score forms, plus loss_to_loss for a loss against a loss."""
+    out = list(candidates)
+    if series.x_is_loss and not series.metric_is_proportion and "loss_to_loss" not in out:
+        out.append("loss_to_loss")
+    return tuple(out)
+
+
+def _ranks(series: Series) -> np.ndarray:
+    v = np.asarray(series.params, float)
+    if not np.isfinite(v).all():
+        v = np.asarray(series.flops, float)
+    if not np.isfinite(v).all():
+        return np.zeros(len(series), int)
+    order = np.argsort(v, kind="mergesort")
+    ranks = np.empty(v.size, int)
+    rank, anchor = 0, v[order[0]] if v.size else 0.0
+    for i in order:
+        if v[i] > anchor * (1 + _SIZE_RTOL):
+            rank, anchor = rank + 1, v[i]
+        ranks[i] = rank
+    return ranks
+
+
+def inner_splits(series: Series, min_sizes: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit, predict) masks of the inner backtest: fit below an origin, predict from it to the largest size."""
+    ranks = _ranks(series)
+    top = int(ranks.max()) if ranks.size else 0
+    out = []
+    for origin in range(top, max(top - INNER_ORIGINS, 0), -1):
+        train, test = ranks < origin, ranks >= origin
+        if len(np.unique(ranks[train])) >= min_sizes and test.any():
+            out.append((train, test))
+    return out
+
+
+def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFAULT_CANDIDATES,
+                 grouping: str = "auto", **kw) -> list[GroupLawFit]:
+    """For each series, choose its form by an inner backtest on the series (its fit set), then fit it.
+
+    Returns the chosen form's :class:`GroupLawFit` with ``choice`` (a :class:`FormChoice`) filled in. Keyword
+    arguments go to the final fits (``n_boot``, ``seed``, ``level``); the inner fits are point fits.
+    """
+    series_list = list(series_list)
+    cands = [candidates_for(s, candidates) for s in series_list]
+    every = sorted({c for cs in cands for c in cs}, key=lambda c: min(cs.index(c) for cs in cands if c in cs))
+    splits = [inner_splits(s) for s in series_list]
+    # Inner errors: per series, per candidate, the list of absolute errors (inf for a failed prediction).
+    errs: list[dict[str, list[float]]] = [{c: [] for c in cs} for cs in cands]
+    for form in every:
+        jobs = [(i, tr, te) for i, sp in enumerate(splits) if form in cands[i] for tr, te in sp]
+        if not jobs:
+            continue
+        fits = fit_grouped([series_list[i].subset(tr) for i, tr, _ in jobs], form, grouping, loo=False, n_boot=0)
+        for (i, tr, te), f in zip(jobs, fits, strict=True):
+            s = series_list[i]
+            test = s.subset(te)
+            y_fit = s.y[tr]
+            if not f.usable:
+                errs[i][form].extend([math.inf] * len(test))
+                continue
+            pred = f.predict(law_x(test, get_form(form)), test.groups)
+            bad = ~np.isfinite(pred) | (excursion(pred, y_fit) > MAX_EXCURSION)
+            if s.metric_is_proportion:
+                pred = np.clip(pred, 0.0, 1.0)
+            e = np.abs(pred - test.y)
+            errs[i][form].extend(np.where(bad, math.inf, e).tolist())
+    choices: list[FormChoice] = []
+    for i, cs in enumerate(cands):
+        n_inner = int(sum(int(te.sum()) for _, te in splits[i]))
+        mae = {c: (float(np.mean(errs[i][c])) if errs[i][c] else math.nan) for c in cs}
+        ok = {c: v for c, v in mae.items() if np.isfinite(v)}
+        best = min(ok, key=lambda c: (ok[c], cs.index(c))) if ok else cs[0]
+        choices.append(FormChoice(best, mae, n_inner))
+    out: list[GroupLawFit | None] = [None] * len(series_list)
+    for form in every:
+        idx = [i for i, ch in enumerate(choices) if ch.form == form]
+        if not idx:
+            continue
+        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
+            out[i] = replace(f, choice=choices[i])
+    return out  # type: ignore[return-value]
+
