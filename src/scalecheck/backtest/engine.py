@@ -22,10 +22,10 @@ import pandas as pd
 from ..errors import SelectionError
 from ..laws import Form, LawFit, Predictor, get_form, law_x
 from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
-from ..laws.select import DEFAULT_CANDIDATES, fit_selected
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
 from ..laws.result import excursion_reason
+from ..laws.select import DEFAULT_CANDIDATES, fit_selected
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
