@@ -117,3 +117,15 @@ def test_unseen_group_and_shift_on_log_scale():
     assert shifted(get_form("power_floor"), np.array([2.0]), np.log(1.5))[0] == pytest.approx(3.0)
     with pytest.raises(ValueError, match="grouping"):
         fit_grouped([train], "exponential", "sometimes")
+
+
+def test_fit_group_law_gives_fitted_values_and_parameter_count():
+    from scalecheck.laws.groups import fit_group_law
+
+    rng = np.random.default_rng(5)
+    s = _series(OFFSETS, rng)
+    g = fit_group_law(s, "exponential", "offsets")
+    assert g.n_params == 3 + 2
+    truth = np.array([_truth(n, *OFFSETS[k]) for n, k in zip(s.params, s.groups, strict=True)])
+    assert np.sqrt(np.mean((g.fitted(s) - truth) ** 2)) < 0.005
+    assert "offsets per group" in g.describe()

@@ -112,6 +112,22 @@ class GroupLawFit:
             lo[idx], hi[idx] = shifted(law.law, a, shift), shifted(law.law, b, shift)
         return lo, hi
 
+    @property
+    def n_params(self) -> int:
+        """Parameters of the chosen grouping: k (pooled), k + G - 1 (offsets), G k (separate)."""
+        k = self.law.law.k
+        if self.mode == "offsets":
+            return k + max(len(self.offsets) - 1, 0)
+        if self.mode == "separate":
+            return k * max(len(self.per_group), 1)
+        return k
+
+    def fitted(self, series: Series) -> np.ndarray:
+        """The law's values at the points of ``series`` (each point from its own group's law)."""
+        from .api import law_x
+
+        return self.predict(law_x(series, self.law.law), series.groups)
+
     def describe(self) -> str:
         if self.mode == "pooled":
             return "one law for every group"
@@ -324,3 +340,9 @@ def _unshift(form: Form, gy: np.ndarray, idx: dict[str, np.ndarray], off: dict[s
         z[ix] -= off[g]
     with np.errstate(all="ignore"):
         return from_fit_scale(form, z)
+
+
+def fit_group_law(series: Series, form: str | Form = "exponential", grouping: str = "auto", **kw) -> GroupLawFit:
+    """One series' group-aware law (see :func:`fit_grouped`): what the reality check's fitted law of a pooled
+    series with several corpora or families should be (``.fitted(series)``, ``.n_params``, ``.describe()``)."""
+    return fit_grouped([series], form, grouping, **kw)[0]
