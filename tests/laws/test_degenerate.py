@@ -86,3 +86,13 @@ def test_excursion_measures_distance_outside_the_fitted_range_in_spreads():
     np.testing.assert_allclose(excursion([3.2, 4.5, 2.0, np.inf], y), [0.0, 0.5, 1.0, np.inf])
     assert excursion_reason(4.0 + MAX_EXCURSION * 0.99, y) == ""
     assert "ill-posed" in excursion_reason(-9e43, y)
+
+
+def test_a_singular_polish_step_does_not_fail_the_batch():
+    from scalecheck.laws.fitting import _solve_steps
+
+    M = np.array([[[2.0, 0.0], [0.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    g = np.array([[4.0, 1.0], [1.0, 2.0]])
+    step = _solve_steps(M, g)
+    np.testing.assert_allclose(step[0], [2.0, 0.0])  # least-norm on the singular row
+    np.testing.assert_allclose(step[1], [1.0, 2.0])
