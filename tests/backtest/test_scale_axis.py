@@ -78,3 +78,19 @@ def test_an_exploding_extrapolation_is_unusable_with_a_reason_never_averaged():
     ok = f[f["usable"]]
     assert np.isfinite(ok["abs_error"]).all() and (ok["abs_error"] < 1e3).all()
     assert np.isfinite(bt.by_form()["mae"]).all()
+
+
+def test_auto_backtest_predicts_no_change_where_the_fit_set_shows_no_law():
+    rng = np.random.default_rng(7)
+    sizes = np.geomspace(1e7, 1e10, 10)
+    models = pd.DataFrame({"model": [f"m{i}" for i in range(10)], "params": sizes, "tokens": 20 * sizes,
+                           "holdout": sizes >= 2e9, "corpus": "c", "family": "toy", "source": "synthetic"})
+    rows = [{"model": f"m{i}", "task": t, "metric": "accuracy", "value": 0.25 + rng.normal(0, 0.01),
+             "n_examples": 2000, "chance": 0.25, "higher_is_better": True}
+            for t in ("flat0", "flat1", "flat2") for i in range(10)]
+    tb = Testbed.build(models, pd.DataFrame(rows), name="flat")
+    f = backtest(tb, x="params", scheme="holdout").frame()
+    assert (f["form"] == "auto").all()
+    nc = f[f["fitted_form"] == "no_change"]
+    assert len(nc) >= 3 and nc["usable"].all() and np.isfinite(nc["lo"]).all()
+    assert (nc["abs_error"] < 5).all()

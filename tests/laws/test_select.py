@@ -31,7 +31,7 @@ def test_inner_backtest_chooses_a_form_that_extrapolates():
         train, test = s.subset(fit_part), s.subset(~fit_part)
         sel = fit_selected([train])[0]
         chosen.append(sel.form)
-        assert sel.choice.n_inner > 0 and set(sel.choice.inner_mae) == set(DEFAULT_CANDIDATES)
+        assert sel.choice.n_inner > 0 and set(sel.choice.inner_mae) == {*DEFAULT_CANDIDATES, "no_change"}
         from scalecheck.laws import fit_series
 
         exp = fit_series(train, "exponential")
@@ -61,3 +61,27 @@ def test_a_candidate_that_fails_an_inner_prediction_is_never_chosen():
     mae = sel.choice.inner_mae
     finite = {k: v for k, v in mae.items() if np.isfinite(v)}
     assert sel.form == min(finite, key=finite.get)
+
+
+def test_no_change_is_a_candidate_and_its_forecast_is_the_top_level_per_group():
+    from scalecheck.laws.select import NO_CHANGE, NoChangeFit
+
+    rng = np.random.default_rng(2)
+    sizes = np.repeat(np.geomspace(1e7, 1e10, 8), 2)
+    groups = ["a", "b"] * 8
+    y = 0.26 + 0.05 * (np.array(groups) == "b") + rng.normal(0, 0.01, len(sizes))
+    s = _series(sizes, y, groups=groups)
+    sel = fit_selected([s])[0]
+    assert np.isfinite(sel.choice.inner_mae[NO_CHANGE])
+    # With no law to choose from, no change is the forecast: each group's level at the largest size.
+    nc = fit_selected([s], candidates=())[0]
+    assert isinstance(nc, NoChangeFit) and nc.choice.form == NO_CHANGE
+    top = sizes == sizes.max()
+    for g in ("a", "b"):
+        assert nc.levels[g] == np.mean(y[top & (np.array(groups) == g)])
+    assert np.isfinite(nc.sd) and 0.003 < nc.sd < 0.05
+    lo, hi = nc.interval(["a", "new"], 0.9)
+    assert lo[0] < nc.levels["a"] < hi[0] and lo[1] < nc.overall < hi[1]
+    # A clean law is still chosen over no change.
+    rising = _series(sizes, _direct(sizes) + rng.normal(0, 0.003, len(sizes)))
+    assert fit_selected([rising])[0].choice.form != NO_CHANGE

@@ -25,7 +25,7 @@ from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
 from ..laws.result import excursion_reason
-from ..laws.select import DEFAULT_CANDIDATES, fit_selected
+from ..laws.select import DEFAULT_CANDIDATES, NoChangeFit, fit_selected
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
@@ -122,8 +122,8 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
     test = series.subset(split.test)
     scale, units = units_of(series)
-    grouping = law.mode if isinstance(law, GroupLawFit) else "pooled"
-    fitted_form = law.form if isinstance(law, GroupLawFit) else form
+    grouping = law.mode if isinstance(law, (GroupLawFit, NoChangeFit)) else "pooled"
+    fitted_form = law.form if isinstance(law, (GroupLawFit, NoChangeFit)) else form
     base = {"grouping": grouping, "fitted_form": fitted_form, "verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
@@ -132,7 +132,15 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     usable = bool(getattr(law, "usable", True))
     reasons = ["" if usable else str(getattr(law, "reason", ""))] * len(test)
     distance = need = np.full(len(test), np.nan)
-    if usable:
+    if usable and isinstance(law, NoChangeFit):
+        # No law beat "no change" on the fit set's inner backtest: each group's level at its largest fitted size.
+        predicted = law.predict_groups(test.groups)
+        lo, hi = law.interval(test.groups, level)
+        need = law.level_to_cover(test.groups, actual)
+        reasons = [""] * len(test)
+        if series.metric_is_proportion:
+            predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
+    elif usable:
         xt = _law_x(test, law)
         if isinstance(law, GroupLawFit):
             predicted, lo, hi, distance, need = _group_predictions(law, test, xt, level, model)

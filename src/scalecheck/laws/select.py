@@ -13,6 +13,12 @@ scored the way the outer backtest scores it, on the fit set alone:
 * the candidate with the lowest inner error wins (ties: the earlier in ``candidates``); with no inner backtest
   possible (too few sizes) or none passing, the first candidate (the default form) is used.
 
+**No change** is a candidate too (:data:`NO_CHANGE`, after the laws, so a law wins a tie): each point predicted
+to score what the fit set's largest size scored in its group (corpus or family; the largest size overall for a
+group with none). Where no law beats it on the fit set's own inner backtest, the forecast is that level, with a
+prediction interval from the spread of its inner-backtest errors (normal, their root mean square as the sd):
+a law is used only where the fit set gives evidence that it extrapolates better than assuming no change.
+
 The winner is refitted on the whole fit set, with the groups handled as :func:`scalecheck.laws.groups.fit_grouped`
 does. :data:`DEFAULT_CANDIDATES` are the forms for scores (accuracy-like metrics); a loss metric against a loss
 adds ``loss_to_loss``.
@@ -22,9 +28,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats
 
 from ..observations import Series
 from .api import law_x
@@ -33,6 +40,7 @@ from .groups import GroupLawFit, fit_grouped
 from .result import MAX_EXCURSION, excursion
 
 DEFAULT_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")
+NO_CHANGE = "no_change"
 INNER_ORIGINS = 2
 _SIZE_RTOL = 0.05  # as scalecheck.backtest.windows: parameter counts within 5% are one size
 
@@ -50,6 +58,57 @@ class FormChoice:
             return f"{self.form} (default: too few sizes for an inner backtest)"
         scores = ", ".join(f"{k} {v:.3g}" for k, v in sorted(self.inner_mae.items(), key=lambda kv: kv[1]))
         return f"{self.form} (inner backtest MAE: {scores})"
+
+
+@dataclass(frozen=True, eq=False)
+class NoChangeFit:
+    """The no-change forecast chosen by an inner backtest: each group's level at its largest fitted size.
+
+    ``levels``: group -> mean score of the group's largest size in the fit set; ``overall``: the same over every
+    group (for a group the fit set lacks); ``sd``: root mean square of the forecast's inner-backtest errors, the
+    sd of its normal prediction interval (NaN without an inner backtest: no interval)."""
+
+    levels: dict[str, float]
+    overall: float
+    sd: float
+    choice: FormChoice | None = None
+    mode: str = "separate"
+    form: str = NO_CHANGE
+    usable: bool = True
+    reason: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def predict_groups(self, groups) -> np.ndarray:
+        return np.array([self.levels.get(str(g), self.overall) for g in groups], float)
+
+    def interval(self, groups, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        c = self.predict_groups(groups)
+        q = stats.norm.ppf(0.5 + level / 2) * self.sd
+        return c - q, c + q
+
+    def level_to_cover(self, groups, y) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            z = np.abs(np.asarray(y, float) - self.predict_groups(groups)) / self.sd
+        return 2 * stats.norm.cdf(z) - 1
+
+
+def no_change_levels(series: Series) -> tuple[dict[str, float], float]:
+    """Per group, the mean score of its largest size; and the mean of the largest size overall."""
+    ranks = _ranks(series)
+    groups = np.asarray(series.groups, object)
+    y = np.asarray(series.y, float)
+    top = ranks.max()
+    overall = float(np.mean(y[ranks == top]))
+    levels = {}
+    for g in sorted(set(groups.tolist())):
+        m = groups == g
+        levels[str(g)] = float(np.mean(y[m & (ranks == ranks[m].max())]))
+    return levels, overall
+
+
+def _no_change_predict(train: Series, test: Series) -> np.ndarray:
+    levels, overall = no_change_levels(train)
+    return np.array([levels.get(str(g), overall) for g in test.groups], float)
 
 
 def candidates_for(series: Series, candidates: Sequence[str] = DEFAULT_CANDIDATES) -> tuple[str, ...]:
@@ -89,7 +148,7 @@ def inner_splits(series: Series, min_sizes: int = 3) -> list[tuple[np.ndarray, n
 
 
 def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFAULT_CANDIDATES,
-                 grouping: str = "auto", **kw) -> list[GroupLawFit]:
+                 grouping: str = "auto", *, no_change: bool = True, **kw) -> list[GroupLawFit | NoChangeFit]:
     """For each series, choose its form by an inner backtest on the series (its fit set), then fit it.
 
     Returns the chosen form's :class:`GroupLawFit` with ``choice`` (a :class:`FormChoice`) filled in. Keyword
@@ -119,14 +178,28 @@ def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFA
                 pred = np.clip(pred, 0.0, 1.0)
             e = np.abs(pred - test.y)
             errs[i][form].extend(np.where(bad, math.inf, e).tolist())
+    nc_errs: list[list[float]] = [[] for _ in series_list]
+    if no_change:
+        for i, sp in enumerate(splits):
+            s = series_list[i]
+            for tr, te in sp:
+                test = s.subset(te)
+                nc_errs[i].extend(np.abs(_no_change_predict(s.subset(tr), test) - test.y).tolist())
+                errs[i].setdefault(NO_CHANGE, []).extend(nc_errs[i][-len(test):])
+        cands = [(*cs, NO_CHANGE) for cs in cands]
     choices: list[FormChoice] = []
     for i, cs in enumerate(cands):
         n_inner = int(sum(int(te.sum()) for _, te in splits[i]))
-        mae = {c: (float(np.mean(errs[i][c])) if errs[i][c] else math.nan) for c in cs}
+        mae = {c: (float(np.mean(errs[i][c])) if errs[i].get(c) else math.nan) for c in cs}
         ok = {c: v for c, v in mae.items() if np.isfinite(v)}
         best = min(ok, key=lambda c: (ok[c], cs.index(c))) if ok else cs[0]
         choices.append(FormChoice(best, mae, n_inner))
-    out: list[GroupLawFit | None] = [None] * len(series_list)
+    out: list[GroupLawFit | NoChangeFit | None] = [None] * len(series_list)
+    for i, ch in enumerate(choices):
+        if ch.form == NO_CHANGE:
+            levels, overall = no_change_levels(series_list[i])
+            e = np.asarray(nc_errs[i], float)
+            out[i] = NoChangeFit(levels, overall, float(np.sqrt(np.mean(e**2))) if len(e) >= 2 else math.nan, ch)
     for form in every:
         idx = [i for i, ch in enumerate(choices) if ch.form == form]
         if not idx:
