@@ -58,6 +58,10 @@ def _masked_mean(v: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (v * live).sum(axis=-1) / np.maximum(live.sum(axis=-1), 1.0)
 
 
+# The grid helpers, for forms written in other modules (scalecheck.laws.recent_forms).
+signed_logspace, masked_minmax, masked_mean = _signed_logspace, _masked_minmax, _masked_mean
+
+
 @dataclass(frozen=True)
 class Form:
     """A scaling-law form. Subclasses fill in the structure and give their settings as field defaults; the

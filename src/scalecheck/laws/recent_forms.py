@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .forms import Form, _masked_mean, _masked_minmax, _signed_logspace, register_form
+from .forms import Form, masked_mean, masked_minmax, register_form, signed_logspace
 
 
 def _gompertz(u: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ class LogLog(Form):
         return ch + (1.0 - ch) * _gompertz(a + c * x)
 
     def grid_axes(self, ctx):
-        return [_signed_logspace(0.05, self.T_MAX, 16), np.linspace(-1.0, 2.0, 25)]
+        return [signed_logspace(0.05, self.T_MAX, 16), np.linspace(-1.0, 2.0, 25)]
 
     def theta_limits(self):
         return np.array([-self.T_MAX, -3.0]), np.array([self.T_MAX, 4.0])
@@ -124,8 +124,8 @@ class BrokenPower(Form):
 
     def context(self, x, y, w):
         lx = np.log(np.where(w > 0, x, 1.0))
-        lo, hi = _masked_minmax(lx, w)
-        return {"lxmin": lo, "lspan": np.maximum(hi - lo, 1e-12), "lxg": _masked_mean(lx, w)}
+        lo, hi = masked_minmax(lx, w)
+        return {"lxmin": lo, "lspan": np.maximum(hi - lo, 1e-12), "lxg": masked_mean(lx, w)}
 
     def grid_axes(self, ctx):
         return [np.geomspace(self.C_MIN, self.C_MAX, 16), np.linspace(-2.0, 1.5, 22)]
@@ -178,7 +178,7 @@ class LossToLoss(Form):
             return E + K * np.power(np.maximum(x - E0, 1e-300), kappa)
 
     def context(self, x, y, w):
-        lo, hi = _masked_minmax(np.where(w > 0, x, np.nan), w)
+        lo, hi = masked_minmax(np.where(w > 0, x, np.nan), w)
         return {"xmin": lo, "xmax": hi}
 
     def grid_axes(self, ctx):
