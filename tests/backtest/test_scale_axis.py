@@ -92,5 +92,5 @@ def test_auto_backtest_predicts_no_change_where_the_fit_set_shows_no_law():
     f = backtest(tb, x="params", scheme="holdout").frame()
     assert (f["form"] == "auto").all()
     nc = f[f["fitted_form"] == "no_change"]
-    assert len(nc) >= 3 and nc["usable"].all() and np.isfinite(nc["lo"]).all()
+    assert len(nc) >= 0.9 * len(f) and nc["usable"].all() and np.isfinite(nc["lo"]).all()  # no trend: no law
     assert (nc["abs_error"] < 5).all()

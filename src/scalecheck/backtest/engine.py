@@ -25,7 +25,7 @@ from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
 from ..laws.result import excursion_reason
-from ..laws.select import DEFAULT_CANDIDATES, NoChangeFit, fit_selected
+from ..laws.select import DEFAULT_CANDIDATES, NoChangeFit, fit_selected, no_change_fit
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
@@ -193,6 +193,26 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     return rows
 
 
+def _auto_laws(trains: list[Series], groups: str, **kw) -> list:
+    """The ``auto`` strategy: a fit set in which the reality check finds no trend (verdict "trendless": no
+    significant rise or fall at its calibrated level) gets the no-change forecast, since no law is supported
+    there; every other fit set gets the form its inner backtest chooses (:func:`scalecheck.laws.select.fit_selected`,
+    where no change is a candidate too)."""
+    from ..trends import classify
+
+    flat = [classify(t).category == "trendless" for t in trains]
+    out: list = [None] * len(trains)
+    rest = [i for i, f in enumerate(flat) if not f]
+    for i, f in enumerate(flat):
+        if f:
+            out[i] = no_change_fit(trains[i], "the fit set shows no trend")
+    if rest:
+        for i, law in zip(rest, fit_selected([trains[i] for i in rest], DEFAULT_CANDIDATES, groups, **kw),
+                          strict=True):
+            out[i] = law
+    return out
+
+
 def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: float, model=None):
     """Point, interval, distance and level-to-cover of each held-out point from its own group's law (and shift)."""
     n = len(test)
@@ -357,7 +377,7 @@ class Backtest:
                 chunk = jobs[start:start + _CHUNK]
                 trains = [s.subset(sp.train) for s, sp in chunk]
                 if strategy is AUTO_FORM:
-                    laws = fit_selected(trains, DEFAULT_CANDIDATES, groups, n_boot=n_boot, seed=seed, level=level)
+                    laws = _auto_laws(trains, groups, n_boot=n_boot, seed=seed, level=level)
                 elif isinstance(strategy, Form):
                     laws = fit_grouped(trains, strategy, groups, n_boot=n_boot, seed=seed, level=level)
                 else:

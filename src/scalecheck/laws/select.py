@@ -208,3 +208,16 @@ def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFA
             out[i] = replace(f, choice=choices[i])
     return out  # type: ignore[return-value]
 
+
+
+def no_change_fit(series: Series, reason: str = "") -> NoChangeFit:
+    """The no-change forecast of ``series`` (its fit set), its interval sd from its own inner backtest."""
+    errs: list[float] = []
+    for tr, te in inner_splits(series):
+        test = series.subset(te)
+        errs.extend(np.abs(_no_change_predict(series.subset(tr), test) - test.y).tolist())
+    levels, overall = no_change_levels(series)
+    e = np.asarray(errs, float)
+    sd = float(np.sqrt(np.mean(e**2))) if len(e) >= 2 else math.nan
+    choice = FormChoice(NO_CHANGE, {NO_CHANGE: float(np.mean(e)) if len(e) else math.nan}, len(e))
+    return NoChangeFit(levels, overall, sd, choice, extra={"reason": reason} if reason else {})
