@@ -16,3 +16,4 @@ from . import obsscaling  # noqa: E402,F401  isort: skip
 from . import lm_eval  # noqa: E402,F401  isort: skip
 from . import evaluate_output  # noqa: E402,F401  isort: skip
 from . import michaelov2023  # noqa: E402,F401  isort: skip
+from . import sloth  # noqa: E402,F401  isort: skip
