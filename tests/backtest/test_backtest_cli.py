@@ -20,7 +20,8 @@ def test_backtest_command_writes_csv_and_report(tmp_path, capsys):
     assert {"task", "scope", "form", "mae", "bias", "coverage"} <= set(summary.columns)
     html = (out / "backtest.html").read_text()
     assert "Backtest: will the law extrapolate?" in html and "data:image/png;base64," in html
-    assert "exponential" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "auto" in out_text and "inner backtest" in out_text
 
 
 def test_backtest_command_errors_are_one_line(tmp_path, capsys):
@@ -56,3 +57,17 @@ def test_help_teaches(capsys):
             main([command, "--help"])
         text = capsys.readouterr().out
         assert "examples:" in text and f"scalecheck {command}" in text
+
+
+def test_groups_flag_names_the_laws_groupings():
+    from scalecheck.cli import backtest as cli_backtest
+    from scalecheck.laws.groups import GROUPINGS
+
+    assert tuple(cli_backtest.GROUPINGS) == GROUPINGS
+
+
+def test_auto_form_candidates_named_in_the_help_are_the_laws():
+    from scalecheck.cli import backtest as cli_backtest
+    from scalecheck.laws.select import DEFAULT_CANDIDATES
+
+    assert tuple(cli_backtest.AUTO_CANDIDATES) == DEFAULT_CANDIDATES

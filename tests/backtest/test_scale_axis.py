@@ -53,3 +53,44 @@ def test_fit_series_and_its_prediction_share_the_axis():
     law = fit_series(s, "exponential", n_boot=0)
     pred = law.predict(law_x(s, "exponential"))
     np.testing.assert_allclose(pred, 0.25 + 0.6 * (1 - (s.params / 1e7) ** -0.15), atol=0.03)
+
+
+def test_an_exploding_extrapolation_is_unusable_with_a_reason_never_averaged():
+    # Three sizes, three parameters: an exponential can bend to interpolate noise exactly and then explode
+    # (Pythia's crows_pairs likelihood_difference predicted -9e43 for a score of 3.4). Such a prediction is
+    # unusable with a reason, and the MAE stays finite.
+    from scalecheck.observations import Series
+
+    x = np.array([7e7, 7e7, 1.6e8, 1.6e8, 4.1e8, 4.1e8, 1e9, 1.4e9, 2.8e9, 6.9e9, 1.2e10])
+    y = np.array([3.35, 3.36, 3.40, 3.41, 4.28, 4.27, 3.41, 3.54, 3.44, 3.67, 3.66])
+    n = len(x)
+    s = Series(task="crows", metric="likelihood_difference", x_name="params", x=x, y=y, stderr=np.full(n, 0.05),
+               n_examples=np.full(n, np.nan), models=tuple(f"m{i}" for i in range(n)), params=x,
+               tokens=np.full(n, 300e9), flops=6 * x * 300e9, groups=("pile",) * n, holdout=np.zeros(n, bool),
+               higher_is_better=False, x_is_loss=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        bt = backtest(s, scheme="expanding", n_boot=0)
+    f = bt.frame()
+    wild = f["reason"].str.contains("ill-posed")
+    assert wild.any()
+    assert not f.loc[wild, "usable"].any() and f.loc[wild, "predicted"].isna().all()
+    ok = f[f["usable"]]
+    assert np.isfinite(ok["abs_error"]).all() and (ok["abs_error"] < 1e3).all()
+    assert np.isfinite(bt.by_form()["mae"]).all()
+
+
+def test_auto_backtest_predicts_no_change_where_the_fit_set_shows_no_law():
+    rng = np.random.default_rng(7)
+    sizes = np.geomspace(1e7, 1e10, 10)
+    models = pd.DataFrame({"model": [f"m{i}" for i in range(10)], "params": sizes, "tokens": 20 * sizes,
+                           "holdout": sizes >= 2e9, "corpus": "c", "family": "toy", "source": "synthetic"})
+    rows = [{"model": f"m{i}", "task": t, "metric": "accuracy", "value": 0.25 + rng.normal(0, 0.01),
+             "n_examples": 2000, "chance": 0.25, "higher_is_better": True}
+            for t in ("flat0", "flat1", "flat2") for i in range(10)]
+    tb = Testbed.build(models, pd.DataFrame(rows), name="flat")
+    f = backtest(tb, x="params", scheme="holdout").frame()
+    assert (f["form"] == "auto").all()
+    nc = f[f["fitted_form"] == "no_change"]
+    assert len(nc) >= 0.9 * len(f) and nc["usable"].all() and np.isfinite(nc["lo"]).all()  # no trend: no law
+    assert (nc["abs_error"] < 5).all()

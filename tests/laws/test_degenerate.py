@@ -65,3 +65,34 @@ def test_degenerate_bootstrap_replicates_are_dropped_not_fatal():
     assert r.usable and len(set(r.clusters)) == 12
     lo, hi = r.interval([3.0])
     assert np.isfinite(lo).all() and np.isfinite(hi).all()
+
+
+def test_a_form_that_collapses_to_a_constant_says_so():
+    # power_floor only falls with x (A >= 0): on a rising accuracy its best fit is A = 0 or alpha = 0, a constant
+    # that would "cover" with residual-sized intervals. It is unusable, with the reason.
+    x = np.geomspace(1e8, 1e10, 8)
+    y = 0.3 + 0.05 * np.log(x / 1e8) + np.random.default_rng(0).normal(0, 0.005, 8)
+    r = fit(x, y, "power_floor")
+    assert not r.usable and "constant" in r.reason
+    assert np.isnan(r.predict([1e11])).all()
+    # The same form on a falling loss is unaffected.
+    assert fit(x, 2.0 + 30 * x ** -0.2, "power_floor").usable
+
+
+def test_excursion_measures_distance_outside_the_fitted_range_in_spreads():
+    from scalecheck.laws.result import MAX_EXCURSION, excursion, excursion_reason
+
+    y = np.array([3.0, 3.5, 4.0])
+    np.testing.assert_allclose(excursion([3.2, 4.5, 2.0, np.inf], y), [0.0, 0.5, 1.0, np.inf])
+    assert excursion_reason(4.0 + MAX_EXCURSION * 0.99, y) == ""
+    assert "ill-posed" in excursion_reason(-9e43, y)
+
+
+def test_a_singular_polish_step_does_not_fail_the_batch():
+    from scalecheck.laws.fitting import _solve_steps
+
+    M = np.array([[[2.0, 0.0], [0.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    g = np.array([[4.0, 1.0], [1.0, 2.0]])
+    step = _solve_steps(M, g)
+    np.testing.assert_allclose(step[0], [2.0, 0.0])  # least-norm on the singular row
+    np.testing.assert_allclose(step[1], [1.0, 2.0])

@@ -9,6 +9,7 @@ from scalecheck.laws import FORMS, get_form
 from scalecheck.laws.fitting import grid_start
 
 EXPECTED = {"power_floor", "chinchilla", "exponential", "sigmoid", "logit_linear", "linear", "sigmoid_logcompute"}
+RECENT = {"direct_compute", "loglog", "broken_power", "loss_to_loss"}  # tests/laws/test_recent_forms.py
 
 # Example data and true parameters for each form (x, params).
 CASES = {
@@ -24,7 +25,7 @@ CASES = {
 
 
 def test_forms_registry():
-    assert set(FORMS) == EXPECTED
+    assert set(FORMS) == EXPECTED | RECENT
     for name, form in FORMS.items():
         assert form.name == name
         assert get_form(name) is form

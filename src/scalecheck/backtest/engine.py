@@ -20,9 +20,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import Form, LawFit, Predictor, fit_many, get_form, law_x
+from ..laws import Form, LawFit, Predictor, get_form, law_x
+from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
 from ..laws.prediction import DEFAULT, interval_score
 from ..laws.prediction import distance as prediction_distance
+from ..laws.result import excursion_reason
+from ..laws.select import DEFAULT_CANDIDATES, NoChangeFit, fit_selected, no_change_fit
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
@@ -38,7 +41,12 @@ PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
     "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
+    "grouping", "fitted_form",
 ]
+
+# The form name that asks for each task's form to be chosen by an inner backtest on its fit set
+# (scalecheck.laws.select) among DEFAULT_CANDIDATES.
+AUTO_FORM = "auto"
 
 # Levels of the calibration curve: the share of truths inside the central interval at each.
 CALIBRATION_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -64,6 +72,15 @@ def _scope_label(series: Series) -> str:
     return series.scope_label
 
 
+def group_column(testbed: Testbed) -> str:
+    """The model column whose values may follow different laws in a pooled series: the corpus where the testbed
+    has several, else the family (Sloth's 22 families share no corpus column), else the corpus."""
+    for col in ("corpus", "family"):
+        if col in testbed.models.columns and testbed.models[col].dropna().nunique() > 1:
+            return col
+    return "corpus"
+
+
 def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = None,
                    tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
                    variant: str | None = None, where: dict | None = None) -> list[Series]:
@@ -77,7 +94,8 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
     for task in tasks or testbed.task_names:
         try:
             if by is None:
-                out.append(testbed.series(task, x, metric=metric, shots=shots, variant=variant, where=where))
+                out.append(testbed.series(task, x, metric=metric, shots=shots, variant=variant, where=where,
+                                          group_by=group_column(testbed)))
             else:
                 if by not in testbed.models.columns:
                     raise SelectionError(f"cannot split by {by!r}: not a model column")
@@ -104,19 +122,35 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
     test = series.subset(split.test)
     scale, units = units_of(series)
-    base = {"verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
+    grouping = law.mode if isinstance(law, (GroupLawFit, NoChangeFit)) else "pooled"
+    fitted_form = law.form if isinstance(law, (GroupLawFit, NoChangeFit)) else form
+    base = {"grouping": grouping, "fitted_form": fitted_form, "verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
     actual = test.y
     noise = test.noise_sd
     usable = bool(getattr(law, "usable", True))
+    reasons = ["" if usable else str(getattr(law, "reason", ""))] * len(test)
     distance = need = np.full(len(test), np.nan)
-    if usable:
+    if usable and isinstance(law, NoChangeFit):
+        # No law beat "no change" on the fit set's inner backtest: each group's level at its largest fitted size.
+        predicted = law.predict_groups(test.groups)
+        lo, hi = law.interval(test.groups, level)
+        need = law.level_to_cover(test.groups, actual)
+        reasons = [""] * len(test)
+        if series.metric_is_proportion:
+            predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
+    elif usable:
         xt = _law_x(test, law)
-        predicted = np.asarray(law.predict(xt), float).reshape(len(test))
+        if isinstance(law, GroupLawFit):
+            predicted, lo, hi, distance, need = _group_predictions(law, test, xt, level, model)
+        else:
+            predicted = np.asarray(law.predict(xt), float).reshape(len(test))
         # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
         # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
-        if isinstance(law, LawFit):
+        if isinstance(law, GroupLawFit):
+            pass
+        elif isinstance(law, LawFit):
             lo, hi = (np.asarray(v, float).reshape(len(test))
                       for v in law.interval(xt, level=level, kind="prediction", model=model))
             pm = model or DEFAULT
@@ -129,6 +163,13 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
                                                                                       kind="prediction"))
         else:  # a predictor without intervals: errors are scored, coverage is not
             lo = hi = np.full(len(test), np.nan)
+        # A prediction far outside what the law was fitted on is an ill-posed fit, not a forecast (MAX_EXCURSION).
+        y_fit = series.subset(split.train).y
+        reasons = [excursion_reason(p, y_fit) for p in predicted]
+        wild = np.array([bool(r) for r in reasons])
+        if wild.any():
+            predicted, lo, hi, distance, need = (np.where(wild, np.nan, np.asarray(v, float))
+                                                 for v in (predicted, lo, hi, distance, need))
         if series.metric_is_proportion:
             # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
             # that the law cannot tell.
@@ -136,6 +177,7 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     else:
         predicted = lo = hi = distance = need = np.full(len(test), np.nan)
     score = interval_score(lo, hi, actual, level) * scale
+    row_usable = [usable and not r for r in reasons]
     rows = []
     for i in range(len(test)):
         err = predicted[i] - actual[i]
@@ -146,9 +188,50 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             "signed_error": err * scale,
             "covered": bool(lo[i] <= actual[i] <= hi[i]) if np.isfinite(lo[i]) else pd.NA,
             "interval_width": (hi[i] - lo[i]) * scale, "interval_score": score[i], "level_to_cover": need[i],
-            "distance": distance[i], "usable": usable, "reason": "" if usable else str(getattr(law, "reason", "")),
+            "distance": distance[i], "usable": row_usable[i], "reason": reasons[i],
         })
     return rows
+
+
+def _auto_laws(trains: list[Series], groups: str, **kw) -> list:
+    """The ``auto`` strategy: a fit set in which the reality check finds no trend (verdict "trendless": no
+    significant rise or fall at its calibrated level) gets the no-change forecast, since no law is supported
+    there; every other fit set gets the form its inner backtest chooses (:func:`scalecheck.laws.select.fit_selected`,
+    where no change is a candidate too)."""
+    from ..trends import classify
+
+    flat = [classify(t).category == "trendless" for t in trains]
+    out: list = [None] * len(trains)
+    rest = [i for i, f in enumerate(flat) if not f]
+    for i, f in enumerate(flat):
+        if f:
+            out[i] = no_change_fit(trains[i], "the fit set shows no trend")
+    if rest:
+        for i, law in zip(rest, fit_selected([trains[i] for i in rest], DEFAULT_CANDIDATES, groups, **kw),
+                          strict=True):
+            out[i] = law
+    return out
+
+
+def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: float, model=None):
+    """Point, interval, distance and level-to-cover of each held-out point from its own group's law (and shift)."""
+    n = len(test)
+    predicted, lo, hi, distance, need = (np.full(n, np.nan) for _ in range(5))
+    pm = model or DEFAULT
+    groups = np.asarray(test.groups, object)
+    for g in sorted(set(groups.tolist())):
+        idx = np.flatnonzero(groups == g)
+        part, shift = law.part(g)
+        if not part.usable:
+            continue
+        xg = xt[idx]
+        predicted[idx] = shifted(part.law, part.predict(xg), shift)
+        a, b = part.interval(xg, level=level, kind="prediction", model=model)
+        lo[idx], hi[idx] = shifted(part.law, a, shift), shifted(part.law, b, shift)
+        distance[idx] = prediction_distance(part, xg)
+        # The truth moved back by the group's shift is what the shared law's interval must hold.
+        need[idx] = pm.level_to_cover(part, xg, shifted(part.law, test.y[idx], -shift))
+    return predicted, lo, hi, distance, need
 
 
 def _verdict(series: Series) -> str:
@@ -161,6 +244,8 @@ def _law_x(series: Series, law) -> np.ndarray:
     """What a law takes as x: a fitted law's form says (:func:`scalecheck.laws.law_x`, the same x it was fitted
     on: ln of a scale axis, the loss, raw x for power laws, (N, D) pairs for Chinchilla); another predictor says
     through its own ``x_dim`` and takes the series' own x."""
+    if isinstance(law, GroupLawFit):
+        law = law.law
     form = getattr(law, "law", None)
     if isinstance(form, Form):
         return law_x(series, form)
@@ -208,16 +293,17 @@ class Backtest:
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
+    def fit(cls, data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("auto",),
             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
             variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
             seed: int = 0, min_train: int | None = None, checkpoints: str | None = None,
             selection: Selection | None = None, progress: Progress | None = None, prediction_model=None,
-            verdicts: bool = True) -> Backtest:
+            verdicts: bool = True, groups: str = "auto") -> Backtest:
         """Backtest ``forms`` on every series of ``data``.
 
-        ``forms``: names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
+        ``forms``: "auto" (the default: each task's form chosen by an inner backtest on its fit set,
+        :mod:`scalecheck.laws.select`), names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
         ``fit_fn(train: Series) -> Predictor`` (see the module doc), alone or in a sequence; results label each by
         its name (a function by its ``__name__``).
 
@@ -241,6 +327,10 @@ class Backtest:
         range). ``verdicts``: label each row with the reality check's verdict on the whole series
         (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models
         too: a label for reading results, not a forecast).
+        ``groups``: how a pooled series whose models come from several corpora (or families) is fitted
+        (:mod:`scalecheck.laws.groups`): "auto" (the default) chooses by BIC on the fit set between one law for
+        all ("pooled"), one shape with per-group offsets ("offsets") and one law per group ("separate"); each
+        row's ``grouping`` says which was used.
         """
         strategies = _strategies(forms)
         forms = tuple(label for label, _ in strategies)
@@ -248,6 +338,8 @@ class Backtest:
             raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
         if not 0 < level < 1:
             raise SelectionError(f"level must be between 0 and 1, got {level}")
+        if groups not in GROUPINGS:
+            raise SelectionError(f"unknown grouping {groups!r}; choose one of: {', '.join(GROUPINGS)}")
         sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
                            shots=shots, variant=variant, checkpoints=checkpoints)
         x, by = sel.x, sel.by
@@ -284,8 +376,10 @@ class Backtest:
             for start in range(0, len(jobs), _CHUNK):
                 chunk = jobs[start:start + _CHUNK]
                 trains = [s.subset(sp.train) for s, sp in chunk]
-                if isinstance(strategy, Form):
-                    laws = fit_many(trains, strategy, n_boot=n_boot, seed=seed, level=level)
+                if strategy is AUTO_FORM:
+                    laws = _auto_laws(trains, groups, n_boot=n_boot, seed=seed, level=level)
+                elif isinstance(strategy, Form):
+                    laws = fit_grouped(trains, strategy, groups, n_boot=n_boot, seed=seed, level=level)
                 else:
                     laws = [strategy(train) for train in trains]
                 for (s, sp), law in zip(chunk, laws, strict=True):
@@ -301,6 +395,7 @@ class Backtest:
                     report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
         frame = pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
         return cls(frame, forms, scheme, x, level, by, {"n_boot": n_boot, "seed": seed, "n_series": len(series_list),
+                                                        "groups": groups,
                                                         "holdout": None if holdout is None else str(holdout)})
 
     def frame(self) -> pd.DataFrame:
@@ -370,7 +465,7 @@ def calibration(frame: pd.DataFrame, by: Sequence[str] = ("form",),
     return pd.DataFrame(rows, columns=[*by, "level", "n", "coverage"])
 
 
-def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("exponential",),
+def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("auto",),
              x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9,
              **kwargs) -> Backtest:
     """Fit on smaller scales, predict larger ones; see :meth:`Backtest.fit`."""
@@ -384,7 +479,9 @@ def _strategies(forms) -> list[tuple[str, Form | Callable[[Series], Predictor]]]
         raise SelectionError("no law forms to backtest")
     out = []
     for item in items:
-        if isinstance(item, (str, Form)):
+        if item == AUTO_FORM:
+            out.append((AUTO_FORM, AUTO_FORM))
+        elif isinstance(item, (str, Form)):
             form = get_form(item)
             out.append((form.name, form))
         elif callable(item):
@@ -401,6 +498,8 @@ def _strategies(forms) -> list[tuple[str, Form | Callable[[Series], Predictor]]]
 def _min_points(strategy) -> int:
     """Fit points a split needs: one degree of freedom beyond a form's parameters (3 for a fitting function,
     unless it says otherwise with a ``min_points`` attribute)."""
+    if strategy is AUTO_FORM:
+        return 3
     if isinstance(strategy, Form):
         return max(strategy.k + 1, 3)
     return int(getattr(strategy, "min_points", 3))

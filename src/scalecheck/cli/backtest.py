@@ -9,7 +9,10 @@ from ._common import HelpFormatter, add_run_options, add_selection_options, add_
 # The schemes and forms, named here rather than imported so that `--help` does not load the analysis (fast
 # start-up); tests/cli check them against scalecheck.backtest.SCHEMES and scalecheck.laws.FORMS.
 SCHEMES = ("expanding", "leave_largest_out", "holdout")
-FORMS = ("chinchilla", "exponential", "linear", "logit_linear", "power_floor", "sigmoid", "sigmoid_logcompute")
+AUTO_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")  # laws.select
+GROUPINGS = ("auto", "pooled", "offsets", "separate")  # scalecheck.laws.groups.GROUPINGS
+FORMS = ("broken_power", "chinchilla", "direct_compute", "exponential", "linear", "logit_linear", "loglog", "loss_to_loss",
+         "power_floor", "sigmoid", "sigmoid_logcompute")
 
 DESCRIPTION = """\
 Will this law extrapolate? For every task (and scope), fit a law on the smaller models and predict the larger
@@ -41,12 +44,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_selection_options(p, by_default="none",
                           by_help="backtest separately per value of this model column (corpus, family); 'none' pools "
                                   "(the default here: a corpus alone rarely has enough model sizes to fit and predict)")
-    p.add_argument("--form", nargs="+", default=["exponential"], metavar="FORM",
-                   help=f"law forms to backtest (built in: {', '.join(FORMS)}; or any registered with "
-                        "scalecheck.laws.register_form)")
+    p.add_argument("--form", nargs="+", default=["auto"], metavar="FORM",
+                   help=f"law forms to backtest: 'auto' (the default) chooses each task's form by an inner backtest "
+                        f"on its fit set among {', '.join(AUTO_CANDIDATES)}; or name forms (built in: "
+                        f"{', '.join(FORMS)}; or any registered with scalecheck.laws.register_form)")
     p.add_argument("--scheme", default="expanding", choices=SCHEMES, help="which models are predicted")
     p.add_argument("--holdout", default=None, metavar="LADDER",
                    help="ladder file (YAML) declaring the hold-out models, instead of the testbed's column")
+    p.add_argument("--groups", default="auto", choices=GROUPINGS,
+                   help="a pooled series whose models come from several corpora (or families): 'auto' chooses by "
+                        "BIC on the fit set between one law for all ('pooled'), one shape with per-group offsets "
+                        "('offsets') and one law per group ('separate')")
     p.add_argument("--n-boot", type=int, default=0,
                    help="bootstrap replicates per fit (0: delta-method intervals, calibrated on simulations)")
     add_run_options(p, output_default="scalecheck-backtest", seed_help="seed of the bootstrap (results are "
@@ -61,10 +69,21 @@ def render_summary(bt, console) -> None:
     t = Table(title=f"backtest ({bt.scheme}, x = {bt.x}, {bt.level:.0%} intervals)")
     for c in ("form", "predictions", "MAE", "median AE", "bias", "coverage"):
         t.add_column(c, justify="right" if c != "form" else "left")
+    def num(v, spec):
+        return format(v, spec) if v == v else "-"
+
     for r in bt.by_form().itertuples():
-        t.add_row(r.form, str(r.n_predictions), f"{r.mae:.2f}", f"{r.median_ae:.2f}", f"{r.bias:+.2f}",
-                  f"{r.coverage:.0%}" if r.coverage == r.coverage else "-")
+        # Unusable predictions (a form that cannot fit, an ill-posed extrapolation) are counted, never averaged.
+        n = str(r.n_predictions) + (f" ({r.n_unusable} unusable)" if r.n_unusable else "")
+        t.add_row(r.form, n, num(r.mae, ".2f"), num(r.median_ae, ".2f"), num(r.bias, "+.2f"), num(r.coverage, ".0%"))
     console.print(t)
+    f = bt.predictions
+    if "fitted_form" in f.columns and (f["form"] == "auto").any():
+        # Which form each task's inner backtest chose (one count per series and split).
+        a = f[f["form"] == "auto"].drop_duplicates(["task", "scope", "k_sizes_fit"])
+        counts = a["fitted_form"].value_counts()
+        console.print("auto chose (inner backtest on each fit set): "
+                      + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def run_backtest(args: argparse.Namespace) -> int:
@@ -73,7 +92,8 @@ def run_backtest(args: argparse.Namespace) -> int:
 
     def compute(testbed, selection, progress):
         return backtest(testbed, forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
-                        n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"))
+                        n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"),
+                        groups=args.groups)
 
     def write(bt, testbed, out_dir, progress):
         return write_backtest_report(bt, out_dir, subtitle=f"{testbed.name or 'testbed'}: {len(testbed.models)} "

@@ -10,6 +10,7 @@ Forms are the extension seam: subclass :class:`Form` (settings as field defaults
 object itself, so an unregistered form works too.
 """
 
+from . import recent_forms  # noqa: F401  (registers the newer forms)
 from .api import fit, fit_batch, fit_many, fit_series, law_x
 from .chain import ChainFit, fit_chain
 from .check import check_form

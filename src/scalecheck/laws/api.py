@@ -210,6 +210,9 @@ def _result(law: Form, p: _Prepared, params, loss, delta, seed, level, loo_pred,
     if not np.all(np.isfinite(fitted)):
         return LawFit.unusable(law, "the fitted law is not finite at the data", p.x, p.y, p.sigma, loss, seed,
                                level)
+    collapsed = collapse_reason(law, fitted, p.y)
+    if collapsed:
+        return LawFit.unusable(law, collapsed, p.x, p.y, p.sigma, loss, seed, level)
     g_resid = to_fit_scale(law, p.y) - to_fit_scale(law, fitted)
     k = law.k
     quality = compute_quality(p.y, fitted, g_resid, k, p.sigma, p.g_sigma, loo_pred)
@@ -241,6 +244,25 @@ def _result(law: Form, p: _Prepared, params, loss, delta, seed, level, loo_pred,
                   huber_delta=float(delta) if loss == "huber" else None, cov=cov, noise_scale=noise,
                   boot_inflation=inflation,
                   clusters=p.labels)
+
+
+# A fitted curve whose values over its own data vary by less than this fraction of the data's spread is a
+# constant: the form's constraints kept it from following the series (e.g. power_floor, which only falls with x,
+# on a rising accuracy fits A = 0 or alpha = 0).
+COLLAPSE_TOL = 1e-6
+
+
+def collapse_reason(law: Form, fitted: np.ndarray, y: np.ndarray) -> str:
+    """Why a fit is a constant in disguise (empty when it is not).
+
+    A constant "law" predicts today's mean at every scale and, with a residual-sized interval, seems to cover;
+    it is no law of this form, so the result says so instead of reporting a degenerate fit as usable.
+    """
+    spread = float(np.ptp(y))
+    if spread > 0 and float(np.ptp(fitted)) <= COLLAPSE_TOL * spread:
+        return (f"{law.name} cannot follow this series: its best fit is a constant ({law.formula} with its "
+                "constraints cannot take the series' direction or shape)")
+    return ""
 
 
 def boot_inflation(n_clusters: int, k: int, level: float) -> float:
@@ -319,14 +341,31 @@ def fit_series(series: Series, form: str | Form = "exponential", **kw) -> LawFit
     """Fit ``form`` to a :class:`~scalecheck.observations.Series`: sigma from ``series.noise_sd`` (unweighted
     where none is known), bootstrap clusters from ``series.params`` (checkpoints or corpora that share a model
     size are resampled together). Keyword arguments as :func:`fit` (``sigma=``/``clusters=`` override)."""
-    x, y, sigma, clusters = series_arrays(series, form)
+    law = get_form(form).specialise(series)
+    x, y, sigma, clusters = series_arrays(series, law)
     kw.setdefault("sigma", sigma)
     kw.setdefault("clusters", clusters)
-    return fit(x, y, form, **kw)
+    return fit(x, y, law, **kw)
 
 
 def fit_many(series_list, form: str | Form = "exponential", **kw) -> list[LawFit]:
     """:func:`fit_series` for many series in one batch (much faster than a loop for the grid-solved forms)."""
-    arrays = [series_arrays(s, form) for s in series_list]
-    return fit_batch([a[0] for a in arrays], [a[1] for a in arrays], form, sigmas=[a[2] for a in arrays],
-                     clusters=[a[3] for a in arrays], **kw)
+    series_list = list(series_list)
+    out: list[LawFit | None] = [None] * len(series_list)
+    # Series whose form specialises alike (e.g. one chance level) are fitted in one batch.
+    for law, idx in specialised(series_list, form).items():
+        arrays = [series_arrays(series_list[i], law) for i in idx]
+        fits = fit_batch([a[0] for a in arrays], [a[1] for a in arrays], law, sigmas=[a[2] for a in arrays],
+                         clusters=[a[3] for a in arrays], **kw)
+        for i, f in zip(idx, fits, strict=True):
+            out[i] = f
+    return out  # type: ignore[return-value]
+
+
+def specialised(series_list, form: str | Form) -> dict[Form, list[int]]:
+    """``form`` specialised to each series (:meth:`Form.specialise`), grouped: specialised form -> indices."""
+    base = get_form(form)
+    groups: dict[Form, list[int]] = {}
+    for i, s in enumerate(series_list):
+        groups.setdefault(base.specialise(s), []).append(i)
+    return groups

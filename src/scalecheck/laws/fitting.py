@@ -105,6 +105,15 @@ def _normal_equations(offset, cols, y, wsum) -> tuple[np.ndarray, np.ndarray, np
     return np.broadcast_to(rwr, shape), An, rh
 
 
+def _solve_steps(M: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Batched ``M x = g``; a singular row (a parameter the data do not move: its Jacobian column is zero) gets
+    the least-norm step instead of failing the whole batch."""
+    try:
+        return np.linalg.solve(M, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return (np.linalg.pinv(M) @ g[..., None])[..., 0]
+
+
 def _solve_sym(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve symmetric positive systems (..., m, m); 3x3 by the adjugate, which for millions of tiny systems is
     several times faster than batched LAPACK."""
@@ -518,7 +527,7 @@ def batched_polish(form: Form, x: np.ndarray, y: np.ndarray, w: np.ndarray, coun
         diag = np.einsum("bii->bi", A)
         damp = lam[i, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
         with np.errstate(all="ignore"):
-            step = np.linalg.solve(A + damp, g[..., None])[..., 0]
+            step = _solve_steps(A + damp, g)
         step = np.where(np.isfinite(step), step, 0.0)
         # The model is g(f) + J dz, so the residual r - J dz falls along +step.
         zn = np.clip(zi + step, zlo[i], zhi[i])

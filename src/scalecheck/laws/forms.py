@@ -58,6 +58,10 @@ def _masked_mean(v: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (v * live).sum(axis=-1) / np.maximum(live.sum(axis=-1), 1.0)
 
 
+# The grid helpers, for forms written in other modules (scalecheck.laws.recent_forms).
+signed_logspace, masked_minmax, masked_mean = _signed_logspace, _masked_minmax, _masked_mean
+
+
 @dataclass(frozen=True)
 class Form:
     """A scaling-law form. Subclasses fill in the structure and give their settings as field defaults; the
@@ -124,6 +128,11 @@ class Form:
     def bounds(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Bounds of the named parameters, tied to the data (used by the final polish)."""
         return np.full(self.k, -np.inf), np.full(self.k, np.inf)
+
+    def specialise(self, series) -> Form:
+        """The form as it applies to ``series`` (e.g. with the series' chance level filled in): itself unless a
+        form takes something from the series besides its points."""
+        return self
 
     # --- generic --------------------------------------------------------------------------------------------
     def predict(self, params, x) -> np.ndarray:

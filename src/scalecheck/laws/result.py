@@ -54,6 +54,38 @@ def jacobian(form: Form, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         return ((G[0::2] - G[1::2]) / (2 * h[:, None])).T
 
 
+# How far a prediction may leave what the law was fitted on: at most this many times the spread of the fitted y
+# beyond its range. A law that, one extrapolation away, predicts ten times more change than it saw across its
+# whole fit set (an exponential steepened to interpolate three sizes exactly, predicting -9e43 for a score of 3.4)
+# is an ill-posed fit, not a forecast; it is reported as unusable with this reason, never averaged into an error.
+MAX_EXCURSION = 10.0
+
+
+def excursion(prediction, y_fit) -> np.ndarray:
+    """How far each prediction lies outside the range of ``y_fit``, in units of its spread (0 inside; inf for a
+    non-finite prediction)."""
+    y = np.asarray(y_fit, float)
+    y = y[np.isfinite(y)]
+    pred = np.asarray(prediction, float)
+    if y.size == 0:
+        return np.full(pred.shape, np.nan)
+    lo, hi = float(y.min()), float(y.max())
+    spread = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1e-300))
+    with np.errstate(all="ignore"):
+        out = np.maximum(np.maximum(lo - pred, pred - hi), 0.0) / spread
+    return np.where(np.isfinite(pred), out, np.inf)
+
+
+def excursion_reason(prediction: float, y_fit) -> str:
+    """Why a prediction is not usable (empty when it stays within :data:`MAX_EXCURSION`)."""
+    e = float(excursion(np.array([prediction]), y_fit)[0])
+    if not e > MAX_EXCURSION:
+        return ""
+    y = np.asarray(y_fit, float)
+    return (f"the law's prediction {prediction:.4g} lies {e:.3g} times the fitted scores' spread outside their "
+            f"range [{np.nanmin(y):.4g}, {np.nanmax(y):.4g}] (limit {MAX_EXCURSION:g}): an ill-posed extrapolation")
+
+
 @dataclass(frozen=True, eq=False)  # arrays inside: identity, not elementwise, equality
 class LawFit:
     """A law fitted to one series.

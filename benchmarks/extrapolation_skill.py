@@ -1,0 +1,249 @@
+"""Extrapolation skill against no change: each testbed's declared hold-out predicted from its smaller models.
+
+For each testbed's hold-out, fitted on the other models only:
+
+* Gadre et al. 2024 (built-in): the 1.4B and 6.9B runs, x = C4 validation loss (the testbed's default);
+* the OLMo ladder (``shared/data/olmo_ladder``): the 7B and 13B targets, x = FLOPs, rc variant;
+* Pythia (``shared/data/pythia_evals``): the two largest sizes (6.9B, 12B; standard and deduped), x = params,
+  zero-shot, final checkpoints;
+* Sloth (built-in ``sloth2024``): each family's largest size, x = FLOPs (a family's models share a law shape or
+  not: groups are the families).
+
+Per task (and scope) it scores every form below and the **no-change forecast**: each held-out model is predicted to
+score what the fit set's largest size scored (the mean over that size's models in the held-out model's own group,
+corpus or family; over every group when its group has none in the fit set). The realised skill of a law on a task
+is ``1 - MAE_law / MAE_no_change`` over the task's held-out models (1: perfect, 0: no better than no change,
+negative: worse). The verdict is the reality check's (``scalecheck.trends.classify``) on the **fit set alone**.
+
+Forms: ``auto`` (the default of ``scalecheck backtest``: each task's form chosen by an inner backtest on its fit
+set, groups by BIC, :mod:`scalecheck.laws.select`), each candidate form alone (groups by BIC), and the pooled
+exponential law (``exponential_pooled``: one exponential for every group, the old default) to compare.
+
+Nothing here was tuned on these hold-outs: the candidates, the inner backtest (two origins, MAE) and the BIC
+choice of groups were fixed before this benchmark was first run; the prediction intervals are the calibrated
+model of :mod:`scalecheck.laws.prediction` (calibrated on expanding-window backtests, not on these hold-outs).
+
+Output: per testbed a table of tasks (``task_table``: one row per task and scope, the column a per-task estimate of
+skill can be added to; ``--output DIR`` writes it as ``skill_<testbed>.csv``), a summary, and as the final line a
+JSON object: ``testbeds.<name>``: ``no_change`` (the rule, stated), ``mae`` (points, accuracy-like tasks: the
+headline ``auto`` and ``mae_pooled_exponential``), ``skill_by_verdict`` (median realised skill of ``auto`` per
+fit-set verdict), ``skill_predictable``, ``skill_by_form`` (median over all tasks), ``form_wins`` (per form: tasks
+on which it had the lowest hold-out MAE of the fixed forms, and its median margin over the runner-up in points)
+and ``auto_chose`` (how often the inner backtest chose each form), ``coverage`` of ``auto``'s 90% intervals.
+
+    python benchmarks/extrapolation_skill.py [--testbeds gadre olmo pythia sloth] [--output DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _shared import shared_data_dir  # benchmarks/_shared.py
+
+import scalecheck
+from scalecheck.backtest import backtest
+from scalecheck.backtest.engine import group_column, testbed_series
+from scalecheck.observations import Selection
+from scalecheck.trends import classify
+
+FORMS = ("auto", "exponential", "direct_compute", "loglog", "broken_power", "linear")
+HEADLINE = "auto"
+POOLED = "exponential_pooled"
+NO_CHANGE = ("each held-out model predicted to score what the fit set's largest size scored (mean over that "
+             "size's models in the held-out model's group: corpus or family; over all groups when its group has "
+             "none in the fit set)")
+
+
+@dataclass
+class Spec:
+    name: str
+    x: str
+    selection: dict = field(default_factory=dict)
+    holdout: list[str] | None = None  # model ids; None: the testbed's holdout column
+
+
+def load(name: str):
+    """The testbed and what its hold-out backtest selects."""
+    data = shared_data_dir()
+    if name == "gadre":
+        tb = scalecheck.load("gadre2024")
+        return tb, Spec(name, tb.default_x())
+    if name == "olmo":
+        tb = scalecheck.load("olmo-ladder", data / "olmo_ladder")
+        return tb, Spec(name, "flops", {"variant": "rc"})
+    if name == "pythia":
+        tb = scalecheck.load("pythia", data / "pythia_evals")
+        m = tb.models
+        big = m.loc[m["params"] >= 6e9, "model"].tolist()
+        return tb, Spec(name, "params", {"shots": 0}, holdout=big)
+    if name == "sloth":
+        tb = scalecheck.load("sloth2024")
+        return tb, Spec(name, "flops")
+    raise SystemExit(f"unknown testbed {name!r}")
+
+
+def _series(tb, spec: Spec):
+    sel = Selection.of(None, x=spec.x, checkpoints="final", **spec.selection).validate(tb)
+    data = sel.apply(tb)
+    return data, testbed_series(data, spec.x, **sel.setting())
+
+
+def _held(series, spec: Spec) -> np.ndarray:
+    if spec.holdout is None:
+        return np.asarray(series.holdout, bool)
+    ids = set(spec.holdout)
+    return np.array([m in ids for m in series.models], bool)
+
+
+def no_change(series, held: np.ndarray) -> np.ndarray:
+    """The no-change forecast of each held-out point (see NO_CHANGE)."""
+    from scalecheck.backtest.windows import size_ranks, size_scale
+
+    fit = ~held
+    ranks = size_ranks(size_scale(series))
+    groups = np.asarray(series.groups, object)
+    out = np.full(int(held.sum()), np.nan)
+    for j, i in enumerate(np.flatnonzero(held)):
+        own = fit & (groups == groups[i])
+        pool = own if own.any() else fit
+        top = ranks[pool].max()
+        out[j] = float(np.mean(series.y[pool & (ranks == top)]))
+    return out
+
+
+def task_table(tb, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per task and scope: verdict of the fit set, MAE of no change and of every form (in the task's
+    units), realised skills, the form ``auto`` chose. And the prediction frame of every form."""
+    data, series_list = _series(tb, spec)
+    kept, nochange_rows = [], []
+    for s in series_list:
+        held = _held(s, spec)
+        if not held.any() or (~held).sum() < 3:
+            continue
+        kept.append(s)
+        fit_set = s.subset(~held)
+        verdict = classify(fit_set).category
+        base = no_change(s, held)
+        scale = 100.0 if (s.higher_is_better and s.metric_is_proportion) else 1.0
+        nochange_rows.append({"task": s.task, "scope": s.scope_label, "metric": s.metric, "verdict": verdict,
+                              "units": "points" if scale == 100.0 else s.metric, "n_heldout": int(held.sum()),
+                              "mae_no_change": float(np.mean(np.abs(base - s.y[held]))) * scale})
+    table = pd.DataFrame(nochange_rows)
+    frames = []
+    hold = spec.holdout if spec.holdout is not None else None
+    for form in FORMS:
+        bt = backtest(kept, forms=[form], scheme="holdout", holdout=hold, verdicts=False)
+        frames.append(bt.frame())
+    bt = backtest(kept, forms=["exponential"], scheme="holdout", holdout=hold, verdicts=False, groups="pooled")
+    frames.append(bt.frame().assign(form=POOLED))
+    frame = pd.concat(frames, ignore_index=True)
+    # A task's MAE counts every held-out model: an unusable prediction is scored as no change (what a user
+    # left without a law would say), so a form cannot look good by refusing the hard tasks.
+    frame = frame.merge(_nochange_frame(kept, spec), on=["task", "scope", "model"], how="left")
+    err = np.where(frame["usable"].astype(bool), frame["abs_error"], frame["abs_error_no_change"])
+    frame["abs_error_scored"] = err
+    per = frame.groupby(["task", "scope", "form"])["abs_error_scored"].mean().unstack("form")
+    per.columns = [f"mae_{c}" for c in per.columns]
+    table = table.merge(per.reset_index(), on=["task", "scope"], how="left")
+    for form in (*FORMS, POOLED):
+        with np.errstate(all="ignore"):
+            table[f"skill_{form}"] = 1.0 - table[f"mae_{form}"] / table["mae_no_change"]
+    chosen = (frame[frame["form"] == HEADLINE].drop_duplicates(["task", "scope"])
+              .set_index(["task", "scope"])["fitted_form"])
+    table["auto_form"] = [chosen.get((t, sc), "") for t, sc in zip(table["task"], table["scope"], strict=True)]
+    return table, frame
+
+
+def _nochange_frame(series_list, spec) -> pd.DataFrame:
+    rows = []
+    for s in series_list:
+        held = _held(s, spec)
+        scale = 100.0 if (s.higher_is_better and s.metric_is_proportion) else 1.0
+        base = no_change(s, held)
+        for m, b, y in zip(np.asarray(s.models, object)[held], base, s.y[held], strict=True):
+            rows.append({"task": s.task, "scope": s.scope_label, "model": m, "abs_error_no_change": abs(b - y) * scale})
+    return pd.DataFrame(rows)
+
+
+def summarise(table: pd.DataFrame, frame: pd.DataFrame) -> dict:
+    skill = table[f"skill_{HEADLINE}"]
+    finite = table[np.isfinite(skill)]
+    by_verdict = {v: round(float(g[f"skill_{HEADLINE}"].median()), 3)
+                  for v, g in finite.groupby("verdict") if len(g)}
+    n_by_verdict = {v: int(len(g)) for v, g in finite.groupby("verdict")}
+    points = table[table["units"] == "points"]
+    fixed = [f for f in FORMS if f != HEADLINE]
+    wins: dict[str, dict] = {f: {"tasks_won": 0, "margins": []} for f in fixed}
+    for _, r in table.iterrows():
+        maes = {f: r[f"mae_{f}"] for f in fixed if np.isfinite(r[f"mae_{f}"])}
+        if len(maes) < 2:
+            continue
+        order = sorted(maes, key=maes.get)
+        wins[order[0]]["tasks_won"] += 1
+        wins[order[0]]["margins"].append(maes[order[1]] - maes[order[0]])
+    form_wins = {f: {"tasks_won": w["tasks_won"],
+                     "median_margin": round(float(np.median(w["margins"])), 3) if w["margins"] else None}
+                 for f, w in wins.items()}
+    head = frame[(frame["form"] == HEADLINE) & frame["usable"].astype(bool)]
+    cov = head["covered"].dropna().astype(bool)
+    pts = frame[frame["units"] == "points"]
+
+    def mae_of(form):
+        g = pts[pts["form"] == form]["abs_error_scored"]
+        return round(float(g.mean()), 3) if len(g) else None
+
+    return {
+        "no_change": NO_CHANGE,
+        "n_tasks": int(len(table)), "n_predictions": int((frame["form"] == HEADLINE).sum()),
+        "mae": mae_of(HEADLINE), "mae_pooled_exponential": mae_of(POOLED),
+        "mae_by_form": {f: mae_of(f) for f in (*FORMS, POOLED)},
+        "mae_no_change": round(float(pts.drop_duplicates(["task", "scope", "model"])["abs_error_no_change"].mean()), 3)
+        if len(pts) else None,
+        "skill_by_verdict": by_verdict, "n_tasks_by_verdict": n_by_verdict,
+        "skill_predictable": by_verdict.get("predictable"),
+        "skill_by_form": {f: round(float(np.nanmedian(table[f"skill_{f}"])), 3) for f in (*FORMS, POOLED)},
+        "form_wins": form_wins,
+        "auto_chose": {k: int(v) for k, v in table["auto_form"].value_counts().items()},
+        "coverage": round(float(cov.mean()), 3) if len(cov) else None,
+        "n_unusable": int((~frame[frame["form"] == HEADLINE]["usable"].astype(bool)).sum()),
+        "mae_units": "points (accuracy-like tasks only; unusable predictions scored as no change)",
+        "n_point_tasks": int(len(points)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--testbeds", nargs="+", default=["gadre", "olmo", "pythia", "sloth"])
+    ap.add_argument("--output", default=None, help="folder for the per-task tables (skill_<testbed>.csv)")
+    args = ap.parse_args()
+    pd.set_option("display.width", 220)
+    out = {"headline_form": HEADLINE, "no_change": NO_CHANGE, "level": 0.9, "testbeds": {}}
+    t0 = time.perf_counter()
+    for name in args.testbeds:
+        t = time.perf_counter()
+        tb, spec = load(name)
+        table, frame = task_table(tb, spec)
+        summary = summarise(table, frame)
+        summary["seconds"] = round(time.perf_counter() - t, 1)
+        summary["x"], summary["groups"] = spec.x, group_column(tb)
+        out["testbeds"][name] = summary
+        if args.output:
+            Path(args.output).mkdir(parents=True, exist_ok=True)
+            table.to_csv(Path(args.output) / f"skill_{name}.csv", index=False)
+        cols = ["task", "scope", "verdict", "auto_form", "mae_no_change", f"mae_{HEADLINE}", f"mae_{POOLED}",
+                f"skill_{HEADLINE}"]
+        print(f"\n== {name}: {len(table)} tasks, x = {spec.x} ({summary['seconds']} s)")
+        print(table[cols].round(3).sort_values(f"skill_{HEADLINE}").to_string(index=False, max_rows=30))
+        print(json.dumps(summary))
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""A task's form chosen by an inner backtest on its fit set: the choice extrapolates, and is made without the
+held-out models."""
+
+import numpy as np
+
+from scalecheck.laws.select import DEFAULT_CANDIDATES, fit_selected, inner_splits
+from scalecheck.observations import Series
+
+
+def _series(n, y, chance=0.25, groups=None):
+    k = len(n)
+    return Series(task="t", metric="accuracy", x_name="params", x=n, y=y, stderr=np.full(k, 0.005),
+                  n_examples=np.full(k, np.nan), models=tuple(f"m{i}" for i in range(k)), params=n,
+                  tokens=n * 20, flops=n * 120, groups=tuple(groups or ("-",) * k), holdout=np.zeros(k, bool),
+                  chance=chance, x_is_loss=False)
+
+
+def _direct(n, chance=0.25):
+    return chance + (1 - chance) * np.exp(-2.5 * (n / 1e7) ** -0.3)
+
+
+def test_inner_backtest_chooses_a_form_that_extrapolates():
+    # Accuracy above chance that saturates (Krajewski's law): an exponential in ln N fitted to the rising part
+    # overshoots past it. The chosen form must predict the held-out sizes better than the exponential does.
+    rng = np.random.default_rng(0)
+    sizes = np.repeat(np.geomspace(1e7, 1e10, 8), 2)
+    fit_part = sizes < 1e9
+    chosen, err_sel, err_exp = [], [], []
+    for _ in range(6):
+        s = _series(sizes, _direct(sizes) + rng.normal(0, 0.005, len(sizes)))
+        train, test = s.subset(fit_part), s.subset(~fit_part)
+        sel = fit_selected([train])[0]
+        chosen.append(sel.form)
+        assert sel.choice.n_inner > 0 and set(sel.choice.inner_mae) == {*DEFAULT_CANDIDATES, "no_change"}
+        from scalecheck.laws import fit_series
+
+        exp = fit_series(train, "exponential")
+        from scalecheck.laws import law_x
+
+        pred = sel.predict(law_x(test, sel.law.law), test.groups)  # the chosen form's own axis
+        err_sel.append(np.mean(np.abs(pred - _direct(test.params))))
+        err_exp.append(np.mean(np.abs(np.clip(exp.predict(np.log(test.params)), 0, 1) - _direct(test.params))))
+    assert np.mean(err_sel) < np.mean(err_exp)
+    assert chosen.count("direct_compute") + chosen.count("loglog") >= 4
+
+
+def test_too_few_sizes_for_an_inner_backtest_keeps_the_default_form():
+    sizes = np.geomspace(1e7, 1e8, 3)
+    s = _series(sizes, _direct(sizes))
+    assert inner_splits(s) == []
+    sel = fit_selected([s])[0]
+    assert sel.form == DEFAULT_CANDIDATES[0] and sel.choice.n_inner == 0
+
+
+def test_a_candidate_that_fails_an_inner_prediction_is_never_chosen():
+    # A linear trend in ln N: the inner backtests of every candidate are finite, and the choice is one of them
+    # with the lowest inner error.
+    sizes = np.geomspace(1e7, 1e10, 7)
+    y = 0.3 + 0.03 * np.log(sizes / 1e7) + np.random.default_rng(1).normal(0, 0.003, 7)
+    sel = fit_selected([_series(sizes, y)])[0]
+    mae = sel.choice.inner_mae
+    finite = {k: v for k, v in mae.items() if np.isfinite(v)}
+    assert sel.form == min(finite, key=finite.get)
+
+
+def test_no_change_is_a_candidate_and_its_forecast_is_the_top_level_per_group():
+    from scalecheck.laws.select import NO_CHANGE, NoChangeFit
+
+    rng = np.random.default_rng(2)
+    sizes = np.repeat(np.geomspace(1e7, 1e10, 8), 2)
+    groups = ["a", "b"] * 8
+    y = 0.26 + 0.05 * (np.array(groups) == "b") + rng.normal(0, 0.01, len(sizes))
+    s = _series(sizes, y, groups=groups)
+    sel = fit_selected([s])[0]
+    assert np.isfinite(sel.choice.inner_mae[NO_CHANGE])
+    # With no law to choose from, no change is the forecast: each group's level at the largest size.
+    nc = fit_selected([s], candidates=())[0]
+    assert isinstance(nc, NoChangeFit) and nc.choice.form == NO_CHANGE
+    top = sizes == sizes.max()
+    for g in ("a", "b"):
+        assert nc.levels[g] == np.mean(y[top & (np.array(groups) == g)])
+    assert np.isfinite(nc.sd) and 0.003 < nc.sd < 0.05
+    lo, hi = nc.interval(["a", "new"], 0.9)
+    assert lo[0] < nc.levels["a"] < hi[0] and lo[1] < nc.overall < hi[1]
+    # A clean law is still chosen over no change.
+    rising = _series(sizes, _direct(sizes) + rng.normal(0, 0.003, len(sizes)))
+    assert fit_selected([rising])[0].choice.form != NO_CHANGE
