@@ -5,8 +5,9 @@ the fit set's larger sizes: the same expanding window as ``scalecheck backtest``
 already has. Each inner backtest is scored against the no-change forecast (the mean score of the largest size it
 was fitted on: what a user would guess without a law), and from them:
 
-- ``estimated_skill``: 1 - (the law's summed absolute error) / (no change's), over every inner prediction: 1 is
-  perfect, 0 no better than no change, negative worse;
+- ``estimated_skill``: the median over the inner backtests of 1 - MAE_law / MAE_no_change (1: perfect, 0: no
+  better than no change, negative: worse); a median, because the inner fit on the fewest sizes can run wild and
+  a pooled error would be that one fit's;
 - ``held`` of ``run``: inner backtests in which the law's error was no larger than no change's;
 - ``held_to``: the farthest the law held, as the ratio of the target's compute (FLOPs, else parameters) to the
   largest fitted model's;
@@ -37,7 +38,7 @@ class Reliability:
     task: str
     scope: str
     form: str
-    estimated_skill: float  # 1 - MAE_law / MAE_no_change over the inner backtests (NaN: none could be run)
+    estimated_skill: float  # median over inner backtests of 1 - MAE_law / MAE_no_change (NaN: none was run)
     held: int  # inner backtests where the law did no worse than no change
     run: int  # inner backtests run
     held_to: float  # target compute / largest fitted compute, the farthest an inner backtest held (NaN: none)
@@ -121,7 +122,7 @@ def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: 
     fits = fit_many([series.subset(t) for t in trains], law, loo=False) if trains else []
     held = run = 0
     held_to = reached = float("nan")
-    err_law, err_nc = [], []
+    err_law, err_nc, skills = [], [], []
     prop = series.metric_is_proportion
     for train, test, fitted in zip(trains, tests, fits, strict=True):
         if not fitted.usable:
@@ -138,6 +139,8 @@ def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: 
         e_law, e_nc = np.abs(p - tgt.y), np.abs(nc - tgt.y)
         err_law.append(e_law)
         err_nc.append(e_nc)
+        m_nc = e_nc.mean()
+        skills.append(1.0 - e_law.mean() / m_nc if m_nc > 0 else (0.0 if e_law.mean() == 0 else -np.inf))
         run += 1
         ratio = float(np.nanmax(compute[test]) / np.nanmax(compute[train]))
         reached = ratio if not np.isfinite(reached) else max(reached, ratio)
@@ -146,7 +149,7 @@ def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: 
             held_to = ratio if not np.isfinite(held_to) else max(held_to, ratio)
     if run:
         mae_law, mae_nc = float(np.mean(np.concatenate(err_law))), float(np.mean(np.concatenate(err_nc)))
-        skill = 1.0 - mae_law / mae_nc if mae_nc > 0 else (0.0 if mae_law == 0 else -np.inf)
+        skill = float(np.median(skills))
     else:
         mae_law = mae_nc = skill = float("nan")
     return Reliability(task=series.task, scope=series.scope_label, form=law.name, estimated_skill=float(skill),
