@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from scalecheck.laws import fit, fit_batch, fit_chain
-from scalecheck.laws.prediction import (DEFAULT, RESIDUAL_ONLY, PredictionModel, calibrate, crps,
-                                        interval_score)
+from scalecheck.laws.prediction import (
+    DEFAULT,
+    RESIDUAL_ONLY,
+    PredictionModel,
+    calibrate,
+    crps,
+    interval_score,
+)
 
 N_EX = 5000  # a large benchmark: the law's change past its data is estimated well
 TRUE = PredictionModel(low=-0.4, high=0.9, residual=2.0, distance=3.0)
