@@ -59,3 +59,16 @@ def test_too_few_sizes_says_so():
     assert r.run == 0 and not np.isfinite(r.estimated_skill)
     assert "too few sizes" in r.reading and "too few sizes" in held_text(r)
     assert isinstance(r, Reliability)
+
+
+def test_reality_check_carries_the_estimate_and_says_how_far_the_law_held():
+    from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
+    from scalecheck.trends import reality_check
+
+    tb = synthetic_testbed({"lawful": exponential_accuracy}, seed=0, corpora=("a",))
+    f = reality_check(tb).frame()
+    assert {"estimated_skill", "reliability"} <= set(f.columns)
+    row = f[(f["task"] == "lawful") & (f["scope"] == "all")].iloc[0]
+    assert row["category"] == "predictable"
+    assert row["reliability"].startswith("held in ")
+    assert "backtests on these models" in row["reason"]
