@@ -57,6 +57,7 @@ from _shared import shared_data_dir  # benchmarks/_shared.py
 import scalecheck
 from scalecheck.backtest import backtest
 from scalecheck.backtest.engine import group_column, testbed_series
+from scalecheck.laws.reliability import reliability
 from scalecheck.observations import Selection
 from scalecheck.trends import classify
 
@@ -137,11 +138,14 @@ def task_table(tb, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
         kept.append(s)
         fit_set = s.subset(~held)
         verdict = classify(fit_set).category
+        # The reliability estimate sees the fit set alone (inner backtests of the exponential law on it).
+        rel = reliability(fit_set)
         base = no_change(s, held)
         scale = 100.0 if (s.higher_is_better and s.metric_is_proportion) else 1.0
         nochange_rows.append({"task": s.task, "scope": s.scope_label, "metric": s.metric, "verdict": verdict,
                               "units": "points" if scale == 100.0 else s.metric, "n_heldout": int(held.sum()),
-                              "mae_no_change": float(np.mean(np.abs(base - s.y[held]))) * scale})
+                              "mae_no_change": float(np.mean(np.abs(base - s.y[held]))) * scale,
+                              "estimated_skill": rel.estimated_skill, "reliability": rel.reading})
     table = pd.DataFrame(nochange_rows)
     frames = []
     hold = spec.holdout if spec.holdout is not None else None
@@ -222,7 +226,22 @@ def summarise(table: pd.DataFrame, frame: pd.DataFrame) -> dict:
         "n_unusable": int((~frame[frame["form"] == HEADLINE]["usable"].astype(bool)).sum()),
         "mae_units": "points (accuracy-like tasks only; unusable predictions scored as no change)",
         "n_point_tasks": int(len(points)),
+        # Spearman between the fit set's estimated skill (scalecheck.laws.reliability) and the realised skill on
+        # the hold-out, across tasks: of the headline form, and of the exponential law the estimate backtests.
+        "reliability_rank_correlation": _spearman(table["estimated_skill"], table[f"skill_{HEADLINE}"]),
+        "reliability_rank_correlation_exponential": _spearman(table["estimated_skill"], table["skill_exponential"]),
+        "n_tasks_with_estimate": int(np.isfinite(table["estimated_skill"]).sum()),
     }
+
+
+def _spearman(a, b) -> float | None:
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3:
+        return None
+    return round(float(stats.spearmanr(a[ok], b[ok])[0]), 3)
 
 
 def main() -> None:

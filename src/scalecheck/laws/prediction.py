@@ -2,48 +2,42 @@
 
 A confidence interval (``LawFit.interval(kind="confidence")``) is the uncertainty of the fitted curve: the
 bootstrap or the delta method, from the fit alone. A prediction interval is for a new model's score, and on real
-ladders the fit alone does not know how far it can be trusted: models scatter beyond their sampling noise, the law
-is misspecified, and both matter more the farther one extrapolates. So the prediction interval is a *calibrated
-variance model*: a normal interval about the law's point prediction whose variance, on the fitting scale, is the
-sum of two terms (:class:`PredictionTerms`), built from what the fit knows, with coefficients
-(:class:`PredictionModel`) calibrated on rolling-origin (expanding-window) backtests of real testbeds:
+ladders the fit alone does not know how far it can be trusted: models scatter beyond their sampling noise, and a
+law fitted on small models often does not deliver, past its data, the change it predicts. So a prediction is a
+*predictive distribution* (:class:`Predictive`), with a shape read off the errors of expanding-window backtests on
+four real testbeds:
 
-- ``residual``: ``b * s^2``, where ``s`` is the fit's residual sd (sampling noise plus model-to-model scatter;
-  ``sampling`` and ``scatter`` split it for reading). ``b`` is near 2: ``s`` comes from few degrees of freedom,
-  and a new size scatters more about a curve than the sizes the curve was fitted to.
-- ``extrapolation``: ``(k_change * |g(x) - g(edge)| + k_distance * d * s)^2``: the change the law predicts beyond
-  its data (``edge`` is x clamped to the fitted range) and the distance ``d`` travelled past that range (in units
-  of the fitted range; log x for forms in log x) in residual sds. ``k_change`` is held at or above
-  1/z(0.95) = 0.608: there the 90% interval always reaches back to the law's value at the edge of its data ("no
-  further change"), so a law that runs away past its data cannot exclude a model that stops where the data stop.
-  Calibrated freely it sat exactly on that edge on every set of testbeds, so the bound is the rule.
+    new score = g(edge) + F * (g(x) - g(edge)) + e,   F ~ Uniform(low, high),   e ~ Normal(0, sigma^2)
 
-The curve's own delta-method variance is reported (``confidence``) but does not enter: with two to five sizes
-fitted it is either tiny (many models of few sizes counted as independent) or enormous (one degree of freedom),
-and fitted with a weight of its own its weight went to ~0. The distance term carries the curve's growing
-uncertainty instead. For the same reason the quantile is normal, not Student-t: the coefficients are calibrated
-at the fits' real degrees of freedom.
+on the fitting scale, where ``edge`` is x clamped to the fitted range, ``g(x) - g(edge)`` is the change the law
+predicts past its data, ``F`` the share of that change a new model realises, and
+``sigma^2 = s^2 * (b + (k_distance * d)^2)`` the scatter (``s`` the fit's residual sd, ``d`` the distance
+past the fitted range in units of that range, on log x for forms in log x). Inside the fitted range the change is
+0 and the distribution is the scatter alone.
 
-Measured (``python benchmarks/interval_calibration.py``: expanding-window backtests of the tasks the reality check
-calls predictable, 90% level, each testbed scored with coefficients calibrated on the other two only, by the lowest
-mean interval score relative to the residual-only interval's): coverage 0.855 on Gadre et al. (residual-only
-0.677), 0.947 on the OLMo ladder (0.884) and 0.913 on Pythia (0.950); mean interval score 40.3 against 97.7, 24.7
-against 32.4 and 44.5 against 48.0 points; the OLMo ladder's 13B targets through the two-step chain 8/8 covered,
-mean width 41.9 points. The residual-only interval (scalecheck's first: the curve's variance plus the residual
-variance, t with the fit's dof; ``RESIDUAL_ONLY``) misses more as more sizes are fitted, because its curve term
-shrinks and the misspecification does not.
+Why this shape: on backtests the realised share of the predicted change is spread flat over a wide range (Gadre
+et al.: quartiles 0.01, 0.34 and 1.09; Pythia 0.0, 0.13, 0.93; the OLMo ladder 0.43, 0.69, 0.92): a law
+either keeps going or stops, so errors scale with the change and are *flatter* than normal (a normal interval
+sized for 90% covers only 0.36-0.40 at 50% on Gadre et al.), not heavier-tailed. A uniform share convolved with
+normal scatter gives that flat middle and a normal tail, and its median lies between the law and "no further
+change". Tried on the same backtests and not kept (``benchmarks/interval_calibration.py`` at the time, each
+testbed calibrated on the others): a normal or Student-t about the law with calibrated variance coefficients and
+degrees of freedom (the df went to >100; max miscalibration 0.17-0.33 on Gadre and the OLMo ladder, and CRPS
+worse than the residual-only interval's on the OLMo ladder and Pythia), a scale regressed on log residual sd and
+log change (the same), the curve's delta-method variance as a term (weight ~0.2, no better), a damped normal (the
+damping calibrated on Gadre and Pythia went to 1, "no change", which fails on the OLMo ladder), and a per-testbed
+scale from the fit sets' inner backtests (helps Gadre, hurts Pythia). The previous model, a normal about the law
+with variance ``b*s^2 + (k_change*|change| + k_distance*d*s)^2`` calibrated at 90%, covered 0.35-0.45 at 50%.
 
-Tried on the same backtests and not kept: the change alone (without the distance term Pythia's interval score
-triples), the curve's variance as a term (weight ~0), Student-t quantiles (Gadre 0.78, Pythia 0.97), an excess
-scatter term (its weight moved from 0.04 to 1.2 between calibration sets), a "step-back" term (the law refitted
-without its farthest size, its error on that size: calibrated weight ~0.003), a cluster bootstrap over 2-4 sizes
-(far too wide), and the previous single-coefficient model (``kappa * (change + d * s)`` added to the residual-only
-variance: Gadre 0.72, OLMo 0.96, Pythia 0.95 with a worse score). A conformal correction per testbed would need a
-backtest of the user's own testbed.
+The four numbers (``low``, ``high``, ``residual`` = b, ``distance`` = k_distance) are calibrated by the lowest
+mean CRPS relative to the residual-only interval's over the testbeds' backtests (``benchmarks/
+interval_calibration.py``: each testbed's figures use numbers calibrated on the other three; the defaults below on
+all four). CRPS scores the whole distribution, so every level is calibrated at once.
 
-What an interval assumes: the new model belongs to the ladder (same data, recipe and evaluation), the testbeds
-the coefficients were calibrated on are like the user's, and the metric is on the scale it was fitted on. The
-level is a frequency over such backtests, not a guarantee for one task.
+What a level means: a 50% interval holds a new model's score in half of such backtests (even odds), a 90% one in
+nine of ten; the level is a frequency over backtests of ladders like the four, not a guarantee for one task. What
+an interval assumes: the new model belongs to the ladder (same data, recipe and evaluation) and the metric is on
+the scale it was fitted on.
 """
 
 from __future__ import annotations
@@ -53,100 +47,165 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-# Calibrated on all three testbeds together (benchmarks/interval_calibration.py, "calibrated_all"); each testbed's
-# own figures there use coefficients calibrated on the other two only. The paper-style loss laws (step 1 of the
-# two-step chain) get the same coefficients: no loss-law backtest calibrated their own.
-RESIDUAL = 1.885
-CHANGE = 0.6081  # the bound 1/z(0.95) = 0.6079, rounded up
-DISTANCE = 6.232
+# Calibrated on all four testbeds together (benchmarks/interval_calibration.py, "calibrated_all": Gadre et al.
+# 2024, the OLMo ladder, Pythia, Sloth); each testbed's own figures there use numbers calibrated on the others.
+# The paper-style loss laws (step 1 of the two-step chain) get the same numbers: no loss-law backtest calibrated
+# their own.
+LOW = -0.55  # the realised share of the predicted change: at least this (negative: the task moved back) ...
+HIGH = 0.95  # ... and at most this
+RESIDUAL = 4.5  # b: a new size scatters about the curve more than the fitted sizes (s has few dof)
+DISTANCE = 6.0  # k_distance: scatter grows with the distance past the fitted range
 
 
 @dataclass(frozen=True)
-class PredictionTerms:
-    """What a prediction's variance is built from at each x (fitting scale), and the terms it sums to.
+class Predictive:
+    """A new model's score at each x, on the fitting scale: ``edge + F * change + e`` with F uniform on
+    [low, high] and e normal(0, sd^2) (see the module docstring). Arrays, one entry per x."""
 
-    The raw quantities (``residual_var``, ``change``, ``distance``) do not depend on the
-    model's coefficients, so a calibration can score many coefficients from one set of fits
-    (:meth:`PredictionModel.variance`)."""
-
-    centre: np.ndarray
-    confidence: np.ndarray  # the curve's delta-method variance: reported, not part of the total
-    sampling: np.ndarray  # the known sampling part of the residual variance
-    scatter: np.ndarray  # the model-to-model excess: residual variance minus sampling
-    change: np.ndarray  # |g(x) - g(edge)|: what the law predicts beyond its data
-    distance: np.ndarray  # d: distance from the fitted range in units of that range (0 inside it)
-    residual: np.ndarray  # b * s^2
-    extrapolation: np.ndarray  # (k_change * change + k_distance * d * s)^2
+    centre: np.ndarray  # the law's point prediction g(x)
+    edge: np.ndarray  # g(edge): the law at x clamped to its fitted range
+    low: float
+    high: float
+    sd: np.ndarray  # the normal scatter's sd
+    distance: np.ndarray  # d, in units of the fitted range (0 inside it)
 
     @property
-    def residual_var(self) -> np.ndarray:
-        return self.sampling + self.scatter
+    def change(self) -> np.ndarray:
+        """The signed change the law predicts past its data."""
+        return self.centre - self.edge
+
+    def _ends(self, shape=None):
+        a, b = self.edge + self.low * self.change, self.edge + self.high * self.change
+        lo, hi, sd = np.minimum(a, b), np.maximum(a, b), self.sd
+        if shape is not None:
+            lo, hi, sd = (np.broadcast_to(v.reshape(v.shape + (1,) * (len(shape) - v.ndim)), shape)
+                          for v in (lo, hi, sd))
+        return lo, hi, sd
+
+    def cdf(self, y) -> np.ndarray:
+        """P(score <= y) (y on the fitting scale; a trailing axis broadcasts against the x's)."""
+        y = np.asarray(y, float)
+        lo, hi, sd = self._ends(y.shape if y.ndim > self.edge.ndim else None)
+        return _uniform_normal_cdf(y, lo, hi, sd)
+
+    def quantile(self, p) -> np.ndarray:
+        """The score at probability ``p`` (a scalar, or one per x, or an array whose first axis is the x's)."""
+        p = np.asarray(p, float)
+        shape = np.broadcast_shapes(self.edge.shape, p.shape) if p.ndim <= self.edge.ndim else p.shape
+        lo, hi, sd = self._ends(shape if len(shape) > self.edge.ndim else None)
+        p = np.broadcast_to(p, lo.shape)
+        with np.errstate(all="ignore"):
+            a = lo + sd * stats.norm.ppf(np.clip(p, 1e-12, 1 - 1e-12)) - 1e-12  # cdf(a) <= p
+            b = hi + sd * stats.norm.ppf(np.clip(p, 1e-12, 1 - 1e-12)) + 1e-12  # cdf(b) >= p
+            a, b = np.where(np.isfinite(a), a, lo - 40 * sd), np.where(np.isfinite(b), b, hi + 40 * sd)
+            # The cdf is monotone: bisection to 2^-48 of the bracket (scipy's root finders take one x at a time).
+            for _ in range(48):
+                mid = (a + b) / 2
+                below = _uniform_normal_cdf(mid, lo, hi, sd) < p
+                a, b = np.where(below, mid, a), np.where(below, b, mid)
+        return (a + b) / 2
+
+    def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """The central interval at ``level``: the (1-level)/2 and (1+level)/2 quantiles."""
+        return self.quantile((1 - level) / 2), self.quantile((1 + level) / 2)
+
+    def level_to_cover(self, y) -> np.ndarray:
+        """The smallest central level whose interval holds ``y`` (fitting scale): |2 F(y) - 1|."""
+        return np.abs(2 * self.cdf(y) - 1)
 
     @property
-    def total(self) -> np.ndarray:
-        return self.residual + self.extrapolation
+    def rms_about_centre(self) -> np.ndarray:
+        """sqrt(E (score - g(x))^2): the spread about the law's own point prediction."""
+        lo, hi = self.low - 1.0, self.high - 1.0
+        m2 = (hi**3 - lo**3) / (3 * (hi - lo)) if hi > lo else lo**2
+        return np.sqrt(self.sd**2 + m2 * self.change**2)
+
+    def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws of a new model's score at each x, shape (n, m)."""
+        f = rng.uniform(self.low, self.high, size=(n, len(self.edge)))
+        return self.edge + f * self.change + rng.normal(0.0, 1.0, size=f.shape) * self.sd
+
+
+def _uniform_normal_cdf(y, lo, hi, sd):
+    """CDF of U(lo, hi) + N(0, sd^2) at y: (sd / (hi - lo)) * (G((y - lo)/sd) - G((y - hi)/sd)) with
+    G(t) = t Phi(t) + phi(t); the normal alone where hi - lo is negligible against sd."""
+    y, lo, hi, sd = np.broadcast_arrays(*(np.asarray(v, float) for v in (y, lo, hi, sd)))
+    width = hi - lo
+    with np.errstate(all="ignore"):
+        sdp = np.where(sd > 0, sd, 1e-300)
+        flat = width > 1e-6 * sdp
+        g = lambda t: t * stats.norm.cdf(t) + stats.norm.pdf(t)  # noqa: E731
+        conv = sdp / np.where(flat, width, 1.0) * (g((y - lo) / sdp) - g((y - hi) / sdp))
+        point = stats.norm.cdf((y - (lo + hi) / 2) / sdp)
+        out = np.where(flat, np.clip(conv, 0.0, 1.0), point)
+        zero_sd = ~(sd > 0)
+        if np.any(zero_sd):
+            uni = np.clip((y - lo) / np.where(width > 0, width, 1.0), 0.0, 1.0)
+            uni = np.where(width > 0, uni, (y >= lo).astype(float))
+            out = np.where(zero_sd, uni, out)
+    return out
 
 
 @dataclass(frozen=True)
 class PredictionModel:
-    """The coefficients of the prediction variance (see the module docstring).
+    """The four calibrated numbers of the predictive distribution (see the module docstring).
 
-    ``calibrated_on`` names the testbeds the coefficients were calibrated on, for the record."""
+    ``calibrated_on`` names the testbeds they were calibrated on, for the record."""
 
+    low: float = LOW
+    high: float = HIGH
     residual: float = RESIDUAL
-    change: float = CHANGE
     distance: float = DISTANCE
-    calibrated_on: tuple[str, ...] = ("gadre2024", "olmo-ladder", "pythia")
+    calibrated_on: tuple[str, ...] = ("gadre2024", "olmo-ladder", "pythia", "sloth2024")
 
-    def variance(self, residual_var, change, distance) -> tuple[np.ndarray, np.ndarray]:
-        """(residual, extrapolation) variance terms from the raw quantities (arrays or scalars)."""
-        s2 = np.asarray(residual_var, float)
-        s = np.sqrt(np.maximum(s2, 0.0))
-        change = np.where(np.isfinite(change), change, np.inf)
-        with np.errstate(over="ignore", invalid="ignore"):
-            extra = (self.change * change + self.distance * np.asarray(distance, float) * s) ** 2
-        return self.residual * s2, extra
+    def from_terms(self, centre, edge, residual_var, distance) -> Predictive:
+        """The predictive distribution from the raw quantities of a fit (arrays on the fitting scale): the
+        law's point prediction, its value at the edge of the data, its residual variance and the distance past
+        the fitted range. They do not depend on the model's numbers, so a calibration scores many models from
+        one set of fits."""
+        centre, edge, s2, d = (np.atleast_1d(np.asarray(v, float)) for v in (centre, edge, residual_var, distance))
+        centre, edge, s2, d = np.broadcast_arrays(centre, edge, s2, d)
+        with np.errstate(all="ignore"):
+            sd = np.sqrt(np.maximum(s2, 0.0) * (self.residual + (self.distance * d) ** 2))
+            # A law that runs away past its data (a non-finite value) cannot say where the score will be.
+            bad = ~(np.isfinite(centre) & np.isfinite(edge))
+            sd = np.where(bad, np.inf, sd)
+        return Predictive(centre=np.where(bad, np.nan, centre), edge=np.where(bad, np.nan, edge), low=self.low,
+                          high=self.high, sd=sd, distance=d)
 
-    def terms(self, law, xa: np.ndarray) -> PredictionTerms:
-        """The prediction's variance terms at ``xa`` for a usable :class:`~scalecheck.laws.LawFit`."""
+    def predictive(self, law, xa: np.ndarray) -> Predictive:
+        """The predictive distribution at ``xa`` for a usable :class:`~scalecheck.laws.LawFit`."""
         from .fitting import to_fit_scale
 
         form = law.law
         xa = np.asarray(xa, float)
-        m = len(xa)
-        with np.errstate(all="ignore"):
-            centre = to_fit_scale(form, form.predict_params(law.param_vector, xa))
-        conf = law.fit_scale_variance(xa)
-        noise2 = float(law.noise_scale) ** 2 if np.isfinite(law.noise_scale) else 0.0
-        sampling = min(_sampling_variance(law), noise2)
         d, edge = _distance(form, np.asarray(law.x, float), xa)
         with np.errstate(all="ignore"):
-            change = np.abs(centre - to_fit_scale(form, form.predict_params(law.param_vector, edge)))
-        change = np.where(np.isfinite(change), change, np.inf)
-        residual, extra = self.variance(np.full(m, noise2), change, d)
-        return PredictionTerms(centre=centre, confidence=conf, sampling=np.full(m, sampling),
-                               scatter=np.full(m, noise2 - sampling), change=change, distance=d,
-                               residual=residual, extrapolation=extra)
+            centre = to_fit_scale(form, form.predict_params(law.param_vector, xa))
+            at_edge = to_fit_scale(form, form.predict_params(law.param_vector, edge))
+        noise2 = float(law.noise_scale) ** 2 if np.isfinite(law.noise_scale) else 0.0
+        return self.from_terms(centre, at_edge, np.full(len(centre), noise2), d)
 
     def interval(self, law, xa: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Prediction interval at ``level`` on the fitting scale."""
-        t = self.terms(law, xa)
-        half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(np.maximum(t.total, 0.0))
-        return t.centre - half, t.centre + half
+        return self.predictive(law, xa).interval(level)
+
+    def quantile(self, law, xa: np.ndarray, p) -> np.ndarray:
+        """The predictive distribution's quantile at ``p`` on the fitting scale."""
+        return self.predictive(law, xa).quantile(p)
 
     def point_sd(self, law, xa: np.ndarray) -> np.ndarray:
-        """sd of a new model's score about the law's point prediction (fitting scale)."""
-        return np.sqrt(np.maximum(self.terms(law, xa).total, 0.0))
+        """sd of a new model's score about the law's point prediction (fitting scale): for the two-step chain,
+        which propagates a normal with this second moment."""
+        return self.predictive(law, xa).rms_about_centre
 
     def level_to_cover(self, law, xa: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The smallest central level whose prediction interval holds ``y`` (y's own scale): coverage at any level
         L is the share of rows with ``level_to_cover <= L`` (the calibration curve)."""
         from .fitting import to_fit_scale
 
-        t = self.terms(law, xa)
         with np.errstate(all="ignore"):
-            z = np.abs(to_fit_scale(law.law, np.asarray(y, float)) - t.centre) / np.sqrt(t.total)
-        return 2 * stats.norm.cdf(z) - 1
+            return self.predictive(law, xa).level_to_cover(to_fit_scale(law.law, np.asarray(y, float)))
 
 
 DEFAULT = PredictionModel()
@@ -177,17 +236,6 @@ class ResidualOnly:
 
 
 RESIDUAL_ONLY = ResidualOnly()
-
-
-def _sampling_variance(law) -> float:
-    """Mean known sampling variance of the fitted points on the fitting scale (0 when unknown)."""
-    if law.sigma is None:
-        return 0.0
-    s = np.asarray(law.sigma, float)
-    if law.law.log_residuals:
-        s = s / np.maximum(np.abs(np.asarray(law.y, float)), 1e-300)
-    s = s[np.isfinite(s)]
-    return float(np.mean(s**2)) if s.size else 0.0
 
 
 def distance(law, xa: np.ndarray) -> np.ndarray:
@@ -224,3 +272,40 @@ def interval_score(lo, hi, y, level: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         s = (hi - lo) + (2.0 / a) * np.maximum(lo - y, 0.0) + (2.0 / a) * np.maximum(y - hi, 0.0)
     return np.where(np.isfinite(lo) & np.isfinite(hi), s, np.nan)
+
+
+def crps(dist: Predictive, y, grid: int = 121) -> np.ndarray:
+    """The continuous ranked probability score of ``dist`` at each truth ``y`` (fitting scale): the integral of
+    (F(t) - 1{y <= t})^2, by the trapezoid rule over the distribution's support (the uniform part widened by 3.1
+    sds: 0.1% of the mass left out on each side) and the truth. Lower is better; it scores every level at once."""
+    y = np.asarray(y, float)
+    a, b = dist.edge + dist.low * dist.change, dist.edge + dist.high * dist.change
+    with np.errstate(all="ignore"):
+        lo = np.minimum(np.minimum(a, b) - 3.1 * dist.sd, y)
+        hi = np.maximum(np.maximum(a, b) + 3.1 * dist.sd, y)
+        t = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, grid)[None]
+        F = dist.cdf(t)
+    return np.trapezoid((F - (y[:, None] <= t)) ** 2, t, axis=1)
+
+
+def calibrate(centre, edge, residual_var, distance, y, start: PredictionModel = DEFAULT,
+              name: str = "") -> PredictionModel:
+    """The numbers with the lowest mean CRPS on backtest rows (arrays on the fitting scale: the law's prediction,
+    its value at the edge of its data, its residual variance, the distance past the fitted range, and the truth),
+    by Powell's method from ``start`` (scipy). ``benchmarks/interval_calibration.py`` calibrates over several
+    testbeds with each testbed's CRPS relative to the residual-only interval's; this is the one-set version."""
+    from scipy import optimize
+
+    fields = ("low", "high", "residual", "distance")
+    bounds = [(-1.5, 1.0), (0.0, 2.0), (0.05, 12.0), (0.0, 40.0)]
+
+    def model(v):
+        return PredictionModel(**dict(zip(fields, map(float, v), strict=True)), calibrated_on=(name,) if name else ())
+
+    def objective(v):
+        return float(np.nanmean(crps(model(v).from_terms(centre, edge, residual_var, distance), y, grid=61)))
+
+    x0 = np.clip([getattr(start, f) for f in fields], [b[0] for b in bounds], [b[1] for b in bounds])
+    res = optimize.minimize(objective, x0, method="Powell", bounds=bounds,
+                            options={"xtol": 1e-3, "ftol": 1e-6, "maxiter": 4000})
+    return model(res.x)

@@ -167,10 +167,9 @@ class LawFit:
     def interval(self, x, level: float | None = None, kind: str = "confidence",
                  model=None) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise interval for the law's curve (``confidence``: the bootstrap when there is one, else the delta
-        method) or for a new model's score (``prediction``: the calibrated variance model of
-        :mod:`scalecheck.laws.prediction` about the point prediction, whose ``PredictionModel`` ``model``
-        overrides the default; the bootstrap does not enter, the model's terms stand in for the curve's
-        uncertainty)."""
+        method) or for a new model's score (``prediction``: the central interval of the calibrated predictive
+        distribution of :mod:`scalecheck.laws.prediction`, whose ``PredictionModel`` ``model`` overrides the
+        default; the bootstrap does not enter)."""
         if kind not in ("confidence", "prediction"):
             raise ValueError(f"kind must be 'confidence' or 'prediction', not {kind!r}")
         level = self.level if level is None else float(level)
@@ -188,11 +187,21 @@ class LawFit:
                 lo, hi = self._delta_interval(xa, level, kind)
         return from_fit_scale(self.law, lo).reshape(shape), from_fit_scale(self.law, hi).reshape(shape)
 
+    def quantile(self, x, p, model=None) -> np.ndarray:
+        """Quantile ``p`` of a new model's score at each x: the predictive distribution of
+        :mod:`scalecheck.laws.prediction` (``model`` overrides its calibrated numbers). ``p`` = 0.5 is its median,
+        which lies between the law's point prediction and its value at the edge of the data."""
+        xa, shape = self._x(x)
+        if not self.usable:
+            return np.full(shape, np.nan)
+        q = _prediction_model(model).predictive(self, xa).quantile(np.broadcast_to(np.asarray(p, float), len(xa)))
+        return from_fit_scale(self.law, q).reshape(shape)
+
     def fit_scale_draws(self, xa: np.ndarray, kind: str = "confidence", rng: np.random.Generator | None = None,
                         model=None) -> np.ndarray | None:
         """Draws of the prediction at ``xa`` on the fitting scale (n_draws, m), or None without a bootstrap.
-        ``confidence``: the bootstrap's curves. ``prediction``: as many draws of a new model's score, normal about
-        the point prediction with the calibrated prediction variance (:meth:`PredictionModel.point_sd`)."""
+        ``confidence``: the bootstrap's curves. ``prediction``: as many draws of a new model's score
+        from the calibrated predictive distribution (:meth:`PredictionModel.predictive`)."""
         bp = self.boot_params
         if bp is None:
             return None
@@ -203,8 +212,7 @@ class LawFit:
             centre = to_fit_scale(self.law, self.law.predict_params(self.param_vector, xa))
             if kind == "prediction":
                 rng = rng if rng is not None else np.random.default_rng([self.seed, 1])
-                sd = _prediction_model(model).point_sd(self, xa)
-                return centre + rng.normal(0.0, 1.0, size=(len(bp), len(centre))) * sd
+                return _prediction_model(model).predictive(self, xa).draws(len(bp), rng)
             g = to_fit_scale(self.law, self.law.predict_params(bp, xa[None]))
             if self.boot_inflation != 1.0:
                 g = centre + self.boot_inflation * (g - centre)

@@ -126,9 +126,12 @@ def add_backtest_sections(report: Report, bt: Backtest) -> None:
              f"{esc(scheme)}; x = {esc(bt.x)}, {esc(scope)}. Errors of accuracies are in points (x100); "
              f"bias is the mean signed error (positive: the law over-predicts); coverage is the share of truths "
              f"inside the {bt.level:.0%} prediction interval. A prediction interval is for a new model's measured "
-             f"score: the fit's residual scatter (sampling noise and model-to-model scatter) and a term that grows "
-             f"with the law's predicted change and the distance past its data, both with coefficients calibrated "
-             f"on expanding-window backtests of real testbeds (scalecheck.laws.prediction).</p>")
+             f"score: the central interval of a predictive distribution in which a new model realises a share "
+             f"(uniform over a calibrated range) of the change the law predicts past its data, plus the fit's "
+             f"residual scatter growing with the distance travelled; its four numbers are calibrated on "
+             f"expanding-window backtests of four real testbeds (scalecheck.laws.prediction). A 50% interval "
+             f"should hold half of the held-out models, a 90% one nine in ten: the calibration plot shows "
+             f"whether they did here.</p>")
     sec = report.add_section("Backtest: will the law extrapolate?", intro, id="backtest")
     sec.add_table(overall, caption="Per form, over every task. interval_score: Gneiting and Raftery's mean "
                                    "interval score (width plus 2/alpha times the miss; lower is better, and a wider "

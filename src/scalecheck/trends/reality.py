@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
+from ..laws.reliability import Reliability, held_text, reliability
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import write_tables
@@ -46,6 +47,8 @@ class RealityCheck:
     by: str | None = None
     testbed_name: str = ""
     series: dict[tuple[str, str], Series] = field(default_factory=dict, repr=False)
+    # The law's track record on each series' own data (inner backtests; scalecheck.laws.reliability).
+    reliabilities: dict[tuple[str, str], Reliability] = field(default_factory=dict, repr=False)
 
     @property
     def scopes(self) -> list[str]:
@@ -74,9 +77,13 @@ class RealityCheck:
                         for c, col in zip(BEHAVIOURS, PROBABILITY_COLUMNS, strict=True)})
             row["caveat"] = v.caveat
             row.update({k: v.evidence.get(k, float("nan")) for k in EVIDENCE_KEYS if k != "n_models"})
+            rel = self.reliabilities.get((v.task, v.scope))
+            row.update({"estimated_skill": rel.estimated_skill if rel else float("nan"),
+                        "reliability": rel.reading if rel else ""})
             rows.append(row)
         cols = ["task", "scope", "category", "confidence", "n_models", "shape", "law", "reason", "group_verdicts",
-                *PROBABILITY_COLUMNS, "caveat", *[k for k in EVIDENCE_KEYS if k != "n_models"]]
+                *PROBABILITY_COLUMNS, "caveat", *[k for k in EVIDENCE_KEYS if k != "n_models"], "estimated_skill",
+                "reliability"]
         return pd.DataFrame(rows, columns=cols)
 
     def counts(self) -> pd.DataFrame:
@@ -184,6 +191,7 @@ def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None,
     total = len(names) * (1 + len(values))
     verdicts: list[Verdict] = []
     kept: dict[tuple[str, str], Series] = {}
+    rels: dict[tuple[str, str], Reliability] = {}
     colour_by = by or "corpus"
     done = 0
     for task in names:
@@ -202,7 +210,10 @@ def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None,
                     v = Verdict(**{**v.__dict__, "scope": scope})
                 if scope == ALL:
                     v = _with_groups(v, series, seed)
+                rel = rels[(task, scope)] = reliability(series)
+                if v.category == "predictable":  # say how far the law has held on these models
+                    v = Verdict(**{**v.__dict__, "reason": f"{v.reason}; {held_text(rel)}"})
                 verdicts.append(v)
             done += 1
     report(progress, done, total, "done")
-    return RealityCheck(verdicts, x=x, by=by, testbed_name=testbed.name, series=kept)
+    return RealityCheck(verdicts, x=x, by=by, testbed_name=testbed.name, series=kept, reliabilities=rels)

@@ -1,0 +1,157 @@
+"""How far to trust a law's extrapolation, estimated before the target is seen: inner backtests on the fit set.
+
+:func:`reliability` refits the law on the k smallest sizes of the fit set, for every k from 2 on, and predicts
+the fit set's larger sizes: the same expanding window as ``scalecheck backtest``, but inside the data a user
+already has. Each inner backtest is scored against the no-change forecast (the mean score of the largest size it
+was fitted on: what a user would guess without a law), and from them:
+
+- ``estimated_skill``: the median over the inner backtests of 1 - MAE_law / MAE_no_change (1: perfect, 0: no
+  better than no change, negative: worse); a median, because the inner fit on the fewest sizes can run wild and
+  a pooled error would be that one fit's;
+- ``held`` of ``run``: inner backtests in which the law's error was no larger than no change's;
+- ``held_to``: the farthest the law held, as the ratio of the target's compute (FLOPs, else parameters) to the
+  largest fitted model's;
+- ``reading``: one plain sentence, e.g. "held in 4 of 4 inner backtests; trust to about 2x the fitted compute".
+
+The inner backtests extrapolate from fewer sizes over shorter ranges than the real question, so the estimate is a
+ranking more than a forecast of the skill itself: ``benchmarks/extrapolation_skill.py`` reports the rank
+correlation between estimated and realised skill on every testbed's hold-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..observations import Series
+from .api import fit_many, law_x
+from .forms import Form, get_form
+
+_SIZE_RTOL = 0.05  # sizes within 5% are one size (as the backtest's windows: importers round differently)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """The fit set's own evidence on how far its law extrapolates (see the module docstring)."""
+
+    task: str
+    scope: str
+    form: str
+    estimated_skill: float  # median over inner backtests of 1 - MAE_law / MAE_no_change (NaN: none was run)
+    held: int  # inner backtests where the law did no worse than no change
+    run: int  # inner backtests run
+    held_to: float  # target compute / largest fitted compute, the farthest an inner backtest held (NaN: none)
+    reached: float  # the farthest any inner backtest reached (the same ratio)
+    mae_law: float  # over the inner predictions, in the metric's units
+    mae_no_change: float
+
+    @property
+    def reading(self) -> str:
+        """One plain sentence for a user reading a verdict or a prediction."""
+        if self.run == 0:
+            return "too few sizes for an inner backtest: no track record to judge the law by"
+        head = f"held in {self.held} of {self.run} inner backtest{'s' if self.run != 1 else ''}"
+        if self.held == 0:
+            return f"{head}; the law did worse than no change every time: do not trust it past the data"
+        return f"{head}; trust to about {_ratio(self.held_to)} the fitted compute"
+
+    def frame_row(self) -> dict:
+        """One flat row (for verdicts.csv and backtest tables): the fields and the reading."""
+        return {**asdict(self), "reading": self.reading}
+
+    def to_dict(self) -> dict:
+        from .result import json_safe
+
+        return json_safe(self.frame_row())
+
+
+def _ratio(r: float) -> str:
+    if not np.isfinite(r):
+        return "an unknown multiple of"
+    return f"{r:.1f}x" if r < 10 else f"{r:.0f}x"
+
+
+def held_text(r: Reliability) -> str:
+    """The clause a verdict's reason carries about the law's track record on this series: how far it has held in
+    backtests on its own data (e.g. "the law has held in 3 of 4 backtests on these models, out to 2.1x their
+    compute")."""
+    if r.run == 0:
+        return "too few sizes to backtest the law on these models"
+    if r.held == 0:
+        return f"the law did worse than no change in all {r.run} backtests on these models"
+    return (f"the law has held in {r.held} of {r.run} backtests on these models, out to {_ratio(r.held_to)} their "
+            f"compute")
+
+
+def _compute(series: Series) -> np.ndarray:
+    """What "compute" means for the x ratio: FLOPs where every point has them, else parameters."""
+    f = np.asarray(series.flops, float)
+    if np.all(np.isfinite(f) & (f > 0)):
+        return f
+    return np.asarray(series.params, float)
+
+
+def _size_ranks(series: Series) -> np.ndarray:
+    p = np.asarray(series.params, float)
+    v = p if np.all(np.isfinite(p) & (p > 0)) else np.asarray(series.flops, float)
+    order = np.argsort(v, kind="mergesort")
+    ranks = np.empty(len(v), int)
+    r, last = -1, None
+    for i in order:
+        if last is None or v[i] > last * (1 + _SIZE_RTOL):
+            r += 1
+            last = v[i]
+        ranks[i] = r
+    return ranks
+
+
+def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: int = 2) -> Reliability:
+    """Inner backtests of ``form`` on ``series`` (the fit set alone): see the module docstring."""
+    law = get_form(form)
+    ranks = _size_ranks(series)
+    n_sizes = int(ranks.max()) + 1 if len(ranks) else 0
+    need = max(law.k + 1, 3)
+    compute = _compute(series)
+    trains, tests = [], []
+    for k in range(min_sizes, n_sizes):
+        train, test = ranks < k, ranks >= k
+        if train.sum() >= need and test.any():
+            trains.append(train)
+            tests.append(test)
+    fits = fit_many([series.subset(t) for t in trains], law, loo=False) if trains else []
+    held = run = 0
+    held_to = reached = float("nan")
+    err_law, err_nc, skills = [], [], []
+    prop = series.metric_is_proportion
+    for train, test, fitted in zip(trains, tests, fits, strict=True):
+        if not fitted.usable:
+            continue
+        tgt = series.subset(test)
+        with np.errstate(all="ignore"):
+            p = np.asarray(fitted.predict(law_x(tgt, law)), float).reshape(len(tgt))
+        if prop:
+            p = np.clip(p, 0.0, 1.0)
+        if not np.all(np.isfinite(p)):
+            continue
+        top = ranks[train].max()
+        nc = float(np.mean(series.y[train & (ranks == top)]))
+        e_law, e_nc = np.abs(p - tgt.y), np.abs(nc - tgt.y)
+        err_law.append(e_law)
+        err_nc.append(e_nc)
+        m_nc = e_nc.mean()
+        skills.append(1.0 - e_law.mean() / m_nc if m_nc > 0 else (0.0 if e_law.mean() == 0 else -np.inf))
+        run += 1
+        ratio = float(np.nanmax(compute[test]) / np.nanmax(compute[train]))
+        reached = ratio if not np.isfinite(reached) else max(reached, ratio)
+        if e_law.mean() <= e_nc.mean():
+            held += 1
+            held_to = ratio if not np.isfinite(held_to) else max(held_to, ratio)
+    if run:
+        mae_law, mae_nc = float(np.mean(np.concatenate(err_law))), float(np.mean(np.concatenate(err_nc)))
+        skill = float(np.median(skills))
+    else:
+        mae_law = mae_nc = skill = float("nan")
+    return Reliability(task=series.task, scope=series.scope_label, form=law.name, estimated_skill=float(skill),
+                       held=held, run=run, held_to=held_to, reached=reached, mae_law=mae_law,
+                       mae_no_change=mae_nc)

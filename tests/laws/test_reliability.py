@@ -1,0 +1,74 @@
+"""The reliability estimate by simulation: from the fit set alone it must rank ladders whose law keeps holding
+above ladders whose law breaks past the smaller sizes, and its reading must say what it measured."""
+
+import numpy as np
+
+from scalecheck.laws.reliability import Reliability, held_text, reliability
+from scalecheck.observations import Series
+
+SIZES = np.geomspace(1e8, 3e9, 6)
+
+
+def _series(rng, curve, per_size=3, tau=0.008, task="t"):
+    params = np.repeat(SIZES, per_size)
+    loss = 2.4 + 40 * params**-0.2 * np.exp(rng.normal(0, 0.004, params.size))
+    y = np.clip(curve(loss) + rng.normal(0, tau, params.size), 0, 1)
+    order = np.argsort(loss)
+    n = params.size
+    return Series(task=task, metric="acc", x_name="c4_val", x=loss[order], y=y[order], stderr=np.full(n, np.nan),
+                  n_examples=np.full(n, 2000.0), models=tuple(f"m{i}" for i in range(n)), params=params[order],
+                  tokens=20 * params[order], flops=120 * params[order] ** 2, groups=("a",) * n,
+                  holdout=np.zeros(n, bool))
+
+
+def _lawful(loss):  # the exponential law all the way
+    return 0.25 + 0.04 * np.exp(-3.0 * (loss - 3.6))
+
+
+def _breaking(loss):  # rises like the law over the small sizes, then saturates: the law overshoots
+    return 0.25 + 0.3 / (1 + np.exp(12.0 * (loss - 3.05)))
+
+
+def test_ranks_holding_laws_above_breaking_ones():
+    rng = np.random.default_rng(0)
+    good = [reliability(_series(rng, _lawful)).estimated_skill for _ in range(12)]
+    bad = [reliability(_series(rng, _breaking)).estimated_skill for _ in range(12)]
+    pairs = np.array([[g > b for b in bad] for g in good])
+    assert pairs.mean() >= 0.8, (np.round(good, 2), np.round(bad, 2))
+    assert np.median(good) > 0.3
+
+
+def test_counts_ratio_and_reading():
+    r = reliability(_series(np.random.default_rng(1), _lawful))
+    assert r.run == 4  # fit on the 2..5 smallest of 6 sizes, predict the rest of the fit set
+    assert 0 <= r.held <= r.run
+    # The farthest inner target: the largest size's compute over the second smallest's.
+    assert r.reached == np.float64(120 * SIZES[-1] ** 2 / (120 * SIZES[1] ** 2)).round(6) or \
+        abs(r.reached - (SIZES[-1] / SIZES[1]) ** 2) < 1e-6 * r.reached
+    assert r.reading.startswith(f"held in {r.held} of {r.run} inner backtests")
+    if r.held:
+        assert "trust to about" in r.reading and "the fitted compute" in r.reading
+        assert held_text(r).startswith(f"the law has held in {r.held} of {r.run} backtests")
+    assert set(r.frame_row()) >= {"estimated_skill", "held", "run", "held_to", "reading"}
+
+
+def test_too_few_sizes_says_so():
+    s = _series(np.random.default_rng(2), _lawful)
+    small = s.subset(s.params <= SIZES[1] * 1.01)
+    r = reliability(small)
+    assert r.run == 0 and not np.isfinite(r.estimated_skill)
+    assert "too few sizes" in r.reading and "too few sizes" in held_text(r)
+    assert isinstance(r, Reliability)
+
+
+def test_reality_check_carries_the_estimate_and_says_how_far_the_law_held():
+    from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
+    from scalecheck.trends import reality_check
+
+    tb = synthetic_testbed({"lawful": exponential_accuracy}, seed=0, corpora=("a",))
+    f = reality_check(tb).frame()
+    assert {"estimated_skill", "reliability"} <= set(f.columns)
+    row = f[(f["task"] == "lawful") & (f["scope"] == "all")].iloc[0]
+    assert row["category"] == "predictable"
+    assert row["reliability"].startswith("held in ")
+    assert "backtests on these models" in row["reason"]
