@@ -27,10 +27,10 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; margin-top: 1.8em; }
 h3 { margin-bottom: 0.3em; }
 .subtitle { color: #555; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.88em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.88em; max-width: 100%; }
 .table-wrap { max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #d8d8d8; padding: 0.25em 0.55em; text-align: left; vertical-align: top; }
-td { overflow-wrap: anywhere; } td.num { white-space: nowrap; } td.text { min-width: 14em; }
+td { overflow-wrap: anywhere; } td.num { overflow-wrap: normal; } td.text { min-width: 14em; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; color: #555; padding-bottom: 0.3em; }
 figure { margin: 0.8em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
