@@ -85,3 +85,15 @@ def test_no_change_is_a_candidate_and_its_forecast_is_the_top_level_per_group():
     # A clean law is still chosen over no change.
     rising = _series(sizes, _direct(sizes) + rng.normal(0, 0.003, len(sizes)))
     assert fit_selected([rising])[0].choice.form != NO_CHANGE
+
+
+def test_no_change_interval_without_an_inner_backtest_uses_the_scatter():
+    from scalecheck.laws.select import no_change_fit
+
+    sizes = np.repeat(np.geomspace(1e7, 1e8, 2), 3)  # two sizes: no inner backtest
+    y = 0.26 + np.random.default_rng(4).normal(0, 0.01, 6)
+    nc = no_change_fit(_series(sizes, y))
+    assert nc.choice.n_inner == 0
+    assert nc.sd == np.std(y, ddof=1) * np.sqrt(1 + 1 / 3)
+    lo, hi = nc.interval(["-"], 0.9)
+    assert lo[0] < nc.overall < hi[0]

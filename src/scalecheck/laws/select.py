@@ -65,8 +65,8 @@ class NoChangeFit:
     """The no-change forecast chosen by an inner backtest: each group's level at its largest fitted size.
 
     ``levels``: group -> mean score of the group's largest size in the fit set; ``overall``: the same over every
-    group (for a group the fit set lacks); ``sd``: root mean square of the forecast's inner-backtest errors, the
-    sd of its normal prediction interval (NaN without an inner backtest: no interval)."""
+    group (for a group the fit set lacks); ``sd``: the sd of its normal prediction interval (:func:`no_change_sd`).
+    """
 
     levels: dict[str, float]
     overall: float
@@ -90,6 +90,21 @@ class NoChangeFit:
         with np.errstate(all="ignore"):
             z = np.abs(np.asarray(y, float) - self.predict_groups(groups)) / self.sd
         return 2 * stats.norm.cdf(z) - 1
+
+
+def no_change_sd(series: Series, inner_errors) -> float:
+    """The sd of the no-change forecast's interval: the root mean square of its inner-backtest errors; without two
+    of them, the scatter of the fit set's scores (no trend: scatter is noise) widened for the level's own error,
+    ``sd(y) * sqrt(1 + 1/m)`` with m the models at the largest size."""
+    e = np.asarray(inner_errors, float)
+    if len(e) >= 2:
+        return float(np.sqrt(np.mean(e**2)))
+    y = np.asarray(series.y, float)
+    if len(y) < 2:
+        return math.nan
+    ranks = _ranks(series)
+    m = int(np.sum(ranks == ranks.max()))
+    return float(np.std(y, ddof=1) * math.sqrt(1 + 1 / max(m, 1)))
 
 
 def no_change_levels(series: Series) -> tuple[dict[str, float], float]:
@@ -198,8 +213,7 @@ def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFA
     for i, ch in enumerate(choices):
         if ch.form == NO_CHANGE:
             levels, overall = no_change_levels(series_list[i])
-            e = np.asarray(nc_errs[i], float)
-            out[i] = NoChangeFit(levels, overall, float(np.sqrt(np.mean(e**2))) if len(e) >= 2 else math.nan, ch)
+            out[i] = NoChangeFit(levels, overall, no_change_sd(series_list[i], nc_errs[i]), ch)
     for form in every:
         idx = [i for i, ch in enumerate(choices) if ch.form == form]
         if not idx:
@@ -218,6 +232,6 @@ def no_change_fit(series: Series, reason: str = "") -> NoChangeFit:
         errs.extend(np.abs(_no_change_predict(series.subset(tr), test) - test.y).tolist())
     levels, overall = no_change_levels(series)
     e = np.asarray(errs, float)
-    sd = float(np.sqrt(np.mean(e**2))) if len(e) >= 2 else math.nan
+    sd = no_change_sd(series, e)
     choice = FormChoice(NO_CHANGE, {NO_CHANGE: float(np.mean(e)) if len(e) else math.nan}, len(e))
     return NoChangeFit(levels, overall, sd, choice, extra={"reason": reason} if reason else {})
