@@ -62,11 +62,14 @@ from scalecheck.trends import reality_check
 
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 FREE = ("low", "high", "residual", "distance")
-# Bounds of the search (wide: the realised share's range anywhere in [-1.5, 2], the residual multiplier 0.5-12,
-# the distance coefficient 0-40).
-BOUNDS = [(-1.5, 1.0), (0.0, 2.0), (0.5, 12.0), (0.0, 40.0)]
+# Bounds of the search: the realised share's range anywhere in [-1.5, 2]; the distance coefficient 0-40; the
+# residual multiplier b 0.5-2. Almost every backtest row lies past the fitted range, where b trades off against
+# the distance term (free, b went to 3.2-3.4 and the distance term down), so the rows hardly say what b is inside
+# the range; there a new model scatters like the fitted ones, with s from few dof: b = 2 is a t quantile at 3-4
+# dof, and the laws' own simulations (tests/laws/test_bootstrap.py) over-cover (1.0 at 90%) with b = 3.3.
+BOUNDS = [(-1.5, 1.0), (0.0, 2.0), (0.5, 2.0), (0.0, 40.0)]
 # Two starts: from the first alone the search for the OLMo ladder's fold stopped at low = high = 0 ("no change").
-STARTS = ((-0.5, 1.0, 4.0, 6.0), (-0.1, 1.2, 2.0, 5.0))
+STARTS = ((-0.5, 1.0, 1.9, 6.0), (-0.1, 1.2, 1.5, 5.0))
 CALIBRATION_ROWS = 2000  # rows per testbed at most in the calibration (Sloth: 85k); all are scored
 GRID = 121  # points of the CRPS integral per row (61 in the calibration's search)
 

@@ -200,8 +200,8 @@ class LawFit:
     def fit_scale_draws(self, xa: np.ndarray, kind: str = "confidence", rng: np.random.Generator | None = None,
                         model=None) -> np.ndarray | None:
         """Draws of the prediction at ``xa`` on the fitting scale (n_draws, m), or None without a bootstrap.
-        ``confidence``: the bootstrap's curves. ``prediction``: as many draws of a new model's score
-        from the calibrated predictive distribution (:meth:`PredictionModel.predictive`)."""
+        ``confidence``: the bootstrap's curves. ``prediction``: as many draws of a new model's score, normal about
+        the point prediction with the predictive distribution's spread about it (:meth:`PredictionModel.point_sd`)."""
         bp = self.boot_params
         if bp is None:
             return None
@@ -212,7 +212,10 @@ class LawFit:
             centre = to_fit_scale(self.law, self.law.predict_params(self.param_vector, xa))
             if kind == "prediction":
                 rng = rng if rng is not None else np.random.default_rng([self.seed, 1])
-                return _prediction_model(model).predictive(self, xa).draws(len(bp), rng)
+                # Normal about the law with the predictive distribution's spread about it: the two-step chain
+                # draws its loss from here, and a loss law (calibrated on no loss backtest) is not damped.
+                sd = _prediction_model(model).point_sd(self, xa)
+                return centre + rng.normal(0.0, 1.0, size=(len(bp), len(centre))) * sd
             g = to_fit_scale(self.law, self.law.predict_params(bp, xa[None]))
             if self.boot_inflation != 1.0:
                 g = centre + self.boot_inflation * (g - centre)
