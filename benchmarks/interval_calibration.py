@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from _shared import shared_data_dir  # benchmarks/_shared.py
 from scipy import optimize, stats
+from scipy.integrate import trapezoid  # numpy's own is 2.0+; the floor is numpy 1.24
 
 import scalecheck
 from scalecheck.backtest.engine import _law_x, testbed_series, units_of
@@ -166,7 +167,7 @@ def crps(dist, rows: pd.DataFrame, grid: int = GRID) -> np.ndarray:
         F = dist.cdf(t)
     F = np.where(prop[:, None] & (t < 0), 0.0, np.where(prop[:, None] & (t >= 1), 1.0, F))
     # The mass beyond the 0.1%/99.9% quantiles is left out: at most 0.001 * the tail's reach, negligible here.
-    return np.trapezoid((F - (y[:, None] <= t)) ** 2, t, axis=1)
+    return trapezoid((F - (y[:, None] <= t)) ** 2, t, axis=1)
 
 
 def score(rows: pd.DataFrame, model: PredictionModel | None, with_intervals: bool = True, grid: int = GRID) -> dict:

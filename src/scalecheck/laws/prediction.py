@@ -55,6 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.integrate import trapezoid  # numpy's own is 2.0+; the floor is numpy 1.24
 
 # Calibrated on all four testbeds together (benchmarks/interval_calibration.py, "calibrated_all": Gadre et al.
 # 2024, the OLMo ladder, Pythia, Sloth); each testbed's own figures there use numbers calibrated on the others.
@@ -294,7 +295,7 @@ def crps(dist: Predictive, y, grid: int = 121) -> np.ndarray:
         hi = np.maximum(np.maximum(a, b) + 3.1 * dist.sd, y)
         t = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, grid)[None]
         F = dist.cdf(t)
-    return np.trapezoid((F - (y[:, None] <= t)) ** 2, t, axis=1)
+    return trapezoid((F - (y[:, None] <= t)) ** 2, t, axis=1)
 
 
 def calibrate(centre, edge, residual_var, distance, y, start: PredictionModel = DEFAULT,
