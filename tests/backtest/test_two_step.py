@@ -6,9 +6,9 @@ import scalecheck
 from scalecheck import Testbed
 from scalecheck.backtest import backtest
 from scalecheck.backtest.synthetic import chinchilla_loss
-from scalecheck.backtest.two_step import LadderPrediction, ladder_prediction
+from scalecheck.backtest.two_step import LadderPrediction, LadderPredictionOptions, ladder_prediction
 from scalecheck.errors import SelectionError
-from scalecheck.observations import add_composite_task, final_models
+from scalecheck.observations import Selection, add_composite_task, final_models
 from scalecheck.sources.olmo_ladder import paper_predictions, paper_setup
 
 
@@ -62,7 +62,7 @@ def test_targets_and_runs_must_exist():
         ladder_prediction(tb, ["nope"], {"big": ["target"]}, tasks=["t"], n_boot=0)
     train = [r for r in tb.models["run"].unique() if r != "target"]
     with pytest.raises(SelectionError):
-        LadderPrediction.fit(tb, train, {"big": ["nope"]}, tasks=["t"], n_boot=0)
+        LadderPrediction.fit(tb, train, {"big": ["nope"]}, Selection(tasks=("t",)), LadderPredictionOptions(n_boot=0))
 
 
 def test_composite_task_is_the_weighted_mean():
