@@ -3,7 +3,13 @@ import pytest
 
 from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
 from scalecheck.errors import SelectionError
-from scalecheck.sensitivity import Sensitivity, matched_loss_comparison, sensitivity, trend_sign
+from scalecheck.sensitivity import (
+    Sensitivity,
+    SensitivityOptions,
+    matched_loss_comparison,
+    sensitivity,
+    trend_sign,
+)
 
 
 def _flat(loss):
@@ -39,7 +45,7 @@ def test_one_validation_set_flips_the_trend_sign_and_only_it(flipping):
 
 
 def test_verdict_flips_are_counted_against_the_baseline(flipping):
-    sens = Sensitivity.fit(flipping, factors=("x",))
+    sens = Sensitivity.fit(flipping, options=SensitivityOptions(factors=("x",)))
     v = sens.verdicts
     base = v[v["factor"] == "baseline"].set_index("task")["category"]
     inverted = v[v["setting"] == "inverted"].set_index("task")
