@@ -28,7 +28,7 @@ from ..laws.result import excursion_reason
 from ..laws.select import DEFAULT_CANDIDATES, NoChangeFit, fit_selected, no_change_fit
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 from .windows import SCHEMES, Split, holdout_models, splits
 
 log = logging.getLogger(__name__)  # decisions made silently: tasks left out
@@ -439,7 +439,7 @@ class Backtest:
                 "by_form": overall.to_dict("records"),
                 "calibration": self.calibration().to_dict("records")}
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """``backtest.csv`` (:meth:`frame`) and ``backtest_summary.csv`` (:meth:`summary`) in ``out_dir``."""
         return write_tables(out_dir, {"predictions": ("backtest.csv", self.frame()),
                                       "summary": ("backtest_summary.csv", self.summary())})

@@ -38,7 +38,7 @@ from ..sources.olmo_ladder import (
     STEP2_PER_RUN,
     TARGET_LAST_N,
 )
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 
 # Step 1's inputs: the paper's (N, D); training compute C = 6ND alone (its FLOPs variant, one exponent, law
 # ``step1_flops_form``); or "both": the mean of the two chained predictions, its interval the envelope of the two
@@ -186,7 +186,7 @@ class LadderPrediction:
                          "paper_mae": paper.mean() if len(paper) else np.nan, "paper_n_tasks": len(paper)})
         return pd.DataFrame(rows)
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """``ladder_prediction.csv`` (:meth:`frame`) and ``ladder_prediction_summary.csv`` (:meth:`summary`)."""
         return write_tables(out_dir, {"predictions": ("ladder_prediction.csv", self.frame()),
                                       "summary": ("ladder_prediction_summary.csv", self.summary())})

@@ -32,7 +32,7 @@ from ..errors import SelectionError
 from ..laws import Form, fit_many, fit_series, get_form, law_x
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 from ..trends import classify
 from ..trends import evidence as ev
 from ..trends.reality import CONFIDENT
@@ -361,7 +361,7 @@ class Sensitivity:
         return {"summary": self.counts(), "headline": self.headline(), "per_setting":
                 self.per_setting().to_dict("records"), "settings": self.settings}
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """sensitivity_verdicts.csv, sensitivity_corpus_ranks.csv, sensitivity_reversals.csv and
         sensitivity_summary.csv in ``out_dir``."""
         return write_tables(out_dir, {"verdicts": ("sensitivity_verdicts.csv", self.verdicts),
