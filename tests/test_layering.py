@@ -304,12 +304,14 @@ def test_every_result_type_is_checked():
 
 @pytest.mark.parametrize("name", RESULT_TYPES)
 def test_every_result_summarises_as_a_frame_and_writes_report_files(name, request, tmp_path):
+    """Results are frozen and share one surface: summary() a DataFrame, write(dir) a ReportFiles."""
     import pandas as pd
 
     from scalecheck.tables import ReportFiles
 
     result = _result_makers()[name](request, tmp_path)
     assert type(result).__name__ == name
+    assert type(result).__dataclass_params__.frozen, f"{name} is not a frozen dataclass"
     summary = result.summary()
     assert isinstance(summary, pd.DataFrame) and len(summary), f"{name}.summary() is not a DataFrame with rows"
     if hasattr(result, "write"):

@@ -33,7 +33,7 @@ CONFIDENT = 0.5
 log = logging.getLogger(__name__)  # decisions made silently: series that could not be drawn
 
 
-@dataclass
+@dataclass(frozen=True)
 class RealityCheck:
     """Verdicts for every (task, scope), with the series they were drawn from (for figures).
 
