@@ -92,6 +92,22 @@ def test_unknown_scheme_and_level(lawful):
         backtest(lawful, level=1.5)
 
 
+def test_options_are_checked_when_made_and_keywords_override_them(lawful):
+    """BacktestOptions fails on its own, before any data is read; a keyword beside an options object (or a
+    selection) replaces that one field."""
+    for bad in ({"scheme": "sideways"}, {"level": 0.0}, {"groups": "by_colour"}, {"forms": "exponentail"},
+                {"forms": ()}, {"forms": ("exponential", "exponential")}):
+        with pytest.raises(SelectionError):
+            BacktestOptions(**bad)
+    opts = BacktestOptions(forms="exponential", scheme="holdout", groups="pooled")
+    assert opts.forms == ("exponential",)
+    bt = backtest(lawful, options=opts, level=0.5, selection=Selection(tasks=("t0", "t1")), tasks=["t0"])
+    assert bt.level == 0.5 and bt.scheme == "holdout" and bt.forms == ("exponential",)
+    assert set(bt.frame()["task"]) == {"t0"} and set(bt.frame()["grouping"]) == {"pooled"}
+    with pytest.raises(TypeError):
+        backtest(lawful, n_bootstrap=10)  # a misspelt option is not silently ignored
+
+
 def test_backtest_takes_a_form_object_or_a_fitting_function(lawful):
     from scalecheck.laws import FORMS, fit_series
 
