@@ -322,6 +322,20 @@ def test_every_result_summarises_as_a_frame_and_writes_report_files(name, reques
         assert str(result) and str(result) != repr(result)
 
 
+def test_figures_reach_disk_one_way():
+    """Every figure file is written by report.figures.write_figures (named by figure_stems): no module saves a
+    matplotlib figure itself, and no other report or command module writes bytes to disk."""
+    bad = []
+    for f in PKG.rglob("*.py"):
+        rel = f.relative_to(PKG)
+        if rel == Path("report/figures.py"):
+            continue
+        writers = ("savefig", "write_bytes") if rel.parts[0] in ("report", "cli") else ("savefig",)
+        bad += [f"{rel}:{n.lineno}" for n in ast.walk(ast.parse(f.read_text()))
+                if isinstance(n, ast.Attribute) and n.attr in writers]
+    assert not bad, bad
+
+
 def test_the_testbed_summarises_as_a_frame(small_testbed):
     import pandas as pd
 

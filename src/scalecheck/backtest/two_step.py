@@ -112,10 +112,15 @@ class LadderPredictionOptions:
         if self.step1_axis not in STEP1_AXES:
             raise SelectionError(f"unknown step1_axis {self.step1_axis!r}; known: {', '.join(STEP1_AXES)}")
 
-    def settings(self) -> dict:
-        """The choices a result records (``LadderPrediction.settings``), beside the selection's."""
+    def settings(self, selection: Selection) -> dict:
+        """What a result records of how it was made (``LadderPrediction.settings``): these choices (but the
+        prediction model, an object) and the selection's setting."""
         return {"step1_form": self.step1_form, "step2_form": self.step2_form, "n_boot": self.n_boot,
-                "seed": self.seed, "loss_metric": self.loss_metric}
+                "seed": self.seed, "loss_metric": self.loss_metric, "metric": selection.metric,
+                "variant": selection.variant, "shots": selection.shots, "target_last_n": self.target_last_n,
+                "step2_min_tokens_fraction": self.step2_min_tokens_fraction, "step2_per_run": self.step2_per_run,
+                "step2_anchor": self.step2_anchor, "step1_loss": self.step1_loss, "step1_last_n": self.step1_last_n,
+                "step1_axis": self.step1_axis, "step1_flops_form": self.step1_flops_form}
 
 
 @dataclass(frozen=True)
@@ -164,11 +169,7 @@ class LadderPrediction:
         report(progress, len(tasks), len(tasks), "done")
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
         return cls(frame, opts.level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
-                   {**opts.settings(), "metric": sel.metric, "variant": sel.variant, "shots": sel.shots,
-                    "target_last_n": opts.target_last_n, "step2_min_tokens_fraction": opts.step2_min_tokens_fraction,
-                    "step2_per_run": opts.step2_per_run, "step2_anchor": opts.step2_anchor,
-                    "step1_loss": opts.step1_loss, "step1_last_n": opts.step1_last_n, "step1_axis": opts.step1_axis,
-                    "step1_flops_form": opts.step1_flops_form})
+                   opts.settings(sel))
 
     def frame(self) -> pd.DataFrame:
         return self.predictions.copy()
