@@ -89,7 +89,7 @@ def main() -> None:
     rb = fit(x, y, "chinchilla", loss="huber", huber_delta=DELTA, loo=False, n_boot=args.n_boot, seed=0,
              level=0.95)
     t_boot = time.perf_counter() - t0
-    print(rb.summary())
+    print(rb)
     print(f"{args.n_boot} bootstrap refits in {t_boot:.1f} s")
 
     se = rb.param_se()

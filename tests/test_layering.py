@@ -142,60 +142,198 @@ def test_one_did_you_mean():
 
 
 # --- one front door and one result surface ----------------------------------------------------------------------
-# The public analysis functions that take a Selection (``selection=``). Pending conversion, so left out until the
-# integrator adds them: ``backtest`` (backtest/engine.py: no ``selection=``; Backtest.fit takes it beside the same
-# keywords), ``sensitivity`` (sensitivity/engine.py: ``**kwargs`` passed to Sensitivity.fit, no named
-# ``selection``), ``ladder_prediction`` (backtest/two_step.py: no ``selection=``; LadderPrediction.fit takes it
-# beside 25 keywords).
-def _analyses():
-    from scalecheck.inverse_scaling import inverse_scaling
-    from scalecheck.trends import reality_check
-
-    return [reality_check, inverse_scaling]
-
-
-def test_every_public_analysis_function_accepts_a_selection():
-    import inspect
-
-    for fn in _analyses():
-        params = inspect.signature(fn).parameters
-        assert "selection" in params, f"{fn.__module__}.{fn.__name__} takes no selection="
-
-
-# Every result type: summary() a DataFrame, write(dir) a ReportFiles. Pending conversion, left out until the
-# integrator converts them: LawFit (laws/result.py) and ChainFit (laws/chain.py), whose summary() returns text;
-# Verdict (trends/classify.py), summary() text; Evaluation (evaluation/runner.py), summary() text and write() None.
-# LadderPrediction is converted (write_tables) but needs a ladder to build: tests/backtest/test_two_step.py.
-RESULTS = {  # result type: (module, analysis function, keywords) that make one
-    "RealityCheck": ("scalecheck.trends", "reality_check", {"by": "corpus"}),
-    "Backtest": ("scalecheck.backtest", "backtest", {"scheme": "holdout"}),
-    "Sensitivity": ("scalecheck.sensitivity", "sensitivity", {}),
-    "InverseScaling": ("scalecheck.inverse_scaling", "inverse_scaling", {"x": "params"}),
+# Each public analysis function takes what is analysed as a Selection (``selection=``); its other keywords are
+# shortcuts. How each is called here beside the selection, and the testbed it runs on.
+ANALYSES = {
+    "reality_check": ("scalecheck.trends", "small_testbed", {}),
+    "backtest": ("scalecheck.backtest", "small_testbed", {"scheme": "holdout"}),
+    "sensitivity": ("scalecheck.sensitivity", "small_testbed", {}),
+    "inverse_scaling": ("scalecheck.inverse_scaling", "small_testbed", {}),
+    "ladder_prediction": ("scalecheck.backtest", "small_ladder", {"n_boot": 0}),
 }
+ANALYSIS_PACKAGES = ("scalecheck.trends", "scalecheck.backtest", "scalecheck.sensitivity", "scalecheck.inverse_scaling")
 
 
 @pytest.fixture(scope="module")
 def small_testbed():
     from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
 
-    return synthetic_testbed({"rising": exponential_accuracy}, corpora=("a", "b"), seed=3, holdout_sizes=(3e9,))
+    return synthetic_testbed({"rising": exponential_accuracy, "also_rising": exponential_accuracy},
+                             corpora=("a", "b"), seed=3, holdout_sizes=(3e9,))
 
 
-@pytest.mark.parametrize("name", sorted(RESULTS))
-def test_every_result_summarises_as_a_frame_and_writes_report_files(name, small_testbed, tmp_path):
+@pytest.fixture(scope="module")
+def small_ladder():
+    """A two-step ladder: 3 sizes x 2 token budgets, 4 checkpoints a run, and a larger target run; tasks t and u,
+    each with a task loss (bpb) and an accuracy, in the paper's setting (5-shot, rc)."""
+    import numpy as np
+    import pandas as pd
+
+    from scalecheck import Testbed
+    from scalecheck.backtest.synthetic import chinchilla_loss
+
+    rng = np.random.default_rng(0)
+    models, scores = [], []
+    runs = [(f"{n:.0e}-{m}x", n, 20 * n * m, False) for n in (2e8, 4e8, 8e8) for m in (1, 2)]
+    for run, n, d_final, holdout in [*runs, ("target", 4e9, 20 * 4e9, True)]:
+        for i in range(1, 5):
+            bpb = 0.5 * float(chinchilla_loss(n, d_final * i / 4)) - 0.6 + rng.normal(0, 0.003)
+            acc = 0.25 + 0.75 / (1 + np.exp(8.0 * (bpb - 0.6)))
+            models.append({"model": f"{run}@{i}", "source": "synthetic", "family": "toy", "params": n,
+                           "tokens": d_final * i / 4, "run": run, "step": i, "holdout": holdout})
+            scores += [{"model": f"{run}@{i}", "task": task, "metric": metric, "value": v, "shots": 5,
+                        "variant": "rc", "higher_is_better": metric == "acc"}
+                       for task in ("t", "u") for metric, v in (("bpb", bpb), ("acc", acc))]
+    return Testbed.build(pd.DataFrame(models), pd.DataFrame(scores),
+                         pd.DataFrame({"task": ["t", "u"], "metric": ["acc", "acc"], "shots": [5, 5]}))
+
+
+def _run(name, request, selection, **more):
     import importlib
 
+    module, testbed, keywords = ANALYSES[name]
+    fn = getattr(importlib.import_module(module), name)
+    data = request.getfixturevalue(testbed)
+    if name == "ladder_prediction":
+        train = sorted(r for r in data.models["run"].unique() if r != "target")
+        return fn(data, train, {"big": ["target"]}, selection=selection, **keywords, **more)
+    return fn(data, selection=selection, **keywords, **more)
+
+
+def test_every_public_analysis_function_is_checked():
+    """Every function an analysis package exports that returns an analysis result (a type with ``summary`` and
+    ``write``) is in ANALYSES, so a new analysis cannot skip the checks below."""
+    import importlib
+    import inspect
+
+    found = set()
+    for package in ANALYSIS_PACKAGES:
+        mod = importlib.import_module(package)
+        for name in mod.__all__:
+            fn = getattr(mod, name)
+            if not inspect.isfunction(fn):
+                continue
+            returned = inspect.signature(fn).return_annotation
+            cls = getattr(importlib.import_module(fn.__module__), returned, None) if isinstance(returned, str) \
+                else returned
+            if inspect.isclass(cls) and hasattr(cls, "summary") and hasattr(cls, "write"):
+                found.add(name)
+    assert found == set(ANALYSES)
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSES))
+def test_every_public_analysis_function_accepts_a_selection(name, request):
+    """Each analysis takes ``selection=`` and analyses what it picks: one task of two, here."""
+    import importlib
+    import inspect
+
+    from scalecheck.observations import Selection
+
+    fn = getattr(importlib.import_module(ANALYSES[name][0]), name)
+    assert "selection" in inspect.signature(fn).parameters, f"{name} takes no selection="
+    task = "t" if ANALYSES[name][1] == "small_ladder" else "rising"
+    sel = Selection(tasks=(task,), x="params") if name == "inverse_scaling" else Selection(tasks=(task,))
+    result = _run(name, request, sel)
+    assert set(result.frame()["task"]) == {task}, f"{name} did not analyse the selection's task alone"
+
+
+def _result_makers():
+    """Result type -> a function (pytest's request, tmp_path) -> a small one. Every type in src/ with a
+    ``summary`` (or ``write``) method is here or in NOT_RESULTS."""
+    import json
+
+    import numpy as np
+
+    from scalecheck.observations import Selection
+
+    def law(request, tmp_path):
+        from scalecheck.laws import fit
+
+        x = np.linspace(2.5, 5.0, 12)
+        return fit(x, 8 * np.exp(-1.2 * x) + 0.25 + np.random.default_rng(1).normal(0, 0.01, 12), "exponential")
+
+    def chain(request, tmp_path):
+        from scalecheck.laws import fit, fit_chain
+
+        x = np.linspace(1.0, 2.0, 10)
+        return fit_chain(fit(x, 5.5 - x, "linear"), law(request, tmp_path))
+
+    def verdict(request, tmp_path):
+        from scalecheck.trends import classify
+
+        return classify(request.getfixturevalue("small_testbed").series("rising", "c4_val"))
+
+    def evaluation(request, tmp_path):
+        # Built from its parts (scoring a model is tests/evaluation's business): one model, one task, one setting.
+        from scalecheck.evaluation import Evaluation, Setting, read_task
+        from scalecheck.evaluation.metrics import MetricSummary
+        from scalecheck.evaluation.result import ModelResult
+        from scalecheck.sources.ladder_file import LadderModel
+
+        path = tmp_path / "t_classification.jsonl"
+        path.write_text(json.dumps({"prompt": "a b:", "classes": [" x", " y"], "answer_index": 0}) + "\n")
+        task = read_task(path)
+        r = ModelResult(LadderModel(name="tiny", params=1e6), "key", task, Setting(0), ({"correct": True},),
+                        (MetricSummary("acc", 1.0, 0.0, 1, 0.5, True),))
+        return Evaluation((task,), (Setting(0),), (r,))
+
+    def analysis(name, **keywords):
+        return lambda request, tmp_path: _run(name, request, Selection(**keywords))
+
+    return {"LawFit": law, "ChainFit": chain, "Verdict": verdict, "Evaluation": evaluation,
+            "RealityCheck": analysis("reality_check", by="corpus"), "Backtest": analysis("backtest"),
+            "Sensitivity": analysis("sensitivity", by="corpus"),
+            "InverseScaling": analysis("inverse_scaling", x="params"),
+            "LadderPrediction": analysis("ladder_prediction", tasks=("t",))}
+
+
+RESULT_TYPES = sorted(_result_makers())
+# Types with a summary() or write() that are not analysis results, and where they are checked.
+NOT_RESULTS = {"Testbed": "the data, not a result: test_the_testbed_summarises_as_a_frame",
+               "Report": "an HTML page (report/html.py): write(path) writes that one page"}
+
+
+def test_every_result_type_is_checked():
+    """Every class in src/ that defines ``summary`` or ``write`` is a result type checked below (or named in
+    NOT_RESULTS), so a new result cannot skip the shared surface."""
+    found = {node.name for f in PKG.rglob("*.py") for node in ast.walk(ast.parse(f.read_text()))
+             if isinstance(node, ast.ClassDef)
+             and any(isinstance(b, ast.FunctionDef) and b.name in ("summary", "write") for b in node.body)}
+    assert found == set(RESULT_TYPES) | set(NOT_RESULTS)
+
+
+@pytest.mark.parametrize("name", RESULT_TYPES)
+def test_every_result_summarises_as_a_frame_and_writes_report_files(name, request, tmp_path):
+    """Results are frozen and share one surface: summary() a DataFrame, write(dir) a ReportFiles."""
     import pandas as pd
 
     from scalecheck.tables import ReportFiles
 
-    module, function, keywords = RESULTS[name]
-    result = getattr(importlib.import_module(module), function)(small_testbed, **keywords)
+    result = _result_makers()[name](request, tmp_path)
     assert type(result).__name__ == name
-    assert isinstance(result.summary(), pd.DataFrame), f"{name}.summary() is not a DataFrame"
-    files = result.write(tmp_path)
-    assert isinstance(files, ReportFiles), f"{name}.write() returns {type(files).__name__}, not ReportFiles"
-    assert files.tables and all(p.exists() for p in files.paths)
+    assert type(result).__dataclass_params__.frozen, f"{name} is not a frozen dataclass"
+    summary = result.summary()
+    assert isinstance(summary, pd.DataFrame) and len(summary), f"{name}.summary() is not a DataFrame with rows"
+    if hasattr(result, "write"):
+        files = result.write(tmp_path / "out")
+        assert isinstance(files, ReportFiles), f"{name}.write() returns {type(files).__name__}, not ReportFiles"
+        assert files.tables and all(p.is_file() for p in files.paths)
+    else:  # a fit or a verdict: its text is str(), the table is summary()
+        assert str(result) and str(result) != repr(result)
+
+
+def test_figures_reach_disk_one_way():
+    """Every figure file is written by report.figures.write_figures (named by figure_stems): no module saves a
+    matplotlib figure itself, and no other report or command module writes bytes to disk."""
+    bad = []
+    for f in PKG.rglob("*.py"):
+        rel = f.relative_to(PKG)
+        if rel == Path("report/figures.py"):
+            continue
+        writers = ("savefig", "write_bytes") if rel.parts[0] in ("report", "cli") else ("savefig",)
+        bad += [f"{rel}:{n.lineno}" for n in ast.walk(ast.parse(f.read_text()))
+                if isinstance(n, ast.Attribute) and n.attr in writers]
+    assert not bad, bad
 
 
 def test_the_testbed_summarises_as_a_frame(small_testbed):

@@ -17,16 +17,19 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class ReportFiles(Mapping[str, Path]):
-    """What a writer wrote in ``out_dir``: its tables by role, its HTML page (if any) and its figures.
+    """What a writer wrote in ``out_dir``: its tables by role, its HTML page (if any), its figures, and any other
+    files (an evaluation's run record and scored examples).
 
     It reads as a mapping of role -> path: the tables (``files["verdicts"]``) and, once written, the page
-    (``files["html"]``), so code that took the ``{role: path}`` of a writer keeps working.
+    (``files["html"]``), so code that took the ``{role: path}`` of a writer keeps working. :attr:`paths` lists
+    every file written.
     """
 
     out_dir: Path
     tables: Mapping[str, Path] = field(default_factory=dict)
     html: Path | None = None
     figures: tuple[Path, ...] = ()
+    others: tuple[Path, ...] = ()
 
     def __getitem__(self, role: str) -> Path:
         if role == "html" and self.html is not None:
@@ -47,8 +50,9 @@ class ReportFiles(Mapping[str, Path]):
 
     @property
     def paths(self) -> tuple[Path, ...]:
-        """Every file written: tables, page, figures."""
-        return (*self.tables.values(), *((self.html,) if self.html is not None else ()), *self.figures)
+        """Every file written: tables, page, figures, then the others."""
+        return (*self.tables.values(), *((self.html,) if self.html is not None else ()), *self.figures,
+                *self.others)
 
     def describe(self) -> str:
         """One line for a user: what was written, and where."""
@@ -56,6 +60,8 @@ class ReportFiles(Mapping[str, Path]):
         parts.append(f"{len(self.tables)} table{'s' * (len(self.tables) != 1)}")
         if self.figures:
             parts.append(f"{len(self.figures)} figure{'s' * (len(self.figures) != 1)}")
+        if self.others:
+            parts.append(f"{len(self.others)} other file{'s' * (len(self.others) != 1)}")
         listed = f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else parts[0]
         return f"{listed} in {self.out_dir}/"
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalecheck.backtest import PREDICTION_COLUMNS, Backtest, backtest
+from scalecheck.backtest import PREDICTION_COLUMNS, Backtest, BacktestOptions, backtest
 from scalecheck.backtest.synthetic import (
     SIZES,
     breakthrough_accuracy,
@@ -10,6 +10,7 @@ from scalecheck.backtest.synthetic import (
     synthetic_testbed,
 )
 from scalecheck.errors import SelectionError
+from scalecheck.observations import Selection
 
 N_BOOT = 0  # delta-method intervals, the default
 
@@ -76,7 +77,8 @@ def test_declared_targets_must_exist(lawful):
 def test_per_corpus_scopes_and_results_are_deterministic():
     tb = synthetic_testbed({"t": exponential_accuracy}, corpora=("a", "b"), seed=3)
     one = backtest(tb, by="corpus", scheme="leave_largest_out", n_boot=50, seed=7)
-    two = Backtest.fit(tb, by="corpus", scheme="leave_largest_out", n_boot=50, seed=7)
+    # The classmethod takes what is analysed and how as two objects; the function's keywords build the same.
+    two = Backtest.fit(tb, Selection(by="corpus"), BacktestOptions(scheme="leave_largest_out", n_boot=50, seed=7))
     pd.testing.assert_frame_equal(one.frame(), two.frame())
     assert set(one.frame()["scope"]) == {"a", "b"}
     d = one.to_dict()
@@ -88,6 +90,22 @@ def test_unknown_scheme_and_level(lawful):
         backtest(lawful, scheme="sideways")
     with pytest.raises(SelectionError):
         backtest(lawful, level=1.5)
+
+
+def test_options_are_checked_when_made_and_keywords_override_them(lawful):
+    """BacktestOptions fails on its own, before any data is read; a keyword beside an options object (or a
+    selection) replaces that one field."""
+    for bad in ({"scheme": "sideways"}, {"level": 0.0}, {"groups": "by_colour"}, {"forms": "exponentail"},
+                {"forms": ()}, {"forms": ("exponential", "exponential")}):
+        with pytest.raises(SelectionError):
+            BacktestOptions(**bad)
+    opts = BacktestOptions(forms="exponential", scheme="holdout", groups="pooled")
+    assert opts.forms == ("exponential",)
+    bt = backtest(lawful, options=opts, level=0.5, selection=Selection(tasks=("t0", "t1")), tasks=["t0"])
+    assert bt.level == 0.5 and bt.scheme == "holdout" and bt.forms == ("exponential",)
+    assert set(bt.frame()["task"]) == {"t0"} and set(bt.frame()["grouping"]) == {"pooled"}
+    with pytest.raises(TypeError):
+        backtest(lawful, n_bootstrap=10)  # a misspelt option is not silently ignored
 
 
 def test_backtest_takes_a_form_object_or_a_fitting_function(lawful):

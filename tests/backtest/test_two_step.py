@@ -6,9 +6,9 @@ import scalecheck
 from scalecheck import Testbed
 from scalecheck.backtest import backtest
 from scalecheck.backtest.synthetic import chinchilla_loss
-from scalecheck.backtest.two_step import LadderPrediction, ladder_prediction
+from scalecheck.backtest.two_step import LadderPrediction, LadderPredictionOptions, ladder_prediction
 from scalecheck.errors import SelectionError
-from scalecheck.observations import add_composite_task, final_models
+from scalecheck.observations import Selection, add_composite_task, final_models
 from scalecheck.sources.olmo_ladder import paper_predictions, paper_setup
 
 
@@ -62,7 +62,26 @@ def test_targets_and_runs_must_exist():
         ladder_prediction(tb, ["nope"], {"big": ["target"]}, tasks=["t"], n_boot=0)
     train = [r for r in tb.models["run"].unique() if r != "target"]
     with pytest.raises(SelectionError):
-        LadderPrediction.fit(tb, train, {"big": ["nope"]}, tasks=["t"], n_boot=0)
+        LadderPrediction.fit(tb, train, {"big": ["nope"]}, Selection(tasks=("t",)), LadderPredictionOptions(n_boot=0))
+
+
+def test_a_selection_leaves_the_papers_setting_where_it_says_nothing():
+    """Fields a selection leaves None are the paper's (PAPER_SELECTION); the options object holds the fitting
+    choices, and keywords beside it override them."""
+    tb = _ladder()
+    train = sorted(r for r in tb.models["run"].unique() if r != "target")
+    opts = LadderPredictionOptions(n_boot=0, step1_axis="flops")
+    lp = LadderPrediction.fit(tb, train, {"big": ["target"]}, Selection(tasks=("t",)), opts)
+    assert (lp.settings["metric"], lp.settings["shots"], lp.settings["variant"]) == ("acc", 5, "rc")
+    assert lp.settings["step1_axis"] == "flops" and lp.settings["n_boot"] == 0
+    same = ladder_prediction(tb, train, {"big": ["target"]}, tasks=["t"], options=opts)
+    pd.testing.assert_frame_equal(lp.frame(), same.frame())
+    other = ladder_prediction(tb, train, {"big": ["target"]}, tasks=["t"], options=opts, step1_axis="params_tokens")
+    assert other.settings["step1_axis"] == "params_tokens"
+    with pytest.raises(SelectionError, match="step1_axis"):
+        LadderPredictionOptions(step1_axis="compute")
+    with pytest.raises(SelectionError):  # the selection is checked against the testbed before any fit
+        LadderPrediction.fit(tb, train, {"big": ["target"]}, Selection(tasks=("t",), metric="accuracy"), opts)
 
 
 def test_composite_task_is_the_weighted_mean():

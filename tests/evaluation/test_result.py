@@ -6,6 +6,7 @@ from tinymodels import build_model, task_rows, write_task
 
 from scalecheck.evaluation import Evaluation, ResultStore, Setting, read_task
 from scalecheck.sources.ladder_file import LadderModel
+from scalecheck.tables import ReportFiles
 
 
 def test_write_returns_its_files_and_summary_is_the_summary_table(tmp_path):
@@ -18,9 +19,10 @@ def test_write_returns_its_files_and_summary_is_the_summary_table(tmp_path):
     assert seen[0][:2] == (0, 14) and seen[-1][:2] == (14, 14)
     assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen) and "tiny · t · 1shot" in seen[-1][2]
     files = ev.write(tmp_path / "again")
-    names = [str(p.relative_to(tmp_path / "again")) for p in files]
+    assert isinstance(files, ReportFiles) and list(files) == ["summary", "scores"]  # the tables, by role
+    names = [str(p.relative_to(tmp_path / "again")) for p in files.paths]
     assert names == ["summary.csv", "scores.csv", "run.json", "timing.json", "tiny/t.0shot.jsonl",
-                     "tiny/t.1shot.jsonl"] and all(p.is_file() for p in files)
+                     "tiny/t.1shot.jsonl"] and all(p.is_file() for p in files.paths)
     r = ev.results[0]
     assert r.spec.location == str(model) and r.spec.key() == r.model_key and r.spec.device == "cpu"
     summary = ev.summary()

@@ -35,7 +35,9 @@ def test_chain_predicts_the_composition_and_widens_with_both_steps():
     assert np.all(hi - lo > s2hi - s2lo)
     d = chain.to_dict()
     json.dumps(d, allow_nan=False)
-    assert "Step 1" in chain.summary()
+    assert "Step 1" in str(chain)
+    summary = chain.summary()  # both steps' parameter tables, step 1 first
+    assert list(summary["step"].unique()) == [1, 2] and len(summary) == len(step1.param_names) + len(step2.param_names)
 
 
 def test_chain_without_bootstrap_uses_the_delta_method():

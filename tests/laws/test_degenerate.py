@@ -36,7 +36,10 @@ def test_degenerate_series_give_an_unusable_result_with_a_reason(case):
     assert np.isnan(r.predict([3.0])).all()
     lo, hi = r.interval([3.0], kind="prediction")
     assert np.isnan(lo).all() and np.isnan(hi).all()
-    assert "UNUSABLE" in r.summary()
+    assert "UNUSABLE" in str(r)
+    summary = r.summary()
+    assert list(summary["param"]) == list(r.param_names) and not summary["usable"].any()
+    assert summary["estimate"].isna().all() and (summary["reason"] == r.reason).all()
     json.dumps(r.to_dict(), allow_nan=False)
     assert r.param_names == FORMS[form].param_names
 

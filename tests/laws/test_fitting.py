@@ -143,9 +143,15 @@ def test_result_object_predicts_summarises_and_serialises():
     assert isinstance(r, LawFit) and isinstance(r, Predictor)
     np.testing.assert_allclose(r.residuals, y - r.predict(x))
     assert r.predict(3.0).shape == () and r.predict([[3.0, 4.0]]).shape == (1, 2)
-    text = r.summary()
+    text = str(r)
     for token in ("exponential", "R^2", "chi2_red", "LOO RMSE", "a ", "b ", "c ", "bootstrap, 100 draws"):
         assert token in text
+    # summary(): the same as a frame, one row per parameter, its interval holding its estimate.
+    summary = r.summary().set_index("param")
+    assert list(summary.index) == ["a", "b", "c"] and (summary["interval_from"] == "bootstrap").all()
+    assert (summary["lo"] <= summary["estimate"]).all() and (summary["estimate"] <= summary["hi"]).all()
+    assert summary.loc["b", "estimate"] == r.params["b"] and summary["std_err"].gt(0).all()
+    assert summary["r2"].iloc[0] == r.quality.r2 and summary["n"].iloc[0] == 30
     d = r.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["params"].keys() == {"a", "b", "c"} and d["n_boot"] == 100 and d["usable"]

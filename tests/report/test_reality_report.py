@@ -9,7 +9,7 @@ from scalecheck.trends import CATEGORIES
 def test_write_report(tmp_path, small_result, hostile):
     tb, result = small_result
     files = write_report(result, tb, tmp_path / "out")
-    df = pd.read_csv(files.verdicts_csv)
+    df = pd.read_csv(files["verdicts"])
     assert len(df) == 3 * 4 and set(df["category"]) <= set(CATEGORIES)
     assert {"task", "scope", "category", "confidence", "n_models", "spearman_rho", "chi2_red_exp",
             "p_predictable", "p_non_monotonic"} <= set(df.columns)

@@ -17,6 +17,10 @@ def test_report_files_read_as_the_tables_and_list_everything(tmp_path):
     assert list(full) == ["verdicts", "html"] and "html" not in files
     assert full.describe() == f"{html}, 1 table and 1 figure in {tmp_path}/"
     assert files.describe() == f"1 table in {tmp_path}/"
+    # Files that are neither tables, page nor figures (an evaluation's run record and examples) come last.
+    run = ReportFiles(tmp_path, {"summary": tmp_path / "summary.csv"}, others=(tmp_path / "run.json",))
+    assert run.paths == (tmp_path / "summary.csv", tmp_path / "run.json") and list(run) == ["summary"]
+    assert run.describe() == f"1 table and 1 other file in {tmp_path}/"
 
 
 def test_figure_stems_never_collide_and_figures_land_in_their_folder(tmp_path):

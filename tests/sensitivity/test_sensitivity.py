@@ -1,9 +1,17 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
 from scalecheck.errors import SelectionError
-from scalecheck.sensitivity import Sensitivity, matched_loss_comparison, sensitivity, trend_sign
+from scalecheck.observations import Selection
+from scalecheck.sensitivity import (
+    Sensitivity,
+    SensitivityOptions,
+    matched_loss_comparison,
+    sensitivity,
+    trend_sign,
+)
 
 
 def _flat(loss):
@@ -39,7 +47,7 @@ def test_one_validation_set_flips_the_trend_sign_and_only_it(flipping):
 
 
 def test_verdict_flips_are_counted_against_the_baseline(flipping):
-    sens = Sensitivity.fit(flipping, factors=("x",))
+    sens = Sensitivity.fit(flipping, options=SensitivityOptions(factors=("x",)))
     v = sens.verdicts
     base = v[v["factor"] == "baseline"].set_index("task")["category"]
     inverted = v[v["setting"] == "inverted"].set_index("task")
@@ -152,3 +160,19 @@ def test_an_unknown_by_is_an_error_and_none_pools(flipping):
     assert pooled.by is None and pooled.counts()["corpus_tasks_tested"] == 0 and len(pooled.corpus_ranks) == 0
     split = sensitivity(two, factors=("x", "corpus"))
     assert split.counts()["corpus_tasks_tested"] == 1 and len(split.corpus_ranks) == 2
+
+
+def test_the_classmethod_takes_a_selection_and_options(flipping):
+    """Sensitivity.fit: what (a Selection; default corpora as the groups) and how (SensitivityOptions, checked when
+    made); sensitivity()'s keywords build the same."""
+    with pytest.raises(SelectionError, match="weather"):
+        SensitivityOptions(factors=("x", "weather"))
+    with pytest.raises(SelectionError):
+        SensitivityOptions(form="exponentail")
+    opts = SensitivityOptions(factors=("x",), xs="inverted")
+    assert opts.xs == ("inverted",) and opts.factors == ("x",)
+    by_class = Sensitivity.fit(flipping, Selection(by="corpus", tasks=("rising",)), opts)
+    by_keywords = sensitivity(flipping, tasks=["rising"], factors=("x",), xs=["inverted"])
+    pd.testing.assert_frame_equal(by_class.frame(), by_keywords.frame())
+    assert by_class.by == "corpus" and Sensitivity.fit(flipping, options=opts).by == "corpus"
+    assert set(by_class.frame()["task"]) == {"rising"}

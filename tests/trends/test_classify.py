@@ -329,7 +329,10 @@ def test_verdict_is_complete_deterministic_and_serialisable():
     assert a.to_dict() == b.to_dict()
     d = json.loads(json.dumps(a.to_dict()))
     assert d["category"] == a.category and d["n_models"] == 30
-    assert a.category in a.summary()
+    assert a.category in str(a)
+    row = a.summary()  # one row, the verdict's words and numbers
+    assert len(row) == 1 and row["category"].iloc[0] == a.category and row["confidence"].iloc[0] == a.confidence
+    assert row["runner_up"].iloc[0] == a.runner_up[0] and row["reason"].iloc[0] == a.reason
 
 
 def test_thresholds_are_few_frozen_and_overridable_by_name():

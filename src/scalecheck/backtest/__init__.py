@@ -11,14 +11,15 @@ from .engine import (
            PREDICTION_COLUMNS,
            SUMMARY_COLUMNS,
            Backtest,
+           BacktestOptions,
            backtest,
            calibration,
            summarise,
            testbed_series,
 )
-from .two_step import LadderPrediction, ladder_prediction
+from .two_step import PAPER_SELECTION, LadderPrediction, LadderPredictionOptions, ladder_prediction
 from .windows import SCHEMES, Split, expanding_splits, holdout_models, leave_largest_out, size_ranks, splits
 
-__all__ = ["Backtest", "backtest", "calibration", "CALIBRATION_LEVELS", "summarise", "testbed_series", "PREDICTION_COLUMNS", "SUMMARY_COLUMNS",
+__all__ = ["Backtest", "BacktestOptions", "backtest", "calibration", "CALIBRATION_LEVELS", "summarise", "testbed_series", "PREDICTION_COLUMNS", "SUMMARY_COLUMNS",
            "SCHEMES", "Split", "splits", "expanding_splits", "leave_largest_out", "size_ranks", "holdout_models",
-           "LadderPrediction", "ladder_prediction"]
+           "LadderPrediction", "LadderPredictionOptions", "PAPER_SELECTION", "ladder_prediction"]

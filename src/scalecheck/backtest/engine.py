@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +22,13 @@ import pandas as pd
 from ..errors import SelectionError
 from ..laws import Form, LawFit, Predictor, get_form, law_x
 from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
-from ..laws.prediction import DEFAULT, interval_score
+from ..laws.prediction import DEFAULT, PredictionModel, interval_score
 from ..laws.prediction import distance as prediction_distance
 from ..laws.result import excursion_reason
 from ..laws.select import DEFAULT_CANDIDATES, NoChangeFit, fit_selected, no_change_fit
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 from .windows import SCHEMES, Split, holdout_models, splits
 
 log = logging.getLogger(__name__)  # decisions made silently: tasks left out
@@ -124,60 +124,80 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     scale, units = units_of(series)
     grouping = law.mode if isinstance(law, (GroupLawFit, NoChangeFit)) else "pooled"
     fitted_form = law.form if isinstance(law, (GroupLawFit, NoChangeFit)) else form
-    base = {"grouping": grouping, "fitted_form": fitted_form, "verdict": verdict, "task": series.task, "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
+    base = {"grouping": grouping, "fitted_form": fitted_form, "verdict": verdict, "task": series.task,
+            "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units}
-    actual = test.y
-    noise = test.noise_sd
     usable = bool(getattr(law, "usable", True))
-    reasons = ["" if usable else str(getattr(law, "reason", ""))] * len(test)
-    distance = need = np.full(len(test), np.nan)
     if usable and isinstance(law, NoChangeFit):
-        # No law beat "no change" on the fit set's inner backtest: each group's level at its largest fitted size.
-        predicted = law.predict_groups(test.groups)
-        lo, hi = law.interval(test.groups, level)
-        need = law.level_to_cover(test.groups, actual)
-        reasons = [""] * len(test)
-        if series.metric_is_proportion:
-            predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
+        predicted, lo, hi, distance, need, reasons = _no_change_predictions(series, test, law, level)
     elif usable:
-        xt = _law_x(test, law)
-        if isinstance(law, GroupLawFit):
-            predicted, lo, hi, distance, need = _group_predictions(law, test, xt, level, model)
-        else:
-            predicted = np.asarray(law.predict(xt), float).reshape(len(test))
-        # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
-        # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
-        if isinstance(law, GroupLawFit):
-            pass
-        elif isinstance(law, LawFit):
-            lo, hi = (np.asarray(v, float).reshape(len(test))
-                      for v in law.interval(xt, level=level, kind="prediction", model=model))
-            pm = model or DEFAULT
-            distance = prediction_distance(law, xt)
-            # The smallest central level whose interval holds the truth: coverage at any level L is the share
-            # of rows with level_to_cover <= L (the calibration curve).
-            need = pm.level_to_cover(law, xt, actual)
-        elif hasattr(law, "interval"):
-            lo, hi = (np.asarray(v, float).reshape(len(test)) for v in law.interval(xt, level=level,
-                                                                                      kind="prediction"))
-        else:  # a predictor without intervals: errors are scored, coverage is not
-            lo = hi = np.full(len(test), np.nan)
-        # A prediction far outside what the law was fitted on is an ill-posed fit, not a forecast (MAX_EXCURSION).
-        y_fit = series.subset(split.train).y
-        reasons = [excursion_reason(p, y_fit) for p in predicted]
-        wild = np.array([bool(r) for r in reasons])
-        if wild.any():
-            predicted, lo, hi, distance, need = (np.where(wild, np.nan, np.asarray(v, float))
-                                                 for v in (predicted, lo, hi, distance, need))
-        if series.metric_is_proportion:
-            # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
-            # that the law cannot tell.
-            predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
+        predicted, lo, hi, distance, need, reasons = _law_predictions(series, split, test, law, level, model)
     else:
         predicted = lo = hi = distance = need = np.full(len(test), np.nan)
+        reasons = [str(getattr(law, "reason", ""))] * len(test)
+    return _scored_rows(base, test, scale, level, (predicted, lo, hi, distance, need),
+                        [usable and not r for r in reasons], reasons)
+
+
+def _no_change_predictions(series: Series, test: Series, law: NoChangeFit, level: float):
+    """No law beat "no change" on the fit set's inner backtest: each group's level at its largest fitted size."""
+    predicted = law.predict_groups(test.groups)
+    lo, hi = law.interval(test.groups, level)
+    need = law.level_to_cover(test.groups, test.y)
+    distance = np.full(len(test), np.nan)
+    if series.metric_is_proportion:
+        predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
+    return predicted, lo, hi, distance, need, [""] * len(test)
+
+
+def _law_predictions(series: Series, split: Split, test: Series, law, level: float, model=None):
+    """A usable law's point, interval, distance and level-to-cover at the held-out points, with the reason a
+    prediction is set aside (empty where it is kept)."""
+    actual = test.y
+    distance = need = np.full(len(test), np.nan)
+    xt = _law_x(test, law)
+    if isinstance(law, GroupLawFit):
+        predicted, lo, hi, distance, need = _group_predictions(law, test, xt, level, model)
+    else:
+        predicted = np.asarray(law.predict(xt), float).reshape(len(test))
+    # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
+    # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
+    if isinstance(law, GroupLawFit):
+        pass
+    elif isinstance(law, LawFit):
+        lo, hi = (np.asarray(v, float).reshape(len(test))
+                  for v in law.interval(xt, level=level, kind="prediction", model=model))
+        pm = model or DEFAULT
+        distance = prediction_distance(law, xt)
+        # The smallest central level whose interval holds the truth: coverage at any level L is the share
+        # of rows with level_to_cover <= L (the calibration curve).
+        need = pm.level_to_cover(law, xt, actual)
+    elif hasattr(law, "interval"):
+        lo, hi = (np.asarray(v, float).reshape(len(test)) for v in law.interval(xt, level=level,
+                                                                                  kind="prediction"))
+    else:  # a predictor without intervals: errors are scored, coverage is not
+        lo = hi = np.full(len(test), np.nan)
+    # A prediction far outside what the law was fitted on is an ill-posed fit, not a forecast (MAX_EXCURSION).
+    y_fit = series.subset(split.train).y
+    reasons = [excursion_reason(p, y_fit) for p in predicted]
+    wild = np.array([bool(r) for r in reasons])
+    if wild.any():
+        predicted, lo, hi, distance, need = (np.where(wild, np.nan, np.asarray(v, float))
+                                             for v in (predicted, lo, hi, distance, need))
+    if series.metric_is_proportion:
+        # A proportion cannot leave [0, 1]: a law past it is clipped, and an interval past it says only
+        # that the law cannot tell.
+        predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
+    return predicted, lo, hi, distance, need, reasons
+
+
+def _scored_rows(base: dict, test: Series, scale: float, level: float, values, row_usable: list[bool],
+                 reasons: list[str]) -> list[dict]:
+    """One row per held-out point: the prediction against what the model scored, in the row's units."""
+    predicted, lo, hi, distance, need = values
+    actual, noise = test.y, test.noise_sd
     score = interval_score(lo, hi, actual, level) * scale
-    row_usable = [usable and not r for r in reasons]
     rows = []
     for i in range(len(test)):
         err = predicted[i] - actual[i]
@@ -277,6 +297,68 @@ def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class BacktestOptions:
+    """How a backtest fits and scores: every knob of :meth:`Backtest.fit` but what is analysed (a
+    :class:`~scalecheck.observations.Selection`), in one place (as scikit-learn keeps an estimator's parameters).
+
+    ``forms``: "auto" (the default: each task's form chosen by an inner backtest on its fit set,
+    :mod:`scalecheck.laws.select`), names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting
+    functions ``fit_fn(train: Series) -> Predictor`` (see the module doc), alone or in a sequence; results label
+    each by its name (a function by its ``__name__``).
+
+    ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k), "leave_largest_out", or
+    "holdout" (fit on the models not declared hold-out, predict those). ``holdout`` declares the targets instead
+    of the testbed's ``holdout`` column: a ladder file (YAML, its ``holdout: true`` models) or model ids.
+    ``level`` is the prediction interval's coverage. ``min_train``: fit points a split needs (default: one
+    beyond the form's parameters, at least 3).
+
+    ``n_boot``: 0 gives delta-method prediction intervals (the default: on simulated lawful tasks they cover at
+    about the nominal rate, where a cluster bootstrap over a handful of model sizes is far wider); more draws a
+    bootstrap of that many replicates per fit, from ``seed``.
+
+    ``prediction_model``: a :class:`scalecheck.laws.prediction.PredictionModel` (default: the calibrated one) for
+    the intervals. Each row also carries the interval score (Gneiting and Raftery: width plus 2/alpha times the
+    miss, in the row's units), the smallest level whose interval holds the truth (``level_to_cover``, for the
+    calibration curve) and the extrapolation distance (in units of the fitted x range).
+
+    ``verdicts``: label each row with the reality check's verdict on the whole series
+    (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models too: a
+    label for reading results, not a forecast).
+
+    ``groups``: how a pooled series whose models come from several corpora (or families) is fitted
+    (:mod:`scalecheck.laws.groups`): "auto" (the default) chooses by BIC on the fit set between one law for all
+    ("pooled"), one shape with per-group offsets ("offsets") and one law per group ("separate"); each row's
+    ``grouping`` says which was used.
+
+    Checked when made: an unknown form, scheme or grouping, or a level outside (0, 1), is a one-line
+    :class:`~scalecheck.errors.SelectionError`.
+    """
+
+    forms: FormLike | tuple[FormLike, ...] = (AUTO_FORM,)
+    scheme: str = "expanding"
+    level: float = 0.9
+    holdout: str | Path | Iterable[str] | None = None
+    n_boot: int = 0
+    seed: int = 0
+    min_train: int | None = None
+    prediction_model: PredictionModel | None = None
+    verdicts: bool = True
+    groups: str = "auto"
+
+    def __post_init__(self) -> None:
+        forms = self.forms
+        one = isinstance(forms, (str, Form)) or callable(forms)
+        object.__setattr__(self, "forms", (forms,) if one else tuple(forms))
+        _strategies(self.forms)  # an unknown or duplicated form fails here, before any work
+        if self.scheme not in SCHEMES:
+            raise SelectionError(f"unknown backtest scheme {self.scheme!r}; choose one of: {', '.join(SCHEMES)}")
+        if not 0 < self.level < 1:
+            raise SelectionError(f"level must be between 0 and 1, got {self.level}")
+        if self.groups not in GROUPINGS:
+            raise SelectionError(f"unknown grouping {self.groups!r}; choose one of: {', '.join(GROUPINGS)}")
+
+
+@dataclass(frozen=True)
 class Backtest:
     """Predictions of held-out models by laws fitted on smaller ones, with their errors and coverage.
 
@@ -293,110 +375,31 @@ class Backtest:
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("auto",),
-            x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9, *,
-            tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
-            variant: str | None = None, holdout: str | Path | Iterable[str] | None = None, n_boot: int = 0,
-            seed: int = 0, min_train: int | None = None, checkpoints: str | None = None,
-            selection: Selection | None = None, progress: Progress | None = None, prediction_model=None,
-            verdicts: bool = True, groups: str = "auto") -> Backtest:
-        """Backtest ``forms`` on every series of ``data``.
+    def fit(cls, data: Testbed | Series | Iterable[Series], selection: Selection | None = None,
+            options: BacktestOptions | None = None, *, progress: Progress | None = None) -> Backtest:
+        """Backtest on every series of ``data`` that ``selection`` picks, as ``options`` say.
 
-        ``forms``: "auto" (the default: each task's form chosen by an inner backtest on its fit set,
-        :mod:`scalecheck.laws.select`), names of registered forms, :class:`~scalecheck.laws.Form` objects, or fitting functions
-        ``fit_fn(train: Series) -> Predictor`` (see the module doc), alone or in a sequence; results label each by
-        its name (a function by its ``__name__``).
-
-        ``scheme``: "expanding" (fit on the k smallest sizes, predict the rest, for every k),
-        "leave_largest_out", or "holdout" (fit on the models not declared hold-out, predict those).
-        ``holdout`` declares the targets instead of the testbed's ``holdout`` column: a ladder file (YAML,
-        its ``holdout: true`` models) or model ids. ``level`` is the prediction interval's coverage.
-        ``n_boot``: 0 gives delta-method prediction intervals (the default: on simulated lawful tasks they
-        cover at about the nominal rate, where a cluster bootstrap over a handful of model sizes is far wider);
-        more draws a bootstrap of that many replicates per fit.
-        ``checkpoints``: "final" (the default) keeps each training run's last checkpoint (a model is a run, not a
-        point of its training curve), "all" every checkpoint. ``x`` defaults to the testbed's
-        :meth:`~scalecheck.observations.Testbed.default_x`. ``selection`` (a
-        :class:`~scalecheck.observations.Selection`) gives x, by, tasks, metric, shots, variant and checkpoints at
-        once; keywords given beside it override its fields. ``progress`` is called as ``progress(done, total,
-        what)`` after each series (see :mod:`scalecheck.progress`).
-        ``prediction_model``: a :class:`scalecheck.laws.prediction.PredictionModel` (default: the calibrated
-        one) for the intervals. Each row also carries the interval score (Gneiting and Raftery: width plus
-        2/alpha times the miss, in the row's units), the smallest level whose interval holds the truth
-        (``level_to_cover``, for the calibration curve) and the extrapolation distance (in units of the fitted x
-        range). ``verdicts``: label each row with the reality check's verdict on the whole series
-        (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models
-        too: a label for reading results, not a forecast).
-        ``groups``: how a pooled series whose models come from several corpora (or families) is fitted
-        (:mod:`scalecheck.laws.groups`): "auto" (the default) chooses by BIC on the fit set between one law for
-        all ("pooled"), one shape with per-group offsets ("offsets") and one law per group ("separate"); each
-        row's ``grouping`` says which was used.
+        ``selection`` (a :class:`~scalecheck.observations.Selection`; default: every task against the testbed's
+        :meth:`~scalecheck.observations.Testbed.default_x`, pooled, each run's final checkpoint) applies to a
+        testbed; series given directly are backtested as they are. ``options``: a :class:`BacktestOptions`
+        (default: its defaults). ``progress`` is called as ``progress(done, total, what)`` after each series (see
+        :mod:`scalecheck.progress`). :func:`backtest` takes the same choices as keyword shortcuts.
         """
-        strategies = _strategies(forms)
-        forms = tuple(label for label, _ in strategies)
-        if scheme not in SCHEMES:
-            raise SelectionError(f"unknown backtest scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}")
-        if not 0 < level < 1:
-            raise SelectionError(f"level must be between 0 and 1, got {level}")
-        if groups not in GROUPINGS:
-            raise SelectionError(f"unknown grouping {groups!r}; choose one of: {', '.join(GROUPINGS)}")
-        sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
-                           shots=shots, variant=variant, checkpoints=checkpoints)
-        x, by = sel.x, sel.by
-        if isinstance(data, Testbed):
-            sel = sel.validate(data)
-            data = sel.apply(data)
-            x, by = sel.x, sel.by
-            series_list = testbed_series(data, x, by=by, tasks=sel.tasks, **sel.setting())
-        elif isinstance(data, Series):
-            series_list = [data]
-        else:
-            series_list = list(data)
-        if not series_list:
-            raise SelectionError("no series to backtest")
-        x = x or series_list[0].x_name
-        declared = holdout_models(holdout) if holdout is not None else None
-        if declared is not None:
-            known = set().union(*(s.models for s in series_list))
-            if not declared & known:
-                raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
-        verdict_of = {id(s): _verdict(s) for s in series_list} if verdicts else {}
+        opts = options if options is not None else BacktestOptions()
+        strategies = _strategies(opts.forms)
+        series_list, x, by = _series_to_backtest(data, selection if selection is not None else Selection())
+        declared = _declared_holdouts(opts.holdout, series_list)
+        verdict_of = {id(s): _verdict(s) for s in series_list} if opts.verdicts else {}
         rows: list[dict] = []
-        total, n_done = len(forms) * len(series_list), 0
+        total = len(strategies) * len(series_list)
         report(progress, 0, total, "backtest")
-        for form, strategy in strategies:
-            need = min_train if min_train is not None else _min_points(strategy)
-            jobs = []
-            for s in series_list:
-                mask = None if declared is None else np.array([m in declared for m in s.models], bool)
-                jobs.extend((s, sp) for sp in splits(s, scheme, holdout=mask, min_train=need))
-            # One batch per form and chunk: the laws engine fits many series (and their bootstrap
-            # replicates) at once far faster than one at a time.
-            done = set()
-            for start in range(0, len(jobs), _CHUNK):
-                chunk = jobs[start:start + _CHUNK]
-                trains = [s.subset(sp.train) for s, sp in chunk]
-                if strategy is AUTO_FORM:
-                    laws = _auto_laws(trains, groups, n_boot=n_boot, seed=seed, level=level)
-                elif isinstance(strategy, Form):
-                    laws = fit_grouped(trains, strategy, groups, n_boot=n_boot, seed=seed, level=level)
-                else:
-                    laws = [strategy(train) for train in trains]
-                for (s, sp), law in zip(chunk, laws, strict=True):
-                    rows.extend(_prediction_rows(s, sp, form, law, level, prediction_model,
-                                                 verdict_of.get(id(s), "")))
-                    if id(s) not in done:
-                        done.add(id(s))
-                        n_done += 1
-                        report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
-            for s in series_list:
-                if id(s) not in done:
-                    n_done += 1
-                    report(progress, n_done, total, f"{form}: {s.task} ({s.scope_label})")
+        for i, (form, strategy) in enumerate(strategies):
+            rows.extend(_form_rows(form, strategy, series_list, declared, opts, verdict_of,
+                                   _Ticker(progress, i * len(series_list), total, form)))
         frame = pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
-        return cls(frame, forms, scheme, x, level, by, {"n_boot": n_boot, "seed": seed, "n_series": len(series_list),
-                                                        "groups": groups,
-                                                        "holdout": None if holdout is None else str(holdout)})
+        return cls(frame, tuple(label for label, _ in strategies), opts.scheme, x, opts.level, by,
+                   {"n_boot": opts.n_boot, "seed": opts.seed, "n_series": len(series_list), "groups": opts.groups,
+                    "holdout": None if opts.holdout is None else str(opts.holdout)})
 
     def frame(self) -> pd.DataFrame:
         return self.predictions.copy()
@@ -436,7 +439,7 @@ class Backtest:
                 "by_form": overall.to_dict("records"),
                 "calibration": self.calibration().to_dict("records")}
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """``backtest.csv`` (:meth:`frame`) and ``backtest_summary.csv`` (:meth:`summary`) in ``out_dir``."""
         return write_tables(out_dir, {"predictions": ("backtest.csv", self.frame()),
                                       "summary": ("backtest_summary.csv", self.summary())})
@@ -465,11 +468,106 @@ def calibration(frame: pd.DataFrame, by: Sequence[str] = ("form",),
     return pd.DataFrame(rows, columns=[*by, "level", "n", "coverage"])
 
 
-def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] = ("auto",),
-             x: str | None = None, by: str | None = None, scheme: str = "expanding", level: float = 0.9,
-             **kwargs) -> Backtest:
-    """Fit on smaller scales, predict larger ones; see :meth:`Backtest.fit`."""
-    return Backtest.fit(data, forms, x, by, scheme, level, **kwargs)
+def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequence[FormLike] | None = None,
+             x: str | None = None, by: str | None = None, scheme: str | None = None, level: float | None = None, *,
+             selection: Selection | None = None, options: BacktestOptions | None = None,
+             tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
+             variant: str | None = None, checkpoints: str | None = None, progress: Progress | None = None,
+             **option_fields) -> Backtest:
+    """Fit on smaller scales, predict larger ones: :meth:`Backtest.fit` with keyword shortcuts.
+
+    What is analysed: a ``selection`` (:class:`~scalecheck.observations.Selection`), or its fields as keywords
+    (``x``, ``by``, ``tasks``, ``metric``, ``shots``, ``variant``, ``checkpoints``: "final", the default, keeps
+    each training run's last checkpoint, "all" every one); keywords given beside a selection override its fields.
+    How: ``options`` (:class:`BacktestOptions`), or its fields as keywords (``forms``, ``scheme``, ``level``,
+    ``holdout``, ``n_boot``, ``seed``, ``min_train``, ``prediction_model``, ``verdicts``, ``groups``), which
+    override the object's.
+    """
+    sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
+                       shots=shots, variant=variant, checkpoints=checkpoints)
+    given = {"forms": forms, "scheme": scheme, "level": level, **option_fields}
+    opts = replace(options if options is not None else BacktestOptions(),
+                   **{k: v for k, v in given.items() if v is not None})
+    return Backtest.fit(data, sel, opts, progress=progress)
+
+
+def _series_to_backtest(data: Testbed | Series | Iterable[Series], sel: Selection
+                        ) -> tuple[list[Series], str, str | None]:
+    """The series a backtest runs on, with its x and by: a testbed's as ``sel`` picks them (validated once), or
+    the series given."""
+    x, by = sel.x, sel.by
+    if isinstance(data, Testbed):
+        sel = sel.validate(data)
+        data = sel.apply(data)
+        x, by = sel.x, sel.by
+        series_list = testbed_series(data, x, by=by, tasks=sel.tasks, **sel.setting())
+    elif isinstance(data, Series):
+        series_list = [data]
+    else:
+        series_list = list(data)
+    if not series_list:
+        raise SelectionError("no series to backtest")
+    return series_list, x or series_list[0].x_name, by
+
+
+def _declared_holdouts(holdout, series_list: list[Series]) -> set[str] | None:
+    """The declared hold-out models (None: the testbed's own column); none of them in the data is an error."""
+    declared = holdout_models(holdout) if holdout is not None else None
+    if declared is not None:
+        known = set().union(*(s.models for s in series_list))
+        if not declared & known:
+            raise SelectionError(f"none of the {len(declared)} declared hold-out models is in the data")
+    return declared
+
+
+@dataclass
+class _Ticker:
+    """Progress of one form's pass: each series counted once, when its first prediction is scored (or at the
+    end, where it had no split)."""
+
+    progress: Progress | None
+    done: int
+    total: int
+    form: str
+    seen: set = field(default_factory=set)
+
+    def tick(self, s: Series) -> None:
+        if id(s) not in self.seen:
+            self.seen.add(id(s))
+            self.done += 1
+            report(self.progress, self.done, self.total, f"{self.form}: {s.task} ({s.scope_label})")
+
+
+def _form_rows(form: str, strategy, series_list: list[Series], declared: set[str] | None, opts: BacktestOptions,
+               verdict_of: dict[int, str], ticker: _Ticker) -> list[dict]:
+    """Every prediction of one form: each series' splits, fitted one batch per chunk (the laws engine fits many
+    series, and their bootstrap replicates, at once far faster than one at a time), then scored."""
+    need = opts.min_train if opts.min_train is not None else _min_points(strategy)
+    jobs = []
+    for s in series_list:
+        mask = None if declared is None else np.array([m in declared for m in s.models], bool)
+        jobs.extend((s, sp) for sp in splits(s, opts.scheme, holdout=mask, min_train=need))
+    rows: list[dict] = []
+    for start in range(0, len(jobs), _CHUNK):
+        chunk = jobs[start:start + _CHUNK]
+        laws = _fit_laws([s.subset(sp.train) for s, sp in chunk], strategy, opts)
+        for (s, sp), law in zip(chunk, laws, strict=True):
+            rows.extend(_prediction_rows(s, sp, form, law, opts.level, opts.prediction_model,
+                                         verdict_of.get(id(s), "")))
+            ticker.tick(s)
+    for s in series_list:
+        ticker.tick(s)
+    return rows
+
+
+def _fit_laws(trains: list[Series], strategy, opts: BacktestOptions) -> list:
+    """One law per fit set: chosen per set ("auto"), one form with its grouping, or the user's fitting function."""
+    kw = {"n_boot": opts.n_boot, "seed": opts.seed, "level": opts.level}
+    if strategy is AUTO_FORM:
+        return _auto_laws(trains, opts.groups, **kw)
+    if isinstance(strategy, Form):
+        return fit_grouped(trains, strategy, opts.groups, **kw)
+    return [strategy(train) for train in trains]
 
 
 def _strategies(forms) -> list[tuple[str, Form | Callable[[Series], Predictor]]]:

@@ -17,7 +17,7 @@ window), defined with the paper's importer in :mod:`scalecheck.sources.olmo_ladd
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import SelectionError
 from ..laws import fit, fit_chain, fit_series
+from ..laws.prediction import PredictionModel
 from ..observations import Selection, Series, Testbed, add_composite_task
 from ..observations.checkpoints import final_checkpoints
 from ..progress import Progress, report
@@ -37,7 +38,7 @@ from ..sources.olmo_ladder import (
     STEP2_PER_RUN,
     TARGET_LAST_N,
 )
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 
 # Step 1's inputs: the paper's (N, D); training compute C = 6ND alone (its FLOPs variant, one exponent, law
 # ``step1_flops_form``); or "both": the mean of the two chained predictions, its interval the envelope of the two
@@ -59,6 +60,69 @@ def _models_of(testbed: Testbed, ids_or_runs: Sequence[str]) -> pd.DataFrame:
     return m[pick]
 
 
+# What the two-step prediction analyses unless a selection says otherwise: the paper's tasks, accuracy of the
+# ranked-classification variant, 5-shot. A selection's fields left None fall back to these.
+PAPER_SELECTION = Selection(tasks=tuple(PAPER_TASKS), metric="acc", variant="rc", shots=5)
+
+
+@dataclass(frozen=True)
+class LadderPredictionOptions:
+    """How the two-step prediction fits, in one place (what it analyses is a
+    :class:`~scalecheck.observations.Selection`: the tasks, the accuracy metric, shots and variant).
+
+    ``loss_metric``: the task loss of step 1 and step 2's x (bits per byte of the correct answer).
+    ``step1_form`` (in (N, D)) and ``step2_form`` (accuracy against task loss) are the laws; ``level`` the
+    intervals' coverage; ``n_boot`` bootstrap draws from ``seed`` (both steps' bootstraps resample whole runs,
+    since checkpoints of one run share its noise).
+
+    ``target_last_n``: a target's last checkpoints averaged for its actual. ``step1_last_n`` averages each run's
+    last checkpoints into its final task loss and ``step1_loss`` (``"huber"`` or ``"ls"``) is step 1's fitting
+    loss. ``step1_axis``: ``"params_tokens"`` (the paper's: ``step1_form`` in (N, D)), ``"flops"``
+    (``step1_flops_form``, a one-variable law, in training compute C = 6ND) or ``"both"`` (the mean of the two
+    chained predictions, the interval the envelope of theirs; see ``STEP1_AXES``).
+
+    ``step2_min_tokens_fraction`` drops checkpoints before that fraction of their run's final tokens from step 2
+    (the earliest checkpoints are far from any target; 0 keeps all). ``step2_per_run`` keeps that many
+    checkpoints per run for step 2, evenly spaced over the run (None: all). ``step2_anchor`` adds the point (task
+    loss 0, accuracy 1) to step 2: a model that gives the correct continuation probability 1 ranks it first on
+    every question, so the sigmoid's ceiling is pinned where the ladder alone cannot see it.
+
+    ``prediction_model``: the :class:`scalecheck.laws.prediction.PredictionModel` that turns both steps' bootstrap
+    draws into prediction intervals (default: the calibrated one). The defaults are the paper's settings, defined
+    with its importer in :mod:`scalecheck.sources.olmo_ladder`.
+    """
+
+    loss_metric: str = "bpb"
+    step1_form: str = "chinchilla"
+    step2_form: str = "sigmoid"
+    level: float = 0.9
+    n_boot: int = 1000
+    seed: int = 0
+    target_last_n: int = TARGET_LAST_N
+    step2_min_tokens_fraction: float = STEP2_MIN_TOKENS_FRACTION
+    step2_per_run: int | None = STEP2_PER_RUN
+    step2_anchor: bool = True
+    step1_loss: str = STEP1_LOSS
+    step1_last_n: int = STEP1_LAST_N
+    step1_axis: str = "params_tokens"
+    step1_flops_form: str = "power_floor"
+    prediction_model: PredictionModel | None = None
+
+    def __post_init__(self) -> None:
+        if self.step1_axis not in STEP1_AXES:
+            raise SelectionError(f"unknown step1_axis {self.step1_axis!r}; known: {', '.join(STEP1_AXES)}")
+
+    def settings(self, selection: Selection) -> dict:
+        """What a result records of how it was made (``LadderPrediction.settings``): these choices (but the
+        prediction model, an object) and the selection's setting."""
+        return {"step1_form": self.step1_form, "step2_form": self.step2_form, "n_boot": self.n_boot,
+                "seed": self.seed, "loss_metric": self.loss_metric, "metric": selection.metric,
+                "variant": selection.variant, "shots": selection.shots, "target_last_n": self.target_last_n,
+                "step2_min_tokens_fraction": self.step2_min_tokens_fraction, "step2_per_run": self.step2_per_run,
+                "step2_anchor": self.step2_anchor, "step1_loss": self.step1_loss, "step1_last_n": self.step1_last_n,
+                "step1_axis": self.step1_axis, "step1_flops_form": self.step1_flops_form}
+
+
 @dataclass(frozen=True)
 class LadderPrediction:
     """Two-step predictions of the targets' accuracy, with each step's error and the paper's, where known."""
@@ -70,86 +134,42 @@ class LadderPrediction:
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, testbed: Testbed, train_runs: Sequence[str], targets: Mapping[str, Sequence[str]], *,
-            tasks: Sequence[str] = PAPER_TASKS, loss_metric: str = "bpb", metric: str = "acc", variant: str = "rc",
-            shots: int | None = 5, step1_form: str = "chinchilla", step2_form: str = "sigmoid", level: float = 0.9,
-            n_boot: int = 1000, seed: int = 0, target_last_n: int = TARGET_LAST_N,
-            step2_min_tokens_fraction: float = STEP2_MIN_TOKENS_FRACTION, step2_per_run: int | None = STEP2_PER_RUN,
-            step2_anchor: bool = True, step1_loss: str = STEP1_LOSS, step1_last_n: int = STEP1_LAST_N,
-            step1_axis: str = "params_tokens", step1_flops_form: str = "power_floor", paper: pd.DataFrame | None = None,
-            selection: Selection | None = None, progress: Progress | None = None,
-            prediction_model=None) -> LadderPrediction:
+    def fit(cls, testbed: Testbed, train_runs: Sequence[str], targets: Mapping[str, Sequence[str]],
+            selection: Selection | None = None, options: LadderPredictionOptions | None = None, *,
+            paper: pd.DataFrame | None = None, progress: Progress | None = None) -> LadderPrediction:
         """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
-        target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
+        target (name -> runs or model ids; its last ``options.target_last_n`` checkpoints are averaged for the
+        actual).
 
-        ``paper`` (columns target, task, pred) adds the paper's own predictions beside ours.
-        ``step2_min_tokens_fraction`` drops checkpoints before that fraction of their run's final tokens from
-        step 2 (the earliest checkpoints are far from any target; 0 keeps all; the default is the paper's).
-        ``step2_per_run`` keeps that many checkpoints per run for step 2, evenly spaced over the run (None:
-        all). ``step2_anchor`` adds the point (task loss 0, accuracy 1) to step 2: a model that gives the
-        correct continuation probability 1 ranks it first on every question, so the sigmoid's ceiling is
-        pinned where the ladder alone cannot see it. Both steps' bootstraps resample whole runs, since checkpoints of one run share its noise.
-        ``step1_last_n`` averages each run's last checkpoints into its final task loss and ``step1_loss``
-        (``"huber"`` or ``"ls"``) is step 1's fitting loss; the defaults are the paper's (see ``STEP1_LAST_N``).
-        ``step1_axis``: ``"params_tokens"`` (the paper's: ``step1_form`` in (N, D)), ``"flops"``
-        (``step1_flops_form``, a one-variable law, in training compute C = 6ND) or ``"both"`` (the mean of the two
-        chained predictions, the interval the envelope of theirs; see ``STEP1_AXES``).
-        ``selection`` (a :class:`~scalecheck.observations.Selection`) may give the tasks, the accuracy metric,
-        shots and variant instead of the keywords (its x, by and checkpoints do not apply: the two steps' axes
-        are fixed, and step 2 uses every checkpoint). ``progress(done, total, what)`` is called before each task.
-        ``prediction_model``: the :class:`scalecheck.laws.prediction.PredictionModel` that turns both steps'
-        bootstrap draws into prediction intervals (default: the calibrated one).
+        ``selection`` (a :class:`~scalecheck.observations.Selection`) gives the tasks, the accuracy metric, shots
+        and variant; a field left None is the paper's (:data:`PAPER_SELECTION`). Its x, by and checkpoints do not
+        apply: the two steps' axes are fixed, and step 2 uses every checkpoint. ``options``: a
+        :class:`LadderPredictionOptions` (default: the paper's settings). ``paper`` (columns target, task, pred)
+        adds the paper's own predictions beside ours. ``progress(done, total, what)`` is called before each task.
+        :func:`ladder_prediction` takes the same choices as keyword shortcuts.
         """
-        if step1_axis not in STEP1_AXES:
-            raise SelectionError(f"unknown step1_axis {step1_axis!r}; known: {', '.join(STEP1_AXES)}")
-        if selection is not None:
-            tasks = selection.tasks if selection.tasks is not None else tasks
-            metric = selection.metric if selection.metric is not None else metric
-            shots = selection.shots if selection.shots is not None else shots
-            variant = selection.variant if selection.variant is not None else variant
-        if "mmlu_avg_test" in tasks and "mmlu_avg_test" not in testbed.task_names:
-            testbed = add_composite_task(testbed, "mmlu_avg_test", MMLU_TEST_PARTS, [loss_metric, metric])
-        # Validated once, before any fit: an unknown task, metric or setting is a one-line error.
-        Selection(tasks=tuple(tasks), metric=metric, shots=shots, variant=variant).validate(testbed)
-        Selection(metric=loss_metric).validate(testbed)
+        opts = options if options is not None else LadderPredictionOptions()
+        sel = _ladder_selection(selection)
+        testbed = _prepared(testbed, sel, opts)
         train = _models_of(testbed, train_runs)
         if train.empty:
             raise SelectionError(f"none of the training runs {list(train_runs)[:3]}... is in the testbed")
         train = train[train["tokens"].notna() & (train["tokens"] > 0)]
-        step2_models = train
-        if step2_min_tokens_fraction > 0:
-            last = train.groupby("run")["tokens"].transform("max")
-            step2_models = train[train["tokens"] >= step2_min_tokens_fraction * last]
-        if step2_per_run:
-            step2_models = _thin(step2_models, step2_per_run)
+        step2_models = _step2_models(train, opts)
         run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"]), strict=True))
         rows = []
+        tasks = list(sel.tasks)
         for i, task in enumerate(tasks):
             report(progress, i, len(tasks), task)
-            kw = {"shots": shots, "variant": variant}
-            losses = testbed.series(task, "tokens", metric=loss_metric, **kw)
-            s1 = _final_means(losses, train, step1_last_n, run_of)
-            step2_series = _joined(testbed, task, loss_metric, metric, step2_models["model"], kw)
-            step2 = _fit_step2(step2_series, step2_form, _runs(step2_series, run_of), step2_anchor, n_boot, seed,
-                               level)
-            chains = []
-            for axis in (("params_tokens", "flops") if step1_axis == "both" else (step1_axis,)):
-                on = _on_flops(s1) if axis == "flops" else s1
-                step1 = fit_series(on, step1_flops_form if axis == "flops" else step1_form, n_boot=n_boot, seed=seed,
-                                   level=level, clusters=_runs(on, run_of), loss=step1_loss)
-                chains.append((axis, step1, fit_chain(step1, step2)))
+            step2, chains = _fit_steps(testbed, task, sel, opts, train, step2_models, run_of)
             for name, ids in targets.items():
-                rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level,
-                                        target_last_n, paper, prediction_model))
+                rows.append(_target_row(testbed, task, name, ids, opts.loss_metric, sel.metric,
+                                        {"shots": sel.shots, "variant": sel.variant}, chains, step2, opts.level,
+                                        opts.target_last_n, paper, opts.prediction_model))
         report(progress, len(tasks), len(tasks), "done")
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
-        return cls(frame, level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
-                   {"step1_form": step1_form, "step2_form": step2_form, "n_boot": n_boot, "seed": seed,
-                    "loss_metric": loss_metric, "metric": metric, "variant": variant, "shots": shots,
-                    "target_last_n": target_last_n, "step2_min_tokens_fraction": step2_min_tokens_fraction,
-                    "step2_per_run": step2_per_run, "step2_anchor": step2_anchor,
-                    "step1_loss": step1_loss, "step1_last_n": step1_last_n, "step1_axis": step1_axis,
-                    "step1_flops_form": step1_flops_form})
+        return cls(frame, opts.level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
+                   opts.settings(sel))
 
     def frame(self) -> pd.DataFrame:
         return self.predictions.copy()
@@ -167,7 +187,7 @@ class LadderPrediction:
                          "paper_mae": paper.mean() if len(paper) else np.nan, "paper_n_tasks": len(paper)})
         return pd.DataFrame(rows)
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """``ladder_prediction.csv`` (:meth:`frame`) and ``ladder_prediction_summary.csv`` (:meth:`summary`)."""
         return write_tables(out_dir, {"predictions": ("ladder_prediction.csv", self.frame()),
                                       "summary": ("ladder_prediction_summary.csv", self.summary())})
@@ -178,10 +198,69 @@ class LadderPrediction:
                 "predictions": self.predictions.to_dict("records")}
 
 
-def ladder_prediction(testbed: Testbed, train_runs: Sequence[str], targets: Mapping[str, Sequence[str]],
-                      **kwargs) -> LadderPrediction:
-    """The two-step chained prediction; see :meth:`LadderPrediction.fit`."""
-    return LadderPrediction.fit(testbed, train_runs, targets, **kwargs)
+def ladder_prediction(testbed: Testbed, train_runs: Sequence[str], targets: Mapping[str, Sequence[str]], *,
+                      selection: Selection | None = None, options: LadderPredictionOptions | None = None,
+                      tasks: Sequence[str] | None = None, metric: str | None = None, shots: int | None = None,
+                      variant: str | None = None, paper: pd.DataFrame | None = None,
+                      progress: Progress | None = None, **option_fields) -> LadderPrediction:
+    """The two-step chained prediction: :meth:`LadderPrediction.fit` with keyword shortcuts.
+
+    What is analysed: a ``selection``, or its fields as keywords (``tasks``, ``metric``, ``shots``,
+    ``variant``), which override the selection's; a field given nowhere is the paper's (:data:`PAPER_SELECTION`).
+    How: ``options`` (:class:`LadderPredictionOptions`), or its fields as keywords (``n_boot``, ``seed``,
+    ``step1_axis``, ...), which override the object's.
+    """
+    sel = Selection.of(selection, tasks=tuple(tasks) if tasks is not None else None, metric=metric, shots=shots,
+                       variant=variant)
+    opts = replace(options if options is not None else LadderPredictionOptions(), **option_fields)
+    return LadderPrediction.fit(testbed, train_runs, targets, sel, opts, paper=paper, progress=progress)
+
+
+def _ladder_selection(selection: Selection | None) -> Selection:
+    """The tasks and setting analysed: the selection's, the paper's where it leaves a field None."""
+    if selection is None:
+        return PAPER_SELECTION
+    return Selection.of(PAPER_SELECTION, tasks=selection.tasks, metric=selection.metric, shots=selection.shots,
+                        variant=selection.variant)
+
+
+def _prepared(testbed: Testbed, sel: Selection, opts: LadderPredictionOptions) -> Testbed:
+    """The testbed with MMLU's composite task where asked for, after checking the selection once, before any fit
+    (an unknown task, metric or setting is a one-line error)."""
+    if "mmlu_avg_test" in sel.tasks and "mmlu_avg_test" not in testbed.task_names:
+        testbed = add_composite_task(testbed, "mmlu_avg_test", MMLU_TEST_PARTS, [opts.loss_metric, sel.metric])
+    Selection(tasks=sel.tasks, metric=sel.metric, shots=sel.shots, variant=sel.variant).validate(testbed)
+    Selection(metric=opts.loss_metric).validate(testbed)
+    return testbed
+
+
+def _step2_models(train: pd.DataFrame, opts: LadderPredictionOptions) -> pd.DataFrame:
+    """The training runs' checkpoints step 2 is fitted on: past the token fraction, thinned per run."""
+    step2_models = train
+    if opts.step2_min_tokens_fraction > 0:
+        last = train.groupby("run")["tokens"].transform("max")
+        step2_models = train[train["tokens"] >= opts.step2_min_tokens_fraction * last]
+    if opts.step2_per_run:
+        step2_models = _thin(step2_models, opts.step2_per_run)
+    return step2_models
+
+
+def _fit_steps(testbed: Testbed, task: str, sel: Selection, opts: LadderPredictionOptions, train: pd.DataFrame,
+               step2_models: pd.DataFrame, run_of: Mapping[str, str]):
+    """One task's step 2 and its chains: [(axis, step 1, step 1 composed with step 2)] for each step-1 axis."""
+    kw = {"shots": sel.shots, "variant": sel.variant}
+    losses = testbed.series(task, "tokens", metric=opts.loss_metric, **kw)
+    s1 = _final_means(losses, train, opts.step1_last_n, run_of)
+    step2_series = _joined(testbed, task, opts.loss_metric, sel.metric, step2_models["model"], kw)
+    step2 = _fit_step2(step2_series, opts.step2_form, _runs(step2_series, run_of), opts.step2_anchor, opts.n_boot,
+                       opts.seed, opts.level)
+    chains = []
+    for axis in (("params_tokens", "flops") if opts.step1_axis == "both" else (opts.step1_axis,)):
+        on = _on_flops(s1) if axis == "flops" else s1
+        step1 = fit_series(on, opts.step1_flops_form if axis == "flops" else opts.step1_form, n_boot=opts.n_boot,
+                           seed=opts.seed, level=opts.level, clusters=_runs(on, run_of), loss=opts.step1_loss)
+        chains.append((axis, step1, fit_chain(step1, step2)))
+    return step2, chains
 
 
 def _final_means(series: Series, train: pd.DataFrame, last_n: int, run_of: Mapping[str, str]) -> Series:
@@ -193,15 +272,11 @@ def _final_means(series: Series, train: pd.DataFrame, last_n: int, run_of: Mappi
     runs = np.array([run_of.get(m, m) for m in part.models], dtype=object)
     means = {r: float(part.y[runs == r].mean()) for r in np.unique(runs.astype(str))}
     last = _pick(series, final["model"])
-    from dataclasses import replace
-
     return replace(last, y=np.array([means[run_of.get(m, m)] for m in last.models], float))
 
 
 def _on_flops(series: Series) -> Series:
     """The same points with x the training compute C = 6ND (the paper's FLOPs axis, Chinchilla's approximation)."""
-    from dataclasses import replace
-
     c = 6.0 * np.asarray(series.params, float) * np.asarray(series.tokens, float)
     moved = replace(series, x=c, x_name="flops")
     return moved.subset(np.argsort(c, kind="mergesort"))
@@ -249,8 +324,6 @@ def _joined(testbed: Testbed, task: str, loss_metric: str, metric: str, models, 
     acc = acc.subset(keep)
     x = np.array([by_model[m] for m in acc.models], float)
     order = np.argsort(x, kind="mergesort")
-    from dataclasses import replace
-
     acc = replace(acc, x=x, x_name=f"{task} {loss_metric}", x_is_loss=True)
     return acc.subset(order)
 

@@ -14,7 +14,7 @@ A new analysis command is built from these pieces, so the same flag means the sa
         def compute(testbed, selection, progress):           # progress("label") -> a Progress callback
             return my_api(testbed, selection=selection, seed=args.seed, progress=progress("analysing"))
         def write(result, testbed, out_dir, progress):
-            return result.write(out_dir)                     # the files written (paths), or a sentence
+            return result.write(out_dir)                     # the files written (a ReportFiles)
         return run_analysis(args, compute, write, render=lambda result, console: console.print(...))
 
 :func:`run_analysis` opens the testbed, builds the validated :class:`~scalecheck.observations.Selection`
@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -307,14 +307,9 @@ def series_label(task: str, metric: str | None = None, shots=None, variant: str 
 
 
 def describe_files(files: Any) -> str:
-    """``a, b and c`` for the paths written (a dict's values, a list, or an object's ``describe()``)."""
-    if isinstance(files, str):
-        return files
-    if hasattr(files, "describe"):
-        return files.describe()
-    paths: Iterable = files.values() if isinstance(files, dict) else files
-    names = [str(p) for p in paths]
-    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + (names[-1] if names else "nothing")
+    """One line for what a writer wrote: its :class:`~scalecheck.tables.ReportFiles`' ``describe()`` (every
+    result's ``write`` and every report writer return one), or a sentence of its own."""
+    return files if isinstance(files, str) else files.describe()
 
 
 def run_analysis(args: argparse.Namespace, compute: Callable, write: Callable,
@@ -322,8 +317,8 @@ def run_analysis(args: argparse.Namespace, compute: Callable, write: Callable,
     """Open the testbed, compute, write, print, and say what was written and how long it took.
 
     ``compute(testbed, selection, progress)`` returns the result (``progress(label)`` gives a callback for the
-    API's ``progress=``); ``write(result, testbed, out_dir, progress)`` writes it and returns the files (paths,
-    a dict of them, or a sentence); ``render(result, console)`` prints the summary on stdout. ``choose_setting``:
+    API's ``progress=``); ``write(result, testbed, out_dir, progress)`` writes it and returns the files (a
+    :class:`~scalecheck.tables.ReportFiles`, or a sentence); ``render(result, console)`` prints the summary on stdout. ``choose_setting``:
     where tasks were scored at several shot counts or variants and the options leave it open, use the one the
     evidence supports (:func:`scalecheck.observations.settings.choose_setting`) and say so on stderr.
     """

@@ -118,7 +118,7 @@ def check_holdouts(testbed, selection, holdout) -> None:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from ..backtest import backtest
+    from ..backtest import Backtest, BacktestOptions
     from ..errors import SelectionError
     from ..report.backtest import write_backtest_report
 
@@ -127,9 +127,9 @@ def run_backtest(args: argparse.Namespace) -> int:
     def compute(testbed, selection, progress):
         if args.scheme == "holdout":
             check_holdouts(testbed, selection, args.holdout)
-        bt = backtest(testbed, forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
-                      n_boot=args.n_boot, seed=args.seed, selection=selection, progress=progress("backtest"),
-                      groups=args.groups)
+        options = BacktestOptions(forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
+                                  n_boot=args.n_boot, seed=args.seed, groups=args.groups)
+        bt = Backtest.fit(testbed, selection, options, progress=progress("backtest"))
         if bt.predictions.empty:
             raise SelectionError(f"no predictions: no series has enough model sizes to fit and predict with "
                                  f"--scheme {args.scheme} (try fewer --by groups, or another scheme)")

@@ -96,7 +96,6 @@ def run_reality_check(args: argparse.Namespace) -> int:
         return reality_check(testbed, selection=selection, seed=args.seed, progress=progress("classifying"))
 
     def write(result, testbed, out_dir, progress):
-        files = write_report(result, testbed, out_dir, progress=progress("drawing"))
-        return (f"{files.verdicts_csv}, {files.html} and {len(files.figures)} figures in {files.out_dir}/")
+        return write_report(result, testbed, out_dir, progress=progress("drawing"))
 
     return run_analysis(args, compute, write, render=render_summary, choose_setting=True)

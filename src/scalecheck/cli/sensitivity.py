@@ -54,7 +54,7 @@ def render_summary(sens, console) -> None:
 
 def run_sensitivity(args: argparse.Namespace) -> int:
     from ..report.sensitivity import write_sensitivity_report
-    from ..sensitivity import sensitivity
+    from ..sensitivity import Sensitivity, SensitivityOptions
     from ._common import normalise_by
 
     if "corpus" in args.factors and normalise_by(args.by) is None and args.factors != list(FACTORS):
@@ -68,8 +68,8 @@ def run_sensitivity(args: argparse.Namespace) -> int:
         stderr_console().print(f"note: {why}; the corpus factor is skipped", highlight=False, markup=False)
 
     def compute(testbed, selection, progress):
-        return sensitivity(testbed, xs=args.xs, factors=args.factors, level=args.level, seed=args.seed,
-                           selection=selection, progress=progress("sensitivity"))
+        options = SensitivityOptions(xs=args.xs, factors=args.factors, level=args.level, seed=args.seed)
+        return Sensitivity.fit(testbed, selection, options, progress=progress("sensitivity"))
 
     def write(sens, testbed, out_dir, progress):
         return write_sensitivity_report(sens, out_dir, subtitle=f"{testbed.name or 'testbed'}: "

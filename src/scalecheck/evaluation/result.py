@@ -31,6 +31,7 @@ from ..schema import LOSS_PREFIX, Tables
 from ..sources.evaluate_output import read_evaluate_output
 from ..sources.ladder_file import Ladder, LadderModel
 from ..sources.plain import read_long_file
+from ..tables import ReportFiles
 from .backends.base import BackendStats
 from .metrics import MetricSummary, example_metrics, summarise
 from .models import ModelSpec
@@ -174,9 +175,10 @@ class Evaluation:
         """Where a model's examples of a task at a setting go, relative to the output folder."""
         return f"{safe_name(model)}/{safe_name(task)}.{safe_name(setting.label)}.jsonl"
 
-    def write(self, out: str | Path) -> list[Path]:
+    def write(self, out: str | Path) -> ReportFiles:
         """Write the output folder (see the module doc); every file is replaced atomically. Returns the files
-        written, in a fixed order: summary.csv, scores.csv, run.json, timing.json, then the examples' files."""
+        written (as every result's ``write``): the tables summary.csv and scores.csv, then run.json, timing.json
+        and the examples' files (``others``); ``paths`` lists them in that order."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         examples = []
@@ -206,7 +208,8 @@ class Evaluation:
                                              "backend": None if r.stats is None else r.stats.to_dict()})
             timing[r.model.name]["examples_scored"] += r.examples_scored
         _write_atomic(out / "timing.json", json.dumps({**self.extra, "models": timing}, indent=2) + "\n")
-        return [out / n for n in ("summary.csv", "scores.csv", "run.json", "timing.json")] + examples
+        return ReportFiles(out, {"summary": out / "summary.csv", "scores": out / "scores.csv"},
+                           others=(out / "run.json", out / "timing.json", *examples))
 
     def summary(self) -> pd.DataFrame:
         """One row per model x task x setting with each metric's mean and standard error (as every result's)."""

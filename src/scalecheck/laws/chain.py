@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
 from .fitting import from_fit_scale, to_fit_scale
 from .result import LawFit, json_safe
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: identity, not elementwise, equality
@@ -104,10 +108,23 @@ class ChainFit:
         centre = g2(loss)
         return from_fit_scale(s2.law, centre - q * sd), from_fit_scale(s2.law, centre + q * sd)
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """Both steps' :meth:`LawFit.summary` one under the other, ``step`` 1 (scale -> loss) then 2 (loss ->
+        metric). ``str(chain)`` is the same as text."""
+        import pandas as pd
+
+        return pd.concat([self.step1.summary().assign(step=1), self.step2.summary().assign(step=2)],
+                         ignore_index=True)[["step", *LawFit.SUMMARY_COLUMNS]]
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+    def __str__(self) -> str:
         head = "Two-step law: scale -> loss -> metric" + ("" if self.usable else f"  UNUSABLE: {self.reason}")
-        return "\n".join([head, "Step 1 (scale -> loss)", self.step1.summary(), "Step 2 (loss -> metric)",
-                          self.step2.summary()])
+        return "\n".join([head, "Step 1 (scale -> loss)", str(self.step1), "Step 2 (loss -> metric)",
+                          str(self.step2)])
 
     def to_dict(self) -> dict:
         return json_safe({"usable": self.usable, "reason": self.reason, "seed": self.seed, "level": self.level,

@@ -144,8 +144,8 @@ def check_form(form: Form, *, seed: int = 0) -> None:
     lo, hi = result.interval(x, kind="prediction")
     if np.shape(lo) != np.shape(got) or np.shape(hi) != np.shape(got):
         raise _fail(form, "interval() does not give one bound per point")
-    if form.name not in result.summary():
-        raise _fail(form, "summary() does not name the form")
+    if form.name not in str(result) or set(result.summary()["form"]) != {form.name}:
+        raise _fail(form, "the fit's text or summary() does not name the form")
     json.dumps(result.to_dict())  # JSON-safe
     if form.monotone and form.x_dim == 1:
         xs = np.linspace(x.min(), x.max(), 50) if not form.x_positive else np.geomspace(x.min(), x.max(), 50)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 from scipy import stats
@@ -12,6 +12,9 @@ from scipy import stats
 from .fitting import from_fit_scale, to_fit_scale
 from .forms import Form, get_form
 from .quality import Quality
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @runtime_checkable
@@ -254,7 +257,38 @@ class LawFit:
             sd = np.full(len(self.param_names), np.nan)
         return dict(zip(self.param_names, map(float, sd), strict=True))
 
-    def summary(self) -> str:
+    # Columns of summary(): one row per parameter, beside the fit it belongs to.
+    SUMMARY_COLUMNS: ClassVar[tuple[str, ...]] = ("form", "param", "estimate", "std_err", "lo", "hi", "level", "interval_from", "n", "dof",
+                       "r2", "rmse", "loo_rmse", "chi2_red", "aic", "bic", "usable", "reason")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per parameter: its estimate, standard error and interval at the fit's ``level`` (from the
+        bootstrap where there is one, else the delta method: ``interval_from``), beside the fit's form, size and
+        quality (the same on every row). ``str(fit)`` is the same as text."""
+        import pandas as pd
+
+        q = self.quality
+        fit_cols = {"level": self.level, "interval_from": "bootstrap" if self.n_boot else "delta method",
+                    "n": self.n, "dof": q.dof if self.usable else np.nan,
+                    "r2": q.r2 if self.usable else np.nan, "rmse": q.rmse if self.usable else np.nan,
+                    "loo_rmse": q.loo_rmse if self.usable else np.nan,
+                    "chi2_red": q.chi2_red if self.usable else np.nan, "aic": q.aic if self.usable else np.nan,
+                    "bic": q.bic if self.usable else np.nan, "usable": bool(self.usable), "reason": self.reason}
+        se = self.param_se() if self.usable else {}
+        ci = (self.param_intervals or self._delta_param_intervals()) if self.usable else {}
+        nan = float("nan")
+        rows = [{"form": self.form, "param": p, "estimate": float(self.params.get(p, nan)) if self.usable else nan,
+                 "std_err": se.get(p, nan), "lo": ci.get(p, (nan, nan))[0], "hi": ci.get(p, (nan, nan))[1],
+                 **fit_cols} for p in self.param_names]
+        return pd.DataFrame(rows, columns=list(self.SUMMARY_COLUMNS))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+    def __str__(self) -> str:
+        """The fit as text: the law, the loss, the quality and a table of the parameters."""
         law = self.law
         width = 78
         lines = ["=" * width, f"Law: {law.name:<20} {law.formula}"]

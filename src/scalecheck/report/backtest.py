@@ -10,7 +10,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..backtest import Backtest
 from ..backtest.two_step import LadderPrediction
-from ..tables import ReportFiles
+from ..tables import ReportFiles, write_tables
 from . import figures as F
 from .html import Report, esc, table_html
 
@@ -196,16 +196,12 @@ def write_backtest_report(bt: Backtest, out_dir: str | Path, *, title: str = "sc
 
 
 def write_ladder_report(predictions: dict[str, LadderPrediction], out_dir: str | Path, *,
-                        title: str = "scalecheck two-step ladder prediction", subtitle: str = "") -> dict[str, Path]:
+                        title: str = "scalecheck two-step ladder prediction", subtitle: str = "") -> ReportFiles:
     """ladder_prediction.csv (one row per fit set, target and task) and ladder.html, one section per fit set
     (``predictions`` maps a fit-set name, e.g. "paper's config", to its prediction)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"predictions": out / "ladder_prediction.csv", "html": out / "ladder.html"}
     frames = [lp.frame().assign(fit_set=name) for name, lp in predictions.items()]
-    pd.concat(frames, ignore_index=True).to_csv(files["predictions"], index=False)
+    files = write_tables(out_dir, {"predictions": ("ladder_prediction.csv", pd.concat(frames, ignore_index=True))})
     report = Report(title, subtitle)
     for name, lp in predictions.items():
         add_ladder_sections(report, lp, title=f"Two-step ladder prediction: {name}")
-    report.write(files["html"])
-    return files
+    return files.with_report(report.write(Path(out_dir) / "ladder.html"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,8 @@ import pandas as pd
 
 from ..errors import SelectionError
 from ..observations import Testbed
+from ..progress import report
+from ..tables import ReportFiles
 from ..trends import ALL, CATEGORIES, EVIDENCE_KEYS, THRESHOLDS, RealityCheck, Verdict
 from ..trends.reality import CONFIDENT
 from . import figures as F
@@ -75,14 +76,6 @@ EVIDENCE_LABELS = {
     "n_groups": "groups with enough models",
 }
 assert set(EVIDENCE_LABELS) == set(EVIDENCE_KEYS), "every evidence number must be shown"
-
-
-@dataclass(frozen=True)
-class ReportFiles:
-    out_dir: Path
-    verdicts_csv: Path
-    html: Path
-    figures: tuple[Path, ...]
 
 
 def badge(category: str, confidence: float | None = None) -> str:
@@ -236,32 +229,23 @@ def build_report(result: RealityCheck, testbed: Testbed | None = None,
 def write_report(result: RealityCheck, testbed: Testbed | None, out_dir: str | Path,
                  progress: Callable[[int, int, str], None] | None = None) -> ReportFiles:
     """Write ``verdicts.csv`` and ``verdicts_summary.csv`` (:meth:`RealityCheck.write`), ``figures/<task>.png``
-    and ``report.html`` into ``out_dir``."""
+    and ``report.html`` into ``out_dir``; return the files (``files["verdicts"]``, ``files.html``,
+    ``files.figures``)."""
     out = Path(out_dir)
-    fig_dir = out / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    csv = result.write(out)["verdicts"]  # first: the verdicts survive even if drawing fails
+    tables = result.write(out)  # first: the verdicts survive even if drawing fails
+    stems = F.figure_stems(result.tasks)
     pngs: dict[str, bytes] = {}
-    paths = []
-    used: set[str] = set()
+    paths: list[Path] = []
     for i, task in enumerate(result.tasks):
-        if progress is not None:
-            progress(i, len(result.tasks), task)
+        report(progress, i, len(result.tasks), task)
         png = task_figure_png(result, task)
-        if png is None:
-            continue
-        pngs[task] = png
-        stem = anchor(task)
-        while stem in used:  # two names that slug alike still get two files
-            stem += "_"
-        used.add(stem)
-        p = fig_dir / f"{stem}.png"
-        p.write_bytes(png)
-        paths.append(p)
-    if progress is not None:
-        progress(len(result.tasks), len(result.tasks), "report")
+        if png is not None:
+            pngs[task] = png
+            paths += F.write_figures(out / "figures", [(stems[task], png)])  # each as soon as it is drawn
+    report(progress, len(result.tasks), len(result.tasks), "report")
+    (out / "figures").mkdir(parents=True, exist_ok=True)
     html = build_report(result, testbed, pngs).write(out / "report.html")
-    return ReportFiles(out, csv, html, tuple(paths))
+    return tables.with_report(html, tuple(paths))
 
 
-__all__ = ["write_report", "build_report", "task_figure_png", "ReportFiles", "CATEGORY_MEANING", "EVIDENCE_LABELS"]
+__all__ = ["write_report", "build_report", "task_figure_png", "CATEGORY_MEANING", "EVIDENCE_LABELS"]

@@ -3,6 +3,7 @@
 from .engine import (
            FACTORS,
            Sensitivity,
+           SensitivityOptions,
            default_setting,
            matched_loss_comparison,
            sensitivity,
@@ -10,5 +11,5 @@ from .engine import (
            trend_sign,
 )
 
-__all__ = ["Sensitivity", "sensitivity", "FACTORS", "default_setting", "settings_of", "trend_sign",
+__all__ = ["Sensitivity", "SensitivityOptions", "sensitivity", "FACTORS", "default_setting", "settings_of", "trend_sign",
            "matched_loss_comparison"]

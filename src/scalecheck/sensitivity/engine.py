@@ -32,7 +32,7 @@ from ..errors import SelectionError
 from ..laws import Form, fit_many, fit_series, get_form, law_x
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 from ..trends import classify
 from ..trends import evidence as ev
 from ..trends.reality import CONFIDENT
@@ -150,6 +150,37 @@ def _group(series: Series, by: str, value) -> Series:
 
 
 @dataclass(frozen=True)
+class SensitivityOptions:
+    """How :meth:`Sensitivity.fit` varies and compares, in one place (what it analyses is a
+    :class:`~scalecheck.observations.Selection`).
+
+    ``xs``: the validation sets tried as x (default: every loss in the testbed). ``factors``: which of
+    :data:`FACTORS` are varied, one at a time. ``form`` (a name or a :class:`~scalecheck.laws.Form`) is the law
+    compared at matched loss, with intervals at ``level``; ``seed`` seeds the classifier. An unknown form or factor
+    is a one-line :class:`~scalecheck.errors.SelectionError` when the options are made, before any work.
+    """
+
+    xs: tuple[str, ...] | None = None
+    factors: tuple[str, ...] = FACTORS
+    form: str | Form = "exponential"
+    level: float = 0.9
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.xs is not None:
+            object.__setattr__(self, "xs", (self.xs,) if isinstance(self.xs, str) else tuple(self.xs))
+        object.__setattr__(self, "factors", (self.factors,) if isinstance(self.factors, str) else tuple(self.factors))
+        get_form(self.form)  # an unknown form name fails here, before any work
+        unknown = set(self.factors) - set(FACTORS)
+        if unknown:
+            raise SelectionError(f"unknown factor {sorted(unknown)[0]!r}; choose from {', '.join(FACTORS)}")
+
+
+# What the sensitivity analysis looks at unless a selection says otherwise: corpora as the groups compared.
+DEFAULT_SELECTION = Selection(by="corpus")
+
+
+@dataclass(frozen=True)
 class Sensitivity:
     """Verdicts and trend signs under one-at-a-time changes, and corpus orderings at matched loss.
 
@@ -168,93 +199,56 @@ class Sensitivity:
     settings: dict = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, testbed: Testbed, *, x: str | None = None, xs: Sequence[str] | None = None,
-            by: str | None = "corpus", tasks: Sequence[str] | None = None, factors: Sequence[str] = FACTORS,
-            form: str | Form = "exponential", level: float = 0.9, metric: str | None = None, shots: int | None = None,
-            variant: str | None = None, checkpoints: str | None = None, seed: int = 0,
-            selection: Selection | None = None, progress: Progress | None = None) -> Sensitivity:
-        """Vary each factor in ``factors`` one at a time over ``tasks`` (default all) of ``testbed``.
+    def fit(cls, testbed: Testbed, selection: Selection | None = None, options: SensitivityOptions | None = None, *,
+            progress: Progress | None = None) -> Sensitivity:
+        """Vary each of ``options.factors`` one at a time over the tasks ``selection`` picks (default all).
 
-        ``x`` is the baseline validation set (default: the testbed's
-        :meth:`~scalecheck.observations.Testbed.default_x`); ``xs`` the sets tried (default every loss in the
-        testbed); ``by`` the model column whose values are the corpora (None pools: no corpus factor and no
-        rank comparisons; a column the testbed lacks is a SelectionError). ``metric``/``shots``/``variant``
-        fix the baseline setting (default: each task's own, :func:`default_setting`); a task without it is
-        left out. ``checkpoints``: "final" (the default) keeps each run's last checkpoint, "all" every one.
-        ``form`` (a name or a :class:`~scalecheck.laws.Form`) is the law compared at matched loss.
-        ``selection`` (a :class:`~scalecheck.observations.Selection`) gives x, by, tasks, the setting and
-        checkpoints at once (its ``by`` wins over the keyword's default); keywords given beside it override its
-        other fields. ``progress(done, total, what)`` is called after each task.
+        ``selection`` (a :class:`~scalecheck.observations.Selection`; default :data:`DEFAULT_SELECTION`): its ``x``
+        is the baseline validation set (default: the testbed's
+        :meth:`~scalecheck.observations.Testbed.default_x`); ``by`` the model column whose values are the corpora
+        (None pools: no corpus factor and no rank comparisons; a column the testbed lacks is a SelectionError);
+        ``metric``/``shots``/``variant`` fix the baseline setting (default: each task's own,
+        :func:`default_setting`), and a task without it is left out; ``checkpoints``: "final" (the default) keeps
+        each run's last checkpoint, "all" every one. ``options``: a :class:`SensitivityOptions`.
+        ``progress(done, total, what)`` is called after each task. :func:`sensitivity` takes the same choices as
+        keyword shortcuts.
         """
-        get_form(form)  # an unknown form name fails here, before any work
-        unknown = set(factors) - set(FACTORS)
-        if unknown:
-            raise SelectionError(f"unknown factor {sorted(unknown)[0]!r}; choose from {', '.join(FACTORS)}")
-        fields = {"x": x, "tasks": tuple(tasks) if tasks is not None else None, "metric": metric, "shots": shots,
-                  "variant": variant, "checkpoints": checkpoints}
-        sel = (Selection.of(selection, **fields) if selection is not None
-               else Selection.of(Selection(by=by), **fields)).validate(testbed)
+        opts = options if options is not None else SensitivityOptions()
+        sel = (selection if selection is not None else DEFAULT_SELECTION).validate(testbed)
         # A verdict is about models at scale: a run's intermediate checkpoints are its training curve.
         testbed = sel.apply(testbed)
         x, by = sel.x, sel.by
-        xs = list(xs) if xs is not None else list(testbed.loss_names)
+        xs = list(opts.xs) if opts.xs is not None else list(testbed.loss_names)
         for other in xs:
             Selection(x=other).validate(testbed)
         if x not in xs:
             xs.insert(0, x)
         tasks = sel.task_names(testbed)
-        groups = sel.groups(testbed)
-        fixed = {k: v for k, v in sel.setting().items() if v is not None}
+        plan = _Plan(x, xs, by, sel.groups(testbed), {k: v for k, v in sel.setting().items() if v is not None},
+                     opts.factors, opts.seed)
         rows: list[dict] = []
         per_corpus: dict[tuple[str, str, str], Series] = {}  # (task, x, corpus) -> series, for matched loss
         skipped: list[str] = []
         for i, task in enumerate(tasks):
-            metric, shots, variant = default_setting(testbed, task)
-            base_kw = {"metric": metric, "shots": shots, "variant": variant, **fixed}
-            # One pooled series per x; corpora are its subsets (selecting a series is the slow part).
-            try:
-                pooled = {xn: testbed.series(task, xn, group_by=by if groups else "corpus", **base_kw)
-                          for xn in (xs if "x" in factors else [x])}
-            except SelectionError:
-                if not fixed:
-                    raise
+            done = plan.task_rows(testbed, task)
+            if done is None:
                 skipped.append(task)  # the task was not scored in the setting asked for
-                report(progress, i + 1, len(tasks), task)
-                continue
-            baseline = (base_kw["metric"], base_kw["shots"], base_kw["variant"])
-            rows.append(_verdict_row(pooled[x], "baseline", x, seed))
-            if "x" in factors:
-                rows.extend(_verdict_row(pooled[o], "x", o, seed) for o in xs if o != x)
-            if "corpus" in factors and len(groups) > 1:
-                for g in groups:
-                    part = _group(pooled[x], by, g)
-                    if len(part) >= 3:
-                        rows.append(_verdict_row(part, "corpus", str(g), seed))
-            if "setting" in factors:
-                for setting in settings_of(testbed, task):
-                    if setting != baseline:
-                        m, sh, v = setting
-                        part = testbed.series(task, x, metric=m, shots=sh, variant=v)
-                        if len(part) >= 3:
-                            rows.append(_verdict_row(part, "setting", _setting_label(*setting), seed))
-            if "x" in factors and len(groups) > 1:
-                for xn, ser in pooled.items():
-                    for g in groups:
-                        part = _group(ser, by, g)
-                        if len(part) >= _MIN_RANK_POINTS:
-                            per_corpus[(task, xn, str(g))] = part
+            else:
+                rows.extend(done[0])
+                per_corpus.update(done[1])
             report(progress, i + 1, len(tasks), task)
         if skipped:
-            log.info("left out %d task(s) not scored in %s: %s", len(skipped), fixed, ", ".join(skipped))
+            log.info("left out %d task(s) not scored in %s: %s", len(skipped), plan.fixed, ", ".join(skipped))
         if skipped and len(skipped) == len(tasks):
-            raise SelectionError(f"no task was scored in the setting asked for ({fixed})")
-        rank_rows = _corpus_pairs(per_corpus, tasks, xs, [str(g) for g in groups], form, level)
+            raise SelectionError(f"no task was scored in the setting asked for ({plan.fixed})")
+        rank_rows = _corpus_pairs(per_corpus, tasks, xs, [str(g) for g in plan.groups], opts.form, opts.level)
         verdicts = _against_baseline(pd.DataFrame(rows))
         ranks = pd.DataFrame(rank_rows, columns=RANK_COLUMNS)
         reversals = _reversals(ranks, x)
-        return cls(verdicts[VERDICT_COLUMNS], ranks, reversals, x, by, get_form(form).name,
-                   {"xs": xs, "tasks": len(tasks), "factors": list(factors), "level": level, "seed": seed,
-                    **({"skipped_tasks": skipped} if skipped else {}), **({"setting": fixed} if fixed else {})})
+        return cls(verdicts[VERDICT_COLUMNS], ranks, reversals, x, by, get_form(opts.form).name,
+                   {"xs": xs, "tasks": len(tasks), "factors": list(opts.factors), "level": opts.level,
+                    "seed": opts.seed, **({"skipped_tasks": skipped} if skipped else {}),
+                    **({"setting": plan.fixed} if plan.fixed else {})})
 
     # --- what changed ------------------------------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
@@ -367,7 +361,7 @@ class Sensitivity:
         return {"summary": self.counts(), "headline": self.headline(), "per_setting":
                 self.per_setting().to_dict("records"), "settings": self.settings}
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """sensitivity_verdicts.csv, sensitivity_corpus_ranks.csv, sensitivity_reversals.csv and
         sensitivity_summary.csv in ``out_dir``."""
         return write_tables(out_dir, {"verdicts": ("sensitivity_verdicts.csv", self.verdicts),
@@ -376,9 +370,87 @@ class Sensitivity:
                                       "summary": ("sensitivity_summary.csv", self.summary())})
 
 
-def sensitivity(testbed: Testbed, **kwargs) -> Sensitivity:
-    """Vary x, corpus and setting one at a time; see :meth:`Sensitivity.fit`."""
-    return Sensitivity.fit(testbed, **kwargs)
+def sensitivity(testbed: Testbed, *, selection: Selection | None = None, options: SensitivityOptions | None = None,
+                x: str | None = None, by: str | None = "corpus", tasks: Sequence[str] | None = None,
+                metric: str | None = None, shots: int | None = None, variant: str | None = None,
+                checkpoints: str | None = None, progress: Progress | None = None,
+                **option_fields) -> Sensitivity:
+    """Vary x, corpus and setting one at a time: :meth:`Sensitivity.fit` with keyword shortcuts.
+
+    What is analysed: a ``selection``, or its fields as keywords (``x``, ``by``, ``tasks``, ``metric``, ``shots``,
+    ``variant``, ``checkpoints``); keywords given beside a selection override its fields, except ``by``, whose
+    default ("corpus") applies only without one (a selection's ``by`` wins). How: ``options``
+    (:class:`SensitivityOptions`), or its fields as keywords (``xs``, ``factors``, ``form``, ``level``,
+    ``seed``), which override the object's.
+    """
+    fields = {"x": x, "tasks": tuple(tasks) if tasks is not None else None, "metric": metric, "shots": shots,
+              "variant": variant, "checkpoints": checkpoints}
+    sel = Selection.of(selection if selection is not None else Selection(by=by), **fields)
+    opts = replace(options if options is not None else SensitivityOptions(), **option_fields)
+    return Sensitivity.fit(testbed, sel, opts, progress=progress)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What is varied for every task: the baseline x and the xs tried, the corpora, the fixed setting."""
+
+    x: str
+    xs: list[str]
+    by: str | None
+    groups: list
+    fixed: dict
+    factors: tuple[str, ...]
+    seed: int
+
+    def task_rows(self, testbed: Testbed, task: str) -> tuple[list[dict], dict] | None:
+        """One task's verdict rows (baseline and every change) and its per-corpus series for matched loss; None
+        when the task was not scored in the fixed setting asked for."""
+        metric, shots, variant = default_setting(testbed, task)
+        base_kw = {"metric": metric, "shots": shots, "variant": variant, **self.fixed}
+        # One pooled series per x; corpora are its subsets (selecting a series is the slow part).
+        try:
+            pooled = {xn: testbed.series(task, xn, group_by=self.by if self.groups else "corpus", **base_kw)
+                      for xn in (self.xs if "x" in self.factors else [self.x])}
+        except SelectionError:
+            if not self.fixed:
+                raise
+            return None
+        baseline = (base_kw["metric"], base_kw["shots"], base_kw["variant"])
+        rows = [_verdict_row(pooled[self.x], "baseline", self.x, self.seed)]
+        if "x" in self.factors:
+            rows.extend(_verdict_row(pooled[o], "x", o, self.seed) for o in self.xs if o != self.x)
+        if "corpus" in self.factors and len(self.groups) > 1:
+            rows.extend(self._corpus_rows(pooled[self.x]))
+        if "setting" in self.factors:
+            rows.extend(self._setting_rows(testbed, task, baseline))
+        per_corpus = {}
+        if "x" in self.factors and len(self.groups) > 1:
+            for xn, ser in pooled.items():
+                for g in self.groups:
+                    part = _group(ser, self.by, g)
+                    if len(part) >= _MIN_RANK_POINTS:
+                        per_corpus[(task, xn, str(g))] = part
+        return rows, per_corpus
+
+    def _corpus_rows(self, pooled: Series) -> list[dict]:
+        """Each corpus on its own (with at least 3 models)."""
+        rows = []
+        for g in self.groups:
+            part = _group(pooled, self.by, g)
+            if len(part) >= 3:
+                rows.append(_verdict_row(part, "corpus", str(g), self.seed))
+        return rows
+
+    def _setting_rows(self, testbed: Testbed, task: str, baseline: tuple) -> list[dict]:
+        """Every other metric, shots and variant the task was scored with (with at least 3 models)."""
+        rows = []
+        for setting in settings_of(testbed, task):
+            if setting != baseline:
+                m, sh, v = setting
+                part = testbed.series(task, self.x, metric=m, shots=sh, variant=v)
+                if len(part) >= 3:
+                    rows.append(_verdict_row(part, "setting", _setting_label(*setting), self.seed))
+        return rows
 
 
 def _against_baseline(v: pd.DataFrame) -> pd.DataFrame:

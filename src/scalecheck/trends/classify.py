@@ -41,6 +41,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from ..laws import LawFit, fit
@@ -210,7 +211,16 @@ class Verdict:
         ranked = sorted(self.probabilities.items(), key=lambda kv: -kv[1])
         return ranked[1] if len(ranked) > 1 else ("", 0.0)
 
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """One row: task, scope, category, confidence, shape, the runner-up behaviour and its probability, the
+        reason and the caveat (``RealityCheck.frame`` has every verdict's evidence too). ``str(verdict)`` is the
+        same in a line of text."""
+        second, p_second = self.runner_up
+        return pd.DataFrame([{"task": self.task, "scope": self.scope, "category": self.category,
+                              "confidence": float(self.confidence), "shape": self.shape, "runner_up": second,
+                              "p_runner_up": float(p_second), "reason": self.reason, "caveat": self.caveat}])
+
+    def __str__(self) -> str:
         return f"{self.task} ({self.scope}): {self.category} ({self.confidence:.2f}) - {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:

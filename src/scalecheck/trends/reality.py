@@ -14,7 +14,7 @@ from ..errors import SelectionError
 from ..laws.reliability import Reliability, held_text, reliability
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
-from ..tables import write_tables
+from ..tables import ReportFiles, write_tables
 from .classify import (
     BEHAVIOURS,
     CATEGORIES,
@@ -33,7 +33,7 @@ CONFIDENT = 0.5
 log = logging.getLogger(__name__)  # decisions made silently: series that could not be drawn
 
 
-@dataclass
+@dataclass(frozen=True)
 class RealityCheck:
     """Verdicts for every (task, scope), with the series they were drawn from (for figures).
 
@@ -135,7 +135,7 @@ class RealityCheck:
             "verdicts": [v.to_dict() for v in self.verdicts],
         }
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
+    def write(self, out_dir: str | Path) -> ReportFiles:
         """``verdicts.csv`` (:meth:`frame`) and ``verdicts_summary.csv`` (:meth:`summary`) in ``out_dir``."""
         return write_tables(out_dir, {"verdicts": ("verdicts.csv", self.frame()),
                                       "summary": ("verdicts_summary.csv", self.summary())})
