@@ -14,16 +14,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
-
-def _logsumexp(x: list[float]) -> float:
-    m = max(x)
-    return m + math.log(sum(math.exp(v - m) for v in x))
+from scipy.special import logsumexp
 
 
 def _log_odds(norm: list[float], answer: int) -> float:
     others = [v for i, v in enumerate(norm) if i != answer]
-    return norm[answer] - _logsumexp(others)
+    return norm[answer] - float(logsumexp(others))
 
 
 def example_metrics(fmt: str, answer_index: int, class_logprobs: list[float],
@@ -31,13 +27,14 @@ def example_metrics(fmt: str, answer_index: int, class_logprobs: list[float],
     """The metrics of one example, by format (see the module doc)."""
     if fmt == "sequence_prob":
         return {"loss": -class_logprobs[0], "correct": None}
-    total = _logsumexp(class_logprobs)
+    total = float(logsumexp(class_logprobs))
     norm = [v - total for v in class_logprobs]
     out = {"loss": -norm[answer_index], "correct": int(np.argmax(class_logprobs)) == answer_index}
     if fmt == "classification":
         out["class_mass"] = math.exp(total)
         return out
-    other = [v - _logsumexp(other_class_logprobs) for v in other_class_logprobs]
+    other_total = float(logsumexp(other_class_logprobs))
+    other = [v - other_total for v in other_class_logprobs]
     diff = _log_odds(norm, answer_index) - _log_odds(other, answer_index)
     out[fmt] = abs(diff) if fmt == "absolute_logodds" else diff
     return out

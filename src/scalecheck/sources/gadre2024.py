@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables, build_tables
-from ._readers import field, number, read_json
+from ._readers import field, number, read_builtin_csv, read_json, wide_scores
 from .registry import Source, register
 
 NAME = "gadre2024"
@@ -141,19 +140,14 @@ BUILTIN_FILES = ("gadre2024_models.csv", "gadre2024_accuracy.csv", "gadre2024_ta
 def builtin_tables_from(tables: Tables) -> dict[str, pd.DataFrame]:
     """The compact numeric form that ships in the package: figures and ids only, no text."""
     models = tables.models.drop(columns=["source", "family", "run", "step"])
-    acc = tables.scores.pivot(index="model", columns="task", values="value").reset_index()
     tasks = tables.tasks[["task", "chance", "n_examples", "shots"]]
-    return dict(zip(BUILTIN_FILES, (models, acc, tasks), strict=True))
+    return dict(zip(BUILTIN_FILES, (models, wide_scores(tables.scores), tasks), strict=True))
 
 
 def read_builtin() -> Tables:
-    root = resources.files("scalecheck.sources.builtin")
-    with root.joinpath(BUILTIN_FILES[0]).open("r", encoding="utf-8") as fh:
-        models = pd.read_csv(fh, dtype={"model": "string", "corpus": "string", "size": "string"})
-    with root.joinpath(BUILTIN_FILES[1]).open("r", encoding="utf-8") as fh:
-        acc = pd.read_csv(fh, dtype={"model": "string"})
-    with root.joinpath(BUILTIN_FILES[2]).open("r", encoding="utf-8") as fh:
-        tasks = pd.read_csv(fh, dtype={"task": "string"})
+    models = read_builtin_csv(BUILTIN_FILES[0], {"model": "string", "corpus": "string", "size": "string"})
+    acc = read_builtin_csv(BUILTIN_FILES[1], {"model": "string"})
+    tasks = read_builtin_csv(BUILTIN_FILES[2], {"task": "string"})
     models["source"], models["family"] = NAME, "open_lm"
     tasks["metric"] = "accuracy"
     long = acc.melt(id_vars="model", var_name="task", value_name="value").dropna(subset=["value"])

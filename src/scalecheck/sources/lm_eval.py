@@ -27,7 +27,6 @@ tasks to give the chance level (mean of 1 / number of options). When one model h
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import defaultdict
@@ -39,7 +38,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import Tables, build_tables
-from ._readers import number, read_json
+from ._readers import number, read_json, read_json_line
 from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, metric_direction, task_chance
 from .ladder_file import Ladder, LadderModel, read_ladder
 from .registry import Source, register
@@ -266,12 +265,7 @@ def _read_samples(path: Path) -> dict[str, dict]:
     for i, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            doc = json.loads(line, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"malformed JSON ({exc.msg})", row=i, where="line") from None
-        except ValueError as exc:
-            raise InputError(path, str(exc), row=i, where="line") from None
+        doc = read_json_line(line, path, i)
         if not isinstance(doc, dict):
             raise InputError(path, "expected a JSON object per line", row=i, where="line")
         if "doc_id" not in doc:
@@ -315,10 +309,6 @@ def _read_samples(path: Path) -> dict[str, dict]:
     if not per_filter:
         raise InputError(path, "empty file")
     return per_filter
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a valid number")
 
 
 def _check_samples(run: _RunFile, folder: Path) -> None:

@@ -30,8 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ...errors import ScalecheckError
-from ..models import BYTES as _BYTES
-from ..models import ModelSpec
+from ..models import BYTES, ModelSpec
 from .base import BackendStats, Request
 
 
@@ -281,7 +280,7 @@ def cuda_batch_tokens(config, dtype: str, free_bytes: int, *, share: float = 0.6
     kv = get("num_key_value_heads", default=heads) * get("head_dim", default=d // heads)
     ffn = get("intermediate_size", "n_inner", "ffn_dim", default=4 * d)
     vocab = get("vocab_size", default=50_000)
-    elt = _BYTES[dtype]
+    elt = BYTES[dtype]
     per_token = elt * (2 * layers * kv + 4 * d + 2 * ffn)
     # Logits are kept at a context's last token and on continuation rows: at most ~1 token in 8 in practice,
     # each vocabulary-wide in the model dtype plus twice in float32 (log-softmax and its input).

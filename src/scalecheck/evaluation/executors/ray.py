@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 
 from ...errors import ScalecheckError
 from ..backends import make_backend
-from ..models import BYTES as _BYTES
+from ..models import BYTES
 from ..plan import EncodingCache, Setting, score
 from ..tasks import Task
 from .base import Event, Job, Options, Pending
@@ -159,7 +159,7 @@ class RayExecutor:
         params = job.ladder_model.params
         if params is None:
             return 1
-        need = params * _BYTES[job.spec.dtype] * _MEMORY_OVERHEAD
+        need = params * BYTES[job.spec.dtype] * _MEMORY_OVERHEAD
         return float(max(1, math.ceil(need / (measured_memory() * 2**30))))
 
     def _measure_gpu_memory(self) -> float:
