@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError, ScalecheckError
 from ..progress import Progress, report
-from ..sources.ladder_file import Ladder, LadderModel
+from ..sources.ladder import Ladder, LadderModel
 from .backends import get_backend
 from .backends.base import BackendStats
 from .executors.base import Event, Job, Options

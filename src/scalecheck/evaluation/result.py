@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables
 from ..sources.evaluate_output import read_evaluate_output
-from ..sources.ladder_file import Ladder, LadderModel
+from ..sources.ladder import Ladder, LadderModel
 from ..sources.plain import read_long_file
 from .backends.base import BackendStats
 from .metrics import MetricSummary, example_metrics, summarise

@@ -35,70 +35,18 @@ takes either a file or a built-in ladder's name.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from ..errors import InputError, ScalecheckError
-from ..schema import LOSS_PREFIX
+from .ladder import Ladder, LadderModel
+
+__all__ = ["Ladder", "LadderModel", "read_ladder", "builtin_ladder", "resolve_ladder"]  # the types live in .ladder
 
 _MODEL_KEYS = {"name", "id", "path", "revision", "family", "corpus", "size", "params", "params_nonembed",
                "tokens", "flops", "step", "holdout", "losses", "dtype", "gpus"}
 _TOP_KEYS = {"family", "corpus", "source", "models", "dtype", "extends"}
-
-
-@dataclass(frozen=True)
-class LadderModel:
-    name: str
-    id: str | None = None
-    path: Path | None = None
-    revision: str | None = None
-    family: str | None = None
-    corpus: str | None = None
-    size: str | None = None
-    params: float | None = None
-    params_nonembed: float | None = None
-    tokens: float | None = None
-    flops: float | None = None
-    step: int | None = None
-    holdout: bool = False
-    dtype: str | None = None
-    losses: dict[str, float] = field(default_factory=dict)
-    gpus: float | None = None
-
-    @property
-    def location(self) -> str:
-        """What a backend loads: the local folder, else the hub id."""
-        return str(self.path) if self.path is not None else str(self.id)
-
-
-@dataclass(frozen=True)
-class Ladder:
-    models: tuple[LadderModel, ...]
-    source: str = "ladder"
-    path: Path | None = None
-
-    def __len__(self) -> int:
-        return len(self.models)
-
-    def model(self, name: str) -> LadderModel:
-        for m in self.models:
-            if m.name == name:
-                return m
-        raise KeyError(name)
-
-    def models_frame(self) -> pd.DataFrame:
-        """The models table rows for this ladder (see :mod:`scalecheck.schema`)."""
-        rows = []
-        for m in self.models:
-            row = {"model": m.name, "source": self.source, "family": m.family, "corpus": m.corpus,
-                   "size": m.size, "params": m.params, "params_nonembed": m.params_nonembed,
-                   "tokens": m.tokens, "flops": m.flops, "step": m.step, "holdout": m.holdout}
-            row.update({LOSS_PREFIX + k: v for k, v in m.losses.items()})
-            rows.append(row)
-        return pd.DataFrame(rows)
 
 
 def _num(value, path: Path, where: str, key: str, *, integer: bool = False) -> float | int | None:

@@ -40,7 +40,8 @@ from ..errors import InputError
 from ..schema import Tables, build_tables
 from ._readers import number, read_json, read_json_line
 from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, metric_direction, task_chance
-from .ladder_file import Ladder, LadderModel, read_ladder
+from .ladder import Ladder, LadderModel
+from .ladder_file import read_ladder
 from .registry import Source, register
 
 NAME = "lm-eval"
