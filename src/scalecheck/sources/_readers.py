@@ -14,13 +14,24 @@ import pandas as pd
 from ..errors import InputError
 
 
-def read_json(path: Path) -> Any:
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror})") from None
+
+
+def read_lines(path: Path) -> list[str]:
+    """The file's lines (UTF-8), split at line ends only (not at the other breaks str.splitlines knows, which a
+    JSON string may hold)."""
+    return read_text(path).split("\n")
+
+
+def read_json(path: Path) -> Any:
+    text = read_text(path)
     if not text.strip():
         raise InputError(path, "empty file")
     try:

@@ -79,51 +79,9 @@ def read_folder(folder: Path) -> Tables:
         raise InputError(models_dir, "no model files (*.json)")
     model_rows, score_rows = [], []
     for mf in model_files:
-        d = read_json(mf)
-        name = field(d, "name", mf, kind=str)
-        if name != mf.stem:
-            raise InputError(mf, f"run name {name!r} does not match the file name", field="name")
-        hp = field(d, "hyperparameters", mf, kind=dict)
-        m = _RUN.match(name)
-        row = {
-            "model": name,
-            "source": NAME,
-            "family": "open_lm",
-            "corpus": field(d, "dataset_name", mf, kind=str),
-            "size": m.group("size") if m else None,
-            "params": field(hp, "params", mf, where="hyperparameters", kind=float),
-            "params_nonembed": field(hp, "params_no_embed", mf, where="hyperparameters", kind=float),
-            "tokens": field(hp, "tokens", mf, where="hyperparameters", kind=float),
-            "holdout": bool(m and m.group("size") in HOLDOUT_SIZES),
-        }
-        results = field(d, "results", mf, kind=list)
-        if not results:
-            raise InputError(mf, "no validation results", field="results")
-        for i, r in enumerate(results):
-            lname = _loss_name(field(r, "val_data", mf, where=f"results[{i}]"), mf, i)
-            col = LOSS_PREFIX + lname
-            if col in row:
-                raise InputError(mf, f"validation set {lname!r} appears twice", field=f"results[{i}].val_data")
-            row[col] = field(r, "loss", mf, where=f"results[{i}]", kind=float)
+        row = _model_row(mf)
         model_rows.append(row)
-
-        ef = evals_dir / f"evaluation_{name}_heavy.json"
-        if not ef.exists():
-            raise InputError(ef, f"missing (the evaluations of model {name!r})")
-        e = read_json(ef)
-        icl = field(field(e, "eval_metrics", ef, kind=dict), "icl", ef, where="eval_metrics", kind=dict)
-        if not icl:
-            raise InputError(ef, "no task accuracies", field="eval_metrics.icl")
-        for task, value in icl.items():
-            if task not in meta:
-                raise InputError(ef, f"task {task!r} is not in eval_metadata.csv", field=f"eval_metrics.icl.{task}")
-            v = number(value, ef, f"eval_metrics.icl.{task}")
-            if not 0.0 <= v <= 1.0:
-                raise InputError(ef, f"accuracy {v} outside [0, 1]", field=f"eval_metrics.icl.{task}")
-            tm = meta[task]
-            score_rows.append({"model": name, "task": task, "metric": "accuracy", "value": v,
-                               "n_examples": tm["n_examples"], "chance": tm["chance"],
-                               "higher_is_better": True, "shots": tm["shots"], "variant": ""})
+        score_rows += _score_rows(evals_dir / f"evaluation_{row['model']}_heavy.json", row["model"], meta)
     orphans = sorted({p.name[len("evaluation_"):-len("_heavy.json")] for p in evals_dir.glob("evaluation_*_heavy.json")}
                      - {r["model"] for r in model_rows})
     if orphans:
@@ -131,6 +89,59 @@ def read_folder(folder: Path) -> Tables:
     used = sorted({r["task"] for r in score_rows})
     tasks = pd.DataFrame([{"task": k, "metric": "accuracy", **meta[k]} for k in used])
     return build_tables(pd.DataFrame(model_rows), pd.DataFrame(score_rows), tasks, origin=str(folder))
+
+
+def _model_row(mf: Path) -> dict:
+    """A run's models row from its ``models/<run>.json``: sizes, tokens and validation losses."""
+    d = read_json(mf)
+    name = field(d, "name", mf, kind=str)
+    if name != mf.stem:
+        raise InputError(mf, f"run name {name!r} does not match the file name", field="name")
+    hp = field(d, "hyperparameters", mf, kind=dict)
+    m = _RUN.match(name)
+    row = {
+        "model": name,
+        "source": NAME,
+        "family": "open_lm",
+        "corpus": field(d, "dataset_name", mf, kind=str),
+        "size": m.group("size") if m else None,
+        "params": field(hp, "params", mf, where="hyperparameters", kind=float),
+        "params_nonembed": field(hp, "params_no_embed", mf, where="hyperparameters", kind=float),
+        "tokens": field(hp, "tokens", mf, where="hyperparameters", kind=float),
+        "holdout": bool(m and m.group("size") in HOLDOUT_SIZES),
+    }
+    results = field(d, "results", mf, kind=list)
+    if not results:
+        raise InputError(mf, "no validation results", field="results")
+    for i, r in enumerate(results):
+        lname = _loss_name(field(r, "val_data", mf, where=f"results[{i}]"), mf, i)
+        col = LOSS_PREFIX + lname
+        if col in row:
+            raise InputError(mf, f"validation set {lname!r} appears twice", field=f"results[{i}].val_data")
+        row[col] = field(r, "loss", mf, where=f"results[{i}]", kind=float)
+    return row
+
+
+def _score_rows(ef: Path, name: str, meta: dict[str, dict]) -> list[dict]:
+    """A run's scores rows from its ``evals/evaluation_<run>_heavy.json``."""
+    if not ef.exists():
+        raise InputError(ef, f"missing (the evaluations of model {name!r})")
+    e = read_json(ef)
+    icl = field(field(e, "eval_metrics", ef, kind=dict), "icl", ef, where="eval_metrics", kind=dict)
+    if not icl:
+        raise InputError(ef, "no task accuracies", field="eval_metrics.icl")
+    rows = []
+    for task, value in icl.items():
+        if task not in meta:
+            raise InputError(ef, f"task {task!r} is not in eval_metadata.csv", field=f"eval_metrics.icl.{task}")
+        v = number(value, ef, f"eval_metrics.icl.{task}")
+        if not 0.0 <= v <= 1.0:
+            raise InputError(ef, f"accuracy {v} outside [0, 1]", field=f"eval_metrics.icl.{task}")
+        tm = meta[task]
+        rows.append({"model": name, "task": task, "metric": "accuracy", "value": v,
+                     "n_examples": tm["n_examples"], "chance": tm["chance"],
+                     "higher_is_better": True, "shots": tm["shots"], "variant": ""})
+    return rows
 
 
 # --- The built-in copy --------------------------------------------------------------------------------------
