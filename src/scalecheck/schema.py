@@ -222,33 +222,56 @@ def build_tables(models: pd.DataFrame, scores: pd.DataFrame, tasks: pd.DataFrame
     t = _coerce(tasks if tasks is not None else pd.DataFrame({"task": pd.Series([], dtype="string")}),
                 TASK_COLUMNS, TASK_REQUIRED, "tasks", origin)
     s["variant"] = s["variant"].fillna("")
-
-    dup = m["model"].duplicated()
+    _check_models(m, origin, mr)
+    _fill_models(m)
+    _check_score_values(s, origin, sr)
+    _check_score_rows(s, m, origin, sr, allow_missing_models)
+    dup = t["task"].duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(origin, f"duplicate task {t['task'].iloc[i]!r}", row=i, field="task")
+    t = _describe_new_tasks(t, s, origin)
+    return _sorted(m, s, t)
+
+
+def _first(bad) -> int:
+    return int(np.flatnonzero(np.asarray(bad))[0])
+
+
+def _check_models(m: pd.DataFrame, origin: str | None, mr: _Rows) -> None:
+    """Unique ids; sizes, tokens and FLOPs finite and positive, losses finite and non-negative."""
+    dup = m["model"].duplicated()
+    if dup.any():
+        i = _first(dup)
         raise InputError(origin, f"duplicate model id {m['model'].iloc[i]!r}", row=mr(i), field="model", where=mr.where)
     for col in ["params", "params_nonembed", "tokens", "flops", *[c for c in m.columns if c.startswith(LOSS_PREFIX)]]:
         vals = m[col].to_numpy()
         bad = ~np.isnan(vals) & ~(np.isfinite(vals) & (vals > 0 if not col.startswith(LOSS_PREFIX) else vals >= 0))
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+            i = _first(bad)
             raise InputError(origin, f"models table: {_num(vals[i])} is not a finite positive number", row=mr(i), field=col,
                              where=mr.where)
+
+
+def _fill_models(m: pd.DataFrame) -> None:
     # 6*N*D: the standard training-compute estimate (Kaplan et al. 2020), used where the source gives none.
     missing = m["flops"].isna() & m["params"].notna() & m["tokens"].notna()
     m.loc[missing, "flops"] = 6.0 * m.loc[missing, "params"] * m.loc[missing, "tokens"]
     m["holdout"] = m["holdout"].fillna(False)
 
+
+def _check_score_values(s: pd.DataFrame, origin: str | None, sr: _Rows) -> None:
+    """Each score's value, chance, stderr and number of examples within what its metric allows."""
     vals = s["value"].to_numpy()
     bad = ~np.isfinite(vals)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = _first(bad)
         raise InputError(origin, f"scores table: value {_num(vals[i])} is not finite (model {s['model'].iloc[i]!r}, "
                          f"task {s['task'].iloc[i]!r})", row=sr(i), field="value", where=sr.where)
     proportion = s["metric"].map(is_proportion).to_numpy(bool)
     bad = proportion & ((vals < 0) | (vals > 1))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = _first(bad)
         hint = " (a percentage? divide by 100)" if 1 < vals[i] <= 100 else ""
         raise InputError(origin, f"scores table: {s['metric'].iloc[i]} {_num(vals[i])} is not a proportion in [0, 1]"
                          f"{hint} (model {s['model'].iloc[i]!r}, task {s['task'].iloc[i]!r})", row=sr(i),
@@ -256,7 +279,7 @@ def build_tables(models: pd.DataFrame, scores: pd.DataFrame, tasks: pd.DataFrame
     ch = s["chance"].to_numpy()
     bad = ~np.isnan(ch) & (~np.isfinite(ch) | (proportion & ((ch < 0) | (ch > 1))))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = _first(bad)
         what = "in [0, 1]" if proportion[i] else "finite"
         raise InputError(origin, f"scores table: chance {_num(ch[i])} of {s['metric'].iloc[i]} is not {what} "
                          f"(task {s['task'].iloc[i]!r})", row=sr(i), field="chance", where=sr.where)
@@ -264,49 +287,56 @@ def build_tables(models: pd.DataFrame, scores: pd.DataFrame, tasks: pd.DataFrame
     se = s["stderr"].to_numpy()
     bad = ~np.isnan(se) & ~(np.isfinite(se) & (se >= 0))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = _first(bad)
         raise InputError(origin, f"scores table: stderr {_num(se[i])} is not a finite non-negative number",
                          row=sr(i), field="stderr", where=sr.where)
     ne = s["n_examples"].to_numpy()
     bad = ~np.isnan(ne) & ~(np.isfinite(ne) & (ne >= 1))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = _first(bad)
         raise InputError(origin, f"scores table: n_examples {_num(ne[i])} is not a positive count", row=sr(i),
                          field="n_examples", where=sr.where)
+
+
+def _check_score_rows(s: pd.DataFrame, m: pd.DataFrame, origin: str | None, sr: _Rows,
+                      allow_missing_models: bool) -> None:
+    """One score per key, and (unless allowed otherwise) every score's model in the models table."""
     dup = s.duplicated(SCORE_KEY)
     if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
+        i = _first(dup)
         r = s.iloc[i]
         raise InputError(origin, f"duplicate score for model {r['model']!r}, task {r['task']!r}, metric "
                          f"{r['metric']!r}", row=sr(i), field="value", where=sr.where)
     if not allow_missing_models:
         unknown = ~s["model"].isin(m["model"])
         if unknown.any():
-            i = int(np.flatnonzero(unknown.to_numpy())[0])
+            i = _first(unknown)
             raise InputError(origin, f"score names model {s['model'].iloc[i]!r}, which is not in the models table",
                              row=sr(i), field="model", where=sr.where)
-    dup = t["task"].duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(origin, f"duplicate task {t['task'].iloc[i]!r}", row=i, field="task")
 
-    # Tasks named by scores but not described: describe them from the scores.
+
+def _describe_new_tasks(t: pd.DataFrame, s: pd.DataFrame, origin: str | None) -> pd.DataFrame:
+    """Tasks named by scores but not described: described from the scores."""
     known = set(t["task"].tolist())
     new = [k for k in pd.unique(s["task"]) if k not in known]
-    if new:
-        rows = []
-        for k in new:
-            sub = s[s["task"] == k]
-            rows.append({
-                "task": k,
-                "metric": sub["metric"].mode().iloc[0],
-                "chance": sub["chance"].dropna().iloc[0] if sub["chance"].notna().any() else np.nan,
-                "n_examples": sub["n_examples"].dropna().iloc[0] if sub["n_examples"].notna().any() else np.nan,
-                "shots": sub["shots"].dropna().iloc[0] if sub["shots"].notna().any() else pd.NA,
-            })
-        t = pd.concat([t, _coerce(pd.DataFrame(rows), TASK_COLUMNS, TASK_REQUIRED, "tasks", origin)],
-                      ignore_index=True)
+    if not new:
+        return t
+    rows = []
+    for k in new:
+        sub = s[s["task"] == k]
+        rows.append({
+            "task": k,
+            "metric": sub["metric"].mode().iloc[0],
+            "chance": sub["chance"].dropna().iloc[0] if sub["chance"].notna().any() else np.nan,
+            "n_examples": sub["n_examples"].dropna().iloc[0] if sub["n_examples"].notna().any() else np.nan,
+            "shots": sub["shots"].dropna().iloc[0] if sub["shots"].notna().any() else pd.NA,
+        })
+    return pd.concat([t, _coerce(pd.DataFrame(rows), TASK_COLUMNS, TASK_REQUIRED, "tasks", origin)],
+                     ignore_index=True)
 
+
+def _sorted(m: pd.DataFrame, s: pd.DataFrame, t: pd.DataFrame) -> Tables:
+    """The same input in any row order gives the same testbed."""
     m = m.sort_values(["family", "corpus", "params", "tokens", "run", "step", "model"], na_position="last",
                       kind="mergesort").reset_index(drop=True)
     s = s.sort_values(["task", "metric", "shots", "variant", "model"], na_position="last",

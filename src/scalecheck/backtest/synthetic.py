@@ -12,14 +12,20 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from ..laws.forms import get_form
 from ..observations import Testbed
 
 SIZES = (1e7, 3e7, 1e8, 3e8, 1e9, 3e9)
 MULTIPLIERS = (1.0, 4.0, 16.0)
+# The ladder's true C4 loss law, in the parameters of the laws' own Chinchilla form.
+C4_LAW = {"E": 1.7, "A": 400.0, "B": 410.0, "alpha": 0.34, "beta": 0.28}
 
 
-def chinchilla_loss(n, d, e=1.7, a=400.0, alpha=0.34, b=410.0, beta=0.28):
-    return e + a / np.power(n, alpha) + b / np.power(d, beta)
+def chinchilla_loss(n, d) -> np.ndarray:
+    """The true C4 loss of a model of ``n`` parameters trained on ``d`` tokens (:data:`C4_LAW`)."""
+    shape = np.broadcast(n, d).shape
+    x = np.stack(np.broadcast_arrays(np.asarray(n, float), np.asarray(d, float)), axis=-1)
+    return get_form("chinchilla").predict(C4_LAW, x).reshape(shape)
 
 
 def exponential_accuracy(loss):

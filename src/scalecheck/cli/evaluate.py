@@ -121,7 +121,7 @@ def resolve_ladder_spec(spec: str):
 
 def _models(args):
     from ..evaluation.models import checkpoints
-    from ..sources.ladder_file import LadderModel
+    from ..sources.ladder import LadderModel
 
     if args.ladder:
         models = list(resolve_ladder_spec(args.ladder).models)

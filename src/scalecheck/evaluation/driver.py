@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError, ScalecheckError
 from ..progress import Progress, report
-from ..sources.ladder_file import Ladder, LadderModel
+from ..sources.ladder import Ladder, LadderModel
 from .backends import get_backend
 from .backends.base import BackendStats
 from .executors.base import Event, Job, Options
@@ -158,18 +158,7 @@ def run_plan(models: Ladder | Sequence[LadderModel], tasks: Task | Sequence[Task
     ladder_models = tuple(models.models if isinstance(models, Ladder) else models)
     tasks = _as_tuple(tasks, Task)
     settings = tuple(dict.fromkeys(_as_tuple(Setting() if settings is None else settings, Setting)))
-    if not ladder_models or not tasks or not settings:
-        raise ScalecheckError("nothing to evaluate: give at least one model, task and setting")
-    for kind, names in (("model", [m.name for m in ladder_models]), ("task", [t.name for t in tasks])):
-        dup = next((n for n in names if names.count(n) > 1), None)
-        if dup is not None:
-            raise ScalecheckError(f"two {kind}s are named {dup!r}; names label the results")
-    for t in tasks:
-        for s in settings:
-            t.demonstrations(0, s.shots, s.seed)  # too many shots for the task: refuse before loading
-    if chunk < 1:
-        raise ScalecheckError("chunk must be positive")
-    get_backend(backend)  # an unknown name: refused now, with the closest names
+    _check_plan(ladder_models, tasks, settings, chunk, backend)
     if output is None and store is None:
         raise ValueError("give an output folder or a store")
     out = None if output is None else Path(output)
@@ -186,15 +175,7 @@ def run_plan(models: Ladder | Sequence[LadderModel], tasks: Task | Sequence[Task
     with ResultStore(store_path) as db:
 
         def pending(i: int) -> Job:
-            work = []
-            # A model listed twice (same weights, two names) is scored once, by its first entry.
-            if keys.index(keys[i]) == i:
-                for ti, t in enumerate(tasks):
-                    for si, s in enumerate(settings):
-                        done = db.done(keys[i], t.content_hash, s.key(t))
-                        if len(done) < len(t):
-                            work.append(Work(ti, si, frozenset(done)))
-            return Job(i, ladder_models[i], specs[i], tuple(work))
+            return _pending(db, i, ladder_models, specs, keys, tasks, settings)
 
         jobs = [pending(i) for i in range(len(ladder_models))]
         total = len(ladder_models) * len(settings) * sum(len(t) for t in tasks)
@@ -213,3 +194,34 @@ def run_plan(models: Ladder | Sequence[LadderModel], tasks: Task | Sequence[Task
     run.extra = {**executor.describe(), "wall_seconds": time.perf_counter() - run.start,
                  "placements": run.placements}
     return run
+
+
+def _check_plan(models: Sequence[LadderModel], tasks: Sequence[Task], settings: Sequence[Setting], chunk: int,
+                backend: str) -> None:
+    """Refuse, before any model loads, a plan that cannot run (see :func:`run_plan`)."""
+    if not models or not tasks or not settings:
+        raise ScalecheckError("nothing to evaluate: give at least one model, task and setting")
+    for kind, names in (("model", [m.name for m in models]), ("task", [t.name for t in tasks])):
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise ScalecheckError(f"two {kind}s are named {dup!r}; names label the results")
+    for t in tasks:
+        for s in settings:
+            t.demonstrations(0, s.shots, s.seed)  # too many shots for the task: refuse before loading
+    if chunk < 1:
+        raise ScalecheckError("chunk must be positive")
+    get_backend(backend)  # an unknown name: refused now, with the closest names
+
+
+def _pending(db: ResultStore, i: int, models: Sequence[LadderModel], specs: Sequence[ModelSpec],
+             keys: Sequence[str], tasks: Sequence[Task], settings: Sequence[Setting]) -> Job:
+    """Model ``i``'s work that the store does not hold yet."""
+    work = []
+    # A model listed twice (same weights, two names) is scored once, by its first entry.
+    if keys.index(keys[i]) == i:
+        for ti, t in enumerate(tasks):
+            for si, s in enumerate(settings):
+                done = db.done(keys[i], t.content_hash, s.key(t))
+                if len(done) < len(t):
+                    work.append(Work(ti, si, frozenset(done)))
+    return Job(i, models[i], specs[i], tuple(work))

@@ -1,6 +1,6 @@
 """A model's identity and how it is loaded, in one place: :class:`ModelSpec`.
 
-A ladder names its models (:class:`~scalecheck.sources.ladder_file.LadderModel`: a name, sizes, tokens, known
+A ladder names its models (:class:`~scalecheck.sources.ladder.LadderModel`: a name, sizes, tokens, known
 losses); :meth:`ModelSpec.from_ladder` turns one into what is loaded and what keys its results: where the weights
 are (a local folder or .gguf file, or a hub id at a revision), the dtype, the device ("auto" resolved once, where
 the model is loaded: :meth:`ModelSpec.resolved`), the GPUs one copy needs, the backend that scores it, and the
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError, ScalecheckError
 
 if TYPE_CHECKING:  # a Ray worker imports this module: the sources (and pandas) stay out of it
-    from ..sources.ladder_file import LadderModel
+    from ..sources.ladder import LadderModel
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 BYTES = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2}

@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables
 from ..sources.evaluate_output import read_evaluate_output
-from ..sources.ladder_file import Ladder, LadderModel
+from ..sources.ladder import Ladder, LadderModel
 from ..sources.plain import read_long_file
 from ..tables import ReportFiles
 from .backends.base import BackendStats

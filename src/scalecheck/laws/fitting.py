@@ -478,68 +478,79 @@ def batched_polish(form: Form, x: np.ndarray, y: np.ndarray, w: np.ndarray, coun
     less than ``gain`` of its objective (0: when no step gains at all).
     """
     B, k = start.shape
-    pos = np.asarray(form.positive, dtype=bool)
+    pb = _Polish(form, x, y, w, counts, loss, np.broadcast_to(np.asarray(delta, float), (B,))[:, None], k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        zlo = np.where(pos, np.log(np.maximum(lo, 0.0)), lo)
-        zhi = np.where(pos, np.log(hi), hi)
-    z = np.clip(np.where(pos, np.log(np.maximum(start, 1e-8)), start), zlo, zhi)
-    gy = to_fit_scale(form, y)
-    sw = np.sqrt(w)
-    d = np.broadcast_to(np.asarray(delta, float), (B,))[:, None]
-
-    def unpack(zz):
-        return np.where(pos, np.exp(np.minimum(zz, 700.0)), zz)
-
-    def resid(zz, i):
-        with np.errstate(all="ignore"):
-            r = gy[i] - to_fit_scale(form, form.predict_params(unpack(zz), x[i]))
-        return np.where(np.isfinite(r), r, 1e6)
-
-    def obj(r, i):
-        s_ = sw[i] * r
-        rho = 0.5 * s_ * s_ if loss == "ls" else huber(s_, d[i])
-        return (counts[i] * rho).sum(-1)
-
+        zlo = np.where(pb.pos, np.log(np.maximum(lo, 0.0)), lo)
+        zhi = np.where(pb.pos, np.log(hi), hi)
+    z = np.clip(np.where(pb.pos, np.log(np.maximum(start, 1e-8)), start), zlo, zhi)
     every = np.arange(B)
-    r = resid(z, every)
-    f = obj(r, every)
+    r = pb.resid(z, every)
+    f = pb.obj(r, every)
     lam = np.full(B, 1e-3)
     active = np.isfinite(f)
-    eye = np.eye(k)
     for _ in range(max_iter):
         i = np.flatnonzero(active)
         if not len(i):
             break
-        zi, ri = z[i], r[i]
-        h = 1e-7 * np.maximum(np.abs(zi), 1.0)
-        J = np.empty(ri.shape + (k,))  # d g(f) / dz = -(d r / dz)
-        for j in range(k):
-            zp = zi.copy()
-            zp[:, j] += h[:, j]
-            J[..., j] = (ri - resid(zp, i)) / h[:, j, None]
-        om = counts[i] * w[i]
-        if loss == "huber":
-            a = np.abs(sw[i] * ri)
-            om = om * np.where(a <= d[i], 1.0, d[i] / np.maximum(a, 1e-300))
-        Jw = J * om[..., None]
-        A = np.swapaxes(Jw, -1, -2) @ J
-        g = (Jw * ri[..., None]).sum(-2)
-        diag = np.einsum("bii->bi", A)
-        damp = lam[i, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
-        with np.errstate(all="ignore"):
-            step = _solve_steps(A + damp, g)
-        step = np.where(np.isfinite(step), step, 0.0)
+        step = pb.step(z[i], r[i], i, lam[i])
         # The model is g(f) + J dz, so the residual r - J dz falls along +step.
-        zn = np.clip(zi + step, zlo[i], zhi[i])
-        rn = resid(zn, i)
-        fn = obj(rn, i)
+        zn = np.clip(z[i] + step, zlo[i], zhi[i])
+        rn = pb.resid(zn, i)
+        fn = pb.obj(rn, i)
         better = fn < f[i]
         won = np.where(better, f[i] - fn, 0.0)
         z[i[better]], r[i[better]], f[i[better]] = zn[better], rn[better], fn[better]
         lam[i] = np.where(better, lam[i] / 3, lam[i] * 4)
         done = (better & (won <= gain * np.maximum(f[i], 1e-300))) | (lam[i] > 1e8)
         active[i[done]] = False
-    return unpack(z)
+    return pb.unpack(z)
+
+
+class _Polish:
+    """The rows of :func:`batched_polish`: residuals on the fitting scale, the objective, and one damped
+    Gauss-Newton step, for any subset ``i`` of the rows (z: the parameters, positive ones on a log scale)."""
+
+    def __init__(self, form: Form, x, y, w, counts, loss: str, d, k: int) -> None:
+        self.form, self.x, self.w, self.counts, self.loss, self.d = form, x, w, counts, loss, d
+        self.pos = np.asarray(form.positive, dtype=bool)
+        self.gy = to_fit_scale(form, y)
+        self.sw = np.sqrt(w)
+        self.eye = np.eye(k)
+
+    def unpack(self, zz):
+        return np.where(self.pos, np.exp(np.minimum(zz, 700.0)), zz)
+
+    def resid(self, zz, i):
+        with np.errstate(all="ignore"):
+            r = self.gy[i] - to_fit_scale(self.form, self.form.predict_params(self.unpack(zz), self.x[i]))
+        return np.where(np.isfinite(r), r, 1e6)
+
+    def obj(self, r, i):
+        s_ = self.sw[i] * r
+        rho = 0.5 * s_ * s_ if self.loss == "ls" else huber(s_, self.d[i])
+        return (self.counts[i] * rho).sum(-1)
+
+    def step(self, zi, ri, i, lam_i):
+        """The Levenberg-Marquardt step of rows ``i`` at damping ``lam_i`` (Huber by reweighting)."""
+        k = zi.shape[-1]
+        h = 1e-7 * np.maximum(np.abs(zi), 1.0)
+        J = np.empty(ri.shape + (k,))  # d g(f) / dz = -(d r / dz)
+        for j in range(k):
+            zp = zi.copy()
+            zp[:, j] += h[:, j]
+            J[..., j] = (ri - self.resid(zp, i)) / h[:, j, None]
+        om = self.counts[i] * self.w[i]
+        if self.loss == "huber":
+            a = np.abs(self.sw[i] * ri)
+            om = om * np.where(a <= self.d[i], 1.0, self.d[i] / np.maximum(a, 1e-300))
+        Jw = J * om[..., None]
+        A = np.swapaxes(Jw, -1, -2) @ J
+        g = (Jw * ri[..., None]).sum(-2)
+        diag = np.einsum("bii->bi", A)
+        damp = lam_i[:, None, None] * (diag[:, :, None] * self.eye + 1e-12 * self.eye)
+        with np.errstate(all="ignore"):
+            step = _solve_steps(A + damp, g)
+        return np.where(np.isfinite(step), step, 0.0)
 
 
 

@@ -346,7 +346,10 @@ class SigmoidLogCompute(Form):
 
 @dataclass(frozen=True)
 class LogitLinear(Form):
-    """``y = 1 / (1 + exp(-(a + c*x)))``: logit(y) linear in x. No linear part: both coordinates are searched."""
+    """``y = 1 / (1 + exp(-(a + c*x)))``: logit(y) linear in x. No linear part: both coordinates are searched.
+
+    The base of every "link(y) linear in x" form (``loglog``, ``direct_compute``): a subclass changes only
+    :meth:`inverse_link`, and shares the search over ``c*span`` and ``x_mid`` (the point where ``a + c*x = 0``)."""
 
     name: str = "logit_linear"
     param_names: tuple[str, ...] = ("a", "c")
@@ -358,9 +361,13 @@ class LogitLinear(Form):
 
     T_MAX = 60.0
 
+    def inverse_link(self, u: np.ndarray) -> np.ndarray:
+        """y from the linear predictor ``u = a + c*x``."""
+        return expit(u)
+
     def predict_params(self, params, x):
         a, c = params[..., 0:1], params[..., 1:2]
-        return expit(a + c * x)
+        return self.inverse_link(a + c * x)
 
     def grid_axes(self, ctx):
         return [_signed_logspace(0.05, self.T_MAX, 16), np.linspace(-1.0, 2.0, 25)]
@@ -371,7 +378,7 @@ class LogitLinear(Form):
     def design(self, theta, x, ctx):
         c = theta[..., 0] / ctx["span"][:, None]
         xm = ctx["xmin"][:, None] + theta[..., 1] * ctx["span"][:, None]
-        s = expit(c[..., None] * (x[:, None, :] - xm[..., None]))
+        s = self.inverse_link(c[..., None] * (x[:, None, :] - xm[..., None]))
         return s, []
 
     def assemble(self, theta, beta, ctx):

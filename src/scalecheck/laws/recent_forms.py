@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .forms import Form, masked_mean, masked_minmax, register_form, signed_logspace
+from .forms import Form, LogitLinear, masked_mean, masked_minmax, register_form
 
 
 def _gompertz(u: np.ndarray) -> np.ndarray:
@@ -37,52 +37,20 @@ def _gompertz(u: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class LogLog(Form):
-    """``y = exp(-exp(a + c*x))``: log(-log y) linear in x (PassUntil, Hu et al. 2024). Both coordinates are
-    searched (no linear part), as ``logit_linear``: ``c*span`` and the point ``x_mid`` where ``a + c*x = 0``."""
+class LogLog(LogitLinear):
+    """``y = exp(-exp(a + c*x))``: log(-log y) linear in x (PassUntil, Hu et al. 2024). ``logit_linear`` with
+    another link: the same search over ``c*span`` and the point ``x_mid`` where ``a + c*x = 0``."""
 
     name: str = "loglog"
-    param_names: tuple[str, ...] = ("a", "c")
     formula: str = "log(-log y) = a + c * x"
-    positive: tuple[bool, ...] = (False, False)
-    linear_nonneg: tuple[bool, ...] = ()
-    theta_names: tuple[str, ...] = ("c*span", "x_mid")
-    zoom_points: int = 5
     chance: float = 0.0  # the floor the score rises from (the direct law's chance level; 0 here)
-
-    T_MAX = 60.0
 
     def _floor(self) -> float:
         return float(self.chance) if math.isfinite(self.chance) else 0.0
 
-    def predict_params(self, params, x):
-        a, c = params[..., 0:1], params[..., 1:2]
+    def inverse_link(self, u: np.ndarray) -> np.ndarray:
         ch = self._floor()
-        return ch + (1.0 - ch) * _gompertz(a + c * x)
-
-    def grid_axes(self, ctx):
-        return [signed_logspace(0.05, self.T_MAX, 16), np.linspace(-1.0, 2.0, 25)]
-
-    def theta_limits(self):
-        return np.array([-self.T_MAX, -3.0]), np.array([self.T_MAX, 4.0])
-
-    def design(self, theta, x, ctx):
-        c = theta[..., 0] / ctx["span"][:, None]
-        xm = ctx["xmin"][:, None] + theta[..., 1] * ctx["span"][:, None]
-        ch = self._floor()
-        s = ch + (1.0 - ch) * _gompertz(c[..., None] * (x[:, None, :] - xm[..., None]))
-        return s, []
-
-    def assemble(self, theta, beta, ctx):
-        c = theta[:, 0] / ctx["span"]
-        xm = ctx["xmin"] + theta[:, 1] * ctx["span"]
-        return np.stack([-c * xm, c], axis=-1)
-
-    def bounds(self, x, y):
-        span = max(float(np.ptp(x)), 1e-12)
-        cmax = self.T_MAX / span
-        amax = cmax * (float(np.max(np.abs(x))) + 4 * span)
-        return np.array([-amax, -cmax]), np.array([amax, cmax])
+        return ch + (1.0 - ch) * _gompertz(u)
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,6 @@ def json_safe(v):
     return v
 
 
-_clean = json_safe  # the old private name; import json_safe
-
 def jacobian(form: Form, params: np.ndarray, x: np.ndarray) -> np.ndarray:
     """d g(f(x)) / d params on the fitting scale (central differences), shape (n, k)."""
     k = len(params)

@@ -14,6 +14,12 @@ from ..schema import NOT_PROPORTIONS
 _CONTINUITY = 0.5
 
 
+def binomial_sd(p, n) -> np.ndarray:
+    """The sampling sd of a share ``p`` of ``n`` examples, with ``p`` continuity-corrected (see above)."""
+    p = np.clip(p, _CONTINUITY / n, 1 - _CONTINUITY / n)
+    return np.sqrt(p * (1 - p) / n)
+
+
 def law_axis(x, x_is_loss: bool) -> np.ndarray:
     """x as a monotone law sees it: the loss itself, or the natural log of a scale axis (params, tokens, FLOPs).
 
@@ -79,9 +85,7 @@ class Series:
         sd[sd <= 0] = np.nan
         need = np.isnan(sd) & ~np.isnan(self.n_examples)
         if need.any() and self.metric_is_proportion:
-            n = self.n_examples[need]
-            p = np.clip(self.y[need], _CONTINUITY / n, 1 - _CONTINUITY / n)
-            sd[need] = np.sqrt(p * (1 - p) / n)
+            sd[need] = binomial_sd(self.y[need], self.n_examples[need])
         return sd
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,24 @@ import pandas as pd
 from ..errors import InputError
 
 
-def read_json(path: Path) -> Any:
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror})") from None
+
+
+def read_lines(path: Path) -> list[str]:
+    """The file's lines (UTF-8), split at line ends only (not at the other breaks str.splitlines knows, which a
+    JSON string may hold)."""
+    return read_text(path).split("\n")
+
+
+def read_json(path: Path) -> Any:
+    text = read_text(path)
     if not text.strip():
         raise InputError(path, "empty file")
     try:
@@ -61,6 +73,16 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a valid number")
+
+
+def read_json_line(line: str, path: Path, row: int) -> Any:
+    """One line of a JSON-lines file (row ``row`` of ``path``), NaN and Infinity rejected as in :func:`read_json`."""
+    try:
+        return json.loads(line, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"malformed JSON ({exc.msg})", row=row, where="line") from None
+    except ValueError as exc:
+        raise InputError(path, str(exc), row=row, where="line") from None
 
 
 def field(obj: Any, key: str, path: Path, *, where: str | None = None, kind: type | tuple = object) -> Any:
@@ -114,3 +136,15 @@ def read_csv(path: Path, **kwargs) -> pd.DataFrame:
     if df.empty:
         raise InputError(path, "no rows")
     return df
+
+
+# --- A source's built-in copy (in scalecheck/sources/builtin): figures and ids only, no text --------------------
+def read_builtin_csv(name: str, dtype: dict[str, str]) -> pd.DataFrame:
+    """One table of a built-in copy, its text columns read as ``dtype`` says."""
+    with resources.files("scalecheck.sources.builtin").joinpath(name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=dtype)
+
+
+def wide_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores as one model x task table of values (how a built-in copy stores them)."""
+    return scores.pivot(index="model", columns="task", values="value").reset_index()

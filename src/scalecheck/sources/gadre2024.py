@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import LOSS_PREFIX, Tables, build_tables
-from ._readers import field, number, read_json
+from ._readers import field, number, read_builtin_csv, read_json, wide_scores
 from .registry import Source, register
 
 NAME = "gadre2024"
@@ -80,51 +79,9 @@ def read_folder(folder: Path) -> Tables:
         raise InputError(models_dir, "no model files (*.json)")
     model_rows, score_rows = [], []
     for mf in model_files:
-        d = read_json(mf)
-        name = field(d, "name", mf, kind=str)
-        if name != mf.stem:
-            raise InputError(mf, f"run name {name!r} does not match the file name", field="name")
-        hp = field(d, "hyperparameters", mf, kind=dict)
-        m = _RUN.match(name)
-        row = {
-            "model": name,
-            "source": NAME,
-            "family": "open_lm",
-            "corpus": field(d, "dataset_name", mf, kind=str),
-            "size": m.group("size") if m else None,
-            "params": field(hp, "params", mf, where="hyperparameters", kind=float),
-            "params_nonembed": field(hp, "params_no_embed", mf, where="hyperparameters", kind=float),
-            "tokens": field(hp, "tokens", mf, where="hyperparameters", kind=float),
-            "holdout": bool(m and m.group("size") in HOLDOUT_SIZES),
-        }
-        results = field(d, "results", mf, kind=list)
-        if not results:
-            raise InputError(mf, "no validation results", field="results")
-        for i, r in enumerate(results):
-            lname = _loss_name(field(r, "val_data", mf, where=f"results[{i}]"), mf, i)
-            col = LOSS_PREFIX + lname
-            if col in row:
-                raise InputError(mf, f"validation set {lname!r} appears twice", field=f"results[{i}].val_data")
-            row[col] = field(r, "loss", mf, where=f"results[{i}]", kind=float)
+        row = _model_row(mf)
         model_rows.append(row)
-
-        ef = evals_dir / f"evaluation_{name}_heavy.json"
-        if not ef.exists():
-            raise InputError(ef, f"missing (the evaluations of model {name!r})")
-        e = read_json(ef)
-        icl = field(field(e, "eval_metrics", ef, kind=dict), "icl", ef, where="eval_metrics", kind=dict)
-        if not icl:
-            raise InputError(ef, "no task accuracies", field="eval_metrics.icl")
-        for task, value in icl.items():
-            if task not in meta:
-                raise InputError(ef, f"task {task!r} is not in eval_metadata.csv", field=f"eval_metrics.icl.{task}")
-            v = number(value, ef, f"eval_metrics.icl.{task}")
-            if not 0.0 <= v <= 1.0:
-                raise InputError(ef, f"accuracy {v} outside [0, 1]", field=f"eval_metrics.icl.{task}")
-            tm = meta[task]
-            score_rows.append({"model": name, "task": task, "metric": "accuracy", "value": v,
-                               "n_examples": tm["n_examples"], "chance": tm["chance"],
-                               "higher_is_better": True, "shots": tm["shots"], "variant": ""})
+        score_rows += _score_rows(evals_dir / f"evaluation_{row['model']}_heavy.json", row["model"], meta)
     orphans = sorted({p.name[len("evaluation_"):-len("_heavy.json")] for p in evals_dir.glob("evaluation_*_heavy.json")}
                      - {r["model"] for r in model_rows})
     if orphans:
@@ -134,6 +91,59 @@ def read_folder(folder: Path) -> Tables:
     return build_tables(pd.DataFrame(model_rows), pd.DataFrame(score_rows), tasks, origin=str(folder))
 
 
+def _model_row(mf: Path) -> dict:
+    """A run's models row from its ``models/<run>.json``: sizes, tokens and validation losses."""
+    d = read_json(mf)
+    name = field(d, "name", mf, kind=str)
+    if name != mf.stem:
+        raise InputError(mf, f"run name {name!r} does not match the file name", field="name")
+    hp = field(d, "hyperparameters", mf, kind=dict)
+    m = _RUN.match(name)
+    row = {
+        "model": name,
+        "source": NAME,
+        "family": "open_lm",
+        "corpus": field(d, "dataset_name", mf, kind=str),
+        "size": m.group("size") if m else None,
+        "params": field(hp, "params", mf, where="hyperparameters", kind=float),
+        "params_nonembed": field(hp, "params_no_embed", mf, where="hyperparameters", kind=float),
+        "tokens": field(hp, "tokens", mf, where="hyperparameters", kind=float),
+        "holdout": bool(m and m.group("size") in HOLDOUT_SIZES),
+    }
+    results = field(d, "results", mf, kind=list)
+    if not results:
+        raise InputError(mf, "no validation results", field="results")
+    for i, r in enumerate(results):
+        lname = _loss_name(field(r, "val_data", mf, where=f"results[{i}]"), mf, i)
+        col = LOSS_PREFIX + lname
+        if col in row:
+            raise InputError(mf, f"validation set {lname!r} appears twice", field=f"results[{i}].val_data")
+        row[col] = field(r, "loss", mf, where=f"results[{i}]", kind=float)
+    return row
+
+
+def _score_rows(ef: Path, name: str, meta: dict[str, dict]) -> list[dict]:
+    """A run's scores rows from its ``evals/evaluation_<run>_heavy.json``."""
+    if not ef.exists():
+        raise InputError(ef, f"missing (the evaluations of model {name!r})")
+    e = read_json(ef)
+    icl = field(field(e, "eval_metrics", ef, kind=dict), "icl", ef, where="eval_metrics", kind=dict)
+    if not icl:
+        raise InputError(ef, "no task accuracies", field="eval_metrics.icl")
+    rows = []
+    for task, value in icl.items():
+        if task not in meta:
+            raise InputError(ef, f"task {task!r} is not in eval_metadata.csv", field=f"eval_metrics.icl.{task}")
+        v = number(value, ef, f"eval_metrics.icl.{task}")
+        if not 0.0 <= v <= 1.0:
+            raise InputError(ef, f"accuracy {v} outside [0, 1]", field=f"eval_metrics.icl.{task}")
+        tm = meta[task]
+        rows.append({"model": name, "task": task, "metric": "accuracy", "value": v,
+                     "n_examples": tm["n_examples"], "chance": tm["chance"],
+                     "higher_is_better": True, "shots": tm["shots"], "variant": ""})
+    return rows
+
+
 # --- The built-in copy --------------------------------------------------------------------------------------
 BUILTIN_FILES = ("gadre2024_models.csv", "gadre2024_accuracy.csv", "gadre2024_tasks.csv")
 
@@ -141,19 +151,14 @@ BUILTIN_FILES = ("gadre2024_models.csv", "gadre2024_accuracy.csv", "gadre2024_ta
 def builtin_tables_from(tables: Tables) -> dict[str, pd.DataFrame]:
     """The compact numeric form that ships in the package: figures and ids only, no text."""
     models = tables.models.drop(columns=["source", "family", "run", "step"])
-    acc = tables.scores.pivot(index="model", columns="task", values="value").reset_index()
     tasks = tables.tasks[["task", "chance", "n_examples", "shots"]]
-    return dict(zip(BUILTIN_FILES, (models, acc, tasks), strict=True))
+    return dict(zip(BUILTIN_FILES, (models, wide_scores(tables.scores), tasks), strict=True))
 
 
 def read_builtin() -> Tables:
-    root = resources.files("scalecheck.sources.builtin")
-    with root.joinpath(BUILTIN_FILES[0]).open("r", encoding="utf-8") as fh:
-        models = pd.read_csv(fh, dtype={"model": "string", "corpus": "string", "size": "string"})
-    with root.joinpath(BUILTIN_FILES[1]).open("r", encoding="utf-8") as fh:
-        acc = pd.read_csv(fh, dtype={"model": "string"})
-    with root.joinpath(BUILTIN_FILES[2]).open("r", encoding="utf-8") as fh:
-        tasks = pd.read_csv(fh, dtype={"task": "string"})
+    models = read_builtin_csv(BUILTIN_FILES[0], {"model": "string", "corpus": "string", "size": "string"})
+    acc = read_builtin_csv(BUILTIN_FILES[1], {"model": "string"})
+    tasks = read_builtin_csv(BUILTIN_FILES[2], {"task": "string"})
     models["source"], models["family"] = NAME, "open_lm"
     tasks["metric"] = "accuracy"
     long = acc.melt(id_vars="model", var_name="task", value_name="value").dropna(subset=["value"])

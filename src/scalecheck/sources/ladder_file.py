@@ -35,70 +35,18 @@ takes either a file or a built-in ladder's name.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from ..errors import InputError, ScalecheckError
-from ..schema import LOSS_PREFIX
+from .ladder import Ladder, LadderModel
+
+__all__ = ["Ladder", "LadderModel", "read_ladder", "builtin_ladder", "resolve_ladder"]  # the types live in .ladder
 
 _MODEL_KEYS = {"name", "id", "path", "revision", "family", "corpus", "size", "params", "params_nonembed",
                "tokens", "flops", "step", "holdout", "losses", "dtype", "gpus"}
 _TOP_KEYS = {"family", "corpus", "source", "models", "dtype", "extends"}
-
-
-@dataclass(frozen=True)
-class LadderModel:
-    name: str
-    id: str | None = None
-    path: Path | None = None
-    revision: str | None = None
-    family: str | None = None
-    corpus: str | None = None
-    size: str | None = None
-    params: float | None = None
-    params_nonembed: float | None = None
-    tokens: float | None = None
-    flops: float | None = None
-    step: int | None = None
-    holdout: bool = False
-    dtype: str | None = None
-    losses: dict[str, float] = field(default_factory=dict)
-    gpus: float | None = None
-
-    @property
-    def location(self) -> str:
-        """What a backend loads: the local folder, else the hub id."""
-        return str(self.path) if self.path is not None else str(self.id)
-
-
-@dataclass(frozen=True)
-class Ladder:
-    models: tuple[LadderModel, ...]
-    source: str = "ladder"
-    path: Path | None = None
-
-    def __len__(self) -> int:
-        return len(self.models)
-
-    def model(self, name: str) -> LadderModel:
-        for m in self.models:
-            if m.name == name:
-                return m
-        raise KeyError(name)
-
-    def models_frame(self) -> pd.DataFrame:
-        """The models table rows for this ladder (see :mod:`scalecheck.schema`)."""
-        rows = []
-        for m in self.models:
-            row = {"model": m.name, "source": self.source, "family": m.family, "corpus": m.corpus,
-                   "size": m.size, "params": m.params, "params_nonembed": m.params_nonembed,
-                   "tokens": m.tokens, "flops": m.flops, "step": m.step, "holdout": m.holdout}
-            row.update({LOSS_PREFIX + k: v for k, v in m.losses.items()})
-            rows.append(row)
-        return pd.DataFrame(rows)
 
 
 def _num(value, path: Path, where: str, key: str, *, integer: bool = False) -> float | int | None:
@@ -146,6 +94,22 @@ def read_ladder(path: str | Path, *, require_location: bool = False) -> Ladder:
     needs; a metadata-only ladder (the ``lm-eval`` importer's) may name its models alone.
     """
     path = Path(path)
+    doc = _read_document(path)
+    base, entries = _base_and_entries(doc, path)
+    defaults = {k: _str(doc.get(k), path, "top", k) for k in ("family", "corpus", "dtype")}
+    models: list[LadderModel] = []
+    seen: set[str] = set()
+    for i, e in enumerate(entries):
+        models.append(_read_model(e, str(i), path, defaults, require_location, seen))
+    if base is not None:
+        # The file's models replace built-in ones of the same name, in place; the others follow.
+        own = {m.name: m for m in models}
+        models = [own.pop(m.name, m) for m in base.models] + [m for m in models if m.name in own]
+    return Ladder(tuple(models), source=_str(doc.get("source"), path, "top", "source") or "ladder", path=path)
+
+
+def _read_document(path: Path) -> dict:
+    """The file's top-level mapping, with only known keys."""
     if not path.is_file():
         raise InputError(path, "no such ladder file")
     try:
@@ -162,6 +126,11 @@ def read_ladder(path: str | Path, *, require_location: bool = False) -> Ladder:
     unknown = set(doc) - _TOP_KEYS
     if unknown:
         raise InputError(path, f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", field=sorted(unknown)[0])
+    return doc
+
+
+def _base_and_entries(doc: dict, path: Path) -> tuple[Ladder | None, list]:
+    """The built-in ladder the file extends (None if none) and the file's own model entries."""
     base = None
     if doc.get("extends") is not None:
         try:
@@ -173,63 +142,67 @@ def read_ladder(path: str | Path, *, require_location: bool = False) -> Ladder:
         entries = []
     if not isinstance(entries, list) or (not entries and base is None):
         raise InputError(path, "expected a non-empty list of models", field="models")
-    defaults = {k: _str(doc.get(k), path, "top", k) for k in ("family", "corpus", "dtype")}
-    models, seen = [], set()
-    for i, e in enumerate(entries):
-        where = str(i)
-        if not isinstance(e, dict):
-            raise InputError(path, "expected a mapping", row=where, where="model")
-        unknown = set(e) - _MODEL_KEYS
-        if unknown:
-            raise InputError(path, f"unknown key (known: {', '.join(sorted(_MODEL_KEYS))})", row=where,
-                             field=sorted(unknown)[0], where="model")
-        hub_id, local = _str(e.get("id"), path, where, "id"), _str(e.get("path"), path, where, "path")
-        if hub_id is None and local is None and e.get("name") is None:
-            raise InputError(path, "a model needs an 'id', a 'path' or at least a 'name'", row=where, field="id",
-                             where="model")
-        if require_location and hub_id is None and local is None:
-            raise InputError(path, "a model to evaluate needs an 'id' (hub) or a 'path' (local folder or .gguf "
-                                   "file)", row=where, field="id", where="model")
-        if local is not None and e.get("revision") is not None:
-            raise InputError(path, "a local model has no revisions: 'revision' picks a checkpoint of a hub 'id'",
-                             row=where, field="revision", where="model")
-        local_path = None
-        if local is not None:
-            local_path = Path(local).expanduser()
-            if not local_path.is_absolute():
-                local_path = (path.parent / local_path).resolve()
-        name = _str(e.get("name"), path, where, "name") or hub_id or (local_path.name if local_path else None)
-        if name in seen:
-            raise InputError(path, f"duplicate model name {name!r}", row=where, field="name", where="model")
-        seen.add(name)
-        losses = e.get("losses") or {}
-        if not isinstance(losses, dict):
-            raise InputError(path, "expected a mapping of validation set to loss", row=where, field="losses",
-                             where="model")
-        holdout = e.get("holdout", False)
-        if not isinstance(holdout, bool):
-            raise InputError(path, f"expected true or false, got {holdout!r}", row=where, field="holdout",
-                             where="model")
-        models.append(LadderModel(
-            name=name, id=hub_id, path=local_path, revision=_str(e.get("revision"), path, where, "revision"),
-            family=_str(e.get("family"), path, where, "family") or defaults["family"],
-            corpus=_str(e.get("corpus"), path, where, "corpus") or defaults["corpus"],
-            size=_str(e.get("size"), path, where, "size"),
-            params=_num(e.get("params"), path, where, "params"),
-            params_nonembed=_num(e.get("params_nonembed"), path, where, "params_nonembed"),
-            tokens=_num(e.get("tokens"), path, where, "tokens"),
-            flops=_num(e.get("flops"), path, where, "flops"),
-            step=_num(e.get("step"), path, where, "step", integer=True) if e.get("step") != 0 else 0,
-            holdout=holdout,
-            dtype=_str(e.get("dtype"), path, where, "dtype") or defaults["dtype"],
-            losses={str(k): float(_num(v, path, where, f"losses.{k}")) for k, v in losses.items()},
-            gpus=_num(e.get("gpus"), path, where, "gpus") if e.get("gpus") != 0 else 0.0,
-        ))
-    if base is not None:
-        # The file's models replace built-in ones of the same name, in place; the others follow.
-        own = {m.name: m for m in models}
-        models = [own.pop(m.name, m) for m in base.models] + [m for m in models if m.name in own]
-    return Ladder(tuple(models), source=_str(doc.get("source"), path, "top", "source") or "ladder", path=path)
+    return base, entries
+
+
+def _read_model(e, where: str, path: Path, defaults: dict, require_location: bool, seen: set[str]) -> LadderModel:
+    """One model entry (at position ``where``), every field checked; its name added to ``seen``, the names of
+    the entries before it."""
+    if not isinstance(e, dict):
+        raise InputError(path, "expected a mapping", row=where, where="model")
+    unknown = set(e) - _MODEL_KEYS
+    if unknown:
+        raise InputError(path, f"unknown key (known: {', '.join(sorted(_MODEL_KEYS))})", row=where,
+                         field=sorted(unknown)[0], where="model")
+    hub_id, local_path = _location(e, where, path, require_location)
+    name = _str(e.get("name"), path, where, "name") or hub_id or (local_path.name if local_path else None)
+    if name in seen:
+        raise InputError(path, f"duplicate model name {name!r}", row=where, field="name", where="model")
+    seen.add(name)
+    losses = e.get("losses") or {}
+    if not isinstance(losses, dict):
+        raise InputError(path, "expected a mapping of validation set to loss", row=where, field="losses",
+                         where="model")
+    holdout = e.get("holdout", False)
+    if not isinstance(holdout, bool):
+        raise InputError(path, f"expected true or false, got {holdout!r}", row=where, field="holdout",
+                         where="model")
+    return LadderModel(
+        name=name, id=hub_id, path=local_path, revision=_str(e.get("revision"), path, where, "revision"),
+        family=_str(e.get("family"), path, where, "family") or defaults["family"],
+        corpus=_str(e.get("corpus"), path, where, "corpus") or defaults["corpus"],
+        size=_str(e.get("size"), path, where, "size"),
+        params=_num(e.get("params"), path, where, "params"),
+        params_nonembed=_num(e.get("params_nonembed"), path, where, "params_nonembed"),
+        tokens=_num(e.get("tokens"), path, where, "tokens"),
+        flops=_num(e.get("flops"), path, where, "flops"),
+        step=_num(e.get("step"), path, where, "step", integer=True) if e.get("step") != 0 else 0,
+        holdout=holdout,
+        dtype=_str(e.get("dtype"), path, where, "dtype") or defaults["dtype"],
+        losses={str(k): float(_num(v, path, where, f"losses.{k}")) for k, v in losses.items()},
+        gpus=_num(e.get("gpus"), path, where, "gpus") if e.get("gpus") != 0 else 0.0,
+    )
+
+
+def _location(e: dict, where: str, path: Path, require_location: bool) -> tuple[str | None, Path | None]:
+    """Where a model's weights are: its hub id and its local path (relative to the ladder file), either or both
+    None."""
+    hub_id, local = _str(e.get("id"), path, where, "id"), _str(e.get("path"), path, where, "path")
+    if hub_id is None and local is None and e.get("name") is None:
+        raise InputError(path, "a model needs an 'id', a 'path' or at least a 'name'", row=where, field="id",
+                         where="model")
+    if require_location and hub_id is None and local is None:
+        raise InputError(path, "a model to evaluate needs an 'id' (hub) or a 'path' (local folder or .gguf "
+                               "file)", row=where, field="id", where="model")
+    if local is not None and e.get("revision") is not None:
+        raise InputError(path, "a local model has no revisions: 'revision' picks a checkpoint of a hub 'id'",
+                         row=where, field="revision", where="model")
+    local_path = None
+    if local is not None:
+        local_path = Path(local).expanduser()
+        if not local_path.is_absolute():
+            local_path = (path.parent / local_path).resolve()
+    return hub_id, local_path
 
 
 def builtin_ladder(spec: str) -> Ladder:

@@ -27,7 +27,6 @@ tasks to give the chance level (mean of 1 / number of options). When one model h
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import defaultdict
@@ -39,9 +38,10 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import Tables, build_tables
-from ._readers import number, read_json
+from ._readers import number, read_json, read_json_line, read_lines
 from ._tasks import ACCURACY_METRICS, PROPORTION_METRICS, metric_direction, task_chance
-from .ladder_file import Ladder, LadderModel, read_ladder
+from .ladder import Ladder, LadderModel
+from .ladder_file import read_ladder
 from .registry import Source, register
 
 NAME = "lm-eval"
@@ -125,6 +125,16 @@ def _read_results(path: Path, folder_name: str) -> _RunFile:
     if not isinstance(config, dict):
         raise InputError(path, "missing (is this lm-evaluation-harness 0.4 output?)" if config is None
                          else "expected a mapping", field="config")
+    margs, revision, nparams = _model_config(config, path)
+    ts = _RESULTS.match(path.name).group("ts") or ""
+    meta = {key: _mapping(d, key, path) for key in ("n-shot", "n-samples", "higher_is_better", "configs",
+                                                     "group_subtasks")}
+    out = [_read_task(path, ts, task, entry, meta) for task, entry in results.items()]
+    return _RunFile(path, ts, folder_name, margs.get("pretrained"), revision, nparams, out)
+
+
+def _model_config(config: dict, path: Path) -> tuple[dict[str, str], str | None, float | None]:
+    """The run's model arguments, its revision and its number of parameters (None where unknown)."""
     args = config.get("model_args", "")
     if isinstance(args, dict):  # the Python API records model_args as given, a dict or a string
         margs = {str(k): str(v) for k, v in args.items()}
@@ -139,64 +149,67 @@ def _read_results(path: Path, folder_name: str) -> _RunFile:
         nparams = number(nparams, path, "config.model_num_parameters")
         if nparams <= 0:
             nparams = None
-    ts = _RESULTS.match(path.name).group("ts") or ""
-    n_shot = _mapping(d, "n-shot", path)
-    n_samples = _mapping(d, "n-samples", path)
-    hib = _mapping(d, "higher_is_better", path)
-    configs = _mapping(d, "configs", path)
-    subtasks = _mapping(d, "group_subtasks", path)
+    return margs, revision, nparams
 
-    out = []
-    for task, entry in results.items():
-        where = f"results.{task}"
-        if not isinstance(entry, dict):
-            raise InputError(path, "expected a mapping of metric to value", field=where)
-        cfg = configs.get(task) if isinstance(configs.get(task), dict) else {}
-        shots = _shots(path, task, n_shot, cfg)
-        if shots is None:
-            shots = _group_shots(task, n_shot, configs, subtasks)
-        r = _Result(path, ts, task, shots=shots,
-                    n_examples=_n_examples(path, task, n_samples, subtasks),
-                    task_type=_OUTPUT_TYPES.get(cfg.get("output_type")))
-        values: dict[tuple[str, str], float] = {}
-        errors: dict[tuple[str, str], float] = {}
-        for key, raw in entry.items():
-            parsed = parse_metric_key(key)
-            if parsed is None:
-                if key not in _NOT_METRICS and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                    raise InputError(path, "a metric without a filter (\"acc\" rather than \"acc,none\"): "
-                                     "lm-evaluation-harness v0.3 output, which this importer does not read",
-                                     field=f"{where}.{key}")
-                continue
-            metric, filt, is_se = parsed
-            label = f"{where}.{key}"
-            if is_se:
-                # Groups without a bootstrap report "N/A"; that is an unknown standard error, not an error.
-                se = np.nan if raw in ("N/A", None) else number(raw, path, label)
-                if se < 0:
-                    raise InputError(path, f"negative standard error {se}", field=label)
-                errors[(metric, filt)] = se
-            else:
-                values[(metric, filt)] = number(raw, path, label)
-        for (metric, filt) in errors:
-            if (metric, filt) not in values:
-                raise InputError(path, "a standard error without its metric", field=f"{where}.{metric}_stderr,{filt}")
-        if not values:
-            raise InputError(path, "no metrics", field=where)
-        directions = hib.get(task) if isinstance(hib.get(task), dict) else {}
-        for (metric, filt), v in values.items():
-            direction = directions.get(metric, metric_direction(metric))
-            if direction is not None and not isinstance(direction, bool):
-                raise InputError(path, f"expected true or false, got {direction!r}",
-                                 field=f"higher_is_better.{task}.{metric}")
-            if metric in ACCURACY_METRICS and not 0 <= v <= 1:
-                raise InputError(path, f"{metric} {v} outside [0, 1]", field=f"{where}.{metric},{filt}")
-            r.scores.append({"task": task, "metric": metric, "variant": "" if filt == "none" else filt,
-                             "value": v, "stderr": errors.get((metric, filt), np.nan),
-                             "higher_is_better": direction,
-                             "chance": task_chance(task) if metric in ACCURACY_METRICS else None})
-        out.append(r)
-    return _RunFile(path, ts, folder_name, margs.get("pretrained"), revision, nparams, out)
+
+def _read_task(path: Path, ts: str, task: str, entry, meta: dict[str, dict]) -> _Result:
+    """One task's entry of ``results``: its setting and one score per metric and filter."""
+    where = f"results.{task}"
+    if not isinstance(entry, dict):
+        raise InputError(path, "expected a mapping of metric to value", field=where)
+    n_shot, configs, subtasks = meta["n-shot"], meta["configs"], meta["group_subtasks"]
+    cfg = configs.get(task) if isinstance(configs.get(task), dict) else {}
+    shots = _shots(path, task, n_shot, cfg)
+    if shots is None:
+        shots = _group_shots(task, n_shot, configs, subtasks)
+    r = _Result(path, ts, task, shots=shots,
+                n_examples=_n_examples(path, task, meta["n-samples"], subtasks),
+                task_type=_OUTPUT_TYPES.get(cfg.get("output_type")))
+    values, errors = _task_metrics(path, where, entry)
+    hib = meta["higher_is_better"]
+    directions = hib.get(task) if isinstance(hib.get(task), dict) else {}
+    for (metric, filt), v in values.items():
+        direction = directions.get(metric, metric_direction(metric))
+        if direction is not None and not isinstance(direction, bool):
+            raise InputError(path, f"expected true or false, got {direction!r}",
+                             field=f"higher_is_better.{task}.{metric}")
+        if metric in ACCURACY_METRICS and not 0 <= v <= 1:
+            raise InputError(path, f"{metric} {v} outside [0, 1]", field=f"{where}.{metric},{filt}")
+        r.scores.append({"task": task, "metric": metric, "variant": "" if filt == "none" else filt,
+                         "value": v, "stderr": errors.get((metric, filt), np.nan),
+                         "higher_is_better": direction,
+                         "chance": task_chance(task) if metric in ACCURACY_METRICS else None})
+    return r
+
+
+def _task_metrics(path: Path, where: str, entry: dict) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]]:
+    """A task's values and standard errors, by (metric, filter)."""
+    values: dict[tuple[str, str], float] = {}
+    errors: dict[tuple[str, str], float] = {}
+    for key, raw in entry.items():
+        parsed = parse_metric_key(key)
+        if parsed is None:
+            if key not in _NOT_METRICS and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                raise InputError(path, "a metric without a filter (\"acc\" rather than \"acc,none\"): "
+                                 "lm-evaluation-harness v0.3 output, which this importer does not read",
+                                 field=f"{where}.{key}")
+            continue
+        metric, filt, is_se = parsed
+        label = f"{where}.{key}"
+        if is_se:
+            # Groups without a bootstrap report "N/A"; that is an unknown standard error, not an error.
+            se = np.nan if raw in ("N/A", None) else number(raw, path, label)
+            if se < 0:
+                raise InputError(path, f"negative standard error {se}", field=label)
+            errors[(metric, filt)] = se
+        else:
+            values[(metric, filt)] = number(raw, path, label)
+    for (metric, filt) in errors:
+        if (metric, filt) not in values:
+            raise InputError(path, "a standard error without its metric", field=f"{where}.{metric}_stderr,{filt}")
+    if not values:
+        raise InputError(path, "no metrics", field=where)
+    return values, errors
 
 
 def _mapping(d: dict, key: str, path: Path) -> dict:
@@ -254,54 +267,17 @@ def _read_samples(path: Path) -> dict[str, dict]:
     per_filter: dict[str, dict] = defaultdict(lambda: {"n": 0, "sums": defaultdict(float), "counts":
                                                        defaultdict(int), "inv_options": []})
     seen: set[tuple] = set()
-    try:
-        fh = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, f"cannot read ({exc.strerror})") from None
-    with fh:
-        try:
-            lines = list(fh)
-        except UnicodeDecodeError as exc:
-            raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
-    for i, line in enumerate(lines, 1):
+    for i, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
-        try:
-            doc = json.loads(line, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"malformed JSON ({exc.msg})", row=i, where="line") from None
-        except ValueError as exc:
-            raise InputError(path, str(exc), row=i, where="line") from None
-        if not isinstance(doc, dict):
-            raise InputError(path, "expected a JSON object per line", row=i, where="line")
-        if "doc_id" not in doc:
-            raise InputError(path, "missing", row=i, field="doc_id", where="line")
-        doc_id = doc["doc_id"]
-        if isinstance(doc_id, bool) or not isinstance(doc_id, int):
-            raise InputError(path, f"expected an integer, got {doc_id!r}", row=i, field="doc_id", where="line")
-        filt = doc.get("filter", "none")
-        if not isinstance(filt, str):
-            raise InputError(path, "expected text", row=i, field="filter", where="line")
-        if (doc_id, filt) in seen:
-            raise InputError(path, f"document {doc_id} appears twice", row=i, field="doc_id", where="line")
-        seen.add((doc_id, filt))
-        acc = per_filter[filt]
+        doc = read_json_line(line, path, i)
+        key = _sample_key(doc, path, i)
+        if key in seen:
+            raise InputError(path, f"document {key[0]} appears twice", row=i, field="doc_id", where="line")
+        seen.add(key)
+        acc = per_filter[key[1]]
         acc["n"] += 1
-        # 0.4.3+ list the metric names in "metrics" and store values at top level; older files keep a dict.
-        metrics = doc.get("metrics")
-        if isinstance(metrics, dict):
-            items = metrics.items()
-        elif isinstance(metrics, list):
-            if not all(isinstance(m, str) for m in metrics):
-                raise InputError(path, "expected a list of metric names", row=i, field="metrics", where="line")
-            missing = [m for m in metrics if m not in doc]
-            if missing:
-                raise InputError(path, "missing (listed in metrics)", row=i, field=missing[0], where="line")
-            items = ((m, doc[m]) for m in metrics)
-        else:
-            raise InputError(path, "missing" if metrics is None else "expected a list or mapping", row=i,
-                             field="metrics", where="line")
-        for m, v in items:
+        for m, v in _sample_metrics(doc, path, i):
             if isinstance(v, bool) or (isinstance(v, (int, float)) and not isinstance(v, bool)):
                 v = float(v)
                 if not math.isfinite(v):
@@ -317,8 +293,36 @@ def _read_samples(path: Path) -> dict[str, dict]:
     return per_filter
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a valid number")
+def _sample_key(doc, path: Path, i: int) -> tuple[int, str]:
+    """A samples line's (document id, filter)."""
+    if not isinstance(doc, dict):
+        raise InputError(path, "expected a JSON object per line", row=i, where="line")
+    if "doc_id" not in doc:
+        raise InputError(path, "missing", row=i, field="doc_id", where="line")
+    doc_id = doc["doc_id"]
+    if isinstance(doc_id, bool) or not isinstance(doc_id, int):
+        raise InputError(path, f"expected an integer, got {doc_id!r}", row=i, field="doc_id", where="line")
+    filt = doc.get("filter", "none")
+    if not isinstance(filt, str):
+        raise InputError(path, "expected text", row=i, field="filter", where="line")
+    return doc_id, filt
+
+
+def _sample_metrics(doc: dict, path: Path, i: int):
+    """A samples line's (metric, value) pairs."""
+    # 0.4.3+ list the metric names in "metrics" and store values at top level; older files keep a dict.
+    metrics = doc.get("metrics")
+    if isinstance(metrics, dict):
+        return metrics.items()
+    if isinstance(metrics, list):
+        if not all(isinstance(m, str) for m in metrics):
+            raise InputError(path, "expected a list of metric names", row=i, field="metrics", where="line")
+        missing = [m for m in metrics if m not in doc]
+        if missing:
+            raise InputError(path, "missing (listed in metrics)", row=i, field=missing[0], where="line")
+        return ((m, doc[m]) for m in metrics)
+    raise InputError(path, "missing" if metrics is None else "expected a list or mapping", row=i,
+                     field="metrics", where="line")
 
 
 def _check_samples(run: _RunFile, folder: Path) -> None:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import Tables, build_tables
-from ._readers import field, number, read_json
+from ._readers import field, number, read_builtin_csv, read_json
 from .pythia import PYTHIA_PARAMS, TOKENS_PER_STEP
 from .registry import Source, register
 
@@ -221,9 +220,7 @@ def builtin_table_from(tables: Tables) -> pd.DataFrame:
 
 
 def read_builtin() -> Tables:
-    root = resources.files("scalecheck.sources.builtin")
-    with root.joinpath(BUILTIN_FILE).open("r", encoding="utf-8") as fh:
-        s = pd.read_csv(fh, dtype={"size": "string", "task": "string", "metric": "string"})
+    s = read_builtin_csv(BUILTIN_FILE, {"size": "string", "task": "string", "metric": "string"})
     pairs = s[["size", "step"]].drop_duplicates()
     models = pd.DataFrame([model_row(str(r.size), int(r.step)) for r in pairs.itertuples()])
     scores = s.assign(model=[model_id(str(a), int(b)) for a, b in zip(s["size"], s["step"], strict=True)])

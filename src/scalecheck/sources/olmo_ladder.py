@@ -240,6 +240,23 @@ def _runs_folder(path: Path) -> Path:
 
 def read_folder(path: Path) -> Tables:
     runs_dir = _runs_folder(path)
+    runs, columns, target_steps = _read_runs(runs_dir)
+    model_parts, score_parts = [], []
+    for run, (info, frame, f) in sorted(runs.items()):
+        losses, scores = columns[f.name]
+        models, run_scores = _run_tables(run, info, frame, losses, scores, target_steps)
+        model_parts.append(models)
+        score_parts.append(run_scores)
+    models = pd.concat(model_parts, ignore_index=True)
+    scores = pd.DataFrame({k: np.concatenate([p[k] for p in score_parts]) for k in score_parts[0]})
+    _describe_scores(scores)
+    return build_tables(models, scores, _tasks_table(scores), origin=str(runs_dir))
+
+
+def _read_runs(runs_dir: Path) -> tuple[dict[str, tuple[dict, pd.DataFrame, Path]], dict[str, tuple[dict, list]],
+                                        set[int]]:
+    """Each run's frame (its sub-window files merged into it, checked against it), each file's loss and score
+    columns, and the steps of the 13B model's final checkpoints (the hold-out of its full run)."""
     files = sorted(runs_dir.glob("*.csv"))
     infos = {}
     for f in files:
@@ -266,39 +283,42 @@ def read_folder(path: Path) -> Tables:
             runs[info["run"]] = (first_info, _merge_window(first, frame, f), first_path)
         else:
             runs[info["run"]] = (info, frame, f)
+    return runs, columns, target_steps
 
-    model_parts, score_parts = [], []
-    for run, (info, frame, f) in sorted(runs.items()):
-        losses, scores = columns[f.name]
-        size = info["size"]
-        tokens = frame["__tokens"].to_numpy(dtype=float)
-        # Step 0 is the untrained initialisation: zero tokens has no place on a log scale.
-        tokens = np.where(tokens > 0, tokens, np.nan)
-        if info.get("anneal"):
-            ids = np.array([run], dtype=object)
-        else:
-            ids = np.array([f"{run}@step{int(s)}" for s in frame["__step"]], dtype=object)
-        holdout = np.full(len(frame), bool(info.get("anneal")))
-        if run == "peteish13_eval_full":
-            holdout = frame["__step"].isin(list(target_steps)).to_numpy(dtype=bool)
-        models = pd.DataFrame({
-            "model": ids, "source": NAME, "family": info["family"], "corpus": CORPUS, "size": size,
-            "params": float(MODEL_PARAMS[size]), "tokens": tokens, "flops": MODEL_FLOPS[size] * tokens,
-            "run": run, "step": frame["__step"].astype("Int64").to_numpy(), "holdout": holdout,
-        })
-        for col, name in losses.items():
-            models[name] = frame[col].to_numpy(dtype=float)
-        model_parts.append(models)
-        # Wide to long in one go: each score column contributes one row per checkpoint.
-        n, keys = len(frame), [k for _, k in scores]
-        score_parts.append({
-            "model": np.tile(ids, len(keys)),
-            "task": np.repeat([k[0] for k in keys], n), "metric": np.repeat([k[1] for k in keys], n),
-            "variant": np.repeat([k[2] for k in keys], n), "shots": np.repeat([k[3] for k in keys], n),
-            "value": frame[[c for c, _ in scores]].to_numpy(dtype=float).T.ravel(),
-        })
-    models = pd.concat(model_parts, ignore_index=True)
-    scores = pd.DataFrame({k: np.concatenate([p[k] for p in score_parts]) for k in score_parts[0]})
+
+def _run_tables(run: str, info: dict, frame: pd.DataFrame, losses: dict, scores: list,
+                target_steps: set[int]) -> tuple[pd.DataFrame, dict]:
+    """One run's models (a checkpoint each, or the annealed model) and its scores, long, as columns."""
+    size = info["size"]
+    tokens = frame["__tokens"].to_numpy(dtype=float)
+    # Step 0 is the untrained initialisation: zero tokens has no place on a log scale.
+    tokens = np.where(tokens > 0, tokens, np.nan)
+    if info.get("anneal"):
+        ids = np.array([run], dtype=object)
+    else:
+        ids = np.array([f"{run}@step{int(s)}" for s in frame["__step"]], dtype=object)
+    holdout = np.full(len(frame), bool(info.get("anneal")))
+    if run == "peteish13_eval_full":
+        holdout = frame["__step"].isin(list(target_steps)).to_numpy(dtype=bool)
+    models = pd.DataFrame({
+        "model": ids, "source": NAME, "family": info["family"], "corpus": CORPUS, "size": size,
+        "params": float(MODEL_PARAMS[size]), "tokens": tokens, "flops": MODEL_FLOPS[size] * tokens,
+        "run": run, "step": frame["__step"].astype("Int64").to_numpy(), "holdout": holdout,
+    })
+    for col, name in losses.items():
+        models[name] = frame[col].to_numpy(dtype=float)
+    # Wide to long in one go: each score column contributes one row per checkpoint.
+    n, keys = len(frame), [k for _, k in scores]
+    return models, {
+        "model": np.tile(ids, len(keys)),
+        "task": np.repeat([k[0] for k in keys], n), "metric": np.repeat([k[1] for k in keys], n),
+        "variant": np.repeat([k[2] for k in keys], n), "shots": np.repeat([k[3] for k in keys], n),
+        "value": frame[[c for c, _ in scores]].to_numpy(dtype=float).T.ravel(),
+    }
+
+
+def _describe_scores(scores: pd.DataFrame) -> None:
+    """Each score's chance level, direction and number of examples, from the tables above."""
     tasks = pd.unique(scores["task"])
     chance = scores["task"].map({t: CHANCE.get(_task_base(t), np.nan) for t in tasks}).to_numpy(dtype=float)
     metric = scores["metric"].to_numpy()
@@ -309,7 +329,6 @@ def read_folder(path: Path) -> Tables:
     # Binomial noise applies to accuracies only (see _tasks.PROPORTION_METRICS).
     n = scores["task"].map({t: N_EXAMPLES.get(t, np.nan) for t in tasks}).to_numpy(dtype=float)
     scores["n_examples"] = np.where(metric == "acc", n, np.nan)
-    return build_tables(models, scores, _tasks_table(scores), origin=str(runs_dir))
 
 
 def _tasks_table(scores: pd.DataFrame) -> pd.DataFrame:

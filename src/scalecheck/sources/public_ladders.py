@@ -7,7 +7,7 @@ which scores that hub revision of every model with the tokens seen by then::
 
     from scalecheck.sources.ladder_file import builtin_ladder
     from scalecheck.sources.public_ladders import public_ladders_frame
-    ladder = builtin_ladder("pythia@step71000")   # a scalecheck.sources.ladder_file.Ladder
+    ladder = builtin_ladder("pythia@step71000")   # a scalecheck.sources.ladder.Ladder
     public_ladders_frame()                        # every model of every ladder, one row each (pandas)
 """
 

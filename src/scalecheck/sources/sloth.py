@@ -34,7 +34,6 @@ A compact numeric copy ships in the package (``builtin/sloth2024_*.csv``), regen
 from __future__ import annotations
 
 import math
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..schema import Tables, build_tables
-from ._readers import read_csv
+from ._readers import read_builtin_csv, read_csv, wide_scores
 from .registry import Source, register
 
 NAME = "sloth2024"
@@ -233,20 +232,16 @@ BUILTIN_FILES = ("sloth2024_models.csv", "sloth2024_scores.csv", "sloth2024_task
 def builtin_tables_from(tables: Tables) -> dict[str, pd.DataFrame]:
     """The compact numeric form that ships in the package: figures and ids only, no text."""
     models = tables.models[["model", "family", "size", "params", "tokens", "flops", "holdout"]]
-    wide = tables.scores.pivot(index="model", columns="task", values="value").reset_index()
+    wide = wide_scores(tables.scores)
     wide = wide[["model", *[t for t in TASK_INFO if t in wide.columns]]]
     tasks = tables.tasks[["task", "n_examples"]]
     return dict(zip(BUILTIN_FILES, (models, wide, tasks), strict=True))
 
 
 def read_builtin() -> Tables:
-    root = resources.files("scalecheck.sources.builtin")
-    with root.joinpath(BUILTIN_FILES[0]).open("r", encoding="utf-8") as fh:
-        models = pd.read_csv(fh, dtype={"model": "string", "family": "string", "size": "string"})
-    with root.joinpath(BUILTIN_FILES[1]).open("r", encoding="utf-8") as fh:
-        wide = pd.read_csv(fh, dtype={"model": "string"})
-    with root.joinpath(BUILTIN_FILES[2]).open("r", encoding="utf-8") as fh:
-        n = pd.read_csv(fh, dtype={"task": "string"}).set_index("task")["n_examples"]
+    models = read_builtin_csv(BUILTIN_FILES[0], {"model": "string", "family": "string", "size": "string"})
+    wide = read_builtin_csv(BUILTIN_FILES[1], {"model": "string"})
+    n = read_builtin_csv(BUILTIN_FILES[2], {"task": "string"}).set_index("task")["n_examples"]
     models["source"], models["corpus"] = NAME, pd.NA
     return _tables(models, wide, {k: float(v) for k, v in n.items()}, "scalecheck built-in sloth2024")
 

@@ -338,7 +338,7 @@ def read(series: Series, seed: int = 0) -> Reading:
     """Orient and rescale a series, fit every curve the criteria read, and gather the evidence (once)."""
     n = len(series)
     o = ev.orient(series)
-    u, z, w = o.u, o.z, o.w
+    u, z = o.u, o.z
     U = (u - u[0]) / (u[-1] - u[0])
     lo, span = float(z.min()), float(np.ptp(z))
     Z = (z - lo) / span
@@ -346,23 +346,7 @@ def read(series: Series, seed: int = 0) -> Reading:
     e["n_models"] = float(n)
     sd_point = float(np.median(o.s))
     e["median_noise_sd"], e["chance"] = sd_point, series.chance
-    rho, p_rho = ev.spearman(u, z)
-    e["spearman_rho"], e["spearman_p"] = rho, p_rho
-    _, chi2_const = ev.constant_fit(z, w)
-    e["chi2_const"] = chi2_const
-    # The weighted law: the verdict's law, and the statistics of the caveat.
-    law, zhat, k_law = _fit_law(series, o, seed)
-    p_law = 1.0
-    if law is not None:
-        chi2_law = ev.chi2_of(z, zhat, w)
-        e["chi2_exp"] = chi2_law
-        e["chi2_red_exp"] = chi2_law / (n - k_law) if n > k_law else float("nan")
-        p_law = ev.nested_p(chi2_const, 1, chi2_law, k_law, n)
-        e["exp_vs_const_p"] = p_law
-        e["rise"] = float(zhat[-1] - zhat[0])
-    ramp_w = ev.ramp_fit(u, z, w)
-    p_ramp = ev.nested_p(chi2_const, 1, ramp_w.chi2, ramp_w.n_params + 1, n) if ramp_w is not None else 1.0
-    e["trend_p"] = min(p_law, p_rho, p_ramp)
+    law, zhat, k_law = _read_weighted(series, o, seed, e)
     # What the eye sees: unweighted curves in the plot's units.
     law_v, zv, k_v = _fit_law(series, o, seed, weighted=False)
     law_vis = Curve((zv - lo) / span, k_v) if law_v is not None else None
@@ -379,8 +363,43 @@ def read(series: Series, seed: int = 0) -> Reading:
     hinge = ev.hinge_fit(U, Z, max(ev.MIN_ARM_POINTS, math.ceil(TURN_MIN_ARM_SHARE * n)))
     e["visible_r2_exp"] = _visible_r2(Z, law_vis.fitted) if law_vis is not None else 0.0
     e["visible_r2_smooth"] = max(_visible_r2(Z, c.fitted) for c in curves)
-    # The visible trend: the largest change a smooth curve draws (the monotone curve's rise, or either straight arm
-    # of the two-arm curve), as a share of the plotted range and against the scatter around that curve.
+    cands = _read_visible_trend(Z, monotone, hinge, e)
+    _read_scatter(o, Z, span, monotone, law, zhat, e)
+    if ramp_up is not None:
+        _read_breakthrough(series, o, u, U, Z, lo, span, ramp_up, e)
+    if hinge is not None:
+        _read_turn(series, u, Z, span, sd_point, hinge, e)
+    return Reading(series, o, U, Z, law, zhat, k_law, law_vis, ramp_up, ramp_down, hinge, monotone, tuple(cands),
+                   MappingProxyType(e))
+
+
+def _read_weighted(series: Series, o: ev.Oriented, seed: int, e: dict) -> tuple[LawFit | None, np.ndarray, int]:
+    """The noise-weighted statistics (into ``e``): rank correlation, the constant, the weighted law (the
+    verdict's law, returned with its fitted z and parameter count) and the ramp, and the trend's p-value."""
+    u, z, w, n = o.u, o.z, o.w, len(series)
+    rho, p_rho = ev.spearman(u, z)
+    e["spearman_rho"], e["spearman_p"] = rho, p_rho
+    _, chi2_const = ev.constant_fit(z, w)
+    e["chi2_const"] = chi2_const
+    law, zhat, k_law = _fit_law(series, o, seed)
+    p_law = 1.0
+    if law is not None:
+        chi2_law = ev.chi2_of(z, zhat, w)
+        e["chi2_exp"] = chi2_law
+        e["chi2_red_exp"] = chi2_law / (n - k_law) if n > k_law else float("nan")
+        p_law = ev.nested_p(chi2_const, 1, chi2_law, k_law, n)
+        e["exp_vs_const_p"] = p_law
+        e["rise"] = float(zhat[-1] - zhat[0])
+    ramp_w = ev.ramp_fit(u, z, w)
+    p_ramp = ev.nested_p(chi2_const, 1, ramp_w.chi2, ramp_w.n_params + 1, n) if ramp_w is not None else 1.0
+    e["trend_p"] = min(p_law, p_rho, p_ramp)
+    return law, zhat, k_law
+
+
+def _read_visible_trend(Z: np.ndarray, monotone: Curve, hinge, e: dict) -> list[tuple[float, float, float]]:
+    """The visible trend: the largest change a smooth curve draws (the monotone curve's rise, or either straight arm
+    of the two-arm curve), as a share of the plotted range and against the scatter around that curve."""
+    n = len(Z)
     cands = [(abs(monotone.rise), abs(monotone.rise) / max(monotone.scatter(Z), 1e-12), null_rise_scatter(n))]
     if hinge is not None:
         h_sc = max(Curve(hinge.fitted, 4).scatter(Z), 1e-12)
@@ -389,37 +408,46 @@ def read(series: Series, seed: int = 0) -> Reading:
                   (abs(hinge.right), abs(hinge.right) / h_sc, arm_guard)]
     shown = max(cands, key=lambda c: c[0] * c[1] / c[2])
     e["visible_trend_range"], e["visible_rise_scatter"], e["rise_scatter_guard"] = shown
+    return cands
+
+
+def _read_scatter(o: ev.Oriented, Z: np.ndarray, span: float, monotone: Curve, law, zhat, e: dict) -> None:
+    """The scatter around the best monotone curve, against sampling noise (the caveat), and the share above
+    chance."""
+    n, z = len(Z), o.z
     resid = Z - monotone.fitted
     e["scatter_sd"] = float(np.sqrt(np.mean(resid**2))) * span
     e["signal_to_scatter"] = e["visible_rise_scatter"]
     # How the scatter compares with sampling noise (the caveat): chi2/dof of the best curve, in z units.
     if o.noise_source != "estimated":
-        e["dispersion"] = float(np.sum(w * (resid * span) ** 2) / max(n - monotone.k, 1))
+        e["dispersion"] = float(np.sum(o.w * (resid * span) ** 2) / max(n - monotone.k, 1))
     if np.isfinite(o.chance):
         above = z - o.chance > CHANCE_Z * o.s
         e["above_chance_share"] = float(np.mean(above))
         if law is not None:
             e["law_top_above_chance"] = float(np.max(zhat) - o.chance)
-    # Breakthrough shape: the unweighted floor-then-rise-then-plateau.
-    if ramp_up is not None:
-        e["floor_share"] = ramp_up.floor_share
-        e["rise_span"] = (min(ramp_up.u1, 1.0) - ramp_up.u0)
-        e["plateau_share"] = float(np.mean(U > ramp_up.u1))
-        e["visible_r2_break"] = _visible_r2(Z, ramp_up.fitted)
-        e["visible_break_gain"] = e["visible_r2_break"] - e["visible_r2_exp"]
-        u0 = u[0] + ramp_up.u0 * (u[-1] - u[0])
-        e["break_x"] = float(-u0 if series.x_is_loss else math.exp(u0))
-        e["floor"] = o.sign * (lo + span * ramp_up.floor)
-    # Reversal: two straight arms.
-    if hinge is not None:
-        arm = min(abs(hinge.left), abs(hinge.right)) if hinge.reverses else 0.0
-        e["turn_arm_range"] = arm
-        e["turn_arm_scatter"] = arm / max(Curve(hinge.fitted, 4).scatter(Z), 1e-12)
-        e["turn_arm_sd"] = arm * span / sd_point
-        knot_u = u[0] + hinge.knot * (u[-1] - u[0])
-        e["turn_x"] = float(-knot_u if series.x_is_loss else math.exp(knot_u))
-    return Reading(series, o, U, Z, law, zhat, k_law, law_vis, ramp_up, ramp_down, hinge, monotone, tuple(cands),
-                   MappingProxyType(e))
+
+
+def _read_breakthrough(series: Series, o: ev.Oriented, u, U, Z, lo: float, span: float, ramp_up, e: dict) -> None:
+    """Breakthrough shape: the unweighted floor-then-rise-then-plateau."""
+    e["floor_share"] = ramp_up.floor_share
+    e["rise_span"] = (min(ramp_up.u1, 1.0) - ramp_up.u0)
+    e["plateau_share"] = float(np.mean(U > ramp_up.u1))
+    e["visible_r2_break"] = _visible_r2(Z, ramp_up.fitted)
+    e["visible_break_gain"] = e["visible_r2_break"] - e["visible_r2_exp"]
+    u0 = u[0] + ramp_up.u0 * (u[-1] - u[0])
+    e["break_x"] = float(-u0 if series.x_is_loss else math.exp(u0))
+    e["floor"] = o.sign * (lo + span * ramp_up.floor)
+
+
+def _read_turn(series: Series, u, Z, span: float, sd_point: float, hinge, e: dict) -> None:
+    """Reversal: two straight arms."""
+    arm = min(abs(hinge.left), abs(hinge.right)) if hinge.reverses else 0.0
+    e["turn_arm_range"] = arm
+    e["turn_arm_scatter"] = arm / max(Curve(hinge.fitted, 4).scatter(Z), 1e-12)
+    e["turn_arm_sd"] = arm * span / sd_point
+    knot_u = u[0] + hinge.knot * (u[-1] - u[0])
+    e["turn_x"] = float(-knot_u if series.x_is_loss else math.exp(knot_u))
 
 
 # --- the criteria: pure functions of (Reading, Thresholds) -> Criterion ------------------------------------------

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..observations import Series
+from ..observations.series import binomial_sd
 
 SHAPES = ("predictable", "inverse", "non-monotonic", "noisy", "trendless", "breakthrough")
 # The smallest effect drawn (a rise, a fall, each arm of a turn), in binomial standard deviations of one model's
@@ -47,11 +48,6 @@ NOISY_N_MODELS = (30, 104)
 BREAK_CENTRE_QUANTILE = (0.3, 0.55)
 
 
-def _binom_sd(p: float | np.ndarray, n: float) -> np.ndarray:
-    p = np.clip(p, 0.5 / n, 1 - 0.5 / n)
-    return np.sqrt(p * (1 - p) / n)
-
-
 def _losses(rng: np.random.Generator, n_models: int) -> np.ndarray:
     lo, hi = rng.uniform(2.5, 3.5), rng.uniform(4.5, 6.0)
     inner = rng.uniform(lo, hi, size=n_models - 2)
@@ -68,7 +64,7 @@ def _curve(shape: str, rng: np.random.Generator, x: np.ndarray, chance: float, n
         top = rng.uniform(0.3, 0.95) * (1 - chance)
         start = top * np.exp(-k * span)
         rise = top - start
-        if rise < MIN_EFFECT_SD * _binom_sd(chance + top / 2, n):
+        if rise < MIN_EFFECT_SD * binomial_sd(chance + top / 2, n):
             return None
         return chance + top * np.exp(-k * (x - lo))
     if shape == "inverse":
@@ -77,7 +73,7 @@ def _curve(shape: str, rng: np.random.Generator, x: np.ndarray, chance: float, n
         high = rng.uniform(chance + 0.1, 0.95) if chance < 0.85 else 0.95
         drop = rng.uniform(0.3, 0.9) * high
         p = high - drop * np.exp(-k * (x - lo)) + drop * np.exp(-k * span)
-        if np.ptp(p) < MIN_EFFECT_SD * _binom_sd(p.mean(), n):
+        if np.ptp(p) < MIN_EFFECT_SD * binomial_sd(p.mean(), n):
             return None
         return np.clip(p, 0.0, 1.0)
     if shape == "non-monotonic":
@@ -95,7 +91,7 @@ def _curve(shape: str, rng: np.random.Generator, x: np.ndarray, chance: float, n
         inverted_u = rng.random() < 0.5  # better then worse as scale grows (loss falls)
         p = mid - amp * d**power if inverted_u else mid + amp * d**power
         p = np.clip(p, 0.01, 0.99)
-        if min(arm1, arm2) < MIN_EFFECT_SD * _binom_sd(mid, n):
+        if min(arm1, arm2) < MIN_EFFECT_SD * binomial_sd(mid, n):
             return None
         return p
     if shape == "trendless":
@@ -107,7 +103,7 @@ def _curve(shape: str, rng: np.random.Generator, x: np.ndarray, chance: float, n
         centre = np.quantile(x, rng.uniform(*BREAK_CENTRE_QUANTILE))
         width = rng.uniform(0.01, 0.05) * span
         amp = rng.uniform(0.2, 0.8) * (1 - chance)
-        if amp < MIN_EFFECT_SD * _binom_sd(chance + amp / 2, n):
+        if amp < MIN_EFFECT_SD * binomial_sd(chance + amp / 2, n):
             return None
         return chance + amp / (1 + np.exp(-(centre - x) / width))
     raise ValueError(f"unknown shape {shape!r}; choose one of {SHAPES}")
@@ -134,7 +130,7 @@ def draw_series(shape: str, rng: np.random.Generator, *, n_models: int | None = 
             rise = float(np.ptp(p))
             coef = max(rng.uniform(*NOISY_SCATTER_SD) / np.sqrt(n), 2 * rng.uniform(*NOISY_SCATTER_SHARE) * rise)
             shape_sd = np.sqrt(p * (1 - p))
-            tau, sd = coef * shape_sd, _binom_sd(p, n)
+            tau, sd = coef * shape_sd, binomial_sd(p, n)
             # "A trend exists": the rise must stand out of the total scatter as a regression slope would see it
             # (t = rise/sd * sqrt(m/12) for evenly spread x); a trend buried in its scatter looks trendless.
             noise_var = float(np.mean(tau**2 + sd**2))

@@ -152,6 +152,14 @@ def check_backend(backend: str | Factory, spec: ModelSpec, *, tolerance: float =
         scorer = factory(spec, batch_tokens=None)
     except ScalecheckError as exc:
         raise _fail(name, f"cannot build a scorer of {spec.location!r}: {exc}") from None
+    _check_surface(name, scorer)
+    requests = _check_encoding(name, scorer)
+    _check_scores(name, scorer, requests, tolerance, seed)
+    return scorer
+
+
+def _check_surface(name: str, scorer) -> None:
+    """The scorer's attributes and methods, its fingerprint and its parameter counts."""
     for attr in ("spec", "stats", "n_params", "n_params_nonembed"):
         if not hasattr(scorer, attr):
             raise _fail(name, f"the scorer has no {attr!r}")
@@ -164,6 +172,11 @@ def check_backend(backend: str | Factory, spec: ModelSpec, *, tolerance: float =
         v = getattr(scorer, attr)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
             raise _fail(name, f"{attr} is {v!r}, not a positive integer or None")
+
+
+def _check_encoding(name: str, scorer: Scorer) -> list[Request]:
+    """``encode_pairs`` on the test pairs: two tuples of ints each, non-empty where the text is, the same ids
+    again; returns the requests."""
     requests = scorer.encode_pairs(_PAIRS)
     if len(requests) != len(_PAIRS):
         raise _fail(name, f"encode_pairs gave {len(requests)} requests for {len(_PAIRS)} pairs")
@@ -177,6 +190,12 @@ def check_backend(backend: str | Factory, spec: ModelSpec, *, tolerance: float =
             raise _fail(name, f"encode_pairs gave an empty context or continuation for {(ctx_text, cont_text)!r}")
     if scorer.encode_pairs(_PAIRS) != requests:
         raise _fail(name, "encode_pairs gives other ids for the same pairs")
+    return requests
+
+
+def _check_scores(name: str, scorer: Scorer, requests: list[Request], tolerance: float, seed: int) -> None:
+    """``loglikelihoods``: finite values <= 0, counted in the stats, 0 for an empty continuation, and the same
+    value for a request alone, in a batch, shuffled or repeated."""
     before = scorer.stats.requests
     together = scorer.loglikelihoods(requests)
     if len(together) != len(requests):
@@ -201,4 +220,3 @@ def check_backend(backend: str | Factory, spec: ModelSpec, *, tolerance: float =
         if worst > tolerance:
             raise _fail(name, f"a request scored {label} differs from the same request in a batch by {worst:.3g} "
                               f"nats (tolerance {tolerance:g})")
-    return scorer

@@ -30,8 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ...errors import ScalecheckError
-from ..models import BYTES as _BYTES
-from ..models import ModelSpec
+from ..models import BYTES, ModelSpec
 from .base import BackendStats, Request
 
 
@@ -281,7 +280,7 @@ def cuda_batch_tokens(config, dtype: str, free_bytes: int, *, share: float = 0.6
     kv = get("num_key_value_heads", default=heads) * get("head_dim", default=d // heads)
     ffn = get("intermediate_size", "n_inner", "ffn_dim", default=4 * d)
     vocab = get("vocab_size", default=50_000)
-    elt = _BYTES[dtype]
+    elt = BYTES[dtype]
     per_token = elt * (2 * layers * kv + 4 * d + 2 * ffn)
     # Logits are kept at a context's last token and on continuation rows: at most ~1 token in 8 in practice,
     # each vocabulary-wide in the model dtype plus twice in float32 (log-softmax and its input).
@@ -429,62 +428,19 @@ class HFBackend:
         return n
 
     def _score_batch(self, batch, by_ctx, scores) -> None:
+        """Score every continuation of a batch of contexts: one forward over the contexts gives each
+        continuation's first token; one more, over the continuations' other tokens on the contexts' key/value
+        cache, gives the rest."""
         import torch
 
         t0 = time.perf_counter()
-        dev = self.device
         lens = [len(c) for c in batch]
-        width = max(lens)
-        b = len(batch)
-        # Right padding and no attention mask: causal attention keeps every real token blind to the pads after
-        # it, and without a mask the attention runs its fast causal kernel (a padding mask forces the slow one).
-        ids = torch.full((b, width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((b, width), dtype=torch.long)
-        for r, ctx in enumerate(batch):
-            ids[r, :len(ctx)] = torch.tensor(ctx)
-            mask[r, :len(ctx)] = 1
+        ids, mask = self._padded(batch, lens)
         rows = [(r, k) for r, ctx in enumerate(batch) for k in by_ctx[ctx]]
         long_rows = [(r, k) for r, k in rows if len(k) > 1]
-        # Logits only where a row's context ends (the few distinct lengths of the batch), not at every position.
-        ends = sorted({n - 1 for n in lens})
-        col = {e: j for j, e in enumerate(ends)}
         with torch.inference_mode():
-            out = self.model(input_ids=ids.to(dev), use_cache=bool(long_rows),
-                             logits_to_keep=torch.tensor(ends, device=dev))
-            row_idx = torch.tensor([r for r, _ in rows], device=dev)
-            end_idx = torch.tensor([col[lens[r] - 1] for r, _ in rows], device=dev)
-            first = torch.log_softmax(out.logits[row_idx, end_idx, :].to(self.score_dtype), dim=-1)
-            first_tok = torch.tensor([k[0] for _, k in rows], device=dev)
-            total = first[torch.arange(len(rows), device=dev), first_tok].double().cpu()
-            self.stats.tokens += sum(lens)
-            self.stats.padded_tokens += b * width
-            self.stats.forwards += 1
-            if long_rows:
-                cache = getattr(out, "cache", None)
-                if cache is None:
-                    cache = out.past_key_values
-                sel = torch.tensor([r for r, _ in long_rows], device=dev)
-                cache.batch_select_indices(sel)
-                kmax = max(len(k) for _, k in long_rows) - 1
-                n = len(long_rows)
-                cids = torch.full((n, kmax), self.pad_id, dtype=torch.long)
-                cmask = torch.zeros((n, kmax), dtype=torch.long)
-                target = torch.zeros((n, kmax), dtype=torch.long)
-                for j, (_, k) in enumerate(long_rows):
-                    cids[j, :len(k) - 1] = torch.tensor(k[:-1])
-                    cmask[j, :len(k) - 1] = 1
-                    target[j, :len(k) - 1] = torch.tensor(k[1:])
-                full_mask = torch.cat([mask[sel.cpu()], cmask], dim=1)
-                cpos = torch.tensor([lens[r] for r, _ in long_rows])[:, None] + torch.arange(kmax)[None, :]
-                out2 = self.model(input_ids=cids.to(dev), attention_mask=full_mask.to(dev),
-                                  position_ids=cpos.to(dev), use_cache=False, **{self._cache_arg: cache})
-                lp = torch.log_softmax(out2.logits.to(self.score_dtype), dim=-1)
-                picked = lp.gather(-1, target.to(dev)[..., None])[..., 0] * cmask.to(dev, lp.dtype)
-                rest = picked.double().sum(1).cpu()
-                self.stats.tokens += int(cmask.sum())
-                self.stats.padded_tokens += n * kmax
-                self.stats.forwards += 1
-                del cache, out2
+            out, total = self._first_tokens(ids, lens, rows, long_rows)
+            rest = self._other_tokens(out, mask, lens, long_rows) if long_rows else None
             del out
         j_long = 0
         for j, (r, k) in enumerate(rows):
@@ -494,3 +450,70 @@ class HFBackend:
                 j_long += 1
             scores[(batch[r], k)] = v
         self.stats.seconds += time.perf_counter() - t0
+
+    def _padded(self, batch, lens: list[int]):
+        """The contexts as one right-padded id tensor, and its mask."""
+        import torch
+
+        b, width = len(batch), max(lens)
+        # Right padding and no attention mask: causal attention keeps every real token blind to the pads after
+        # it, and without a mask the attention runs its fast causal kernel (a padding mask forces the slow one).
+        ids = torch.full((b, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((b, width), dtype=torch.long)
+        for r, ctx in enumerate(batch):
+            ids[r, :len(ctx)] = torch.tensor(ctx)
+            mask[r, :len(ctx)] = 1
+        return ids, mask
+
+    def _first_tokens(self, ids, lens: list[int], rows, long_rows):
+        """The forward over the contexts (keeping its cache where a continuation has more tokens) and each row's
+        log-probability of its continuation's first token."""
+        import torch
+
+        dev = self.device
+        # Logits only where a row's context ends (the few distinct lengths of the batch), not at every position.
+        ends = sorted({n - 1 for n in lens})
+        col = {e: j for j, e in enumerate(ends)}
+        out = self.model(input_ids=ids.to(dev), use_cache=bool(long_rows),
+                         logits_to_keep=torch.tensor(ends, device=dev))
+        row_idx = torch.tensor([r for r, _ in rows], device=dev)
+        end_idx = torch.tensor([col[lens[r] - 1] for r, _ in rows], device=dev)
+        first = torch.log_softmax(out.logits[row_idx, end_idx, :].to(self.score_dtype), dim=-1)
+        first_tok = torch.tensor([k[0] for _, k in rows], device=dev)
+        total = first[torch.arange(len(rows), device=dev), first_tok].double().cpu()
+        self.stats.tokens += sum(lens)
+        self.stats.padded_tokens += ids.shape[0] * ids.shape[1]
+        self.stats.forwards += 1
+        return out, total
+
+    def _other_tokens(self, out, mask, lens: list[int], long_rows):
+        """The log-probability of each long continuation's tokens after its first, from the contexts' cache."""
+        import torch
+
+        dev = self.device
+        cache = getattr(out, "cache", None)
+        if cache is None:
+            cache = out.past_key_values
+        sel = torch.tensor([r for r, _ in long_rows], device=dev)
+        cache.batch_select_indices(sel)
+        kmax = max(len(k) for _, k in long_rows) - 1
+        n = len(long_rows)
+        cids = torch.full((n, kmax), self.pad_id, dtype=torch.long)
+        cmask = torch.zeros((n, kmax), dtype=torch.long)
+        target = torch.zeros((n, kmax), dtype=torch.long)
+        for j, (_, k) in enumerate(long_rows):
+            cids[j, :len(k) - 1] = torch.tensor(k[:-1])
+            cmask[j, :len(k) - 1] = 1
+            target[j, :len(k) - 1] = torch.tensor(k[1:])
+        full_mask = torch.cat([mask[sel.cpu()], cmask], dim=1)
+        cpos = torch.tensor([lens[r] for r, _ in long_rows])[:, None] + torch.arange(kmax)[None, :]
+        out2 = self.model(input_ids=cids.to(dev), attention_mask=full_mask.to(dev),
+                          position_ids=cpos.to(dev), use_cache=False, **{self._cache_arg: cache})
+        lp = torch.log_softmax(out2.logits.to(self.score_dtype), dim=-1)
+        picked = lp.gather(-1, target.to(dev)[..., None])[..., 0] * cmask.to(dev, lp.dtype)
+        rest = picked.double().sum(1).cpu()
+        self.stats.tokens += int(cmask.sum())
+        self.stats.padded_tokens += n * kmax
+        self.stats.forwards += 1
+        del cache, out2
+        return rest

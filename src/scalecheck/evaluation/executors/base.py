@@ -23,7 +23,7 @@ from ..plan import Record, Setting, Work
 from ..tasks import Task
 
 if TYPE_CHECKING:  # a Ray worker imports this module: the sources (and pandas) stay out of it
-    from ...sources.ladder_file import LadderModel
+    from ...sources.ladder import LadderModel
 
 
 @dataclass(frozen=True)

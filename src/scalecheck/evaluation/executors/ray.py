@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 
 from ...errors import ScalecheckError
 from ..backends import make_backend
-from ..models import BYTES as _BYTES
+from ..models import BYTES
 from ..plan import EncodingCache, Setting, score
 from ..tasks import Task
 from .base import Event, Job, Options, Pending
@@ -159,7 +159,7 @@ class RayExecutor:
         params = job.ladder_model.params
         if params is None:
             return 1
-        need = params * _BYTES[job.spec.dtype] * _MEMORY_OVERHEAD
+        need = params * BYTES[job.spec.dtype] * _MEMORY_OVERHEAD
         return float(max(1, math.ceil(need / (measured_memory() * 2**30))))
 
     def _measure_gpu_memory(self) -> float:
@@ -228,102 +228,95 @@ class RayExecutor:
                 ray.shutdown()
 
     def _run(self, ray, jobs, tasks, settings, options, pending) -> Iterator[Event]:
-        todo = [j for j in jobs if j.todo]
-        requests = {j.model: (self.cpus_per_model, self.gpus_for(j, self._measure_gpu_memory)) for j in todo}
-        self.check_feasible(requests, jobs)
-        # Largest first (unknown sizes after known ones), then ladder order.
-        waiting = sorted(todo, key=lambda j: (-(j.ladder_model.params or 0), j.model))
-        total = ray.cluster_resources()
-        free = {"CPU": total.get("CPU", 0.0), "GPU": total.get("GPU", 0.0)}
+        sched = self._schedule(ray, jobs)
         plan_ref = ray.put((tuple(tasks), tuple(settings)))
         encodings = _DriverEncodings(ray, tasks, settings)
         worker_cls = _remote_worker(self.backlog)
         events: queue.Queue = queue.Queue()
-        running: dict[int, Job] = {}  # holding their CPUs and GPUs
-        # Started ahead of their turn, holding nothing yet: on one node (our count of free CPUs is then the
-        # node's), a CPU-only model's actor starts while others score, so that its start-up (a process importing
-        # torch and transformers, as long as a tiny model's scoring) is behind it when a CPU frees; it waits on
-        # its gate to load and score. Only once every running actor has loaded (start-ups all at once only
-        # delay the first models), and not for GPU models (Ray assigns GPUs only when an actor is created).
-        warming: dict[int, tuple[Job, threading.Event]] = {}
-        starting: set[int] = set()  # admitted, not loaded yet
-        ahead = self.ahead if self.ahead is not None else max(1, int(free["CPU"] // self.cpus_per_model))
-        if len([n for n in ray.nodes() if n.get("Alive")]) != 1:
-            ahead = 0
 
         def launch(job: Job, gate: threading.Event | None = None) -> None:
-            cpus, gpus = requests[job.model]
+            cpus, gpus = sched.requests[job.model]
             actor = worker_cls.options(num_cpus=cpus if gate is None else 0, num_gpus=gpus, max_restarts=0,
                                        name=None).remote(max(1, int(cpus)))
             self.actors[job.ladder_model.name] = actor
             threading.Thread(target=self._drain, daemon=True,
                              args=(ray, actor, job, plan_ref, options, events, encodings, gate)).start()
 
-        def fits(job: Job) -> bool:
-            cpus, gpus = requests[job.model]
-            return cpus <= free["CPU"] + 1e-9 and gpus <= free["GPU"] + 1e-9
-
-        def admit(job: Job) -> None:
-            running[job.model] = job
-            starting.add(job.model)
-            free["CPU"] -= requests[job.model][0]
-            free["GPU"] -= requests[job.model][1]
-
-        while waiting or running or warming:
-            for i, (job, gate) in list(warming.items()):  # started ahead, in their turn: largest first
-                if fits(job) or not running:
-                    del warming[i]
-                    admit(job)
-                    gate.set()
-            for job in list(waiting):
-                # A lone job always starts (the check above proved some node can hold it).
-                if not warming and (fits(job) or not running):
-                    waiting.remove(job)
-                    admit(job)
-                    launch(job)
-            for job in list(waiting):
-                if len(warming) >= ahead or starting:
-                    break
-                if requests[job.model][1] == 0:
-                    waiting.remove(job)
-                    warming[job.model] = (job, threading.Event())
-                    self.started_ahead.append(job.ladder_model.name)
-                    launch(job, warming[job.model][1])
+        while sched.waiting or sched.running or sched.warming:
+            self._start(sched, launch)
             kind, i, payload = events.get()
-            if i not in running:
+            if i not in sched.running:
                 continue  # a message from an actor already given up on
-            name = jobs[i].ladder_model.name
-            if kind == "loaded":
-                starting.discard(i)
-                self.placements[name] = {k: payload.get(k) for k in ("cuda_visible_devices", "pid", "node")}
-                yield Event("loaded", i, params=payload["params"], placement=dict(self.placements[name]))
-            elif kind == "chunk":
-                t, s, recs = payload
-                yield Event("chunk", i, t, s, recs)
-            elif kind in ("done", "died"):
-                starting.discard(i)
-                ray.kill(self.actors.pop(name))
-                if kind == "done":
-                    del running[i]
-                    free["CPU"] += requests[i][0]
-                    free["GPU"] += requests[i][1]
-                    yield Event("done", i, stats=payload)
-                    continue
-                self.restarts[name] = self.restarts.get(name, 0) + 1
-                if self.restarts[name] > self.max_restarts:
-                    raise ScalecheckError(f"the worker of model {name!r} died {self.restarts[name]} times "
-                                          f"(last: {_first_line(payload)}); what it scored is kept in the store")
-                again = pending(i)  # the store now holds every chunk the dead actor delivered
-                if not again.todo:
-                    del running[i]
-                    free["CPU"] += requests[i][0]
-                    free["GPU"] += requests[i][1]
-                    continue
-                running[i] = again
-                starting.add(i)
-                launch(again)
-            else:  # "failed": an error of the model or the input, the same on any worker: not retried
-                raise payload
+            yield from self._handle(ray, kind, i, payload, sched, jobs, pending, launch)
+
+    def _schedule(self, ray, jobs: Sequence[Job]) -> _Schedule:
+        """What this run must score, what each model asks of the cluster, and what the cluster has free."""
+        todo = [j for j in jobs if j.todo]
+        requests = {j.model: (self.cpus_per_model, self.gpus_for(j, self._measure_gpu_memory)) for j in todo}
+        self.check_feasible(requests, jobs)
+        total = ray.cluster_resources()
+        free = {"CPU": total.get("CPU", 0.0), "GPU": total.get("GPU", 0.0)}
+        ahead = self.ahead if self.ahead is not None else max(1, int(free["CPU"] // self.cpus_per_model))
+        if len([n for n in ray.nodes() if n.get("Alive")]) != 1:
+            ahead = 0
+        # Largest first (unknown sizes after known ones), then ladder order.
+        waiting = sorted(todo, key=lambda j: (-(j.ladder_model.params or 0), j.model))
+        return _Schedule(requests, free, waiting, ahead)
+
+    def _start(self, sched: _Schedule, launch) -> None:
+        """Start every model whose turn has come, and start ahead those that may (see :class:`_Schedule`)."""
+        for i, (job, gate) in list(sched.warming.items()):  # started ahead, in their turn: largest first
+            if sched.fits(job) or not sched.running:
+                del sched.warming[i]
+                sched.admit(job)
+                gate.set()
+        for job in list(sched.waiting):
+            # A lone job always starts (the check in _schedule proved some node can hold it).
+            if not sched.warming and (sched.fits(job) or not sched.running):
+                sched.waiting.remove(job)
+                sched.admit(job)
+                launch(job)
+        for job in list(sched.waiting):
+            if len(sched.warming) >= sched.ahead or sched.starting:
+                break
+            if sched.requests[job.model][1] == 0:
+                sched.waiting.remove(job)
+                sched.warming[job.model] = (job, threading.Event())
+                self.started_ahead.append(job.ladder_model.name)
+                launch(job, sched.warming[job.model][1])
+
+    def _handle(self, ray, kind: str, i: int, payload, sched: _Schedule, jobs: Sequence[Job], pending: Pending,
+                launch) -> Iterator[Event]:
+        """One message of an actor, as the driver's events; a dead actor's rest started again."""
+        name = jobs[i].ladder_model.name
+        if kind == "loaded":
+            sched.starting.discard(i)
+            self.placements[name] = {k: payload.get(k) for k in ("cuda_visible_devices", "pid", "node")}
+            yield Event("loaded", i, params=payload["params"], placement=dict(self.placements[name]))
+        elif kind == "chunk":
+            t, s, recs = payload
+            yield Event("chunk", i, t, s, recs)
+        elif kind == "done":
+            sched.starting.discard(i)
+            ray.kill(self.actors.pop(name))
+            sched.release(i)
+            yield Event("done", i, stats=payload)
+        elif kind == "died":
+            sched.starting.discard(i)
+            ray.kill(self.actors.pop(name))
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            if self.restarts[name] > self.max_restarts:
+                raise ScalecheckError(f"the worker of model {name!r} died {self.restarts[name]} times "
+                                      f"(last: {_first_line(payload)}); what it scored is kept in the store")
+            again = pending(i)  # the store now holds every chunk the dead actor delivered
+            if not again.todo:
+                sched.release(i)
+                return
+            sched.running[i] = again
+            sched.starting.add(i)
+            launch(again)
+        else:  # "failed": an error of the model or the input, the same on any worker: not retried
+            raise payload
 
     @staticmethod
     def _drain(ray, actor, job: Job, plan_ref, options: Options, events: queue.Queue, encodings,
@@ -358,6 +351,40 @@ class RayExecutor:
         except Exception as exc:  # noqa: BLE001  anything else stops the run with one line
             events.put(("failed", job.model, ScalecheckError(
                 f"model {job.ladder_model.name!r}: {type(exc).__name__}: {_first_line(exc)}")))
+
+
+class _Schedule:
+    """One run's scheduling state: the models waiting (largest first), those running (holding their CPUs and
+    GPUs), those still loading, and those started ahead of their turn.
+
+    Started ahead, holding nothing yet (``warming``): on one node (our count of free CPUs is then the node's), a
+    CPU-only model's actor starts while others score, so that its start-up (a process importing torch and
+    transformers, as long as a tiny model's scoring) is behind it when a CPU frees; it waits on its gate to load
+    and score. Only once every running actor has loaded (start-ups all at once only delay the first models), and
+    not for GPU models (Ray assigns GPUs only when an actor is created).
+    """
+
+    def __init__(self, requests: dict[int, tuple[float, float]], free: dict[str, float], waiting: list[Job],
+                 ahead: int) -> None:
+        self.requests, self.free, self.waiting, self.ahead = requests, free, waiting, ahead
+        self.running: dict[int, Job] = {}
+        self.warming: dict[int, tuple[Job, threading.Event]] = {}
+        self.starting: set[int] = set()  # admitted, not loaded yet
+
+    def fits(self, job: Job) -> bool:
+        cpus, gpus = self.requests[job.model]
+        return cpus <= self.free["CPU"] + 1e-9 and gpus <= self.free["GPU"] + 1e-9
+
+    def admit(self, job: Job) -> None:
+        self.running[job.model] = job
+        self.starting.add(job.model)
+        self.free["CPU"] -= self.requests[job.model][0]
+        self.free["GPU"] -= self.requests[job.model][1]
+
+    def release(self, i: int) -> None:
+        del self.running[i]
+        self.free["CPU"] += self.requests[i][0]
+        self.free["GPU"] += self.requests[i][1]
 
 
 class _DriverEncodings:
