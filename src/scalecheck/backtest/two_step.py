@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import fit, fit_chain, fit_series
+from ..laws import fit, fit_chain
+from ..laws.groups import fit_for_group
 from ..observations import Selection, Series, Testbed, add_composite_task
 from ..observations.checkpoints import final_checkpoints
 from ..progress import Progress, report
@@ -78,7 +79,7 @@ class LadderPrediction:
             step2_anchor: bool = True, step1_loss: str = STEP1_LOSS, step1_last_n: int = STEP1_LAST_N,
             step1_axis: str = "params_tokens", step1_flops_form: str = "power_floor", paper: pd.DataFrame | None = None,
             selection: Selection | None = None, progress: Progress | None = None,
-            prediction_model=None) -> LadderPrediction:
+            prediction_model=None, step1_grouping: str = "auto") -> LadderPrediction:
         """Fit step 1 on the final checkpoints and step 2 on all checkpoints of ``train_runs``; predict each
         target (name -> runs or model ids; its last ``target_last_n`` checkpoints are averaged for the actual).
 
@@ -99,6 +100,8 @@ class LadderPrediction:
         are fixed, and step 2 uses every checkpoint). ``progress(done, total, what)`` is called before each task.
         ``prediction_model``: the :class:`scalecheck.laws.prediction.PredictionModel` that turns both steps'
         bootstrap draws into prediction intervals (default: the calibrated one).
+        ``step1_grouping``: step 1 on a ladder of several corpora (:func:`scalecheck.laws.groups.fit_for_group`:
+        "auto" chooses pooled, offsets or separate by BIC, for the targets' corpus; "pooled" ignores corpora).
         """
         if step1_axis not in STEP1_AXES:
             raise SelectionError(f"unknown step1_axis {step1_axis!r}; known: {', '.join(STEP1_AXES)}")
@@ -122,6 +125,8 @@ class LadderPrediction:
             step2_models = train[train["tokens"] >= step2_min_tokens_fraction * last]
         if step2_per_run:
             step2_models = _thin(step2_models, step2_per_run)
+        # The targets' corpus: step 1 is fitted group-aware for it (one corpus, or several targets': pooled).
+        target_groups = set(_models_of(testbed, [i for ids in targets.values() for i in ids])["corpus"].astype(str))
         run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"]), strict=True))
         rows = []
         for i, task in enumerate(tasks):
@@ -135,8 +140,9 @@ class LadderPrediction:
             chains = []
             for axis in (("params_tokens", "flops") if step1_axis == "both" else (step1_axis,)):
                 on = _on_flops(s1) if axis == "flops" else s1
-                step1 = fit_series(on, step1_flops_form if axis == "flops" else step1_form, n_boot=n_boot, seed=seed,
-                                   level=level, clusters=_runs(on, run_of), loss=step1_loss)
+                step1 = fit_for_group(on, step1_flops_form if axis == "flops" else step1_form, target_groups,
+                                      step1_grouping, n_boot=n_boot, seed=seed, level=level,
+                                      clusters=_runs(on, run_of), loss=step1_loss)
                 chains.append((axis, step1, fit_chain(step1, step2)))
             for name, ids in targets.items():
                 rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level,
@@ -149,7 +155,7 @@ class LadderPrediction:
                     "target_last_n": target_last_n, "step2_min_tokens_fraction": step2_min_tokens_fraction,
                     "step2_per_run": step2_per_run, "step2_anchor": step2_anchor,
                     "step1_loss": step1_loss, "step1_last_n": step1_last_n, "step1_axis": step1_axis,
-                    "step1_flops_form": step1_flops_form})
+                    "step1_flops_form": step1_flops_form, "step1_grouping": step1_grouping})
 
     def frame(self) -> pd.DataFrame:
         return self.predictions.copy()

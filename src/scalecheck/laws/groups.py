@@ -346,3 +346,44 @@ def fit_group_law(series: Series, form: str | Form = "exponential", grouping: st
     """One series' group-aware law (see :func:`fit_grouped`): what the reality check's fitted law of a pooled
     series with several corpora or families should be (``.fitted(series)``, ``.n_params``, ``.describe()``)."""
     return fit_grouped([series], form, grouping, **kw)[0]
+
+
+def fit_for_group(series: Series, form: str | Form, groups: Sequence[str] | str | None = None,
+                  grouping: str = "auto", **kw) -> LawFit:
+    """One plain :class:`LawFit` that predicts models of ``groups`` (one label or several) group-aware: for a chain
+    or a report that takes a single law (the two-step chain's step 1, a figure's curve).
+
+    The grouping is chosen as :func:`fit_grouped` chooses it (BIC on point fits); then the law is refitted with
+    ``kw`` (``n_boot``, ``clusters``, ``loss``, ...) by :func:`scalecheck.laws.fit_series`:
+
+    * ``pooled``, a series with one group, targets in several groups or in none the fit set has: on every point,
+      exactly as an ungrouped fit (a single group is unchanged);
+    * ``separate``: on the target group's own points;
+    * ``offsets``: on every point, each group's scores moved onto the target group's level (its offset minus the
+      point's own, on the fitting scale), so the shared shape is learned from every group and the level is the
+      target's; the refit's residuals, bootstrap and prediction intervals are those of the offset law.
+    """
+    from .api import fit_series
+
+    if isinstance(groups, str):
+        groups = [groups]
+    want = {str(g) for g in (groups or ())}
+    present = set(map(str, series.groups))
+    if grouping == "pooled" or len(present) < 2 or len(want) != 1 or not want <= present:
+        return fit_series(series, form, **kw)
+    (target,) = want
+    point = {k: v for k, v in kw.items() if k in ("loss", "huber_delta", "starts", "seed")}
+    chosen = fit_group_law(series, form, grouping, loo=False, n_boot=0, **point)
+    if chosen.mode == "separate" and target in chosen.per_group:
+        mine = np.array([str(g) == target for g in series.groups])
+        kw = {k: (np.asarray(v)[mine] if k == "clusters" and v is not None else v) for k, v in kw.items()}
+        return fit_series(series.subset(mine), form, **kw)
+    if chosen.mode == "offsets" and target in chosen.offsets:
+        law = chosen.law.law
+        shift = np.array([chosen.offsets[target] - chosen.offsets.get(str(g), 0.0) for g in series.groups])
+        with np.errstate(all="ignore"):
+            moved = from_fit_scale(law, to_fit_scale(law, np.asarray(series.y, float)) + shift)
+        from dataclasses import replace
+
+        return fit_series(replace(series, y=moved), form, **kw)
+    return fit_series(series, form, **kw)
