@@ -58,6 +58,7 @@ import scalecheck
 from scalecheck.backtest import backtest
 from scalecheck.backtest.engine import group_column, testbed_series
 from scalecheck.laws.reliability import reliability
+from scalecheck.laws.select import choose_forms
 from scalecheck.observations import Selection
 from scalecheck.trends import classify
 
@@ -110,6 +111,29 @@ def _held(series, spec: Spec) -> np.ndarray:
     return np.array([m in ids for m in series.models], bool)
 
 
+def validation_split(series_list, spec: Spec) -> tuple[list, Spec]:
+    """The validation question inside the fit set (the hold-out itself never seen): each series without its
+    hold-out, its largest size (per group: corpus or family) held out in its place. Rules are compared here."""
+    from scalecheck.backtest.windows import size_ranks, size_scale
+
+    out, ids = [], set()
+    for s in series_list:
+        fit = s.subset(~_held(s, spec))
+        if len(fit) < 4:
+            continue
+        ranks = size_ranks(size_scale(fit))
+        groups = np.asarray(fit.groups, object)
+        top = np.zeros(len(fit), bool)
+        for g in set(groups.tolist()):
+            m = groups == g
+            if len(np.unique(ranks[m])) >= 4:  # a group keeps three sizes to fit
+                top |= m & (ranks == ranks[m].max())
+        if top.any():
+            out.append(fit)
+            ids |= set(np.asarray(fit.models, object)[top].tolist())
+    return out, Spec(spec.name, spec.x, spec.selection, holdout=sorted(ids))
+
+
 def no_change(series, held: np.ndarray) -> np.ndarray:
     """The no-change forecast of each held-out point (see NO_CHANGE)."""
     from scalecheck.backtest.windows import size_ranks, size_scale
@@ -126,10 +150,13 @@ def no_change(series, held: np.ndarray) -> np.ndarray:
     return out
 
 
-def task_table(tb, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
+def task_table(tb, spec: Spec, validate: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per task and scope: verdict of the fit set, MAE of no change and of every form (in the task's
-    units), realised skills, the form ``auto`` chose. And the prediction frame of every form."""
+    units), realised skills, the form ``auto`` chose. And the prediction frame of every form. ``validate``: the
+    validation question inside the fit set instead of the hold-out (:func:`validation_split`)."""
     data, series_list = _series(tb, spec)
+    if validate:
+        series_list, spec = validation_split(series_list, spec)
     kept, nochange_rows = [], []
     for s in series_list:
         held = _held(s, spec)
@@ -147,6 +174,10 @@ def task_table(tb, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
                               "mae_no_change": float(np.mean(np.abs(base - s.y[held]))) * scale,
                               "estimated_skill": rel.estimated_skill, "reliability": rel.reading})
     table = pd.DataFrame(nochange_rows)
+    # Every candidate's inner-backtest error on the fit set (what auto chose by; y's own units).
+    for ch, i in zip(choose_forms([s.subset(~_held(s, spec)) for s in kept]), range(len(kept)), strict=True):
+        for form, v in ch.inner_mae.items():
+            table.loc[i, f"inner_{form}"] = v
     frames = []
     hold = spec.holdout if spec.holdout is not None else None
     for form in FORMS:
@@ -248,6 +279,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--testbeds", nargs="+", default=["gadre", "olmo", "pythia", "sloth"])
     ap.add_argument("--output", default=None, help="folder for the per-task tables (skill_<testbed>.csv)")
+    ap.add_argument("--validate", action="store_true",
+                    help="score the validation question inside each fit set (its largest size predicted from the "
+                         "smaller ones; the hold-out left out): where rules are compared before the hold-out")
     args = ap.parse_args()
     pd.set_option("display.width", 220)
     out = {"headline_form": HEADLINE, "no_change": NO_CHANGE, "level": 0.9, "testbeds": {}}
@@ -255,7 +289,7 @@ def main() -> None:
     for name in args.testbeds:
         t = time.perf_counter()
         tb, spec = load(name)
-        table, frame = task_table(tb, spec)
+        table, frame = task_table(tb, spec, validate=args.validate)
         summary = summarise(table, frame)
         summary["seconds"] = round(time.perf_counter() - t, 1)
         summary["x"], summary["groups"] = spec.x, group_column(tb)
@@ -263,6 +297,7 @@ def main() -> None:
         if args.output:
             Path(args.output).mkdir(parents=True, exist_ok=True)
             table.to_csv(Path(args.output) / f"skill_{name}.csv", index=False)
+            frame.to_csv(Path(args.output) / f"predictions_{name}.csv", index=False)
         cols = ["task", "scope", "verdict", "auto_form", "mae_no_change", f"mae_{HEADLINE}", f"mae_{POOLED}",
                 f"skill_{HEADLINE}"]
         print(f"\n== {name}: {len(table)} tasks, x = {spec.x} ({summary['seconds']} s)")

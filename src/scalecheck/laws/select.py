@@ -170,6 +170,28 @@ def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFA
     arguments go to the final fits (``n_boot``, ``seed``, ``level``); the inner fits are point fits.
     """
     series_list = list(series_list)
+    choices, nc_errs = _choose(series_list, candidates, grouping, no_change)
+    every = sorted({c.form for c in choices} - {NO_CHANGE})
+    out: list[GroupLawFit | NoChangeFit | None] = [None] * len(series_list)
+    for i, ch in enumerate(choices):
+        if ch.form == NO_CHANGE:
+            levels, overall = no_change_levels(series_list[i])
+            out[i] = NoChangeFit(levels, overall, no_change_sd(series_list[i], nc_errs[i]), ch)
+    for form in every:
+        idx = [i for i, ch in enumerate(choices) if ch.form == form]
+        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
+            out[i] = replace(f, choice=choices[i])
+    return out  # type: ignore[return-value]
+
+
+def choose_forms(series_list: Sequence[Series], candidates: Sequence[str] = DEFAULT_CANDIDATES,
+                 grouping: str = "auto", *, no_change: bool = True) -> list[FormChoice]:
+    """Each series' :class:`FormChoice` from the inner backtest on it (what :func:`fit_selected` fits)."""
+    return _choose(list(series_list), candidates, grouping, no_change)[0]
+
+
+def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
+            no_change: bool) -> tuple[list[FormChoice], list[list[float]]]:
     cands = [candidates_for(s, candidates) for s in series_list]
     every = sorted({c for cs in cands for c in cs}, key=lambda c: min(cs.index(c) for cs in cands if c in cs))
     splits = [inner_splits(s) for s in series_list]
@@ -209,19 +231,7 @@ def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFA
         ok = {c: v for c, v in mae.items() if np.isfinite(v)}
         best = min(ok, key=lambda c: (ok[c], cs.index(c))) if ok else cs[0]
         choices.append(FormChoice(best, mae, n_inner))
-    out: list[GroupLawFit | NoChangeFit | None] = [None] * len(series_list)
-    for i, ch in enumerate(choices):
-        if ch.form == NO_CHANGE:
-            levels, overall = no_change_levels(series_list[i])
-            out[i] = NoChangeFit(levels, overall, no_change_sd(series_list[i], nc_errs[i]), ch)
-    for form in every:
-        idx = [i for i, ch in enumerate(choices) if ch.form == form]
-        if not idx:
-            continue
-        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
-            out[i] = replace(f, choice=choices[i])
-    return out  # type: ignore[return-value]
-
+    return choices, nc_errs
 
 
 def no_change_fit(series: Series, reason: str = "") -> NoChangeFit:
