@@ -157,27 +157,25 @@ def task_table(tb, spec: Spec, validate: bool = False) -> tuple[pd.DataFrame, pd
     data, series_list = _series(tb, spec)
     if validate:
         series_list, spec = validation_split(series_list, spec)
-    kept, nochange_rows = [], []
-    for s in series_list:
+    kept = [s for s in series_list if _held(s, spec).any() and (~_held(s, spec)).sum() >= 3]
+    # The inner backtest on each fit set alone: what auto combines by, the form it ranks first, and the
+    # reliability estimate (scalecheck.laws.reliability: the combined forecast's inner track record).
+    choices = choose_forms([s.subset(~_held(s, spec)) for s in kept])
+    nochange_rows = []
+    for s, choice in zip(kept, choices, strict=True):
         held = _held(s, spec)
-        if not held.any() or (~held).sum() < 3:
-            continue
-        kept.append(s)
         fit_set = s.subset(~held)
         verdict = classify(fit_set).category
-        # The reliability estimate sees the fit set alone (inner backtests of the exponential law on it).
-        rel = reliability(fit_set)
+        rel = reliability(fit_set, choice=choice)
         base = no_change(s, held)
         scale = 100.0 if (s.higher_is_better and s.metric_is_proportion) else 1.0
         nochange_rows.append({"task": s.task, "scope": s.scope_label, "metric": s.metric, "verdict": verdict,
                               "units": "points" if scale == 100.0 else s.metric, "n_heldout": int(held.sum()),
                               "mae_no_change": float(np.mean(np.abs(base - s.y[held]))) * scale,
-                              "estimated_skill": rel.estimated_skill, "reliability": rel.reading})
+                              "estimated_skill": rel.estimated_skill, "reliability": rel.reading,
+                              "inner_first": choice.form,
+                              **{f"inner_{form}": v for form, v in choice.inner_mae.items()}})
     table = pd.DataFrame(nochange_rows)
-    # Every candidate's inner-backtest error on the fit set (what auto chose by; y's own units).
-    for ch, i in zip(choose_forms([s.subset(~_held(s, spec)) for s in kept]), range(len(kept)), strict=True):
-        for form, v in ch.inner_mae.items():
-            table.loc[i, f"inner_{form}"] = v
     frames = []
     hold = spec.holdout if spec.holdout is not None else None
     for form in FORMS:
@@ -197,9 +195,7 @@ def task_table(tb, spec: Spec, validate: bool = False) -> tuple[pd.DataFrame, pd
     for form in (*FORMS, POOLED):
         with np.errstate(all="ignore"):
             table[f"skill_{form}"] = 1.0 - table[f"mae_{form}"] / table["mae_no_change"]
-    chosen = (frame[frame["form"] == HEADLINE].drop_duplicates(["task", "scope"])
-              .set_index(["task", "scope"])["fitted_form"])
-    table["auto_form"] = [chosen.get((t, sc), "") for t, sc in zip(table["task"], table["scope"], strict=True)]
+    table["auto_form"] = table["inner_first"]
     return table, frame
 
 
@@ -210,7 +206,8 @@ def _nochange_frame(series_list, spec) -> pd.DataFrame:
         scale = 100.0 if (s.higher_is_better and s.metric_is_proportion) else 1.0
         base = no_change(s, held)
         for m, b, y in zip(np.asarray(s.models, object)[held], base, s.y[held], strict=True):
-            rows.append({"task": s.task, "scope": s.scope_label, "model": m, "abs_error_no_change": abs(b - y) * scale})
+            rows.append({"task": s.task, "scope": s.scope_label, "model": m, "abs_error_no_change": abs(b - y) * scale,
+                         "no_change_predicted": b})
     return pd.DataFrame(rows)
 
 

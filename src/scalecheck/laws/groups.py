@@ -112,6 +112,31 @@ class GroupLawFit:
             lo[idx], hi[idx] = shifted(law.law, a, shift), shifted(law.law, b, shift)
         return lo, hi
 
+    def prediction_rows(self, test: Series, level: float, model=None) -> dict[str, np.ndarray]:
+        """Per held-out point of ``test`` (each from its own group's law and shift): ``predicted``, ``lo``, ``hi``
+        (the prediction interval at ``level``), ``distance`` (past the fitted range) and ``level_to_cover``
+        (the smallest central level whose interval holds the truth), as a backtest scores them."""
+        from .api import law_x
+        from .prediction import DEFAULT
+        from .prediction import distance as prediction_distance
+
+        n = len(test)
+        out = {k: np.full(n, np.nan) for k in ("predicted", "lo", "hi", "distance", "level_to_cover")}
+        pm = model or DEFAULT
+        xt = law_x(test, self.law.law)
+        for g, idx in _by_group(test.groups).items():
+            part, shift = self.part(g)
+            if not part.usable:
+                continue
+            xg = xt[idx]
+            out["predicted"][idx] = shifted(part.law, part.predict(xg), shift)
+            a, b = part.interval(xg, level=level, kind="prediction", model=model)
+            out["lo"][idx], out["hi"][idx] = shifted(part.law, a, shift), shifted(part.law, b, shift)
+            out["distance"][idx] = prediction_distance(part, xg)
+            # The truth moved back by the group's shift is what the shared law's interval must hold.
+            out["level_to_cover"][idx] = pm.level_to_cover(part, xg, shifted(part.law, test.y[idx], -shift))
+        return out
+
     @property
     def n_params(self) -> int:
         """Parameters of the chosen grouping: k (pooled), k + G - 1 (offsets), G k (separate)."""

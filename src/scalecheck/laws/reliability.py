@@ -106,8 +106,17 @@ def _size_ranks(series: Series) -> np.ndarray:
     return ranks
 
 
-def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: int = 2) -> Reliability:
-    """Inner backtests of ``form`` on ``series`` (the fit set alone): see the module docstring."""
+def reliability(series: Series, form: str | Form | None = None, *, min_sizes: int = 2,
+                choice=None) -> Reliability:
+    """Inner backtests on ``series`` (the fit set alone): see the module docstring.
+
+    ``form`` None (the default): of the forecast ``scalecheck backtest`` makes by default (``auto``: the
+    candidate laws that pass the inner backtest and no change, combined; :mod:`scalecheck.laws.select`), from
+    its inner backtest (``choice``: its :class:`~scalecheck.laws.select.FormChoice` when already run). A form:
+    that law alone, refitted on the k smallest sizes for every k from ``min_sizes`` on.
+    """
+    if form is None:
+        return _of_choice(series, choice)
     law = get_form(form)
     ranks = _size_ranks(series)
     n_sizes = int(ranks.max()) + 1 if len(ranks) else 0
@@ -155,3 +164,40 @@ def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: 
     return Reliability(task=series.task, scope=series.scope_label, form=law.name, estimated_skill=float(skill),
                        held=held, run=run, held_to=held_to, reached=reached, mae_law=mae_law,
                        mae_no_change=mae_nc)
+
+
+def _of_choice(series: Series, choice=None) -> Reliability:
+    from .select import choose_forms
+
+    if choice is None:
+        choice = choose_forms([series])[0]
+    track = choice.track
+    held = sum(1 for law, nc, _ in track if law <= nc)
+    held_to = max((r for law, nc, r in track if law <= nc), default=float("nan"))
+    reached = max((r for _, _, r in track), default=float("nan"))
+    mae_law = float(np.mean([t[0] for t in track])) if track else float("nan")
+    mae_nc = float(np.mean([t[1] for t in track])) if track else float("nan")
+    return Reliability(task=series.task, scope=series.scope_label, form="auto", estimated_skill=choice.combined_skill,
+                       held=held, run=len(track), held_to=held_to, reached=reached, mae_law=mae_law,
+                       mae_no_change=mae_nc)
+
+
+def estimated_skill(law) -> float:
+    """The estimated skill against no change of a fitted forecast whose inner backtest is on it (``law.choice``,
+    as :func:`scalecheck.laws.select.fit_selected` returns): NaN for a law fitted without one."""
+    choice = getattr(law, "choice", None)
+    return float(choice.combined_skill) if choice is not None and getattr(choice, "track", ()) else float("nan")
+
+
+def reading_of(law) -> str:
+    """The plain reading of :func:`estimated_skill` (e.g. "held in 2 of 2 inner backtests; trust to about 3.1x
+    the fitted compute"); empty for a law fitted without an inner backtest."""
+    choice = getattr(law, "choice", None)
+    if choice is None or not getattr(choice, "track", ()):
+        return ""
+    track = choice.track
+    held = sum(1 for a, b, _ in track if a <= b)
+    r = Reliability(task="", scope="", form="auto", estimated_skill=choice.combined_skill, held=held, run=len(track),
+                    held_to=max((x for a, b, x in track if a <= b), default=float("nan")),
+                    reached=max(x for _, _, x in track), mae_law=float("nan"), mae_no_change=float("nan"))
+    return r.reading
