@@ -26,6 +26,7 @@ import pandas as pd
 from ..errors import SelectionError
 from ..laws import fit, fit_chain
 from ..laws.groups import fit_for_group
+from ..laws.reliability import reliability
 from ..observations import Selection, Series, Testbed, add_composite_task
 from ..observations.checkpoints import final_checkpoints
 from ..progress import Progress, report
@@ -51,7 +52,7 @@ STEP1_AXES = ("params_tokens", "flops", "both")
 LADDER_COLUMNS = ["target", "task", "params", "tokens", "actual", "predicted", "lo", "hi", "abs_error",
                   "rel_error", "signed_error", "covered", "step1_actual", "step1_predicted", "step1_lo",
                   "step1_hi", "step1_abs_error", "step2_predicted", "step2_abs_error", "n_step1", "n_step2",
-                  "paper_predicted", "paper_abs_error", "usable", "reason"]
+                  "paper_predicted", "paper_abs_error", "usable", "reason", "estimated_skill", "reliability"]
 
 
 def _models_of(testbed: Testbed, ids_or_runs: Sequence[str]) -> pd.DataFrame:
@@ -144,9 +145,12 @@ class LadderPrediction:
                                       step1_grouping, n_boot=n_boot, seed=seed, level=level,
                                       clusters=_runs(on, run_of), loss=step1_loss)
                 chains.append((axis, step1, fit_chain(step1, step2)))
+            # Before the targets: the fit set's own track record on this task (scalecheck.laws.reliability).
+            rel = reliability(_final_means(testbed.series(task, "flops", metric=metric, **kw), train, 1, run_of))
             for name, ids in targets.items():
-                rows.append(_target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level,
-                                        target_last_n, paper, prediction_model))
+                row = _target_row(testbed, task, name, ids, loss_metric, metric, kw, chains, step2, level,
+                                  target_last_n, paper, prediction_model)
+                rows.append({**row, "estimated_skill": rel.estimated_skill, "reliability": rel.reading})
         report(progress, len(tasks), len(tasks), "done")
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
         return cls(frame, level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
