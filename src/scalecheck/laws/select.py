@@ -1,4 +1,4 @@
-"""Choosing a task's law form by an inner backtest on its fit set, never by in-sample fit.
+"""A task's forecast from an inner backtest on its fit set, never from in-sample fit.
 
 A form that fits the smaller models best in-sample is often the one that bends to their noise and runs away past
 them (an exponential steepened to three sizes). What matters is how a form extrapolates, so each candidate is
@@ -7,21 +7,28 @@ scored the way the outer backtest scores it, on the fit set alone:
 * the fit set's sizes are ranked (several token budgets of one size are one size, as in
   :mod:`scalecheck.backtest.windows`); for each of up to :data:`INNER_ORIGINS` origins the candidate is fitted on
   the sizes below the origin and predicts the sizes from it to the largest of the fit set;
-* its inner error is the mean absolute error of those predictions (y's own scale); a prediction that is
-  unusable or leaves the fitted range by more than :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads counts
-  as a failure, and a candidate that fails any inner prediction is not chosen;
-* the candidate with the lowest inner error wins (ties: the earlier in ``candidates``); with no inner backtest
-  possible (too few sizes) or none passing, the first candidate (the default form) is used.
+* its inner errors are those predictions' (y's own scale); a prediction that is unusable or leaves the fitted
+  range by more than :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads counts as a failure, and a candidate
+  that fails any inner prediction does not pass.
 
-**No change** is a candidate too (:data:`NO_CHANGE`, after the laws, so a law wins a tie): each point predicted
-to score what the fit set's largest size scored in its group (corpus or family; the largest size overall for a
-group with none). Where no law beats it on the fit set's own inner backtest, the forecast is that level, with a
-prediction interval from the spread of its inner-backtest errors (normal, their root mean square as the sd):
-a law is used only where the fit set gives evidence that it extrapolates better than assuming no change.
+**No change** is scored alongside (:data:`NO_CHANGE`): each point predicted to score what the fit set's largest
+size scored in its group (corpus or family; the largest size overall for a group with none); its prediction
+interval is normal with the root mean square of its inner errors as the sd.
 
-The winner is refitted on the whole fit set, with the groups handled as :func:`scalecheck.laws.groups.fit_grouped`
-does. :data:`DEFAULT_CANDIDATES` are the forms for scores (accuracy-like metrics); a loss metric against a loss
-adds ``loss_to_loss``.
+**The forecast** (:func:`fit_selected`, ``combine=True``, the default of ``auto``) is not the inner winner but a
+combination (:class:`CombinedFit`): every candidate that passed, refitted on the whole fit set with its groups
+handled as :func:`scalecheck.laws.groups.fit_grouped` does, and no change, each weighted by the inverse of its mean
+squared inner error (Bates and Granger 1969; equal weights where no inner backtest is possible), its predictive
+distribution the members' pooled with those weights. Why: with two inner origins the winner is a noisy pick, and
+a wrong pick costs far more than a weight spread over near-equals; a law with little inner support is weighted
+down rather than trusted or ignored, and no change takes the weight where the laws do not beat it. Chosen on the
+validation question inside each fit set (``benchmarks/extrapolation_skill.py --validate``: the fit set's largest
+size predicted from the smaller ones, the hold-out unseen), where it had the lowest MAE of the rules tried on
+Gadre, OLMo and Pythia; see that benchmark's docstring. ``combine=False`` keeps the single winner (lowest inner
+MAE, a law winning a tie with no change). The inner winner is recorded either way (``FormChoice.form``).
+
+:data:`DEFAULT_CANDIDATES` are the forms for scores (accuracy-like metrics); a loss metric against a loss adds
+``loss_to_loss``.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ class FormChoice:
     inner_mae: dict[str, float]
     n_inner: int  # inner predictions per candidate (0: no inner backtest was possible)
     inner_mse: dict[str, float] = field(default_factory=dict)  # mean squared inner error (the combination's weights)
-    # Per inner origin: (the combined forecast's MAE, no change's MAE, target compute / largest fitted compute).
+    # Per inner origin: (the combined forecast's MAE, no change's MAE, target size / largest fitted size).
     track: tuple[tuple[float, float, float], ...] = ()
 
     @property
@@ -382,8 +389,8 @@ def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
 def _track_record(series: Series, splits, signed: dict[str, list[float]], mse: dict[str, float]
                   ) -> tuple[tuple[float, float, float], ...]:
     """Per inner origin, how the combined forecast (the passing laws and no change, weighted by inverse inner MSE,
-    as :class:`CombinedFit`) did: (its MAE, no change's MAE, the farthest target's compute over the largest
-    fitted compute)."""
+    as :class:`CombinedFit`) did: (its MAE, no change's MAE, the farthest target's size over the largest fitted
+    size, in parameters)."""
     keep = [c for c, v in signed.items() if len(v) and np.all(np.isfinite(v)) and np.isfinite(mse.get(c, math.nan))]
     if NO_CHANGE not in keep:
         return ()
@@ -393,9 +400,11 @@ def _track_record(series: Series, splits, signed: dict[str, list[float]], mse: d
     E = np.array([signed[c] for c in keep], float)
     comb = np.abs(w @ E / w.sum())
     nc = np.abs(E[keep.index(NO_CHANGE)])
-    compute = np.asarray(series.flops, float)
+    # The ratio on the axis the sizes are ranked by (parameters; FLOPs without them): with several token budgets
+    # per size a smaller model may have more compute than a larger one.
+    compute = np.asarray(series.params, float)
     if not np.all(np.isfinite(compute) & (compute > 0)):
-        compute = np.asarray(series.params, float)
+        compute = np.asarray(series.flops, float)
     out, at = [], 0
     for tr, te in splits:
         m = int(te.sum())
