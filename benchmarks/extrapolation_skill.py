@@ -55,7 +55,11 @@ flatten, loglog, broken_power and linear, keep weight from a short inner backtes
 compute laws keep delivering out to 13B), skill_predictable 0.50 [0.55], rank correlation 0.24 [0.32]; Pythia 4.16
 [3.34] against 5.09 (no change 3.40): **worse than no change**, skill_predictable 0.05 [0.00] (13 tasks, 7 of them
 crows_pairs likelihood differences where every form is about no change; the 6 accuracy tasks' median 0.25), below
-non-monotonic's 0.19, rank correlation 0.02 [-0.04]; SLOTH_FIGURES
+non-monotonic's 0.19, rank correlation 0.02 [-0.04]; Sloth 7.26 [8.28] against 11.01 (no change 7.13): about no
+change, skill_predictable 0.02 [0.00] (78 of 108 tasks called predictable; breakthrough 0.39 on 4), rank
+correlation -0.03 [-0.31]. Coverage of auto's 90% intervals: Gadre 0.80, OLMo 0.70, Pythia 0.99, Sloth 0.88.
+Targets met: mae below the pooled exponential on Gadre, Pythia and Sloth (not OLMo); skill_predictable >= 0.3 and
+above every other verdict on Gadre only (OLMo 0.50 has no other verdict); rank correlation >= 0.5 on Gadre only.
 
 Output: per testbed a table of tasks (``task_table``: one row per task and scope, the column a per-task estimate of
 skill can be added to; ``--output DIR`` writes it as ``skill_<testbed>.csv``, and every form's predictions as
