@@ -59,7 +59,7 @@ _CHUNK = 16
 
 # Summary statistics per group of predictions.
 SUMMARY_COLUMNS = ["n_predictions", "n_unusable", "mae", "median_ae", "max_ae", "bias", "mean_rel_error",
-                   "coverage", "mean_interval_width", "interval_score", "estimated_skill"]
+                   "coverage", "mean_interval_width", "interval_score"]
 
 
 def units_of(series: Series) -> tuple[float, str]:
@@ -247,8 +247,6 @@ def summarise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
             "coverage": covered.mean() if len(covered) else np.nan,
             "mean_interval_width": ok["interval_width"].mean() if len(ok) else np.nan,
             "interval_score": ok["interval_score"].mean() if len(ok) else np.nan,
-            # The fit sets' own estimate of skill against no change (scalecheck.laws.reliability), before the target.
-            "estimated_skill": g["estimated_skill"].mean() if "estimated_skill" in g else np.nan,
         })
     return pd.DataFrame(rows, columns=[*by, *SUMMARY_COLUMNS])
 

@@ -176,7 +176,7 @@ def add_ladder_sections(report: Report, lp: LadderPrediction, title: str = "Two-
     sec = report.add_section(title, intro)
     sec.add_table(s, caption="Per target: mean absolute error, coverage, and the paper's own MAE on the same tasks")
     cols = ["target", "task", "actual", "predicted", "lo", "hi", "abs_error", "covered", "step1_actual",
-            "step1_predicted", "step2_predicted", "paper_predicted", "paper_abs_error", "reliability"]
+            "step1_predicted", "step2_predicted", "paper_predicted", "paper_abs_error"]
     sec.add_table(lp.predictions[cols], caption="Per target and task")
     for target, g in lp.predictions.groupby("target", sort=False):
         paper = g[g["paper_predicted"].notna()]
