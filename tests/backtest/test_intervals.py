@@ -26,8 +26,9 @@ def _scattered_sigmoid(seed: int, tau: float = 0.02):
 @pytest.fixture(scope="module")
 def runs():
     tb = synthetic_testbed({f"t{i}": _scattered_sigmoid(i) for i in range(12)}, seed=3, corpora=("a", "b"))
-    new = backtest(tb, scheme="expanding", verdicts=False)
-    old = backtest(tb, scheme="expanding", verdicts=False, prediction_model=RESIDUAL_ONLY)
+    # One law's intervals, new against old (auto's combination pools several laws' and no change's intervals).
+    new = backtest(tb, forms=["exponential"], scheme="expanding", verdicts=False)
+    old = backtest(tb, forms=["exponential"], scheme="expanding", verdicts=False, prediction_model=RESIDUAL_ONLY)
     return new, old
 
 

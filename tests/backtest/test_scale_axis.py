@@ -70,7 +70,10 @@ def test_an_exploding_extrapolation_is_unusable_with_a_reason_never_averaged():
                higher_is_better=False, x_is_loss=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        bt = backtest(s, scheme="expanding", n_boot=0)
+        bt = backtest(s, forms=["exponential"], scheme="expanding", n_boot=0)
+        auto = backtest(s, scheme="expanding", n_boot=0).frame()
+    # auto leaves a member's wild prediction out of its combination, point by point: never averaged.
+    assert auto["usable"].all() and (auto["abs_error"] < 1e3).all()
     f = bt.frame()
     wild = f["reason"].str.contains("ill-posed")
     assert wild.any()
@@ -80,7 +83,7 @@ def test_an_exploding_extrapolation_is_unusable_with_a_reason_never_averaged():
     assert np.isfinite(bt.by_form()["mae"]).all()
 
 
-def test_auto_backtest_predicts_no_change_where_the_fit_set_shows_no_law():
+def test_auto_backtest_stays_near_no_change_where_the_fit_set_shows_no_law():
     rng = np.random.default_rng(7)
     sizes = np.geomspace(1e7, 1e10, 10)
     models = pd.DataFrame({"model": [f"m{i}" for i in range(10)], "params": sizes, "tokens": 20 * sizes,
@@ -91,6 +94,7 @@ def test_auto_backtest_predicts_no_change_where_the_fit_set_shows_no_law():
     tb = Testbed.build(models, pd.DataFrame(rows), name="flat")
     f = backtest(tb, x="params", scheme="holdout").frame()
     assert (f["form"] == "auto").all()
-    nc = f[f["fitted_form"] == "no_change"]
-    assert len(nc) >= 0.9 * len(f) and nc["usable"].all() and np.isfinite(nc["lo"]).all()  # no trend: no law
-    assert (nc["abs_error"] < 5).all()
+    # No trend: the laws' inner errors are no better than no change's, so the combination stays near its level.
+    assert f["usable"].all() and np.isfinite(f["lo"]).all()
+    # (A law that happened to track the inner noise keeps some weight: single errors reach a few sampling sds.)
+    assert (f["abs_error"] < 8).all() and f["abs_error"].mean() < 3.0

@@ -54,6 +54,8 @@ def test_two_step_prediction_recovers_a_known_chain():
     s = lp.summary().iloc[0]
     assert s["n_covered"] == 1 and s["mae"] == pytest.approx(row["abs_error"])
     assert lp.to_dict()["settings"]["step1_form"] == "chinchilla"
+    # The fit set's own track record on the task, before the target (scalecheck.laws.reliability).
+    assert np.isfinite(row["estimated_skill"]) and row["reliability"].startswith("held in ")
 
 
 def test_targets_and_runs_must_exist():

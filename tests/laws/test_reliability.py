@@ -39,7 +39,7 @@ def test_ranks_holding_laws_above_breaking_ones():
 
 
 def test_counts_ratio_and_reading():
-    r = reliability(_series(np.random.default_rng(1), _lawful))
+    r = reliability(_series(np.random.default_rng(1), _lawful), "exponential")
     assert r.run == 4  # fit on the 2..5 smallest of 6 sizes, predict the rest of the fit set
     assert 0 <= r.held <= r.run
     # The farthest inner target: the largest size's compute over the second smallest's.

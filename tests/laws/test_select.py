@@ -29,7 +29,7 @@ def test_inner_backtest_chooses_a_form_that_extrapolates():
     for _ in range(6):
         s = _series(sizes, _direct(sizes) + rng.normal(0, 0.005, len(sizes)))
         train, test = s.subset(fit_part), s.subset(~fit_part)
-        sel = fit_selected([train])[0]
+        sel = fit_selected([train], combine=False)[0]
         chosen.append(sel.form)
         assert sel.choice.n_inner > 0 and set(sel.choice.inner_mae) == {*DEFAULT_CANDIDATES, "no_change"}
         from scalecheck.laws import fit_series
@@ -48,7 +48,7 @@ def test_too_few_sizes_for_an_inner_backtest_keeps_the_default_form():
     sizes = np.geomspace(1e7, 1e8, 3)
     s = _series(sizes, _direct(sizes))
     assert inner_splits(s) == []
-    sel = fit_selected([s])[0]
+    sel = fit_selected([s], combine=False)[0]
     assert sel.form == DEFAULT_CANDIDATES[0] and sel.choice.n_inner == 0
 
 
@@ -57,7 +57,7 @@ def test_a_candidate_that_fails_an_inner_prediction_is_never_chosen():
     # with the lowest inner error.
     sizes = np.geomspace(1e7, 1e10, 7)
     y = 0.3 + 0.03 * np.log(sizes / 1e7) + np.random.default_rng(1).normal(0, 0.003, 7)
-    sel = fit_selected([_series(sizes, y)])[0]
+    sel = fit_selected([_series(sizes, y)], combine=False)[0]
     mae = sel.choice.inner_mae
     finite = {k: v for k, v in mae.items() if np.isfinite(v)}
     assert sel.form == min(finite, key=finite.get)
@@ -74,7 +74,7 @@ def test_no_change_is_a_candidate_and_its_forecast_is_the_top_level_per_group():
     sel = fit_selected([s])[0]
     assert np.isfinite(sel.choice.inner_mae[NO_CHANGE])
     # With no law to choose from, no change is the forecast: each group's level at the largest size.
-    nc = fit_selected([s], candidates=())[0]
+    nc = fit_selected([s], candidates=(), combine=False)[0]
     assert isinstance(nc, NoChangeFit) and nc.choice.form == NO_CHANGE
     top = sizes == sizes.max()
     for g in ("a", "b"):

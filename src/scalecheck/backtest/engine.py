@@ -21,11 +21,12 @@ import pandas as pd
 
 from ..errors import SelectionError
 from ..laws import Form, LawFit, Predictor, get_form, law_x
-from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped, shifted
+from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped
 from ..laws.prediction import DEFAULT, PredictionModel, interval_score
 from ..laws.prediction import distance as prediction_distance
+from ..laws.reliability import estimated_skill, reading_of
 from ..laws.result import excursion_reason
-from ..laws.select import DEFAULT_CANDIDATES, NoChangeFit, fit_selected, no_change_fit
+from ..laws.select import DEFAULT_CANDIDATES, CombinedFit, NoChangeFit, fit_selected
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import ReportFiles, write_tables
@@ -41,7 +42,7 @@ PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
     "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
-    "grouping", "fitted_form",
+    "grouping", "fitted_form", "estimated_skill", "reliability",
 ]
 
 # The form name that asks for each task's form to be chosen by an inner backtest on its fit set
@@ -122,15 +123,17 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
     test = series.subset(split.test)
     scale, units = units_of(series)
-    grouping = law.mode if isinstance(law, (GroupLawFit, NoChangeFit)) else "pooled"
-    fitted_form = law.form if isinstance(law, (GroupLawFit, NoChangeFit)) else form
+    grouping = law.mode if isinstance(law, (GroupLawFit, NoChangeFit, CombinedFit)) else "pooled"
+    fitted_form = law.form if isinstance(law, (GroupLawFit, NoChangeFit, CombinedFit)) else form
     base = {"grouping": grouping, "fitted_form": fitted_form, "verdict": verdict, "task": series.task,
             "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
-            "units": units}
+            "units": units,
+            # The fit set's own evidence on this forecast, before the target (scalecheck.laws.reliability).
+            "estimated_skill": estimated_skill(law), "reliability": reading_of(law)}
     usable = bool(getattr(law, "usable", True))
-    if usable and isinstance(law, NoChangeFit):
-        predicted, lo, hi, distance, need, reasons = _no_change_predictions(series, test, law, level)
+    if usable and isinstance(law, (NoChangeFit, CombinedFit)):
+        predicted, lo, hi, distance, need, reasons = _selected_predictions(series, test, law, level, model)
     elif usable:
         predicted, lo, hi, distance, need, reasons = _law_predictions(series, split, test, law, level, model)
     else:
@@ -140,12 +143,11 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
                         [usable and not r for r in reasons], reasons)
 
 
-def _no_change_predictions(series: Series, test: Series, law: NoChangeFit, level: float):
-    """No law beat "no change" on the fit set's inner backtest: each group's level at its largest fitted size."""
-    predicted = law.predict_groups(test.groups)
-    lo, hi = law.interval(test.groups, level)
-    need = law.level_to_cover(test.groups, test.y)
-    distance = np.full(len(test), np.nan)
+def _selected_predictions(series: Series, test: Series, law, level: float, model=None):
+    """No change (each group's level at its largest fitted size), or the median of the forecasts that passed the
+    fit set's inner backtest (scalecheck.laws.select)."""
+    r = law.prediction_rows(test, level, model)
+    predicted, lo, hi, distance, need = (r[k] for k in ("predicted", "lo", "hi", "distance", "level_to_cover"))
     if series.metric_is_proportion:
         predicted, lo, hi = (np.clip(v, 0.0, 1.0) for v in (predicted, lo, hi))
     return predicted, lo, hi, distance, need, [""] * len(test)
@@ -214,44 +216,16 @@ def _scored_rows(base: dict, test: Series, scale: float, level: float, values, r
 
 
 def _auto_laws(trains: list[Series], groups: str, **kw) -> list:
-    """The ``auto`` strategy: a fit set in which the reality check finds no trend (verdict "trendless": no
-    significant rise or fall at its calibrated level) gets the no-change forecast, since no law is supported
-    there; every other fit set gets the form its inner backtest chooses (:func:`scalecheck.laws.select.fit_selected`,
-    where no change is a candidate too)."""
-    from ..trends import classify
-
-    flat = [classify(t).category == "trendless" for t in trains]
-    out: list = [None] * len(trains)
-    rest = [i for i, f in enumerate(flat) if not f]
-    for i, f in enumerate(flat):
-        if f:
-            out[i] = no_change_fit(trains[i], "the fit set shows no trend")
-    if rest:
-        for i, law in zip(rest, fit_selected([trains[i] for i in rest], DEFAULT_CANDIDATES, groups, **kw),
-                          strict=True):
-            out[i] = law
-    return out
+    """The ``auto`` strategy: every fit set gets the forecast its inner backtest supports
+    (:func:`scalecheck.laws.select.fit_selected`: the candidate laws that passed it and no change, weighted by
+    their inner errors)."""
+    return fit_selected(trains, DEFAULT_CANDIDATES, groups, **kw)
 
 
 def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: float, model=None):
     """Point, interval, distance and level-to-cover of each held-out point from its own group's law (and shift)."""
-    n = len(test)
-    predicted, lo, hi, distance, need = (np.full(n, np.nan) for _ in range(5))
-    pm = model or DEFAULT
-    groups = np.asarray(test.groups, object)
-    for g in sorted(set(groups.tolist())):
-        idx = np.flatnonzero(groups == g)
-        part, shift = law.part(g)
-        if not part.usable:
-            continue
-        xg = xt[idx]
-        predicted[idx] = shifted(part.law, part.predict(xg), shift)
-        a, b = part.interval(xg, level=level, kind="prediction", model=model)
-        lo[idx], hi[idx] = shifted(part.law, a, shift), shifted(part.law, b, shift)
-        distance[idx] = prediction_distance(part, xg)
-        # The truth moved back by the group's shift is what the shared law's interval must hold.
-        need[idx] = pm.level_to_cover(part, xg, shifted(part.law, test.y[idx], -shift))
-    return predicted, lo, hi, distance, need
+    r = law.prediction_rows(test, level, model)
+    return tuple(r[k] for k in ("predicted", "lo", "hi", "distance", "level_to_cover"))
 
 
 def _verdict(series: Series) -> str:

@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import fit, fit_chain, fit_series
+from ..laws import fit, fit_chain
+from ..laws.groups import GROUPINGS, fit_for_group
 from ..laws.prediction import PredictionModel
+from ..laws.reliability import reliability
 from ..observations import Selection, Series, Testbed, add_composite_task
 from ..observations.checkpoints import final_checkpoints
 from ..progress import Progress, report
@@ -51,7 +53,7 @@ STEP1_AXES = ("params_tokens", "flops", "both")
 LADDER_COLUMNS = ["target", "task", "params", "tokens", "actual", "predicted", "lo", "hi", "abs_error",
                   "rel_error", "signed_error", "covered", "step1_actual", "step1_predicted", "step1_lo",
                   "step1_hi", "step1_abs_error", "step2_predicted", "step2_abs_error", "n_step1", "n_step2",
-                  "paper_predicted", "paper_abs_error", "usable", "reason"]
+                  "paper_predicted", "paper_abs_error", "usable", "reason", "estimated_skill", "reliability"]
 
 
 def _models_of(testbed: Testbed, ids_or_runs: Sequence[str]) -> pd.DataFrame:
@@ -90,6 +92,9 @@ class LadderPredictionOptions:
     ``prediction_model``: the :class:`scalecheck.laws.prediction.PredictionModel` that turns both steps' bootstrap
     draws into prediction intervals (default: the calibrated one). The defaults are the paper's settings, defined
     with its importer in :mod:`scalecheck.sources.olmo_ladder`.
+
+    ``step1_grouping``: step 1 on a ladder of several corpora (:func:`scalecheck.laws.groups.fit_for_group`:
+    "auto" chooses pooled, offsets or separate by BIC, for the targets' corpus; "pooled" ignores corpora).
     """
 
     loss_metric: str = "bpb"
@@ -107,10 +112,13 @@ class LadderPredictionOptions:
     step1_axis: str = "params_tokens"
     step1_flops_form: str = "power_floor"
     prediction_model: PredictionModel | None = None
+    step1_grouping: str = "auto"
 
     def __post_init__(self) -> None:
         if self.step1_axis not in STEP1_AXES:
             raise SelectionError(f"unknown step1_axis {self.step1_axis!r}; known: {', '.join(STEP1_AXES)}")
+        if self.step1_grouping not in GROUPINGS:
+            raise SelectionError(f"unknown step1_grouping {self.step1_grouping!r}; known: {', '.join(GROUPINGS)}")
 
     def settings(self, selection: Selection) -> dict:
         """What a result records of how it was made (``LadderPrediction.settings``): these choices (but the
@@ -120,7 +128,8 @@ class LadderPredictionOptions:
                 "variant": selection.variant, "shots": selection.shots, "target_last_n": self.target_last_n,
                 "step2_min_tokens_fraction": self.step2_min_tokens_fraction, "step2_per_run": self.step2_per_run,
                 "step2_anchor": self.step2_anchor, "step1_loss": self.step1_loss, "step1_last_n": self.step1_last_n,
-                "step1_axis": self.step1_axis, "step1_flops_form": self.step1_flops_form}
+                "step1_axis": self.step1_axis, "step1_flops_form": self.step1_flops_form,
+                "step1_grouping": self.step1_grouping}
 
 
 @dataclass(frozen=True)
@@ -156,16 +165,21 @@ class LadderPrediction:
             raise SelectionError(f"none of the training runs {list(train_runs)[:3]}... is in the testbed")
         train = train[train["tokens"].notna() & (train["tokens"] > 0)]
         step2_models = _step2_models(train, opts)
+        # The targets' corpus: step 1 is fitted group-aware for it (one corpus, or several targets': pooled).
+        target_groups = set(_models_of(testbed, [i for ids in targets.values() for i in ids])["corpus"].astype(str))
         run_of = dict(zip(testbed.models["model"], testbed.models["run"].fillna(testbed.models["model"]), strict=True))
         rows = []
         tasks = list(sel.tasks)
         for i, task in enumerate(tasks):
             report(progress, i, len(tasks), task)
-            step2, chains = _fit_steps(testbed, task, sel, opts, train, step2_models, run_of)
+            step2, chains = _fit_steps(testbed, task, sel, opts, train, step2_models, run_of, target_groups)
+            # Before the targets: the fit set's own track record on this task (scalecheck.laws.reliability).
+            kw = {"shots": sel.shots, "variant": sel.variant}
+            rel = reliability(_final_means(testbed.series(task, "flops", metric=sel.metric, **kw), train, 1, run_of))
             for name, ids in targets.items():
-                rows.append(_target_row(testbed, task, name, ids, opts.loss_metric, sel.metric,
-                                        {"shots": sel.shots, "variant": sel.variant}, chains, step2, opts.level,
-                                        opts.target_last_n, paper, opts.prediction_model))
+                row = _target_row(testbed, task, name, ids, opts.loss_metric, sel.metric, kw, chains, step2,
+                                  opts.level, opts.target_last_n, paper, opts.prediction_model)
+                rows.append({**row, "estimated_skill": rel.estimated_skill, "reliability": rel.reading})
         report(progress, len(tasks), len(tasks), "done")
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
         return cls(frame, opts.level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
@@ -246,8 +260,9 @@ def _step2_models(train: pd.DataFrame, opts: LadderPredictionOptions) -> pd.Data
 
 
 def _fit_steps(testbed: Testbed, task: str, sel: Selection, opts: LadderPredictionOptions, train: pd.DataFrame,
-               step2_models: pd.DataFrame, run_of: Mapping[str, str]):
-    """One task's step 2 and its chains: [(axis, step 1, step 1 composed with step 2)] for each step-1 axis."""
+               step2_models: pd.DataFrame, run_of: Mapping[str, str], target_groups: set[str]):
+    """One task's step 2 and its chains: [(axis, step 1, step 1 composed with step 2)] for each step-1 axis; step
+    1 group-aware for the targets' corpus (:func:`scalecheck.laws.groups.fit_for_group`)."""
     kw = {"shots": sel.shots, "variant": sel.variant}
     losses = testbed.series(task, "tokens", metric=opts.loss_metric, **kw)
     s1 = _final_means(losses, train, opts.step1_last_n, run_of)
@@ -257,8 +272,9 @@ def _fit_steps(testbed: Testbed, task: str, sel: Selection, opts: LadderPredicti
     chains = []
     for axis in (("params_tokens", "flops") if opts.step1_axis == "both" else (opts.step1_axis,)):
         on = _on_flops(s1) if axis == "flops" else s1
-        step1 = fit_series(on, opts.step1_flops_form if axis == "flops" else opts.step1_form, n_boot=opts.n_boot,
-                           seed=opts.seed, level=opts.level, clusters=_runs(on, run_of), loss=opts.step1_loss)
+        step1 = fit_for_group(on, opts.step1_flops_form if axis == "flops" else opts.step1_form, target_groups,
+                              opts.step1_grouping, n_boot=opts.n_boot, seed=opts.seed, level=opts.level,
+                              clusters=_runs(on, run_of), loss=opts.step1_loss)
         chains.append((axis, step1, fit_chain(step1, step2)))
     return step2, chains
 

@@ -53,8 +53,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                           by_help="backtest separately per value of this model column (corpus, family); 'none' pools "
                                   "(the default here: a corpus alone rarely has enough model sizes to fit and predict)")
     p.add_argument("--form", nargs="+", default=["auto"], metavar="FORM",
-                   help=f"law forms to backtest: 'auto' (the default) chooses each task's form by an inner backtest "
-                        f"on its fit set among {', '.join(AUTO_CANDIDATES)}; or name forms (built in: "
+                   help=f"law forms to backtest: 'auto' (the default) runs an inner backtest on each task's fit set "
+                        f"and combines the forms that pass it ({', '.join(AUTO_CANDIDATES)}) with no change, weighted "
+                        f"by their inner errors; or name forms (built in: "
                         f"{', '.join(FORMS)}; or any registered with scalecheck.laws.register_form)")
     p.add_argument("--scheme", default="expanding", choices=SCHEMES, help="which models are predicted")
     p.add_argument("--holdout", default=None, metavar="LADDER",
@@ -91,7 +92,7 @@ def render_summary(bt, console) -> None:
         # Which form each task's inner backtest chose (one count per series and split).
         a = f[f["form"] == "auto"].drop_duplicates(["task", "scope", "k_sizes_fit"])
         counts = a["fitted_form"].value_counts()
-        console.print("auto chose (inner backtest on each fit set): "
+        console.print("auto combined (what passed the inner backtest on each fit set): "
                       + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

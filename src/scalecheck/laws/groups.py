@@ -112,6 +112,31 @@ class GroupLawFit:
             lo[idx], hi[idx] = shifted(law.law, a, shift), shifted(law.law, b, shift)
         return lo, hi
 
+    def prediction_rows(self, test: Series, level: float, model=None) -> dict[str, np.ndarray]:
+        """Per held-out point of ``test`` (each from its own group's law and shift): ``predicted``, ``lo``, ``hi``
+        (the prediction interval at ``level``), ``distance`` (past the fitted range) and ``level_to_cover``
+        (the smallest central level whose interval holds the truth), as a backtest scores them."""
+        from .api import law_x
+        from .prediction import DEFAULT
+        from .prediction import distance as prediction_distance
+
+        n = len(test)
+        out = {k: np.full(n, np.nan) for k in ("predicted", "lo", "hi", "distance", "level_to_cover")}
+        pm = model or DEFAULT
+        xt = law_x(test, self.law.law)
+        for g, idx in _by_group(test.groups).items():
+            part, shift = self.part(g)
+            if not part.usable:
+                continue
+            xg = xt[idx]
+            out["predicted"][idx] = shifted(part.law, part.predict(xg), shift)
+            a, b = part.interval(xg, level=level, kind="prediction", model=model)
+            out["lo"][idx], out["hi"][idx] = shifted(part.law, a, shift), shifted(part.law, b, shift)
+            out["distance"][idx] = prediction_distance(part, xg)
+            # The truth moved back by the group's shift is what the shared law's interval must hold.
+            out["level_to_cover"][idx] = pm.level_to_cover(part, xg, shifted(part.law, test.y[idx], -shift))
+        return out
+
     @property
     def n_params(self) -> int:
         """Parameters of the chosen grouping: k (pooled), k + G - 1 (offsets), G k (separate)."""
@@ -346,3 +371,44 @@ def fit_group_law(series: Series, form: str | Form = "exponential", grouping: st
     """One series' group-aware law (see :func:`fit_grouped`): what the reality check's fitted law of a pooled
     series with several corpora or families should be (``.fitted(series)``, ``.n_params``, ``.describe()``)."""
     return fit_grouped([series], form, grouping, **kw)[0]
+
+
+def fit_for_group(series: Series, form: str | Form, groups: Sequence[str] | str | None = None,
+                  grouping: str = "auto", **kw) -> LawFit:
+    """One plain :class:`LawFit` that predicts models of ``groups`` (one label or several) group-aware: for a chain
+    or a report that takes a single law (the two-step chain's step 1, a figure's curve).
+
+    The grouping is chosen as :func:`fit_grouped` chooses it (BIC on point fits); then the law is refitted with
+    ``kw`` (``n_boot``, ``clusters``, ``loss``, ...) by :func:`scalecheck.laws.fit_series`:
+
+    * ``pooled``, a series with one group, targets in several groups or in none the fit set has: on every point,
+      exactly as an ungrouped fit (a single group is unchanged);
+    * ``separate``: on the target group's own points;
+    * ``offsets``: on every point, each group's scores moved onto the target group's level (its offset minus the
+      point's own, on the fitting scale), so the shared shape is learned from every group and the level is the
+      target's; the refit's residuals, bootstrap and prediction intervals are those of the offset law.
+    """
+    from .api import fit_series
+
+    if isinstance(groups, str):
+        groups = [groups]
+    want = {str(g) for g in (groups or ())}
+    present = set(map(str, series.groups))
+    if grouping == "pooled" or len(present) < 2 or len(want) != 1 or not want <= present:
+        return fit_series(series, form, **kw)
+    (target,) = want
+    point = {k: v for k, v in kw.items() if k in ("loss", "huber_delta", "starts", "seed")}
+    chosen = fit_group_law(series, form, grouping, loo=False, n_boot=0, **point)
+    if chosen.mode == "separate" and target in chosen.per_group:
+        mine = np.array([str(g) == target for g in series.groups])
+        kw = {k: (np.asarray(v)[mine] if k == "clusters" and v is not None else v) for k, v in kw.items()}
+        return fit_series(series.subset(mine), form, **kw)
+    if chosen.mode == "offsets" and target in chosen.offsets:
+        law = chosen.law.law
+        shift = np.array([chosen.offsets[target] - chosen.offsets.get(str(g), 0.0) for g in series.groups])
+        with np.errstate(all="ignore"):
+            moved = from_fit_scale(law, to_fit_scale(law, np.asarray(series.y, float)) + shift)
+        from dataclasses import replace
+
+        return fit_series(replace(series, y=moved), form, **kw)
+    return fit_series(series, form, **kw)

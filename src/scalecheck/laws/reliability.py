@@ -1,21 +1,27 @@
-"""How far to trust a law's extrapolation, estimated before the target is seen: inner backtests on the fit set.
+"""How far to trust an extrapolation, estimated before the target is seen: inner backtests on the fit set.
 
-:func:`reliability` refits the law on the k smallest sizes of the fit set, for every k from 2 on, and predicts
-the fit set's larger sizes: the same expanding window as ``scalecheck backtest``, but inside the data a user
-already has. Each inner backtest is scored against the no-change forecast (the mean score of the largest size it
-was fitted on: what a user would guess without a law), and from them:
+By default (:func:`reliability` with no form) the estimate is of the forecast ``scalecheck backtest`` makes by
+default (``auto``, :mod:`scalecheck.laws.select`): the candidate laws that pass the fit set's inner backtest and no
+change, each weighted by the inverse of its mean squared inner error. The inner backtest fits below each of the
+fit set's two largest sizes (each origin keeping at least three sizes below it) and predicts the sizes from the
+origin up; there the combined forecast is scored against the no-change forecast (each group's level at its largest
+size below the origin: what a user would guess without a law), and from that:
 
-- ``estimated_skill``: the median over the inner backtests of 1 - MAE_law / MAE_no_change (1: perfect, 0: no
-  better than no change, negative: worse); a median, because the inner fit on the fewest sizes can run wild and
-  a pooled error would be that one fit's;
-- ``held`` of ``run``: inner backtests in which the law's error was no larger than no change's;
-- ``held_to``: the farthest the law held, as the ratio of the target's compute (FLOPs, else parameters) to the
-  largest fitted model's;
-- ``reading``: one plain sentence, e.g. "held in 4 of 4 inner backtests; trust to about 2x the fitted compute".
+- ``estimated_skill``: 1 - MAE_combined / MAE_no_change over the inner backtest (1: perfect, 0: no better than
+  no change, negative: worse). The weights are fitted on the same inner errors, so it is mildly optimistic;
+- ``held`` of ``run``: inner origins where the forecast's error was no larger than no change's;
+- ``held_to``: the farthest it held, as the ratio of the target's size to the largest fitted size (``axis``
+  "size", in parameters: with several token budgets per size a smaller model can have more compute);
+- ``reading``: one plain sentence, e.g. "held in 2 of 2 inner backtests; trust to about 3.1x the fitted size".
+
+With a form (``reliability(series, "exponential")``) it is that law alone, refitted on the k smallest sizes for
+every k from 2 on, the median of its inner skills (ratios then of compute: FLOPs, else parameters).
 
 The inner backtests extrapolate from fewer sizes over shorter ranges than the real question, so the estimate is a
 ranking more than a forecast of the skill itself: ``benchmarks/extrapolation_skill.py`` reports the rank
-correlation between estimated and realised skill on every testbed's hold-out.
+correlation between estimated and realised skill on every testbed's hold-out. The backtest's frame
+(:func:`estimated_skill`, :func:`reading_of` of each fitted forecast), the reality check's ``verdicts.csv`` and
+the ladder prediction carry it.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class Reliability:
     reached: float  # the farthest any inner backtest reached (the same ratio)
     mae_law: float  # over the inner predictions, in the metric's units
     mae_no_change: float
+    axis: str = "compute"  # what held_to and reached are ratios of ("compute", or "size" in parameters)
 
     @property
     def reading(self) -> str:
@@ -54,7 +61,7 @@ class Reliability:
         head = f"held in {self.held} of {self.run} inner backtest{'s' if self.run != 1 else ''}"
         if self.held == 0:
             return f"{head}; the law did worse than no change every time: do not trust it past the data"
-        return f"{head}; trust to about {_ratio(self.held_to)} the fitted compute"
+        return f"{head}; trust to about {_ratio(self.held_to)} the fitted {self.axis}"
 
     def frame_row(self) -> dict:
         """One flat row (for verdicts.csv and backtest tables): the fields and the reading."""
@@ -81,7 +88,7 @@ def held_text(r: Reliability) -> str:
     if r.held == 0:
         return f"the law did worse than no change in all {r.run} backtests on these models"
     return (f"the law has held in {r.held} of {r.run} backtests on these models, out to {_ratio(r.held_to)} their "
-            f"compute")
+            f"{r.axis}")
 
 
 def _compute(series: Series) -> np.ndarray:
@@ -106,8 +113,17 @@ def _size_ranks(series: Series) -> np.ndarray:
     return ranks
 
 
-def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: int = 2) -> Reliability:
-    """Inner backtests of ``form`` on ``series`` (the fit set alone): see the module docstring."""
+def reliability(series: Series, form: str | Form | None = None, *, min_sizes: int = 2,
+                choice=None) -> Reliability:
+    """Inner backtests on ``series`` (the fit set alone): see the module docstring.
+
+    ``form`` None (the default): of the forecast ``scalecheck backtest`` makes by default (``auto``: the
+    candidate laws that pass the inner backtest and no change, combined; :mod:`scalecheck.laws.select`), from
+    its inner backtest (``choice``: its :class:`~scalecheck.laws.select.FormChoice` when already run). A form:
+    that law alone, refitted on the k smallest sizes for every k from ``min_sizes`` on.
+    """
+    if form is None:
+        return _of_choice(series, choice)
     law = get_form(form)
     ranks = _size_ranks(series)
     n_sizes = int(ranks.max()) + 1 if len(ranks) else 0
@@ -155,3 +171,41 @@ def reliability(series: Series, form: str | Form = "exponential", *, min_sizes: 
     return Reliability(task=series.task, scope=series.scope_label, form=law.name, estimated_skill=float(skill),
                        held=held, run=run, held_to=held_to, reached=reached, mae_law=mae_law,
                        mae_no_change=mae_nc)
+
+
+def _of_choice(series: Series, choice=None) -> Reliability:
+    from .select import choose_forms
+
+    if choice is None:
+        choice = choose_forms([series])[0]
+    track = choice.track
+    held = sum(1 for law, nc, _ in track if law <= nc)
+    held_to = max((r for law, nc, r in track if law <= nc), default=float("nan"))
+    reached = max((r for _, _, r in track), default=float("nan"))
+    mae_law = float(np.mean([t[0] for t in track])) if track else float("nan")
+    mae_nc = float(np.mean([t[1] for t in track])) if track else float("nan")
+    return Reliability(task=series.task, scope=series.scope_label, form="auto", estimated_skill=choice.combined_skill,
+                       held=held, run=len(track), held_to=held_to, reached=reached, mae_law=mae_law,
+                       mae_no_change=mae_nc, axis="size")
+
+
+def estimated_skill(law) -> float:
+    """The estimated skill against no change of a fitted forecast whose inner backtest is on it (``law.choice``,
+    as :func:`scalecheck.laws.select.fit_selected` returns): NaN for a law fitted without one."""
+    choice = getattr(law, "choice", None)
+    return float(choice.combined_skill) if choice is not None and getattr(choice, "track", ()) else float("nan")
+
+
+def reading_of(law) -> str:
+    """The plain reading of :func:`estimated_skill` (e.g. "held in 2 of 2 inner backtests; trust to about 3.1x
+    the fitted compute"); empty for a law fitted without an inner backtest."""
+    choice = getattr(law, "choice", None)
+    if choice is None or not getattr(choice, "track", ()):
+        return ""
+    track = choice.track
+    held = sum(1 for a, b, _ in track if a <= b)
+    r = Reliability(task="", scope="", form="auto", estimated_skill=choice.combined_skill, held=held, run=len(track),
+                    held_to=max((x for a, b, x in track if a <= b), default=float("nan")),
+                    reached=max(x for _, _, x in track), mae_law=float("nan"), mae_no_change=float("nan"),
+                    axis="size")
+    return r.reading

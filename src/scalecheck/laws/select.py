@@ -1,4 +1,4 @@
-"""Choosing a task's law form by an inner backtest on its fit set, never by in-sample fit.
+"""A task's forecast from an inner backtest on its fit set, never from in-sample fit.
 
 A form that fits the smaller models best in-sample is often the one that bends to their noise and runs away past
 them (an exponential steepened to three sizes). What matters is how a form extrapolates, so each candidate is
@@ -7,21 +7,28 @@ scored the way the outer backtest scores it, on the fit set alone:
 * the fit set's sizes are ranked (several token budgets of one size are one size, as in
   :mod:`scalecheck.backtest.windows`); for each of up to :data:`INNER_ORIGINS` origins the candidate is fitted on
   the sizes below the origin and predicts the sizes from it to the largest of the fit set;
-* its inner error is the mean absolute error of those predictions (y's own scale); a prediction that is
-  unusable or leaves the fitted range by more than :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads counts
-  as a failure, and a candidate that fails any inner prediction is not chosen;
-* the candidate with the lowest inner error wins (ties: the earlier in ``candidates``); with no inner backtest
-  possible (too few sizes) or none passing, the first candidate (the default form) is used.
+* its inner errors are those predictions' (y's own scale); a prediction that is unusable or leaves the fitted
+  range by more than :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads counts as a failure, and a candidate
+  that fails any inner prediction does not pass.
 
-**No change** is a candidate too (:data:`NO_CHANGE`, after the laws, so a law wins a tie): each point predicted
-to score what the fit set's largest size scored in its group (corpus or family; the largest size overall for a
-group with none). Where no law beats it on the fit set's own inner backtest, the forecast is that level, with a
-prediction interval from the spread of its inner-backtest errors (normal, their root mean square as the sd):
-a law is used only where the fit set gives evidence that it extrapolates better than assuming no change.
+**No change** is scored alongside (:data:`NO_CHANGE`): each point predicted to score what the fit set's largest
+size scored in its group (corpus or family; the largest size overall for a group with none); its prediction
+interval is normal with the root mean square of its inner errors as the sd.
 
-The winner is refitted on the whole fit set, with the groups handled as :func:`scalecheck.laws.groups.fit_grouped`
-does. :data:`DEFAULT_CANDIDATES` are the forms for scores (accuracy-like metrics); a loss metric against a loss
-adds ``loss_to_loss``.
+**The forecast** (:func:`fit_selected`, ``combine=True``, the default of ``auto``) is not the inner winner but a
+combination (:class:`CombinedFit`): every candidate that passed, refitted on the whole fit set with its groups
+handled as :func:`scalecheck.laws.groups.fit_grouped` does, and no change, each weighted by the inverse of its mean
+squared inner error (Bates and Granger 1969; equal weights where no inner backtest is possible), its predictive
+distribution the members' pooled with those weights. Why: with two inner origins the winner is a noisy pick, and
+a wrong pick costs far more than a weight spread over near-equals; a law with little inner support is weighted
+down rather than trusted or ignored, and no change takes the weight where the laws do not beat it. Chosen on the
+validation question inside each fit set (``benchmarks/extrapolation_skill.py --validate``: the fit set's largest
+size predicted from the smaller ones, the hold-out unseen), where it had the lowest MAE of the rules tried on
+Gadre, OLMo and Pythia; see that benchmark's docstring. ``combine=False`` keeps the single winner (lowest inner
+MAE, a law winning a tie with no change). The inner winner is recorded either way (``FormChoice.form``).
+
+:data:`DEFAULT_CANDIDATES` are the forms for scores (accuracy-like metrics); a loss metric against a loss adds
+``loss_to_loss``.
 """
 
 from __future__ import annotations
@@ -52,6 +59,18 @@ class FormChoice:
     form: str
     inner_mae: dict[str, float]
     n_inner: int  # inner predictions per candidate (0: no inner backtest was possible)
+    inner_mse: dict[str, float] = field(default_factory=dict)  # mean squared inner error (the combination's weights)
+    # Per inner origin: (the combined forecast's MAE, no change's MAE, target size / largest fitted size).
+    track: tuple[tuple[float, float, float], ...] = ()
+
+    @property
+    def combined_skill(self) -> float:
+        """1 - MAE / no change's MAE of the combined forecast over the inner backtest (NaN without one)."""
+        if not self.track:
+            return math.nan
+        law = float(np.mean([t[0] for t in self.track]))
+        nc = float(np.mean([t[1] for t in self.track]))
+        return 1.0 - law / nc if nc > 0 else (0.0 if law == 0 else -math.inf)
 
     def describe(self) -> str:
         if not self.n_inner:
@@ -90,6 +109,101 @@ class NoChangeFit:
         with np.errstate(all="ignore"):
             z = np.abs(np.asarray(y, float) - self.predict_groups(groups)) / self.sd
         return 2 * stats.norm.cdf(z) - 1
+
+    def prediction_rows(self, test: Series, level: float, model=None) -> dict[str, np.ndarray]:
+        """As :meth:`scalecheck.laws.groups.GroupLawFit.prediction_rows` (no distance: the level has no x)."""
+        lo, hi = self.interval(test.groups, level)
+        return {"predicted": self.predict_groups(test.groups), "lo": lo, "hi": hi,
+                "distance": np.full(len(test), np.nan), "level_to_cover": self.level_to_cover(test.groups, test.y)}
+
+
+@dataclass(frozen=True, eq=False)
+class CombinedFit:
+    """A weighted mean of several forecasts of one series: the laws that passed the inner backtest, and no change.
+
+    ``weights`` (aligned with ``members``) are the inverse of each member's mean squared inner-backtest error
+    (Bates and Granger 1969; equal without an inner backtest). Per held-out point, the point forecast is the
+    weighted mean of the members' (a member whose prediction is not finite or leaves the fitted range by more than
+    :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads is left out at that point, the others' weights
+    renormalised); the interval and the level to cover are those of the members' predictive distributions pooled
+    with the same weights (a mixture). See :func:`fit_selected` for why a combination rather than the winner.
+    """
+
+    members: tuple
+    weights: tuple
+    choice: FormChoice
+    y_fit: np.ndarray
+    mode: str = "combined"
+    reason: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def form(self) -> str:
+        return "combined(" + ", ".join(m.form for m in self.members if m.usable) + ")"
+
+    def describe(self) -> str:
+        total = sum(w for m, w in zip(self.members, self.weights, strict=True) if m.usable)
+        return "weighted mean of " + ", ".join(f"{m.form} {w / total:.0%}" for m, w in
+                                              zip(self.members, self.weights, strict=True) if m.usable)
+
+    @property
+    def usable(self) -> bool:
+        return any(m.usable for m in self.members)
+
+    def prediction_rows(self, test: Series, level: float, model=None) -> dict[str, np.ndarray]:
+        keys = ("predicted", "lo", "hi", "distance", "level_to_cover")
+        stacks: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+        for m in self.members:
+            if not m.usable:
+                continue
+            r = m.prediction_rows(test, level, model)
+            p = np.asarray(r["predicted"], float)
+            with np.errstate(all="ignore"):
+                bad = ~np.isfinite(p) | (excursion(p, self.y_fit) > MAX_EXCURSION)
+            for k in keys:
+                v = np.asarray(r[k], float).copy()
+                if test.metric_is_proportion and k in ("predicted", "lo", "hi"):
+                    v = np.clip(v, 0.0, 1.0)
+                v[bad] = np.nan
+                stacks[k].append(v)
+        n = len(test)
+        if not stacks["predicted"]:
+            return {k: np.full(n, np.nan) for k in keys}
+        w = np.array([wt for m, wt in zip(self.members, self.weights, strict=True) if m.usable], float)
+        M = {k: np.vstack(v) for k, v in stacks.items()}
+        ww = np.where(np.isfinite(M["predicted"]), w[:, None], 0.0)
+        tot = ww.sum(axis=0)
+        with np.errstate(all="ignore"):
+            ww = ww / np.where(tot > 0, tot, np.nan)
+            out = {k: np.nansum(np.nan_to_num(M[k]) * ww, axis=0) for k in ("predicted", "distance")}
+            out["distance"] = np.where(np.isfinite(M["distance"]).any(axis=0), out["distance"], np.nan)
+            # The members' predictive distributions pooled (a mixture with the same weights), each member's taken
+            # as normal with the centre and width of its interval at ``level``: between-member disagreement widens
+            # the interval, as it should.
+            z = stats.norm.ppf(0.5 + level / 2)
+            c = (M["lo"] + M["hi"]) / 2
+            sd = np.maximum((M["hi"] - M["lo"]) / (2 * z), 1e-9)
+            ok = np.isfinite(c) & np.isfinite(sd) & (ww > 0)
+            c, sd, wk = np.where(ok, c, 0.0), np.where(ok, sd, 1.0), np.where(ok, ww, 0.0)
+            wk = wk / np.where(wk.sum(axis=0) > 0, wk.sum(axis=0), np.nan)
+
+            def cdf(y):
+                return np.sum(wk * stats.norm.cdf((y[None, :] - c) / sd), axis=0)
+
+            lo_b, hi_b = np.min(c - 8 * sd, axis=0), np.max(c + 8 * sd, axis=0)
+            ends = []
+            for p in ((1 - level) / 2, (1 + level) / 2):
+                a, b = lo_b.copy(), hi_b.copy()
+                for _ in range(60):
+                    mid = (a + b) / 2
+                    below = cdf(mid) < p
+                    a, b = np.where(below, mid, a), np.where(below, b, mid)
+                ends.append((a + b) / 2)
+            good = ok.any(axis=0) & (tot > 0)
+            out["lo"], out["hi"] = (np.where(good, e, np.nan) for e in ends)
+            out["level_to_cover"] = np.where(good, np.abs(2 * cdf(np.asarray(test.y, float)) - 1), np.nan)
+            out["predicted"] = np.where(tot > 0, out["predicted"], np.nan)
+        return out
 
 
 def no_change_sd(series: Series, inner_errors) -> float:
@@ -163,18 +277,73 @@ def inner_splits(series: Series, min_sizes: int = 3) -> list[tuple[np.ndarray, n
 
 
 def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFAULT_CANDIDATES,
-                 grouping: str = "auto", *, no_change: bool = True, **kw) -> list[GroupLawFit | NoChangeFit]:
-    """For each series, choose its form by an inner backtest on the series (its fit set), then fit it.
+                 grouping: str = "auto", *, no_change: bool = True, combine: bool = True,
+                 **kw) -> list[GroupLawFit | NoChangeFit | CombinedFit]:
+    """For each series, run the inner backtest on the series (its fit set) and fit what it passes.
 
-    Returns the chosen form's :class:`GroupLawFit` with ``choice`` (a :class:`FormChoice`) filled in. Keyword
+    ``combine`` (the default): a :class:`CombinedFit`, the mean of every candidate law that passed the inner
+    backtest (no failed inner prediction; every usable law when no inner backtest is possible) and of no change,
+    each weighted by the inverse of its mean squared inner error.
+    Otherwise the single winner (lowest inner error, no change included): its :class:`GroupLawFit`, or a
+    :class:`NoChangeFit`. ``choice`` (a :class:`FormChoice`) records the inner errors either way. Keyword
     arguments go to the final fits (``n_boot``, ``seed``, ``level``); the inner fits are point fits.
     """
     series_list = list(series_list)
+    choices, nc_errs = _choose(series_list, candidates, grouping, no_change)
+    if combine:
+        return _combined(series_list, choices, nc_errs, grouping, kw)
+    every = sorted({c.form for c in choices} - {NO_CHANGE})
+    out: list[GroupLawFit | NoChangeFit | None] = [None] * len(series_list)
+    for i, ch in enumerate(choices):
+        if ch.form == NO_CHANGE:
+            levels, overall = no_change_levels(series_list[i])
+            out[i] = NoChangeFit(levels, overall, no_change_sd(series_list[i], nc_errs[i]), ch)
+    for form in every:
+        idx = [i for i, ch in enumerate(choices) if ch.form == form]
+        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
+            out[i] = replace(f, choice=choices[i])
+    return out  # type: ignore[return-value]
+
+
+def _combined(series_list: list[Series], choices: list[FormChoice], nc_errs, grouping: str,
+              kw: dict) -> list[CombinedFit]:
+    """The combined forecasts of :func:`fit_selected` (``combine``)."""
+    members: list[list] = [[] for _ in series_list]
+    passed = [[c for c, v in ch.inner_mae.items() if c != NO_CHANGE and (np.isfinite(v) or not ch.n_inner)]
+              for ch in choices]
+    every = sorted({c for p in passed for c in p})
+    for form in every:
+        idx = [i for i, p in enumerate(passed) if form in p]
+        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
+            members[i].append(f)
+    out = []
+    for i, s in enumerate(series_list):
+        levels, overall = no_change_levels(s)
+        nc = NoChangeFit(levels, overall, no_change_sd(s, nc_errs[i]), choices[i])
+        laws = sorted(members[i], key=lambda f: DEFAULT_CANDIDATES.index(f.form) if f.form in DEFAULT_CANDIDATES
+                      else len(DEFAULT_CANDIDATES))
+        ms = (*laws, nc)
+        mse = [choices[i].inner_mse.get(m.form, math.nan) for m in ms]
+        weights = (tuple(1.0 / v for v in mse) if all(np.isfinite(v) and v > 0 for v in mse)
+                   else (1.0,) * len(ms))
+        out.append(CombinedFit(ms, weights, choices[i], np.asarray(s.y, float)))
+    return out
+
+
+def choose_forms(series_list: Sequence[Series], candidates: Sequence[str] = DEFAULT_CANDIDATES,
+                 grouping: str = "auto", *, no_change: bool = True) -> list[FormChoice]:
+    """Each series' :class:`FormChoice` from the inner backtest on it (what :func:`fit_selected` fits)."""
+    return _choose(list(series_list), candidates, grouping, no_change)[0]
+
+
+def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
+            no_change: bool) -> tuple[list[FormChoice], list[list[float]]]:
     cands = [candidates_for(s, candidates) for s in series_list]
     every = sorted({c for cs in cands for c in cs}, key=lambda c: min(cs.index(c) for cs in cands if c in cs))
     splits = [inner_splits(s) for s in series_list]
     # Inner errors: per series, per candidate, the list of absolute errors (inf for a failed prediction).
     errs: list[dict[str, list[float]]] = [{c: [] for c in cs} for cs in cands]
+    signed: list[dict[str, list[float]]] = [{c: [] for c in cs} for cs in cands]  # prediction - truth
     for form in every:
         jobs = [(i, tr, te) for i, sp in enumerate(splits) if form in cands[i] for tr, te in sp]
         if not jobs:
@@ -191,37 +360,58 @@ def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFA
             bad = ~np.isfinite(pred) | (excursion(pred, y_fit) > MAX_EXCURSION)
             if s.metric_is_proportion:
                 pred = np.clip(pred, 0.0, 1.0)
-            e = np.abs(pred - test.y)
-            errs[i][form].extend(np.where(bad, math.inf, e).tolist())
+            e = pred - test.y
+            errs[i][form].extend(np.where(bad, math.inf, np.abs(e)).tolist())
+            signed[i][form].extend(np.where(bad, math.inf, e).tolist())
     nc_errs: list[list[float]] = [[] for _ in series_list]
     if no_change:
         for i, sp in enumerate(splits):
             s = series_list[i]
             for tr, te in sp:
                 test = s.subset(te)
-                nc_errs[i].extend(np.abs(_no_change_predict(s.subset(tr), test) - test.y).tolist())
-                errs[i].setdefault(NO_CHANGE, []).extend(nc_errs[i][-len(test):])
+                e = _no_change_predict(s.subset(tr), test) - test.y
+                nc_errs[i].extend(np.abs(e).tolist())
+                errs[i].setdefault(NO_CHANGE, []).extend(np.abs(e).tolist())
+                signed[i].setdefault(NO_CHANGE, []).extend(e.tolist())
         cands = [(*cs, NO_CHANGE) for cs in cands]
     choices: list[FormChoice] = []
     for i, cs in enumerate(cands):
         n_inner = int(sum(int(te.sum()) for _, te in splits[i]))
         mae = {c: (float(np.mean(errs[i][c])) if errs[i].get(c) else math.nan) for c in cs}
+        mse = {c: (float(np.mean(np.square(errs[i][c]))) if errs[i].get(c) else math.nan) for c in cs}
         ok = {c: v for c, v in mae.items() if np.isfinite(v)}
         best = min(ok, key=lambda c: (ok[c], cs.index(c))) if ok else cs[0]
-        choices.append(FormChoice(best, mae, n_inner))
-    out: list[GroupLawFit | NoChangeFit | None] = [None] * len(series_list)
-    for i, ch in enumerate(choices):
-        if ch.form == NO_CHANGE:
-            levels, overall = no_change_levels(series_list[i])
-            out[i] = NoChangeFit(levels, overall, no_change_sd(series_list[i], nc_errs[i]), ch)
-    for form in every:
-        idx = [i for i, ch in enumerate(choices) if ch.form == form]
-        if not idx:
-            continue
-        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
-            out[i] = replace(f, choice=choices[i])
-    return out  # type: ignore[return-value]
+        track = _track_record(series_list[i], splits[i], signed[i], mse) if no_change and n_inner else ()
+        choices.append(FormChoice(best, mae, n_inner, mse, track))
+    return choices, nc_errs
 
+
+def _track_record(series: Series, splits, signed: dict[str, list[float]], mse: dict[str, float]
+                  ) -> tuple[tuple[float, float, float], ...]:
+    """Per inner origin, how the combined forecast (the passing laws and no change, weighted by inverse inner MSE,
+    as :class:`CombinedFit`) did: (its MAE, no change's MAE, the farthest target's size over the largest fitted
+    size, in parameters)."""
+    keep = [c for c, v in signed.items() if len(v) and np.all(np.isfinite(v)) and np.isfinite(mse.get(c, math.nan))]
+    if NO_CHANGE not in keep:
+        return ()
+    w = np.array([1.0 / mse[c] if mse[c] > 0 else math.nan for c in keep])
+    if not np.all(np.isfinite(w)):
+        w = np.ones(len(keep))
+    E = np.array([signed[c] for c in keep], float)
+    comb = np.abs(w @ E / w.sum())
+    nc = np.abs(E[keep.index(NO_CHANGE)])
+    # The ratio on the axis the sizes are ranked by (parameters; FLOPs without them): with several token budgets
+    # per size a smaller model may have more compute than a larger one.
+    compute = np.asarray(series.params, float)
+    if not np.all(np.isfinite(compute) & (compute > 0)):
+        compute = np.asarray(series.flops, float)
+    out, at = [], 0
+    for tr, te in splits:
+        m = int(te.sum())
+        ratio = float(np.nanmax(compute[te]) / np.nanmax(compute[tr]))
+        out.append((float(comb[at:at + m].mean()), float(nc[at:at + m].mean()), ratio))
+        at += m
+    return tuple(out)
 
 
 def no_change_fit(series: Series, reason: str = "") -> NoChangeFit:

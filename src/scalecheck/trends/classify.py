@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from ..laws import LawFit, fit
+from ..laws.groups import fit_group_law
 from ..observations import Series
 from . import evidence as ev
 
@@ -258,12 +259,27 @@ def _visible_r2(z: np.ndarray, fitted: np.ndarray) -> float:
 
 
 def _fit_law(series: Series, o: ev.Oriented, seed: int,
-             forms: tuple[tuple[str, int], ...] = (("exponential", 3), ("linear", 2)), weighted: bool = True
-             ) -> tuple[LawFit | None, np.ndarray, int]:
+             forms: tuple[tuple[str, int], ...] = (("exponential", 3), ("linear", 2)), weighted: bool = True,
+             grouping: str = "auto") -> tuple[LawFit | None, np.ndarray, int]:
     """The monotone law in the series' own units: exponential (or linear if the exponential fails).
 
-    Returns the fit, its prediction in z units (sorted as ``o``) and its number of parameters.
+    Returns the fit, its prediction in z units (sorted as ``o``) and its number of parameters. The verdict's law
+    (``weighted``) of a series of several corpora or families is group-aware
+    (:func:`scalecheck.laws.groups.fit_group_law`, pooled/offsets/separate by BIC): where BIC picks offsets or a
+    law per group, the prediction is each point's own group's law and the parameters count the groups', and the
+    fit returned is the shared shape (offsets: the groups' average law) or the pooled law (separate), the curve a
+    figure of all groups draws. The eye's unweighted curve stays pooled: the verdict reads the pooled plot.
     """
+    if weighted and grouping != "pooled" and len(set(series.groups)) > 1:
+        try:
+            with np.errstate(all="ignore"):
+                gl = fit_group_law(series, forms[0][0], grouping, seed=seed, loo=False)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            gl = None
+        if gl is not None and gl.mode != "pooled" and gl.usable:
+            pred = np.asarray(gl.fitted(series), float)[o.order]
+            if np.all(np.isfinite(pred)):
+                return gl.law, o.sign * pred, gl.n_params
     xl = ev.law_axis(np.asarray(series.x, float)[o.order], series.x_is_loss)
     y = np.asarray(series.y, float)[o.order]
     sigma = o.s if weighted else None
@@ -658,7 +674,7 @@ def groups_disagree(series: Series, *, seed: int = 0) -> Criterion:
     mask = np.isin(np.asarray(series.groups, object), kept)
     pooled = series.subset(mask)
     o = ev.orient(pooled)
-    law, zhat, k = _fit_law(pooled, o, seed)
+    law, zhat, k = _fit_law(pooled, o, seed, grouping="pooled")  # the one law the test sets against
     if law is None:
         return Criterion("groups-disagree", False, 0.0, "no law fits the pooled series", nothing)
     groups_sorted = np.asarray(pooled.groups, object)[o.order]
