@@ -57,6 +57,7 @@ from scalecheck.laws import fit_many
 from scalecheck.laws import prediction as pred
 from scalecheck.laws.fitting import to_fit_scale
 from scalecheck.laws.prediction import PredictionModel
+from scalecheck.laws.select import no_change_fit
 from scalecheck.observations import final_models
 from scalecheck.sources.olmo_ladder import paper_setup
 from scalecheck.trends import reality_check
@@ -106,14 +107,60 @@ def prediction_rows(tb, x: str, tasks: list[str], kw: dict) -> pd.DataFrame:
         with np.errstate(all="ignore"):
             centre = to_fit_scale(law.law, law.law.predict_params(law.param_vector, xt))
             at_edge = to_fit_scale(law.law, law.law.predict_params(law.param_vector, edge))
+            span = pred.fitted_span(law)
         scale, units = units_of(s)
         rows.append(pd.DataFrame({
             "task": s.task, "k": sp.k_sizes_fit, "model": test.models, "y": test.y, "centre": centre,
-            "edge": at_edge, "residual_var": float(law.noise_scale) ** 2, "distance": d,
+            "edge": at_edge, "residual_var": float(law.noise_scale) ** 2, "distance": d, "span": span,
             "old_var": law.fit_scale_variance(xt) + float(law.noise_scale) ** 2,
             "old_dof": max(int(law.quality.dof), 1), "scale": scale, "units": units,
             "proportion": bool(s.metric_is_proportion)}))
     return pd.concat(rows, ignore_index=True)
+
+
+def no_change_rows(tb, x: str, tasks: list[str], kw: dict) -> pd.DataFrame:
+    """One row per (expanding split, held-out model) of the no-change forecast (the fit set's largest size's
+    level, per group) with the scale of its interval (the root mean square of its own inner-backtest errors,
+    :func:`scalecheck.laws.select.no_change_fit`): no fits, so every split of every task counts."""
+    rows = []
+    for s in testbed_series(tb, x, tasks=tasks, **kw):
+        scale, units = units_of(s)
+        for sp in splits(s, "expanding", min_train=3):
+            train, test = s.subset(sp.train), s.subset(sp.test)
+            nc = no_change_fit(train)
+            rows.append(pd.DataFrame({"task": s.task, "k": sp.k_sizes_fit, "model": test.models, "y": test.y,
+                                      "level": nc.predict_groups(test.groups), "sd": nc.sd,
+                                      "n_inner": nc.choice.n_inner, "scale": scale, "units": units}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def calibrate_no_change(rows_by_testbed: dict[str, pd.DataFrame]) -> pred.NoChangeModel:
+    """The no-change model's scale and degrees of freedom by maximum likelihood, each testbed weighted equally."""
+    def nll(v):
+        c, df = v
+        out = []
+        for r in rows_by_testbed.values():
+            z = (r["y"] - r["level"]).to_numpy(float) / (c * r["sd"].to_numpy(float))
+            out.append(-np.mean(stats.t.logpdf(z, df) - np.log(c * r["sd"].to_numpy(float))))
+        return float(np.mean(out))
+
+    res = optimize.minimize(nll, [1.5, 3.0], bounds=[(0.1, 20.0), (0.5, 100.0)], method="L-BFGS-B")
+    return pred.NoChangeModel(scale=float(res.x[0]), df=float(res.x[1]))
+
+
+def score_no_change(rows: pd.DataFrame, model: pred.NoChangeModel) -> dict:
+    y, c, sd = (rows[k].to_numpy(float) for k in ("y", "level", "sd"))
+    sc = rows["scale"].to_numpy(float)
+    need = model.level_to_cover(c, sd, y)
+    cov = {lv: float(np.mean(need <= lv)) for lv in LEVELS}
+    lo, hi = model.interval(c, sd, 0.9)
+    return {"coverage": cov, "max_miscalibration": max(abs(v - lv) for lv, v in cov.items()),
+            "interval_score": float(np.nanmean(pred.interval_score(lo, hi, y, 0.9) * sc))}
+
+
+def scorable_no_change(rows: pd.DataFrame) -> pd.DataFrame:
+    ok = (rows["units"] == "points") & np.isfinite(rows["sd"]) & (rows["sd"] > 0)
+    return rows[ok].reset_index(drop=True)
 
 
 class _ResidualOnlyRows:
@@ -145,7 +192,7 @@ class _ResidualOnlyRows:
 def distribution(rows: pd.DataFrame, model: PredictionModel | None):
     if model is None:
         return _ResidualOnlyRows(rows)
-    return model.from_terms(rows["centre"], rows["edge"], rows["residual_var"], rows["distance"])
+    return model.from_terms(rows["centre"], rows["edge"], rows["residual_var"], rows["distance"], rows["span"])
 
 
 def crps(dist, rows: pd.DataFrame, grid: int = GRID) -> np.ndarray:
@@ -154,8 +201,9 @@ def crps(dist, rows: pd.DataFrame, grid: int = GRID) -> np.ndarray:
     y = rows["y"].to_numpy(float)
     with np.errstate(all="ignore"):
         if isinstance(dist, pred.Predictive):  # its support: the uniform part widened by 3.1 sds (0.1% each side)
-            a, b = dist.edge + dist.low * dist.change, dist.edge + dist.high * dist.change
-            lo, hi = np.minimum(a, b) - 3.1 * dist.sd, np.maximum(a, b) + 3.1 * dist.sd
+            a, b = dist.edge + dist.low * dist.delivered, dist.edge + dist.high * dist.delivered
+            z = pred._scatter(dist.df).ppf(0.999)
+            lo, hi = np.minimum(a, b) - z * dist.sd, np.maximum(a, b) + z * dist.sd
         else:
             lo, hi = dist.quantile(0.001), dist.quantile(0.999)
     lo, hi = np.minimum(lo, y), np.maximum(hi, y)
@@ -223,20 +271,22 @@ def numbers(m: PredictionModel) -> dict:
 
 
 def load_rows(name, load, kw, cache: Path | None):
-    paths = (cache / f"rows_{name}.parquet", cache / f"tasks_{name}.json") if cache else None
+    paths = ((cache / f"rows_{name}.parquet", cache / f"tasks_{name}.json", cache / f"nc_{name}.parquet")
+             if cache else None)
     if paths and all(p.exists() for p in paths):
         meta = json.loads(paths[1].read_text())
-        return pd.read_parquet(paths[0]), meta["tasks"], meta["x"]
+        return pd.read_parquet(paths[0]), pd.read_parquet(paths[2]), meta["tasks"], meta["x"]
     tb = final_models(load())
     x = tb.default_x()
     verdicts = reality_check(tb, x=x, **kw).frame()
     tasks = sorted(verdicts.loc[(verdicts["scope"] == "all") & (verdicts["category"] == "predictable"), "task"])
-    rows = prediction_rows(tb, x, tasks, kw)
+    rows, nc = prediction_rows(tb, x, tasks, kw), no_change_rows(tb, x, tasks, kw)
     if paths:
         cache.mkdir(parents=True, exist_ok=True)
         rows.to_parquet(paths[0])
         paths[1].write_text(json.dumps({"tasks": tasks, "x": x}))
-    return rows, tasks, x
+        nc.to_parquet(paths[2])
+    return rows, nc, tasks, x
 
 
 def main() -> None:
@@ -248,8 +298,9 @@ def main() -> None:
     t0 = time.perf_counter()
     data: dict[str, dict] = {}
     for name, (load, kw) in testbeds().items():
-        rows, tasks, x = load_rows(name, load, kw, args.cache)
-        data[name] = {"x": x, "tasks": tasks, "rows": scorable(rows), "n_rows": len(rows)}
+        rows, nc, tasks, x = load_rows(name, load, kw, args.cache)
+        data[name] = {"x": x, "tasks": tasks, "rows": scorable(rows), "n_rows": len(rows),
+                      "no_change": scorable_no_change(nc)}
         print(f"{name}: x={x}, {len(tasks)} predictable tasks, {len(rows)} predictions "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
 
@@ -279,6 +330,19 @@ def main() -> None:
               f"{new['max_miscalibration']:.3f}, old {old['max_miscalibration']:.3f}); CRPS {new['crps']:.3f} (old "
               f"{old['crps']:.3f}); IS90 {new['interval_score'][0.9]:.2f} (old {old['interval_score'][0.9]:.2f})",
               flush=True)
+    # The no-change forecast's interval (laws.prediction.NoChangeModel), leave-one-testbed-out likewise.
+    result["no_change"] = {}
+    for name, d in data.items():
+        m = calibrate_no_change({u: data[u]["no_change"] for u in data if u != name})
+        new, old = score_no_change(d["no_change"], m), score_no_change(d["no_change"], pred.NoChangeModel(1.0, np.inf))
+        result["no_change"][name] = {
+            "scale": _r(m.scale, 3), "df": _r(m.df, 3), "n": len(d["no_change"]),
+            "calibration": {f"{lv:.2f}": [_r(new["coverage"][lv], 3), _r(old["coverage"][lv], 3)] for lv in LEVELS},
+            "max_miscalibration": _r(new["max_miscalibration"], 3), "max_miscalibration_normal": _r(old["max_miscalibration"], 3),
+            "interval_score": {"new": _r(new["interval_score"]), "normal": _r(old["interval_score"])}}
+    every_nc = calibrate_no_change({u: data[u]["no_change"] for u in data})
+    result["no_change_calibrated_all"] = {"scale": _r(every_nc.scale, 3), "df": _r(every_nc.df, 3)}
+    result["no_change_library_defaults"] = {"scale": pred.NO_CHANGE.scale, "df": pred.NO_CHANGE.df}
     result["calibration_note"] = "calibration: level -> [new, old] coverage; interval_score_by_level likewise"
     every = calibrate({u: data[u]["rows"] for u in data})
     result["calibrated_all"] = numbers(every)

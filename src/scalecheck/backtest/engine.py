@@ -143,9 +143,9 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     elif usable:
         xt = _law_x(test, law)
         if isinstance(law, GroupLawFit):
-            predicted, lo, hi, distance, need = _group_predictions(law, test, xt, level, model)
+            predicted, lo, hi, distance, need, curve = _group_predictions(law, test, xt, level, model)
         else:
-            predicted = np.asarray(law.predict(xt), float).reshape(len(test))
+            predicted = curve = np.asarray(law.predict(xt), float).reshape(len(test))
         # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
         # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
         if isinstance(law, GroupLawFit):
@@ -154,6 +154,8 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             lo, hi = (np.asarray(v, float).reshape(len(test))
                       for v in law.interval(xt, level=level, kind="prediction", model=model))
             pm = model or DEFAULT
+            # The point forecast is the predictive distribution's median, so every interval holds it.
+            predicted = np.asarray(law.quantile(xt, 0.5, model=model), float).reshape(len(test))
             distance = prediction_distance(law, xt)
             # The smallest central level whose interval holds the truth: coverage at any level L is the share
             # of rows with level_to_cover <= L (the calibration curve).
@@ -165,7 +167,7 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             lo = hi = np.full(len(test), np.nan)
         # A prediction far outside what the law was fitted on is an ill-posed fit, not a forecast (MAX_EXCURSION).
         y_fit = series.subset(split.train).y
-        reasons = [excursion_reason(p, y_fit) for p in predicted]
+        reasons = [excursion_reason(p, y_fit) for p in curve]
         wild = np.array([bool(r) for r in reasons])
         if wild.any():
             predicted, lo, hi, distance, need = (np.where(wild, np.nan, np.asarray(v, float))
@@ -216,7 +218,7 @@ def _auto_laws(trains: list[Series], groups: str, **kw) -> list:
 def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: float, model=None):
     """Point, interval, distance and level-to-cover of each held-out point from its own group's law (and shift)."""
     n = len(test)
-    predicted, lo, hi, distance, need = (np.full(n, np.nan) for _ in range(5))
+    predicted, lo, hi, distance, need, curve = (np.full(n, np.nan) for _ in range(6))
     pm = model or DEFAULT
     groups = np.asarray(test.groups, object)
     for g in sorted(set(groups.tolist())):
@@ -225,13 +227,14 @@ def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: fl
         if not part.usable:
             continue
         xg = xt[idx]
-        predicted[idx] = shifted(part.law, part.predict(xg), shift)
+        curve[idx] = shifted(part.law, part.predict(xg), shift)
+        predicted[idx] = shifted(part.law, part.quantile(xg, 0.5, model=model), shift)  # the median
         a, b = part.interval(xg, level=level, kind="prediction", model=model)
         lo[idx], hi[idx] = shifted(part.law, a, shift), shifted(part.law, b, shift)
         distance[idx] = prediction_distance(part, xg)
         # The truth moved back by the group's shift is what the shared law's interval must hold.
         need[idx] = pm.level_to_cover(part, xg, shifted(part.law, test.y[idx], -shift))
-    return predicted, lo, hi, distance, need
+    return predicted, lo, hi, distance, need, curve
 
 
 def _verdict(series: Series) -> str:

@@ -65,6 +65,8 @@ LOW = -0.55  # the realised share of the predicted change: at least this (negati
 HIGH = 1.026  # ... and at most this
 RESIDUAL = 1.951  # b: s comes from few dof (searched within 0.5-2: see the benchmark's BOUNDS)
 DISTANCE = 10.1  # k_distance: scatter grows with the distance past the fitted range
+SATURATION = np.inf  # a: the change a law delivers past its data saturates at about a times its change across it
+DF = np.inf  # the scatter's degrees of freedom (Student-t)
 
 
 @dataclass(frozen=True)
@@ -78,14 +80,22 @@ class Predictive:
     high: float
     sd: np.ndarray  # the normal scatter's sd
     distance: np.ndarray  # d, in units of the fitted range (0 inside it)
+    reach: np.ndarray | None = None  # the change the law can deliver (saturated); None: the whole change
+    df: float = np.inf  # the scatter's degrees of freedom (Student-t; inf: normal)
 
     @property
     def change(self) -> np.ndarray:
         """The signed change the law predicts past its data."""
         return self.centre - self.edge
 
+    @property
+    def delivered(self) -> np.ndarray:
+        """The change the shares F apply to: the predicted change, saturated where it dwarfs the law's change
+        across its own data (see the module docstring)."""
+        return self.change if self.reach is None else self.reach
+
     def _ends(self, shape=None):
-        a, b = self.edge + self.low * self.change, self.edge + self.high * self.change
+        a, b = self.edge + self.low * self.delivered, self.edge + self.high * self.delivered
         lo, hi, sd = np.minimum(a, b), np.maximum(a, b), self.sd
         if shape is not None:
             lo, hi, sd = (np.broadcast_to(v.reshape(v.shape + (1,) * (len(shape) - v.ndim)), shape)
@@ -96,7 +106,7 @@ class Predictive:
         """P(score <= y) (y on the fitting scale; a trailing axis broadcasts against the x's)."""
         y = np.asarray(y, float)
         lo, hi, sd = self._ends(y.shape if y.ndim > self.edge.ndim else None)
-        return _uniform_normal_cdf(y, lo, hi, sd)
+        return _uniform_scatter_cdf(y, lo, hi, sd, self.df)
 
     def quantile(self, p) -> np.ndarray:
         """The score at probability ``p`` (a scalar, or one per x, or an array whose first axis is the x's)."""
@@ -105,13 +115,13 @@ class Predictive:
         lo, hi, sd = self._ends(shape if len(shape) > self.edge.ndim else None)
         p = np.broadcast_to(p, lo.shape)
         with np.errstate(all="ignore"):
-            a = lo + sd * stats.norm.ppf(np.clip(p, 1e-12, 1 - 1e-12)) - 1e-12  # cdf(a) <= p
-            b = hi + sd * stats.norm.ppf(np.clip(p, 1e-12, 1 - 1e-12)) + 1e-12  # cdf(b) >= p
-            a, b = np.where(np.isfinite(a), a, lo - 40 * sd), np.where(np.isfinite(b), b, hi + 40 * sd)
+            z = _scatter(self.df).ppf(np.clip(p, 1e-12, 1 - 1e-12))
+            a, b = lo + sd * z - 1e-12, hi + sd * z + 1e-12  # cdf(a) <= p <= cdf(b)
+            a, b = np.where(np.isfinite(a), a, lo - 1e6 * sd), np.where(np.isfinite(b), b, hi + 1e6 * sd)
             # The cdf is monotone: bisection to 2^-48 of the bracket (scipy's root finders take one x at a time).
             for _ in range(48):
                 mid = (a + b) / 2
-                below = _uniform_normal_cdf(mid, lo, hi, sd) < p
+                below = _uniform_scatter_cdf(mid, lo, hi, sd, self.df) < p
                 a, b = np.where(below, mid, a), np.where(below, b, mid)
         return (a + b) / 2
 
@@ -126,27 +136,39 @@ class Predictive:
     @property
     def rms_about_centre(self) -> np.ndarray:
         """sqrt(E (score - g(x))^2): the spread about the law's own point prediction."""
-        lo, hi = self.low - 1.0, self.high - 1.0
-        m2 = (hi**3 - lo**3) / (3 * (hi - lo)) if hi > lo else lo**2
-        return np.sqrt(self.sd**2 + m2 * self.change**2)
+        # score - g(x) = F * delivered - change + e, F uniform on [low, high]
+        mean_f, var_f = (self.low + self.high) / 2, (self.high - self.low) ** 2 / 12
+        t_var = 1.0 if np.isinf(self.df) else (self.df / (self.df - 2) if self.df > 2 else np.inf)
+        return np.sqrt(t_var * self.sd**2 + var_f * self.delivered**2 + (mean_f * self.delivered - self.change) ** 2)
 
     def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws of a new model's score at each x, shape (n, m)."""
         f = rng.uniform(self.low, self.high, size=(n, len(self.edge)))
-        return self.edge + f * self.change + rng.normal(0.0, 1.0, size=f.shape) * self.sd
+        e = rng.normal(0.0, 1.0, size=f.shape) if np.isinf(self.df) else rng.standard_t(self.df, size=f.shape)
+        return self.edge + f * self.delivered + e * self.sd
 
 
-def _uniform_normal_cdf(y, lo, hi, sd):
-    """CDF of U(lo, hi) + N(0, sd^2) at y: (sd / (hi - lo)) * (G((y - lo)/sd) - G((y - hi)/sd)) with
-    G(t) = t Phi(t) + phi(t); the normal alone where hi - lo is negligible against sd."""
+def _scatter(df: float):
+    """The scatter's standard distribution: Student-t with ``df`` degrees of freedom (normal at inf)."""
+    return stats.norm if not np.isfinite(df) else stats.t(df)
+
+
+def _uniform_scatter_cdf(y, lo, hi, sd, df: float = np.inf):
+    """CDF of U(lo, hi) + sd * T at y, T normal or Student-t (``df`` > 1): (sd / (hi - lo)) * (G((y - lo)/sd) -
+    G((y - hi)/sd)) with G the integral of T's CDF, G(t) = t Phi(t) + phi(t) for the normal and
+    t T(t) + (df + t^2) / (df - 1) f(t) for the t; T alone where hi - lo is negligible against sd."""
     y, lo, hi, sd = np.broadcast_arrays(*(np.asarray(v, float) for v in (y, lo, hi, sd)))
     width = hi - lo
+    dist = _scatter(df)
     with np.errstate(all="ignore"):
         sdp = np.where(sd > 0, sd, 1e-300)
         flat = width > 1e-6 * sdp
-        g = lambda t: t * stats.norm.cdf(t) + stats.norm.pdf(t)  # noqa: E731
+        if np.isfinite(df):
+            g = lambda t: t * dist.cdf(t) + (df + t * t) / (df - 1) * dist.pdf(t)  # noqa: E731
+        else:
+            g = lambda t: t * dist.cdf(t) + dist.pdf(t)  # noqa: E731
         conv = sdp / np.where(flat, width, 1.0) * (g((y - lo) / sdp) - g((y - hi) / sdp))
-        point = stats.norm.cdf((y - (lo + hi) / 2) / sdp)
+        point = dist.cdf((y - (lo + hi) / 2) / sdp)
         out = np.where(flat, np.clip(conv, 0.0, 1.0), point)
         zero_sd = ~(sd > 0)
         if np.any(zero_sd):
@@ -166,22 +188,29 @@ class PredictionModel:
     high: float = HIGH
     residual: float = RESIDUAL
     distance: float = DISTANCE
+    saturation: float = SATURATION
+    df: float = DF
     calibrated_on: tuple[str, ...] = ("gadre2024", "olmo-ladder", "pythia", "sloth2024")
 
-    def from_terms(self, centre, edge, residual_var, distance) -> Predictive:
+    def from_terms(self, centre, edge, residual_var, distance, span=np.nan) -> Predictive:
         """The predictive distribution from the raw quantities of a fit (arrays on the fitting scale): the
-        law's point prediction, its value at the edge of the data, its residual variance and the distance past
-        the fitted range. They do not depend on the model's numbers, so a calibration scores many models from
-        one set of fits."""
-        centre, edge, s2, d = (np.atleast_1d(np.asarray(v, float)) for v in (centre, edge, residual_var, distance))
-        centre, edge, s2, d = np.broadcast_arrays(centre, edge, s2, d)
+        law's point prediction, its value at the edge of the data, its residual variance, the distance past
+        the fitted range and the law's change across that range (:func:`fitted_span`; NaN: no saturation).
+        They do not depend on the model's numbers, so a calibration scores many models from one set of fits."""
+        centre, edge, s2, d, span = (np.atleast_1d(np.asarray(v, float))
+                                     for v in (centre, edge, residual_var, distance, span))
+        centre, edge, s2, d, span = np.broadcast_arrays(centre, edge, s2, d, span)
         with np.errstate(all="ignore"):
             sd = np.sqrt(np.maximum(s2, 0.0) * (self.residual + (self.distance * d) ** 2))
             # A law that runs away past its data (a non-finite value) cannot say where the score will be.
             bad = ~(np.isfinite(centre) & np.isfinite(edge))
             sd = np.where(bad, np.inf, sd)
+            change = centre - edge
+            # The change a law delivers saturates at about `saturation` times its change across its own data.
+            rho = np.abs(change) / (self.saturation * span)
+            reach = np.where(np.isnan(span) | (change == 0), change, change / (1.0 + rho))
         return Predictive(centre=np.where(bad, np.nan, centre), edge=np.where(bad, np.nan, edge), low=self.low,
-                          high=self.high, sd=sd, distance=d)
+                          high=self.high, sd=sd, distance=d, reach=np.where(bad, np.nan, reach), df=self.df)
 
     def predictive(self, law, xa: np.ndarray) -> Predictive:
         """The predictive distribution at ``xa`` for a usable :class:`~scalecheck.laws.LawFit`."""
@@ -194,7 +223,7 @@ class PredictionModel:
             centre = to_fit_scale(form, form.predict_params(law.param_vector, xa))
             at_edge = to_fit_scale(form, form.predict_params(law.param_vector, edge))
         noise2 = float(law.noise_scale) ** 2 if np.isfinite(law.noise_scale) else 0.0
-        return self.from_terms(centre, at_edge, np.full(len(centre), noise2), d)
+        return self.from_terms(centre, at_edge, np.full(len(centre), noise2), d, fitted_span(law))
 
     def interval(self, law, xa: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Prediction interval at ``level`` on the fitting scale."""
@@ -247,6 +276,49 @@ class ResidualOnly:
 
 RESIDUAL_ONLY = ResidualOnly()
 
+# The no-change forecast's scatter (benchmarks/interval_calibration.py, "no_change": maximum likelihood on the
+# expanding-window backtests of all four testbeds; each testbed's own figures there use numbers from the others).
+NO_CHANGE_SCALE = 1.897  # times the root mean square of the no-change forecast's inner-backtest errors ...
+NO_CHANGE_DF = 1.573  # ... Student-t with these degrees of freedom
+
+
+@dataclass(frozen=True)
+class NoChangeModel:
+    """Where a new model scores when no law is trusted (:class:`scalecheck.laws.select.NoChangeFit`): the fit
+    set's level plus ``scale * sd * T``, T Student-t with ``df`` degrees of freedom and ``sd`` the root mean
+    square of the no-change forecast's own inner-backtest errors. Inner backtests reach less far than the
+    question and most fit sets allow only one or two of them, so their errors understate both the size and the
+    tail of the real ones: on the four testbeds' backtests the errors in units of ``sd`` have a median of 1.4-2.2
+    (a normal's is 0.67) and a 90th percentile of 4-10."""
+
+    scale: float = NO_CHANGE_SCALE
+    df: float = NO_CHANGE_DF
+
+    def quantile(self, centre, sd, p) -> np.ndarray:
+        return np.asarray(centre, float) + self.scale * np.asarray(sd, float) * stats.t.ppf(p, self.df)
+
+    def interval(self, centre, sd, level: float) -> tuple[np.ndarray, np.ndarray]:
+        return self.quantile(centre, sd, (1 - level) / 2), self.quantile(centre, sd, (1 + level) / 2)
+
+    def level_to_cover(self, centre, sd, y) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            z = np.abs(np.asarray(y, float) - np.asarray(centre, float)) / (self.scale * np.asarray(sd, float))
+        return 2 * stats.t.cdf(z, self.df) - 1
+
+
+NO_CHANGE = NoChangeModel()
+
+
+def fitted_span(law) -> float:
+    """How much the law changes across the data it was fitted on (fitting scale): the range of its values at
+    the fitted x's."""
+    from .fitting import to_fit_scale
+
+    with np.errstate(all="ignore"):
+        g = to_fit_scale(law.law, law.law.predict_params(law.param_vector, np.asarray(law.x, float)))
+    g = g[np.isfinite(g)]
+    return float(np.max(g) - np.min(g)) if len(g) else np.nan
+
 
 def distance(law, xa: np.ndarray) -> np.ndarray:
     """How far each x lies past the law's fitted range, in units of that range (0 inside it)."""
@@ -289,33 +361,43 @@ def crps(dist: Predictive, y, grid: int = 121) -> np.ndarray:
     (F(t) - 1{y <= t})^2, by the trapezoid rule over the distribution's support (the uniform part widened by 3.1
     sds: 0.1% of the mass left out on each side) and the truth. Lower is better; it scores every level at once."""
     y = np.asarray(y, float)
-    a, b = dist.edge + dist.low * dist.change, dist.edge + dist.high * dist.change
+    a, b = dist.edge + dist.low * dist.delivered, dist.edge + dist.high * dist.delivered
     with np.errstate(all="ignore"):
-        lo = np.minimum(np.minimum(a, b) - 3.1 * dist.sd, y)
-        hi = np.maximum(np.maximum(a, b) + 3.1 * dist.sd, y)
+        z = _scatter(dist.df).ppf(0.999)
+        lo = np.minimum(np.minimum(a, b) - z * dist.sd, y)
+        hi = np.maximum(np.maximum(a, b) + z * dist.sd, y)
         t = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, grid)[None]
         F = dist.cdf(t)
     return trapezoid((F - (y[:, None] <= t)) ** 2, t, axis=1)
 
 
-def calibrate(centre, edge, residual_var, distance, y, start: PredictionModel = DEFAULT,
-              name: str = "") -> PredictionModel:
+# The numbers a calibration searches, and its bounds (benchmarks/interval_calibration.py searches the same).
+FIELDS = ("low", "high", "residual", "distance", "saturation", "df")
+BOUNDS = {"low": (-1.5, 1.0), "high": (0.0, 2.5), "residual": (0.05, 12.0), "distance": (0.0, 40.0),
+          "saturation": (0.05, 50.0), "df": (1.5, 100.0)}
+
+
+def calibrate(centre, edge, residual_var, distance, y, span=np.nan, start: PredictionModel = DEFAULT,
+              name: str = "", free: tuple[str, ...] = FIELDS) -> PredictionModel:
     """The numbers with the lowest mean CRPS on backtest rows (arrays on the fitting scale: the law's prediction,
-    its value at the edge of its data, its residual variance, the distance past the fitted range, and the truth),
-    by Powell's method from ``start`` (scipy). ``benchmarks/interval_calibration.py`` calibrates over several
-    testbeds with each testbed's CRPS relative to the residual-only interval's; this is the one-set version."""
+    its value at the edge of its data, its residual variance, the distance past the fitted range, the truth and
+    the law's change across its data), by Powell's method from ``start`` (scipy), searching the ``free`` numbers
+    (the others stay at ``start``'s; a search from infinity starts at the bound). ``benchmarks/
+    interval_calibration.py`` calibrates over several testbeds with each testbed's CRPS relative to the
+    residual-only interval's; this is the one-set version."""
+    from dataclasses import replace
+
     from scipy import optimize
 
-    fields = ("low", "high", "residual", "distance")
-    bounds = [(-1.5, 1.0), (0.0, 2.0), (0.05, 12.0), (0.0, 40.0)]
+    bounds = [BOUNDS[f] for f in free]
 
     def model(v):
-        return PredictionModel(**dict(zip(fields, map(float, v), strict=True)), calibrated_on=(name,) if name else ())
+        return replace(start, **dict(zip(free, map(float, v), strict=True)), calibrated_on=(name,) if name else ())
 
     def objective(v):
-        return float(np.nanmean(crps(model(v).from_terms(centre, edge, residual_var, distance), y, grid=61)))
+        return float(np.nanmean(crps(model(v).from_terms(centre, edge, residual_var, distance, span), y, grid=61)))
 
-    x0 = np.clip([getattr(start, f) for f in fields], [b[0] for b in bounds], [b[1] for b in bounds])
+    x0 = np.clip([getattr(start, f) for f in free], [b[0] for b in bounds], [b[1] for b in bounds])
     res = optimize.minimize(objective, x0, method="Powell", bounds=bounds,
                             options={"xtol": 1e-3, "ftol": 1e-6, "maxiter": 4000})
     return model(res.x)

@@ -16,7 +16,8 @@ scored the way the outer backtest scores it, on the fit set alone:
 **No change** is a candidate too (:data:`NO_CHANGE`, after the laws, so a law wins a tie): each point predicted
 to score what the fit set's largest size scored in its group (corpus or family; the largest size overall for a
 group with none). Where no law beats it on the fit set's own inner backtest, the forecast is that level, with a
-prediction interval from the spread of its inner-backtest errors (normal, their root mean square as the sd):
+prediction interval from the spread of its inner-backtest errors (Student-t about their root mean square,
+:class:`scalecheck.laws.prediction.NoChangeModel`):
 a law is used only where the fit set gives evidence that it extrapolates better than assuming no change.
 
 The winner is refitted on the whole fit set, with the groups handled as :func:`scalecheck.laws.groups.fit_grouped`
@@ -31,12 +32,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats
 
 from ..observations import Series
 from .api import law_x
 from .forms import get_form
 from .groups import GroupLawFit, fit_grouped
+from .prediction import NO_CHANGE as NO_CHANGE_MODEL
 from .result import MAX_EXCURSION, excursion
 
 DEFAULT_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")
@@ -65,7 +66,7 @@ class NoChangeFit:
     """The no-change forecast chosen by an inner backtest: each group's level at its largest fitted size.
 
     ``levels``: group -> mean score of the group's largest size in the fit set; ``overall``: the same over every
-    group (for a group the fit set lacks); ``sd``: the sd of its normal prediction interval (:func:`no_change_sd`).
+    group (for a group the fit set lacks); ``sd``: the scale of its prediction interval (:func:`no_change_sd`).
     """
 
     levels: dict[str, float]
@@ -82,14 +83,10 @@ class NoChangeFit:
         return np.array([self.levels.get(str(g), self.overall) for g in groups], float)
 
     def interval(self, groups, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        c = self.predict_groups(groups)
-        q = stats.norm.ppf(0.5 + level / 2) * self.sd
-        return c - q, c + q
+        return NO_CHANGE_MODEL.interval(self.predict_groups(groups), self.sd, level)  # laws.prediction
 
     def level_to_cover(self, groups, y) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            z = np.abs(np.asarray(y, float) - self.predict_groups(groups)) / self.sd
-        return 2 * stats.norm.cdf(z) - 1
+        return NO_CHANGE_MODEL.level_to_cover(self.predict_groups(groups), self.sd, y)
 
 
 def no_change_sd(series: Series, inner_errors) -> float:

@@ -1,0 +1,83 @@
+"""The predictive distribution's heavy tail, its saturation and the no-change forecast's interval, by simulation:
+rows drawn from a known model with Student-t scatter and a saturating change give their numbers back; the
+delivered change stays bounded however far a law runs; the no-change interval is the Student-t it says."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from scalecheck.laws.prediction import NO_CHANGE, NoChangeModel, PredictionModel, calibrate
+
+HEAVY = PredictionModel(low=-0.2, high=1.0, residual=2.0, distance=3.0, saturation=1.5, df=3.0)
+
+
+def _rows(rng, n, model=HEAVY):
+    """Backtest-like rows: laws predicting changes of 0.5-8 times their change across their data (span)."""
+    span = rng.uniform(0.02, 0.1, n)
+    change = rng.choice([-1, 1], n) * span * np.exp(rng.uniform(np.log(0.5), np.log(8.0), n))
+    edge = rng.uniform(0.3, 0.7, n)
+    s2 = rng.uniform(0.005, 0.015, n) ** 2
+    d = rng.uniform(0.0, 0.6, n)
+    y = model.from_terms(edge + change, edge, s2, d, span).draws(1, rng)[0]
+    return edge + change, edge, s2, d, span, y
+
+
+def test_heavy_tailed_saturating_error_model_recovered():
+    rng = np.random.default_rng(0)
+    centre, edge, s2, d, span, y = _rows(rng, 4000)
+    got = calibrate(centre, edge, s2, d, y, span, start=PredictionModel(df=10.0, saturation=5.0))
+    assert got.df == pytest.approx(HEAVY.df, abs=1.5)
+    assert got.saturation == pytest.approx(HEAVY.saturation, rel=0.35)
+    assert got.low == pytest.approx(HEAVY.low, abs=0.15)
+    assert got.high == pytest.approx(HEAVY.high, abs=0.15)
+    # Fresh rows from the same model: the calibrated distribution covers 50% and 90% within 0.05.
+    centre, edge, s2, d, span, y = _rows(np.random.default_rng(1), 4000)
+    need = got.from_terms(centre, edge, s2, d, span).level_to_cover(y)
+    assert abs(np.mean(need <= 0.5) - 0.5) <= 0.05
+    assert abs(np.mean(need <= 0.9) - 0.9) <= 0.05
+    # A normal scatter in its place (df fixed at infinity) misses the tail: it covers visibly less at 95%.
+    normal = calibrate(*_rows(rng, 4000)[:5], _rows(rng, 4000)[5], start=PredictionModel(df=np.inf, saturation=1.5),
+                       free=("low", "high", "residual", "distance"))
+    need_n = normal.from_terms(centre, edge, s2, d, span).level_to_cover(y)
+    assert np.mean(need_n <= 0.95) < np.mean(need <= 0.95)
+
+
+def test_delivered_change_saturates():
+    m = PredictionModel(low=0.0, high=1.0, residual=1.0, distance=0.0, saturation=2.0, df=np.inf)
+    change = np.array([0.01, 0.1, 1.0, 10.0])
+    dist = m.from_terms(0.5 + change, np.full(4, 0.5), np.full(4, 1e-8), np.zeros(4), np.full(4, 0.05))
+    # A change small against the law's change across its data is delivered almost whole ...
+    assert dist.delivered[0] == pytest.approx(0.01, rel=0.15)
+    # ... a runaway one at most saturation x span.
+    assert np.all(np.abs(dist.delivered) < 2.0 * 0.05)
+    assert np.all(np.diff(dist.delivered) > 0)
+    hi = dist.quantile(0.99)
+    assert np.all(hi < 0.5 + 0.1 + 1e-3)
+    # Without a span (NaN) the whole change is delivered.
+    whole = m.from_terms(0.5 + change, np.full(4, 0.5), np.full(4, 1e-8), np.zeros(4))
+    np.testing.assert_allclose(whole.delivered, change)
+
+
+def test_t_scatter_quantiles_match_draws():
+    m = PredictionModel(low=-0.3, high=1.2, residual=1.0, distance=0.0, saturation=np.inf, df=2.5)
+    dist = m.from_terms([1.0, 2.0], [0.0, 0.0], [0.09, 0.0025], [0.0, 0.0])
+    draws = dist.draws(200_000, np.random.default_rng(3))
+    for p in (0.02, 0.25, 0.5, 0.9, 0.99):
+        np.testing.assert_allclose(dist.quantile(p), np.quantile(draws, p, axis=0), atol=0.02)
+    np.testing.assert_allclose(dist.cdf(np.array([0.5, 1.0])), np.mean(draws < np.array([0.5, 1.0]), axis=0),
+                               atol=0.005)
+
+
+def test_no_change_interval_is_its_student_t():
+    centre, sd = np.array([0.4, 0.6]), np.array([0.01, 0.03])
+    lo, hi = NO_CHANGE.interval(centre, sd, 0.9)
+    np.testing.assert_allclose(NO_CHANGE.level_to_cover(centre, sd, hi), 0.9)
+    np.testing.assert_allclose(hi - centre, NO_CHANGE.scale * sd * stats.t.ppf(0.95, NO_CHANGE.df))
+    # Simulated no-change errors with that scale and tail: covered at their nominal rates.
+    rng = np.random.default_rng(5)
+    m = NoChangeModel(scale=2.0, df=2.0)
+    s = rng.uniform(0.01, 0.05, 20000)
+    y = 0.5 + m.scale * s * rng.standard_t(m.df, s.size)
+    need = m.level_to_cover(np.full(s.size, 0.5), s, y)
+    for level in (0.5, 0.9):
+        assert abs(np.mean(need <= level) - level) <= 0.02
