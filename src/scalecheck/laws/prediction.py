@@ -250,6 +250,22 @@ DEFAULT = PredictionModel()
 
 
 @dataclass(frozen=True)
+class StudentT:
+    """A Student-t predictive distribution: ``centre + sd * T``, T with ``dof`` degrees of freedom (arrays, one
+    entry per x)."""
+
+    centre: np.ndarray
+    sd: np.ndarray
+    dof: float
+
+    def quantile(self, p) -> np.ndarray:
+        return self.centre + self.sd * stats.t.ppf(p, self.dof)
+
+    def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        return self.quantile((1 - level) / 2), self.quantile((1 + level) / 2)
+
+
+@dataclass(frozen=True)
 class ResidualOnly:
     """scalecheck's first prediction interval, kept for benchmarks to compare against: the curve's delta-method
     variance plus the residual variance, Student-t with the fit's degrees of freedom."""
@@ -262,6 +278,15 @@ class ResidualOnly:
     def point_sd(self, law, xa: np.ndarray) -> np.ndarray:
         xa = np.asarray(xa, float)
         return np.sqrt(law.fit_scale_variance(xa) + float(law.noise_scale) ** 2)
+
+    def predictive(self, law, xa: np.ndarray) -> StudentT:
+        """Student-t about the law's point prediction with the fit's dof (fitting scale): its median is the law."""
+        from .fitting import to_fit_scale
+
+        xa = np.asarray(xa, float)
+        with np.errstate(all="ignore"):
+            centre = to_fit_scale(law.law, law.law.predict_params(law.param_vector, xa))
+        return StudentT(centre, self.point_sd(law, xa), max(int(law.quality.dof), 1))
 
     def level_to_cover(self, law, xa: np.ndarray, y: np.ndarray) -> np.ndarray:
         from .fitting import to_fit_scale
