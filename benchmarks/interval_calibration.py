@@ -8,10 +8,12 @@ Each testbed's models are pooled into one exponential law, as the three first te
 per Sloth family, 3-8 models each, the 3-parameter law overshoots so wildly that calibrating on them drove the
 numbers to "no change", covering 0.46 at 90% on the OLMo ladder).
 
-The four numbers of :class:`scalecheck.laws.prediction.PredictionModel` (``low`` and ``high``, the range of the
-realised share of the law's predicted change; ``residual`` and ``distance``, the scatter's) are chosen for each
-testbed on the OTHER three only (leave-one-testbed-out): the numbers with the lowest mean CRPS, each testbed's
-relative to the residual-only interval's, found by Powell's method from two starts over the prediction rows (the
+The five numbers of :class:`scalecheck.laws.prediction.PredictionModel` (``low`` and ``high``, the range of the
+realised share of the deliverable change; ``residual`` and ``distance``, the scatter's; ``saturation``, how far a
+predicted change is delivered against the law's change across its data) are chosen for each testbed on the OTHER
+three only (leave-one-testbed-out): the numbers with the lowest mean over testbeds of CRPS relative to the
+residual-only interval's plus the largest |coverage - level| (MISCALIBRATION), found by Powell's method from two
+starts over the prediction rows (the
 raw terms of each prediction do not depend on the numbers, so the fits are done once; Sloth's 85k rows are
 subsampled to 2000, fixed seed, for the calibration only). That testbed is then scored on all its rows, beside
 the residual-only interval (scalecheck's first: the curve's variance plus the residual variance, t with the fit's
@@ -22,6 +24,11 @@ Scores (accuracies in points; rows in other units are left out of the means): co
 Raftery's interval score at 90% and its mean over the six levels; CRPS (the integral of the squared difference
 between the predictive CDF and the step at the truth, both clipped to [0, 1] for proportions, as the backtest
 clips its intervals).
+
+The no-change forecast's interval (:class:`scalecheck.laws.prediction.NoChangeModel`, used where ``--form auto``
+trusts no law): for every expanding split, the fit set's level and the root mean square of its own inner-backtest
+errors; scale and degrees of freedom by maximum likelihood, leave-one-testbed-out likewise, against a normal about
+the same sd (``no_change``; ``no_change_calibrated_all`` must equal the library's defaults).
 
 Then the OLMo ladder's two-step prediction of its 7B/13B targets (the path of benchmarks/olmo_ladder_backtest.py,
 its selected step 1 "both") with numbers calibrated without the OLMo ladder: intervals covering, mean width.
