@@ -8,6 +8,7 @@ import pandas as pd
 from scalecheck.backtest import backtest
 from scalecheck.backtest.synthetic import exponential_accuracy, synthetic_testbed
 from scalecheck.laws import fit_series, law_x
+from scalecheck.laws.prediction import PredictionModel
 from scalecheck.observations import Testbed
 
 
@@ -41,7 +42,9 @@ def test_backtest_against_params_is_finite_and_close_where_raw_x_overflowed():
     tb = _power_law_testbed()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # overflow never reaches the user
-        f = backtest(tb, x="params", scheme="holdout", n_boot=0, level=0.9).frame()
+        # A model expecting the law's whole change: the point forecast is the law's own (the axis is on test).
+        full = PredictionModel(low=1.0, high=1.0, saturation=np.inf)
+        f = backtest(tb, x="params", scheme="holdout", n_boot=0, level=0.9, prediction_model=full).frame()
     assert f["usable"].all()
     assert np.isfinite(f["predicted"]).all()
     assert f["abs_error"].mean() < 3.0  # points, extrapolating 1.5 decades from 6 sizes

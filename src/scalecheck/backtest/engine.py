@@ -160,9 +160,9 @@ def _law_predictions(series: Series, split: Split, test: Series, law, level: flo
     distance = need = np.full(len(test), np.nan)
     xt = _law_x(test, law)
     if isinstance(law, GroupLawFit):
-        predicted, lo, hi, distance, need = _group_predictions(law, test, xt, level, model)
+        predicted, lo, hi, distance, need, curve = _group_predictions(law, test, xt, level, model)
     else:
-        predicted = np.asarray(law.predict(xt), float).reshape(len(test))
+        predicted = curve = np.asarray(law.predict(xt), float).reshape(len(test))
     # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
     # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
     if isinstance(law, GroupLawFit):
@@ -171,6 +171,8 @@ def _law_predictions(series: Series, split: Split, test: Series, law, level: flo
         lo, hi = (np.asarray(v, float).reshape(len(test))
                   for v in law.interval(xt, level=level, kind="prediction", model=model))
         pm = model or DEFAULT
+        # The point forecast is the predictive distribution's median, so every interval holds it.
+        predicted = np.asarray(law.quantile(xt, 0.5, model=model), float).reshape(len(test))
         distance = prediction_distance(law, xt)
         # The smallest central level whose interval holds the truth: coverage at any level L is the share
         # of rows with level_to_cover <= L (the calibration curve).
@@ -182,7 +184,7 @@ def _law_predictions(series: Series, split: Split, test: Series, law, level: flo
         lo = hi = np.full(len(test), np.nan)
     # A prediction far outside what the law was fitted on is an ill-posed fit, not a forecast (MAX_EXCURSION).
     y_fit = series.subset(split.train).y
-    reasons = [excursion_reason(p, y_fit) for p in predicted]
+    reasons = [excursion_reason(p, y_fit) for p in curve]  # the law's own curve, not the damped median
     wild = np.array([bool(r) for r in reasons])
     if wild.any():
         predicted, lo, hi, distance, need = (np.where(wild, np.nan, np.asarray(v, float))
@@ -225,7 +227,7 @@ def _auto_laws(trains: list[Series], groups: str, **kw) -> list:
 def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: float, model=None):
     """Point, interval, distance and level-to-cover of each held-out point from its own group's law (and shift)."""
     r = law.prediction_rows(test, level, model)
-    return tuple(r[k] for k in ("predicted", "lo", "hi", "distance", "level_to_cover"))
+    return tuple(r[k] for k in ("predicted", "lo", "hi", "distance", "level_to_cover", "curve"))
 
 
 def _verdict(series: Series) -> str:

@@ -113,15 +113,16 @@ class GroupLawFit:
         return lo, hi
 
     def prediction_rows(self, test: Series, level: float, model=None) -> dict[str, np.ndarray]:
-        """Per held-out point of ``test`` (each from its own group's law and shift): ``predicted``, ``lo``, ``hi``
-        (the prediction interval at ``level``), ``distance`` (past the fitted range) and ``level_to_cover``
-        (the smallest central level whose interval holds the truth), as a backtest scores them."""
+        """Per held-out point of ``test`` (each from its own group's law and shift): ``predicted`` (the predictive
+        median), ``lo``, ``hi`` (the prediction interval at ``level``), ``distance`` (past the fitted range),
+        ``level_to_cover`` (the smallest central level whose interval holds the truth), as a backtest scores them,
+        and ``curve`` (the law itself, which the excursion rule judges)."""
         from .api import law_x
         from .prediction import DEFAULT
         from .prediction import distance as prediction_distance
 
         n = len(test)
-        out = {k: np.full(n, np.nan) for k in ("predicted", "lo", "hi", "distance", "level_to_cover")}
+        out = {k: np.full(n, np.nan) for k in ("predicted", "lo", "hi", "distance", "level_to_cover", "curve")}
         pm = model or DEFAULT
         xt = law_x(test, self.law.law)
         for g, idx in _by_group(test.groups).items():
@@ -129,7 +130,9 @@ class GroupLawFit:
             if not part.usable:
                 continue
             xg = xt[idx]
-            out["predicted"][idx] = shifted(part.law, part.predict(xg), shift)
+            out["curve"][idx] = shifted(part.law, part.predict(xg), shift)
+            # The point forecast is the predictive distribution's median, so every interval holds it.
+            out["predicted"][idx] = shifted(part.law, part.quantile(xg, 0.5, model=model), shift)
             a, b = part.interval(xg, level=level, kind="prediction", model=model)
             out["lo"][idx], out["hi"][idx] = shifted(part.law, a, shift), shifted(part.law, b, shift)
             out["distance"][idx] = prediction_distance(part, xg)

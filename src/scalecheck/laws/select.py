@@ -13,7 +13,8 @@ scored the way the outer backtest scores it, on the fit set alone:
 
 **No change** is scored alongside (:data:`NO_CHANGE`): each point predicted to score what the fit set's largest
 size scored in its group (corpus or family; the largest size overall for a group with none); its prediction
-interval is normal with the root mean square of its inner errors as the sd.
+interval comes from the spread of its inner-backtest errors (Student-t about their root mean square,
+:class:`scalecheck.laws.prediction.NoChangeModel`).
 
 **The forecast** (:func:`fit_selected`, ``combine=True``, the default of ``auto``) is not the inner winner but a
 combination (:class:`CombinedFit`): every candidate that passed, refitted on the whole fit set with its groups
@@ -44,6 +45,7 @@ from ..observations import Series
 from .api import law_x
 from .forms import get_form
 from .groups import GroupLawFit, fit_grouped
+from .prediction import NO_CHANGE as NO_CHANGE_MODEL
 from .result import MAX_EXCURSION, excursion
 
 DEFAULT_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")
@@ -84,7 +86,7 @@ class NoChangeFit:
     """The no-change forecast chosen by an inner backtest: each group's level at its largest fitted size.
 
     ``levels``: group -> mean score of the group's largest size in the fit set; ``overall``: the same over every
-    group (for a group the fit set lacks); ``sd``: the sd of its normal prediction interval (:func:`no_change_sd`).
+    group (for a group the fit set lacks); ``sd``: the scale of its prediction interval (:func:`no_change_sd`).
     """
 
     levels: dict[str, float]
@@ -101,14 +103,10 @@ class NoChangeFit:
         return np.array([self.levels.get(str(g), self.overall) for g in groups], float)
 
     def interval(self, groups, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        c = self.predict_groups(groups)
-        q = stats.norm.ppf(0.5 + level / 2) * self.sd
-        return c - q, c + q
+        return NO_CHANGE_MODEL.interval(self.predict_groups(groups), self.sd, level)  # laws.prediction
 
     def level_to_cover(self, groups, y) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            z = np.abs(np.asarray(y, float) - self.predict_groups(groups)) / self.sd
-        return 2 * stats.norm.cdf(z) - 1
+        return NO_CHANGE_MODEL.level_to_cover(self.predict_groups(groups), self.sd, y)
 
     def prediction_rows(self, test: Series, level: float, model=None) -> dict[str, np.ndarray]:
         """As :meth:`scalecheck.laws.groups.GroupLawFit.prediction_rows` (no distance: the level has no x)."""
@@ -119,14 +117,14 @@ class NoChangeFit:
 
 @dataclass(frozen=True, eq=False)
 class CombinedFit:
-    """A weighted mean of several forecasts of one series: the laws that passed the inner backtest, and no change.
+    """A weighted pool of several forecasts of one series: the laws that passed the inner backtest, and no change.
 
     ``weights`` (aligned with ``members``) are the inverse of each member's mean squared inner-backtest error
-    (Bates and Granger 1969; equal without an inner backtest). Per held-out point, the point forecast is the
-    weighted mean of the members' (a member whose prediction is not finite or leaves the fitted range by more than
-    :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads is left out at that point, the others' weights
-    renormalised); the interval and the level to cover are those of the members' predictive distributions pooled
-    with the same weights (a mixture). See :func:`fit_selected` for why a combination rather than the winner.
+    (Bates and Granger 1969; equal without an inner backtest). Per held-out point, the members' predictive
+    distributions are pooled with these weights (a mixture; a member whose law is not finite there or leaves the
+    fitted range by more than :data:`~scalecheck.laws.result.MAX_EXCURSION` spreads is left out at that point, the
+    others' weights renormalised): its median is the point forecast, its central quantiles the interval, and the
+    level to cover is read from it. See :func:`fit_selected` for why a combination rather than the winner.
     """
 
     members: tuple
@@ -157,7 +155,8 @@ class CombinedFit:
             if not m.usable:
                 continue
             r = m.prediction_rows(test, level, model)
-            p = np.asarray(r["predicted"], float)
+            # The excursion rule judges a law's own curve (its point forecast is the damped predictive median).
+            p = np.asarray(r.get("curve", r["predicted"]), float)
             with np.errstate(all="ignore"):
                 bad = ~np.isfinite(p) | (excursion(p, self.y_fit) > MAX_EXCURSION)
             for k in keys:
@@ -192,7 +191,7 @@ class CombinedFit:
 
             lo_b, hi_b = np.min(c - 8 * sd, axis=0), np.max(c + 8 * sd, axis=0)
             ends = []
-            for p in ((1 - level) / 2, (1 + level) / 2):
+            for p in ((1 - level) / 2, (1 + level) / 2, 0.5):
                 a, b = lo_b.copy(), hi_b.copy()
                 for _ in range(60):
                     mid = (a + b) / 2
@@ -200,9 +199,11 @@ class CombinedFit:
                     a, b = np.where(below, mid, a), np.where(below, b, mid)
                 ends.append((a + b) / 2)
             good = ok.any(axis=0) & (tot > 0)
-            out["lo"], out["hi"] = (np.where(good, e, np.nan) for e in ends)
+            out["lo"], out["hi"], median = (np.where(good, e, np.nan) for e in ends)
             out["level_to_cover"] = np.where(good, np.abs(2 * cdf(np.asarray(test.y, float)) - 1), np.nan)
-            out["predicted"] = np.where(tot > 0, out["predicted"], np.nan)
+            # The point forecast is the pooled distribution's median, so every interval holds it (as a single
+            # law's is: scalecheck.laws.prediction); the members' weighted mean can fall outside a lopsided mixture's.
+            out["predicted"] = np.where(tot > 0, median, np.nan)
         return out
 
 
