@@ -40,6 +40,7 @@ import pandas as pd
 from ..errors import SelectionError
 from ..observations import Selection, Series, Testbed
 from ..observations.checkpoints import final_models, has_checkpoints
+from ..observations.series import binomial_sd
 from ..progress import Progress, report
 from ..schema import SCALE_AXES
 from ..tables import ReportFiles, write_tables
@@ -221,9 +222,7 @@ def _sampling_sd(series: Series, order: np.ndarray) -> np.ndarray:
     if series.metric_is_proportion:
         # A reported standard error of 0 (a score of exactly 0 or 1) is no certainty: the binomial sd of the
         # continuity-corrected share (p in [0.5/n, 1-0.5/n]) is the least noise such a score carries.
-        y = series.y[order]
-        p_cc = np.clip(y, 0.5 / n_ex, 1 - 0.5 / n_ex)
-        sd = np.where(np.isfinite(n_ex), np.fmax(sd, np.sqrt(p_cc * (1 - p_cc) / n_ex)), sd)
+        sd = np.where(np.isfinite(n_ex), np.fmax(sd, binomial_sd(series.y[order], n_ex)), sd)
     fill = np.nanmedian(sd) if np.isfinite(sd).any() else 1.0
     return np.maximum(np.nan_to_num(sd, nan=fill), MIN_NOISE_SD)
 
