@@ -159,14 +159,15 @@ def _law_predictions(series: Series, split: Split, test: Series, law, level: flo
     actual = test.y
     distance = need = np.full(len(test), np.nan)
     xt = _law_x(test, law)
-    if isinstance(law, GroupLawFit):
-        predicted, lo, hi, distance, need, curve = _group_predictions(law, test, xt, level, model)
-    else:
-        predicted = curve = np.asarray(law.predict(xt), float).reshape(len(test))
+    curve = np.asarray(law.predict(xt), float).reshape(len(test)) if not isinstance(law, GroupLawFit) else None
+    predicted = curve
     # The law's prediction interval holds what a held-out model's measured score carries beyond the curve:
     # sampling noise, model-to-model scatter and the extrapolation term (scalecheck.laws.prediction).
     if isinstance(law, GroupLawFit):
-        pass
+        # Each point from its own group's law and shift (scalecheck.laws.groups).
+        r = law.prediction_rows(test, level, model)
+        predicted, lo, hi, distance, need, curve = (r[k] for k in ("predicted", "lo", "hi", "distance",
+                                                                   "level_to_cover", "curve"))
     elif isinstance(law, LawFit):
         lo, hi = (np.asarray(v, float).reshape(len(test))
                   for v in law.interval(xt, level=level, kind="prediction", model=model))
@@ -222,12 +223,6 @@ def _auto_laws(trains: list[Series], groups: str, **kw) -> list:
     (:func:`scalecheck.laws.select.fit_selected`: the candidate laws that passed it and no change, weighted by
     their inner errors)."""
     return fit_selected(trains, DEFAULT_CANDIDATES, groups, **kw)
-
-
-def _group_predictions(law: GroupLawFit, test: Series, xt: np.ndarray, level: float, model=None):
-    """Point, interval, distance and level-to-cover of each held-out point from its own group's law (and shift)."""
-    r = law.prediction_rows(test, level, model)
-    return tuple(r[k] for k in ("predicted", "lo", "hi", "distance", "level_to_cover", "curve"))
 
 
 def _verdict(series: Series) -> str:

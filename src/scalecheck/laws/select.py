@@ -174,8 +174,8 @@ class CombinedFit:
         tot = ww.sum(axis=0)
         with np.errstate(all="ignore"):
             ww = ww / np.where(tot > 0, tot, np.nan)
-            out = {k: np.nansum(np.nan_to_num(M[k]) * ww, axis=0) for k in ("predicted", "distance")}
-            out["distance"] = np.where(np.isfinite(M["distance"]).any(axis=0), out["distance"], np.nan)
+            distance = np.nansum(np.nan_to_num(M["distance"]) * ww, axis=0)
+            out = {"distance": np.where(np.isfinite(M["distance"]).any(axis=0), distance, np.nan)}
             # The members' predictive distributions pooled (a mixture with the same weights), each member's taken
             # as normal with the centre and width of its interval at ``level``: between-member disagreement widens
             # the interval, as it should.
