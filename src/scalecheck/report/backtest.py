@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from ..backtest import Backtest
+from ..backtest import Backtest, summarise
 from ..backtest.two_step import LadderPrediction
 from ..tables import ReportFiles, write_tables
 from . import figures as F
@@ -114,6 +114,26 @@ def calibration_png(bt: Backtest) -> bytes | None:
     return F.to_png(fig)
 
 
+def reliability_table(bt: Backtest) -> pd.DataFrame:
+    """Per task, scope and form: the reliability estimated from the fit set alone (before the held-out models were
+    seen; scalecheck.laws.reliability) beside what then happened: the error and coverage of its predictions.
+
+    In an expanding window each split has its own estimate; the table keeps the split that saw all but the largest
+    size (the hardest honest case, as the predicted-against-actual figure). Highest estimate first."""
+    f = bt.predictions
+    if f.empty or "reliability" not in f or not f["reliability"].astype(str).str.len().gt(0).any():
+        return pd.DataFrame()
+    if bt.scheme == "expanding":
+        last = f.groupby(["task", "scope", "form"], sort=False)["k_sizes_fit"].transform("max")
+        f = f[f["k_sizes_fit"] == last]
+    keys = ["task", "scope", "form"]
+    first = f.groupby(keys, sort=True)[["estimated_skill", "reliability"]].first().reset_index()
+    outcome = summarise(f, keys)[[*keys, "n_predictions", "mae", "coverage"]]
+    out = first.merge(outcome, on=keys, how="left")
+    out = out.sort_values("estimated_skill", ascending=False, na_position="last", kind="stable")
+    return out.rename(columns={"reliability": "reading before the targets"})
+
+
 def add_backtest_sections(report: Report, bt: Backtest) -> None:
     """Overview, per-form and per-task tables, error against sizes fitted, and predicted vs actual."""
     overall = bt.by_form()
@@ -159,6 +179,14 @@ def add_backtest_sections(report: Report, bt: Backtest) -> None:
                                   "fit on all but the largest size")
     if png is not None:
         sec.add_figure(png, "predicted against actual", "Predicted against actual, with prediction intervals.")
+    rel = reliability_table(bt)
+    if len(rel):
+        sec.add(table_html(rel.head(PER_TASK_ROWS),
+                           caption=f"How far to trust each extrapolation, estimated from the fit set alone (its inner "
+                                   f"backtests: estimated_skill is 1 - the forecast's inner error over no change's: "
+                                   f"1 perfect, 0 no better than no change), beside the held-out predictions' error "
+                                   f"and coverage; highest estimate first ({min(len(rel), PER_TASK_ROWS)} of "
+                                   f"{len(rel)} rows; every row's estimate is in backtest.csv)"))
     per_task = bt.summary().sort_values("mae", ascending=False, na_position="first")
     sec.add(table_html(per_task.head(PER_TASK_ROWS),
                        caption=f"Per task, scope and form, worst first ({min(len(per_task), PER_TASK_ROWS)} of "
