@@ -220,16 +220,15 @@ class PredictionModel:
 
     def predictive(self, law, xa: np.ndarray) -> Predictive:
         """The predictive distribution at ``xa`` for a usable :class:`~scalecheck.laws.LawFit`."""
-        from .fitting import to_fit_scale
+        t = terms(law, xa)
+        return self.from_terms(t["centre"], t["edge"], t["residual_var"], t["distance"], t["span"])
 
-        form = law.law
-        xa = np.asarray(xa, float)
-        d, edge = _distance(form, np.asarray(law.x, float), xa)
-        with np.errstate(all="ignore"):
-            centre = to_fit_scale(form, form.predict_params(law.param_vector, xa))
-            at_edge = to_fit_scale(form, form.predict_params(law.param_vector, edge))
-        noise2 = float(law.noise_scale) ** 2 if np.isfinite(law.noise_scale) else 0.0
-        return self.from_terms(centre, at_edge, np.full(len(centre), noise2), d, fitted_span(law))
+    def adapted(self, shift: float = 0.0) -> PredictionModel:
+        """These numbers with the realised share's range moved by ``shift`` (:func:`adapt`): every predictive
+        distribution moves by ``shift`` times the change it can deliver, its spread unchanged."""
+        from dataclasses import replace
+
+        return replace(self, low=self.low + shift, high=self.high + shift)
 
     def interval(self, law, xa: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Prediction interval at ``level`` on the fitting scale."""
@@ -356,6 +355,24 @@ def calibrate_no_change(errors: Sequence[np.ndarray]) -> NoChangeModel:
     return NoChangeModel(scale=float(res.x[0]), df=float(res.x[1]))
 
 
+def terms(law, xa: np.ndarray) -> dict[str, np.ndarray]:
+    """The raw terms of a usable law's prediction at ``xa`` (fitting scale), which do not depend on a
+    :class:`PredictionModel`'s numbers: the law's value (``centre``), its value at x clamped to the fitted range
+    (``edge``), its residual variance, the distance past the fitted range and the law's change across it."""
+    from .fitting import to_fit_scale
+
+    form = law.law
+    xa = np.asarray(xa, float)
+    d, edge = _distance(form, np.asarray(law.x, float), xa)
+    with np.errstate(all="ignore"):
+        centre = to_fit_scale(form, form.predict_params(law.param_vector, xa))
+        at_edge = to_fit_scale(form, form.predict_params(law.param_vector, edge))
+    noise2 = float(law.noise_scale) ** 2 if np.isfinite(law.noise_scale) else 0.0
+    centre = np.asarray(centre, float).reshape(-1)
+    return {"centre": centre, "edge": np.asarray(at_edge, float).reshape(-1), "residual_var": np.full(len(centre), noise2),
+            "distance": d, "span": np.full(len(centre), fitted_span(law))}
+
+
 def fitted_span(law) -> float:
     """How much the law changes across the data it was fitted on (fitting scale): the range of its values at
     the fitted x's."""
@@ -448,3 +465,61 @@ def calibrate(centre, edge, residual_var, distance, y, span=np.nan, start: Predi
     res = optimize.minimize(objective, x0, method="Powell", bounds=bounds,
                             options={"xtol": 1e-3, "ftol": 1e-6, "maxiter": 4000})
     return model(res.x)
+
+
+# --- Adapting the predictive distribution to a testbed from its own inner backtests -------------------------------
+
+# The prior's weight in the adaptation, in tasks (see :func:`adapt`).
+PRIOR_TASKS = 4.0
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """What :func:`adapt` applied: the shift of the realised share's range, the inner rows' own estimate it was
+    shrunk from, the weight of the inner evidence, and the inner rows and tasks it rests on (0: the prior)."""
+
+    shift: float = 0.0
+    shift_inner: float = 0.0
+    weight: float = 0.0
+    n_rows: int = 0
+    n_tasks: int = 0
+
+    def to_dict(self) -> dict:
+        return {"share_shift": self.shift, "n_inner_rows": self.n_rows, "n_inner_tasks": self.n_tasks}
+
+
+NO_ADAPTATION = Adaptation()
+
+
+def adapt(prior: PredictionModel, centre, edge, residual_var, distance, y, span=np.nan, tasks=None,
+          prior_tasks: float = PRIOR_TASKS) -> tuple[PredictionModel, Adaptation]:
+    """``prior`` adapted to a testbed from its inner backtests, before any target is seen: rows of forecasts made
+    from fewer sizes of the fit set and scored on its larger sizes (arrays on the fitting scale, as
+    :meth:`PredictionModel.from_terms` takes them, with the truth ``y``; ``tasks`` labels each row's series:
+    rows are pooled over the testbed's tasks because per task there are too few). Returns the adapted numbers
+    (:meth:`PredictionModel.adapted`) and what was applied.
+
+    What is adapted is where a testbed's laws land: the realised share of the deliverable change,
+    (y - edge) / delivered, whose median the prior puts at the middle of [low, high] (the OLMo ladder's laws
+    deliver more than that, Sloth's pooled law less). The shift is the inner rows' median share minus the
+    prior's, shrunk toward 0 with the weight n / (n + n0): n the number of tasks with inner rows (rows of one
+    task share its law and its sizes, so the task, not the row, is the unit of evidence) and n0 =
+    ``prior_tasks``, the prior counting as a few tasks: one or two tasks' inner backtests cannot move it far, a
+    testbed of a dozen mostly speaks for itself. The spread is not adapted: inner backtests reach less far than
+    the forecast, and how far a forecast reaches is what sets its spread (a spread multiplier matched to the
+    inner rows' coverage made Sloth's 90% intervals cover 0.66; see ``benchmarks/interval_calibration.py``).
+    With no inner rows (or none past the fitted range) the prior is returned unchanged."""
+    centre, edge, s2, d, y, span = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float))
+                                                         for v in (centre, edge, residual_var, distance, y, span)))
+    dist = prior.from_terms(centre, edge, s2, d, span)
+    with np.errstate(all="ignore"):
+        share = (y - dist.edge) / dist.delivered
+    ok = np.isfinite(share)  # rows past the fitted range with a finite law and truth
+    if not ok.any():
+        return prior, NO_ADAPTATION
+    labels = np.asarray(tasks if tasks is not None else np.zeros(len(y)), object).reshape(-1)
+    n_tasks = len(set(labels[ok].tolist()))
+    inner = float(np.median(share[ok])) - (prior.low + prior.high) / 2
+    w = n_tasks / (n_tasks + prior_tasks)
+    out = Adaptation(shift=w * inner, shift_inner=inner, weight=w, n_rows=int(ok.sum()), n_tasks=n_tasks)
+    return prior.adapted(out.shift), out
