@@ -50,6 +50,15 @@ nine of ten; the level is a frequency over backtests of ladders like the four, n
 an interval assumes: the new model belongs to the ladder (same data, recipe and evaluation) and the metric is on
 the scale it was fitted on.
 
+Adapting to a testbed (:func:`adapt`; the backtest's default, ``BacktestOptions.adapt``). The numbers above are a
+prior: where a testbed's laws land differs (the OLMo ladder's deliver more of their change than the prior's
+median share, Sloth's pooled law less). Before any target is seen, the fit sets' own inner backtests (fewer
+sizes of each fit set fitted, its larger sizes predicted), pooled over the testbed's tasks, give the median
+realised share of the deliverable change; the share's range moves by its difference from the prior's, shrunk
+toward 0 with weight n / (n + 4), n the tasks with inner rows. Only the location is adapted: inner backtests reach
+less far than the forecast, and the spread grows with the reach, so a spread matched to the inner rows did not
+transfer (``benchmarks/interval_calibration.py``'s docstring has the figures of what was tried).
+
 Where no law is trusted (the backtest's ``auto`` form chose "no change"), :class:`NoChangeModel` gives the
 interval: Student-t about the fit set's level, scaled by its own inner-backtest errors.
 """
