@@ -312,7 +312,8 @@ class BacktestOptions:
     and median moves by that share of the deliverable change. Splits are adapted on what was known when they were
     made: under "expanding", the k-sizes split on the k smallest sizes of every series. Each row carries the
     ``share_shift`` applied and the inner rows and tasks it rests on (0 rows: the prior unchanged, as on the
-    first split). False: the prediction model as given. A fitting function's rows are never adapted.
+    first split). False: the prediction model as given. A fitting function's rows, and a prediction model other than
+    a :class:`~scalecheck.laws.prediction.PredictionModel`, are never adapted.
 
     ``verdicts``: label each row with the reality check's verdict on the whole series
     (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models too: a
@@ -570,8 +571,10 @@ def _adaptations(jobs: list[tuple[Series, Split]], strategy, opts: BacktestOptio
     shared by several groups (the k' smallest sizes of a series, under "expanding") is fitted once."""
     if not opts.adapt or not (strategy is AUTO_FORM or isinstance(strategy, Form)):
         return {}
-    form = ADAPT_FORM if strategy is AUTO_FORM else strategy
     prior = opts.prediction_model or DEFAULT
+    if not isinstance(prior, PredictionModel):  # another interval model (ResidualOnly) has no share to move
+        return {}
+    form = ADAPT_FORM if strategy is AUTO_FORM else strategy
     groups: dict[object, list[tuple[Series, Series]]] = {}
     for s, sp in jobs:
         groups.setdefault(_adaptation_key(opts, sp), []).append((s, s.subset(sp.train)))
