@@ -15,8 +15,9 @@ def _series():
     return series_of(synthetic_testbed(curves, seed=4))
 
 
-def _run(series, **kw):
-    return backtest(series, "exponential", scheme="expanding", verdicts=False, groups="pooled", **kw).frame()
+def _run(series, adapt=True, **kw):
+    return backtest(series, "exponential", scheme="expanding", verdicts=False, groups="pooled", adapt=adapt,
+                    **kw).frame()
 
 
 def test_each_split_is_adapted_on_what_was_known_when_it_was_made():
@@ -51,4 +52,6 @@ def test_adapt_false_keeps_the_prediction_model():
     # Where nothing was applied the two agree exactly; the median moves only where a shift was applied.
     same = ~moved
     assert np.allclose(on.loc[same, "predicted"], off.loc[same, "predicted"], equal_nan=True)
-    assert BacktestOptions().adapt is True
+    assert BacktestOptions().adapt is False  # off by default: see BacktestOptions
+    default = backtest(series, "exponential", scheme="expanding", verdicts=False, groups="pooled").frame()
+    assert (default["n_inner_rows"] == 0).all()
