@@ -50,7 +50,7 @@ PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
     "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
-    "grouping", "fitted_form", "estimated_skill", "reliability", "share_shift", "n_inner_rows", "n_inner_tasks",
+    "grouping", "fitted_form", "estimated_skill", "reliability", "spread_multiplier", "n_inner_rows", "n_inner_tasks",
 ]
 
 # The form the adaptation's inner backtests fit where the backtest chooses forms ("auto"): the one the prediction
