@@ -1,6 +1,6 @@
 """Adapting the predictive distribution to a testbed from its inner backtests (laws.prediction.adapt), tested by
-simulation: rows drawn from a known shifted model, the shift recovered, coverage restored where the prior
-misses, and the prior returned unchanged without inner evidence."""
+simulation: rows drawn from a known wider model, the multiplier recovered, coverage restored where the prior
+misses, never narrowed, and the prior returned unchanged without inner evidence."""
 
 import numpy as np
 import pytest
@@ -30,44 +30,53 @@ def _coverage(model: PredictionModel, terms, y, level: float) -> float:
 def test_without_inner_rows_the_prior_is_unchanged():
     empty = np.array([])
     assert adapt(PRIOR, empty, empty, empty, empty, empty) == (PRIOR, NO_ADAPTATION)
-    # Rows inside the fitted range (nothing to deliver) say nothing about where a law lands.
-    m, a = adapt(PRIOR, [0.5, 0.6], [0.5, 0.6], [1e-4, 1e-4], [0.0, 0.0], [0.52, 0.61], span=[0.1, 0.1])
-    assert m == PRIOR and a.n_rows == 0 and a.shift == 0.0
+    # A law that is not finite where it predicts says nothing either.
+    m, a = adapt(PRIOR, [np.nan], [0.5], [1e-4], [0.2], [0.6], span=[0.1])
+    assert m == PRIOR and a == NO_ADAPTATION
 
 
-@pytest.mark.parametrize("true_shift", [-0.8, 0.0, 0.6])
-def test_recovers_a_known_shift(true_shift):
+@pytest.mark.parametrize("true_spread", [1.0, 1.6, 2.5])
+def test_recovers_a_known_spread_multiplier(true_spread):
     rng = np.random.default_rng(1)
-    terms, y, tasks = _rows(40, 10, PRIOR.adapted(true_shift), rng)
+    terms, y, tasks = _rows(40, 25, PRIOR.adapted(true_spread), rng)
     m, a = adapt(PRIOR, **terms, y=y, tasks=tasks, prior_tasks=0)
-    assert a.shift_inner == pytest.approx(true_shift, abs=0.12)
-    assert a.n_tasks == 40 and a.n_rows == 400 and a.weight == 1.0
-    # Shrinkage toward the prior: the weight n / (n + n0), n the tasks.
+    assert a.spread_inner == pytest.approx(true_spread, rel=0.12)
+    assert a.n_tasks == 40 and a.n_rows == 1000 and a.weight == 1.0
+    # Shrinkage toward the prior: s ** (n / (n + n0)), n the tasks.
     _, shrunk = adapt(PRIOR, **terms, y=y, tasks=tasks, prior_tasks=40)
-    assert shrunk.weight == 0.5 and shrunk.shift == pytest.approx(a.shift_inner / 2)
-    assert m.low - PRIOR.low == pytest.approx(a.shift) and m.high - PRIOR.high == pytest.approx(a.shift)
+    assert shrunk.weight == 0.5 and shrunk.spread == pytest.approx(np.sqrt(a.spread_inner))
 
 
-def test_adapted_intervals_cover_at_50_and_90_on_a_testbed_whose_laws_deliver():
-    """Inner rows of short reach, forecasts reaching three times as far, both from a testbed whose laws deliver
-    more than the prior expects: the prior misses at 50%, the adapted model covers within 0.05 at 50% and 90%."""
+def test_never_narrowed():
+    """Inner errors narrower than the prior's say nothing about a longer reach: the prior stays."""
+    rng = np.random.default_rng(5)
+    terms, y, tasks = _rows(30, 20, PRIOR.adapted(0.4), rng)
+    m, a = adapt(PRIOR, **terms, y=y, tasks=tasks)
+    assert a.spread == 1.0 and m == PRIOR and a.n_tasks == 30
+
+
+def test_adapted_intervals_cover_at_50_and_90_where_the_prior_is_too_narrow():
+    """Inner rows of short reach and forecasts reaching three times as far, both from a testbed whose errors are
+    twice as wide as the prior allows: the prior misses at 50% and 90%, the adapted model covers within 0.05."""
     rng = np.random.default_rng(2)
-    truth = PRIOR.adapted(0.7)
-    inner_terms, inner_y, tasks = _rows(20, 12, truth, rng, reach=1.0)
+    truth = PRIOR.adapted(2.0)
+    inner_terms, inner_y, tasks = _rows(60, 6, truth, rng, reach=1.0)
     outer_terms, outer_y, _ = _rows(20, 30, truth, rng, reach=3.0)
     adapted, a = adapt(PRIOR, **inner_terms, y=inner_y, tasks=tasks)
-    assert a.n_tasks == 20
-    assert abs(_coverage(PRIOR, outer_terms, outer_y, 0.5) - 0.5) > 0.08
+    assert a.n_tasks == 60 and a.spread > 1.5
     for level in (0.5, 0.9):
+        assert abs(_coverage(PRIOR, outer_terms, outer_y, level) - level) > 0.08
         assert abs(_coverage(adapted, outer_terms, outer_y, level) - level) <= 0.05
 
 
-def test_the_median_moves_with_the_shift_and_stays_inside_every_interval():
+def test_the_median_stays_and_the_intervals_scale_about_it():
     rng = np.random.default_rng(3)
     terms, _, _ = _rows(5, 4, PRIOR, rng)
-    for shift in (-0.5, 0.5):
-        d = PRIOR.adapted(shift).from_terms(**terms)
-        base = PRIOR.from_terms(**terms)
-        assert np.allclose(d.quantile(0.5) - base.quantile(0.5), shift * base.delivered, atol=1e-8)
-        lo, hi = d.interval(0.5)
-        assert np.all((lo <= d.quantile(0.5)) & (d.quantile(0.5) <= hi))
+    base = PRIOR.from_terms(**terms)
+    d = PRIOR.adapted(1.7).from_terms(**terms)
+    assert np.allclose(d.quantile(0.5), base.quantile(0.5), atol=1e-9)
+    for level in (0.5, 0.9):
+        (lo, hi), (blo, bhi) = d.interval(level), base.interval(level)
+        med = base.quantile(0.5)
+        assert np.allclose(hi - med, 1.7 * (bhi - med), atol=1e-8)
+        assert np.allclose(med - lo, 1.7 * (med - blo), atol=1e-8)

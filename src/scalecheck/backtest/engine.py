@@ -308,13 +308,11 @@ class BacktestOptions:
     ``adapt``: adapt the prediction model to the testbed before any target is seen
     (:func:`scalecheck.laws.prediction.adapt`): for each split, inner backtests on the fit sets of every series in
     the backtest (fit on fewer sizes of the fit set, predict its larger ones; the form backtested, or the
-    exponential law where forms are chosen), pooled, say where the testbed's laws land, and every interval and
-    median moves by that share of the deliverable change. Splits are adapted on what was known when they were
-    made: under "expanding", the k-sizes split on the k smallest sizes of every series. Each row carries the
-    ``share_shift`` applied and the inner rows and tasks it rests on (0 rows: the prior unchanged, as on the
-    first split). Off by default: left out of the testbed it was tried on (benchmarks/interval_calibration.py
-    --adapt), it moved the median closer on the OLMo ladder and Sloth but its intervals covered worse on three
-    of four testbeds, and on the built-in hold-out it raised the MAE from 3.79 to 4.56 points. A fitting
+    exponential law where forms are chosen), pooled, say whether the prediction model's intervals are too narrow
+    on this testbed; if so every interval is widened about its median (never narrowed; the median, the point
+    forecast, does not move). Splits are adapted on what was known when they were made: under "expanding", the
+    k-sizes split on the k smallest sizes of every series. Each row carries the ``spread_multiplier`` applied and
+    the inner rows and tasks it rests on (0 rows: the prior unchanged, as on the first split). A fitting
     function's rows, and a prediction model other than a :class:`~scalecheck.laws.prediction.PredictionModel`,
     are never adapted.
 
@@ -575,7 +573,7 @@ def _adaptations(jobs: list[tuple[Series, Split]], strategy, opts: BacktestOptio
     if not opts.adapt or not (strategy is AUTO_FORM or isinstance(strategy, Form)):
         return {}
     prior = opts.prediction_model or DEFAULT
-    if not isinstance(prior, PredictionModel):  # another interval model (ResidualOnly) has no share to move
+    if not isinstance(prior, PredictionModel):  # another interval model (ResidualOnly): used as given
         return {}
     form = ADAPT_FORM if strategy is AUTO_FORM else strategy
     groups: dict[object, list[tuple[Series, Series]]] = {}

@@ -65,8 +65,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "BIC on the fit set between one law for all ('pooled'), one shape with per-group offsets "
                         "('offsets') and one law per group ('separate')")
     p.add_argument("--adapt", action="store_true",
-                   help="move each split's intervals and median by where the fit sets' own inner backtests say this "
-                        "testbed's laws land (scalecheck.laws.prediction.adapt); rows get share_shift, n_inner_rows")
+                   help="widen each split's intervals where the fit sets' own inner backtests miss more than they allow "
+                        "(scalecheck.laws.prediction.adapt); rows get spread_multiplier, n_inner_rows")
     p.add_argument("--n-boot", type=N_BOOT, default=0,
                    help=f"bootstrap replicates per fit, 0 to {N_BOOT_MAX:,} (0: delta-method intervals, calibrated "
                         "on simulations)")
