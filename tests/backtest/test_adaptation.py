@@ -59,6 +59,4 @@ def test_adapt_false_keeps_the_prediction_model():
     ok = on["usable"].astype(bool) & wider
     assert ((on.loc[ok, "hi"] - on.loc[ok, "lo"]) >= (off.loc[ok, "hi"] - off.loc[ok, "lo"]) - 1e-12).all()
     assert on.loc[ok, "covered"].astype(bool).sum() >= off.loc[ok, "covered"].astype(bool).sum()
-    assert BacktestOptions().adapt is False  # off by default: see BacktestOptions
-    default = backtest(series, "exponential", scheme="expanding", verdicts=False, groups="pooled").frame()
-    assert (default["n_inner_rows"] == 0).all()
+    assert BacktestOptions().adapt is True

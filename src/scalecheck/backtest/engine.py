@@ -306,7 +306,7 @@ class BacktestOptions:
     calibration curve) and the extrapolation distance (in units of the fitted x range).
 
     ``adapt``: adapt the prediction model to the testbed before any target is seen
-    (:func:`scalecheck.laws.prediction.adapt`): for each split, inner backtests on the fit sets of every series in
+    (:func:`scalecheck.laws.prediction.adapt`; the default): for each split, inner backtests on the fit sets of every series in
     the backtest (fit on fewer sizes of the fit set, predict its larger ones; the form backtested, or the
     exponential law where forms are chosen), pooled, say whether the prediction model's intervals are too narrow
     on this testbed; if so every interval is widened about its median (never narrowed; the median, the point
@@ -339,7 +339,7 @@ class BacktestOptions:
     prediction_model: PredictionModel | None = None
     verdicts: bool = True
     groups: str = "auto"
-    adapt: bool = False
+    adapt: bool = True
 
     def __post_init__(self) -> None:
         forms = self.forms
