@@ -44,7 +44,7 @@ and the 90% interval score beat the residual-only interval's on all four (the pr
 ladder and Pythia, and covered 0.42 at 90% on the OLMo ladder); coverage is in 0.85-0.95 at 90% on two (the OLMo
 ladder, Pythia), and no testbed is within 0.05 at every level: Gadre et al.'s and Sloth's errors are wider than
 the other testbeds' at every level, which one set of numbers cannot know before seeing them. Adapted (below, the
-backtest's default), Gadre et al. 0.427/0.777, max miss 0.123, CRPS 4.75; Sloth 0.511/0.789, 0.118, 11.77; the
+backtest's default), Gadre et al. 0.426/0.777, max miss 0.123, CRPS 4.75; Sloth 0.511/0.789, 0.118, 11.77; the
 OLMo ladder and Pythia unchanged.
 
 What a level means: a 50% interval holds a new model's score in half of such backtests (even odds), a 90% one in
