@@ -50,7 +50,7 @@ the shift alone: 0.156, 0.132, 0.063, 0.110, MAE of the median Gadre 6.95 -> 7.0
 -> 15.46.
 
 Rule 1, frozen and run once: the shift alone (e), with the five numbers calibrated with the adaptation in the
-loop (committed as 940a614 before its one run, ``--adapt`` at that commit; cov90 / max miss, CRPS; unadapted with
+loop (committed as 940a614 before its one run, the default at that commit; cov90 / max miss, CRPS; unadapted with
 the same numbers, then last stop's leave-one-out figures, in brackets): Gadre 0.669 / 0.249, 5.43 [0.654 / 0.262,
 5.69; 0.756 / 0.152, 4.80]; OLMo 0.907 / 0.129, 2.78 [0.898 / 0.112, 2.89; 0.898 / 0.096, 3.10]; Pythia 0.835 /
 0.067, 4.26 [0.845 / 0.067, 4.19; 0.859 / 0.059, 4.27]; Sloth 0.777 / 0.124, 11.48 [0.760 / 0.143, 11.56; 0.772 /
