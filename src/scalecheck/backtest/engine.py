@@ -20,9 +20,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
-from ..laws import Form, LawFit, Predictor, get_form, law_x
+from ..laws import Form, LawFit, Predictor, fit_many, get_form, law_x
 from ..laws.groups import GROUPINGS, GroupLawFit, fit_grouped
-from ..laws.prediction import DEFAULT, PredictionModel, interval_score
+from ..laws.prediction import (
+    DEFAULT,
+    NO_ADAPTATION,
+    Adaptation,
+    PredictionModel,
+    adapt,
+    interval_score,
+    terms,
+)
 from ..laws.prediction import distance as prediction_distance
 from ..laws.reliability import estimated_skill, reading_of
 from ..laws.result import excursion_reason
@@ -42,8 +50,12 @@ PREDICTION_COLUMNS = [
     "task", "metric", "scope", "x_name", "form", "scheme", "k_sizes_fit", "n_fit", "model", "params", "tokens",
     "x", "actual", "noise_sd", "predicted", "lo", "hi", "abs_error", "rel_error", "signed_error", "covered",
     "interval_width", "interval_score", "level_to_cover", "distance", "verdict", "units", "usable", "reason",
-    "grouping", "fitted_form", "estimated_skill", "reliability",
+    "grouping", "fitted_form", "estimated_skill", "reliability", "spread_multiplier", "n_inner_rows", "n_inner_tasks",
 ]
+
+# The form the adaptation's inner backtests fit where the backtest chooses forms ("auto"): the one the prediction
+# model's numbers were calibrated on (benchmarks/interval_calibration.py).
+ADAPT_FORM = "exponential"
 
 # The form name that asks for each task's form to be chosen by an inner backtest on its fit set
 # (scalecheck.laws.select) among DEFAULT_CANDIDATES.
@@ -119,8 +131,9 @@ def testbed_series(testbed: Testbed, x: str | None = None, *, by: str | None = N
 
 
 def _prediction_rows(series: Series, split: Split, form: str, law, level: float, model=None,
-                     verdict: str = "") -> list[dict]:
-    """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split``."""
+                     verdict: str = "", adaptation: Adaptation = NO_ADAPTATION) -> list[dict]:
+    """Score ``law`` (fitted on ``split.train``) on the held-out points of ``split`` (``model``: the prediction
+    model, adapted to the testbed as ``adaptation`` says)."""
     test = series.subset(split.test)
     scale, units = units_of(series)
     grouping = law.mode if isinstance(law, (GroupLawFit, NoChangeFit, CombinedFit)) else "pooled"
@@ -130,7 +143,7 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units,
             # The fit set's own evidence on this forecast, before the target (scalecheck.laws.reliability).
-            "estimated_skill": estimated_skill(law), "reliability": reading_of(law)}
+            "estimated_skill": estimated_skill(law), "reliability": reading_of(law), **adaptation.to_dict()}
     usable = bool(getattr(law, "usable", True))
     if usable and isinstance(law, (NoChangeFit, CombinedFit)):
         predicted, lo, hi, distance, need, reasons = _selected_predictions(series, test, law, level, model)
@@ -292,6 +305,17 @@ class BacktestOptions:
     miss, in the row's units), the smallest level whose interval holds the truth (``level_to_cover``, for the
     calibration curve) and the extrapolation distance (in units of the fitted x range).
 
+    ``adapt``: adapt the prediction model to the testbed before any target is seen
+    (:func:`scalecheck.laws.prediction.adapt`; the default): for each split, inner backtests on the fit sets of every series in
+    the backtest (fit on fewer sizes of the fit set, predict its larger ones; the form backtested, or the
+    exponential law where forms are chosen), pooled, say whether the prediction model's intervals are too narrow
+    on this testbed; if so every interval is widened about its median (never narrowed; the median, the point
+    forecast, does not move). Splits are adapted on what was known when they were made: under "expanding", the
+    k-sizes split on the k smallest sizes of every series. Each row carries the ``spread_multiplier`` applied and
+    the inner rows and tasks it rests on (0 rows: the prior unchanged, as on the first split). A fitting
+    function's rows, and a prediction model other than a :class:`~scalecheck.laws.prediction.PredictionModel`,
+    are never adapted.
+
     ``verdicts``: label each row with the reality check's verdict on the whole series
     (:func:`scalecheck.trends.classify`), so coverage can be read per verdict (it sees the held-out models too: a
     label for reading results, not a forecast).
@@ -315,6 +339,7 @@ class BacktestOptions:
     prediction_model: PredictionModel | None = None
     verdicts: bool = True
     groups: str = "auto"
+    adapt: bool = True
 
     def __post_init__(self) -> None:
         forms = self.forms
@@ -451,7 +476,7 @@ def backtest(data: Testbed | Series | Iterable[Series], forms: FormLike | Sequen
     (``x``, ``by``, ``tasks``, ``metric``, ``shots``, ``variant``, ``checkpoints``: "final", the default, keeps
     each training run's last checkpoint, "all" every one); keywords given beside a selection override its fields.
     How: ``options`` (:class:`BacktestOptions`), or its fields as keywords (``forms``, ``scheme``, ``level``,
-    ``holdout``, ``n_boot``, ``seed``, ``min_train``, ``prediction_model``, ``verdicts``, ``groups``), which
+    ``holdout``, ``n_boot``, ``seed``, ``min_train``, ``prediction_model``, ``verdicts``, ``groups``, ``adapt``), which
     override the object's.
     """
     sel = Selection.of(selection, x=x, by=by, tasks=tuple(tasks) if tasks is not None else None, metric=metric,
@@ -518,17 +543,71 @@ def _form_rows(form: str, strategy, series_list: list[Series], declared: set[str
     for s in series_list:
         mask = None if declared is None else np.array([m in declared for m in s.models], bool)
         jobs.extend((s, sp) for sp in splits(s, opts.scheme, holdout=mask, min_train=need))
+    adapted = _adaptations(jobs, strategy, opts, need)
     rows: list[dict] = []
     for start in range(0, len(jobs), _CHUNK):
         chunk = jobs[start:start + _CHUNK]
         laws = _fit_laws([s.subset(sp.train) for s, sp in chunk], strategy, opts)
         for (s, sp), law in zip(chunk, laws, strict=True):
-            rows.extend(_prediction_rows(s, sp, form, law, opts.level, opts.prediction_model,
-                                         verdict_of.get(id(s), "")))
+            model, adaptation = adapted.get(_adaptation_key(opts, sp), (opts.prediction_model, NO_ADAPTATION))
+            rows.extend(_prediction_rows(s, sp, form, law, opts.level, model, verdict_of.get(id(s), ""),
+                                         adaptation))
             ticker.tick(s)
     for s in series_list:
         ticker.tick(s)
     return rows
+
+
+def _adaptation_key(opts: BacktestOptions, split: Split):
+    """Which splits share an adaptation: under "expanding", those made at the same time (k sizes fitted, each
+    series on its k smallest); under the other schemes every split (one per series, all fitted at once)."""
+    return split.k_sizes_fit if opts.scheme == "expanding" else None
+
+
+def _adaptations(jobs: list[tuple[Series, Split]], strategy, opts: BacktestOptions, need: int
+                 ) -> dict[object, tuple[PredictionModel, Adaptation]]:
+    """The prediction model adapted for each group of splits (:func:`_adaptation_key`) from the inner backtests
+    of their fit sets, pooled over series (:func:`scalecheck.laws.prediction.adapt`): each fit set's expanding
+    splits, fitted with the form backtested (pooled) or, where forms are chosen, :data:`ADAPT_FORM`. An inner fit
+    shared by several groups (the k' smallest sizes of a series, under "expanding") is fitted once."""
+    if not opts.adapt or not (strategy is AUTO_FORM or isinstance(strategy, Form)):
+        return {}
+    prior = opts.prediction_model or DEFAULT
+    if not isinstance(prior, PredictionModel):  # another interval model (ResidualOnly): used as given
+        return {}
+    form = ADAPT_FORM if strategy is AUTO_FORM else strategy
+    groups: dict[object, list[tuple[Series, Series]]] = {}
+    for s, sp in jobs:
+        groups.setdefault(_adaptation_key(opts, sp), []).append((s, s.subset(sp.train)))
+    inner = {key: [(s, t, isp) for s, t in members for isp in splits(t, "expanding", min_train=need)]
+             for key, members in groups.items()}
+    fits: dict[tuple, object] = {}
+    todo = {}
+    for items in inner.values():
+        for s, t, isp in items:
+            fit_key = (id(s), tuple(t.subset(isp.train).models))
+            if fit_key not in fits and fit_key not in todo:
+                todo[fit_key] = t.subset(isp.train)
+    fits.update(zip(todo, fit_many(list(todo.values()), form), strict=True))
+    out = {}
+    for key, items in inner.items():
+        cols: dict[str, list] = {c: [] for c in ("centre", "edge", "residual_var", "distance", "span", "y", "task")}
+        for s, t, isp in items:
+            law = fits[(id(s), tuple(t.subset(isp.train).models))]
+            if not law.usable:
+                continue
+            test = t.subset(isp.test)
+            for c, v in terms(law, law_x(test, law.law)).items():
+                cols[c].append(v)
+            cols["y"].append(np.asarray(test.y, float))
+            cols["task"].append(np.full(len(test), s.label, object))
+        if not cols["y"]:
+            out[key] = (prior, NO_ADAPTATION)
+            continue
+        arrays = {c: np.concatenate(v) for c, v in cols.items()}
+        out[key] = adapt(prior, arrays["centre"], arrays["edge"], arrays["residual_var"], arrays["distance"],
+                         arrays["y"], arrays["span"], tasks=arrays["task"])
+    return out
 
 
 def _fit_laws(trains: list[Series], strategy, opts: BacktestOptions) -> list:

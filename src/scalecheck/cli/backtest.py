@@ -64,6 +64,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="a pooled series whose models come from several corpora (or families): 'auto' chooses by "
                         "BIC on the fit set between one law for all ('pooled'), one shape with per-group offsets "
                         "('offsets') and one law per group ('separate')")
+    p.add_argument("--no-adapt", dest="adapt", action="store_false",
+                   help="keep the calibrated intervals as they are (by default each split's are widened where the fit "
+                        "sets' own inner backtests miss more than they allow: scalecheck.laws.prediction.adapt; rows "
+                        "say so in spread_multiplier, n_inner_rows)")
     p.add_argument("--n-boot", type=N_BOOT, default=0,
                    help=f"bootstrap replicates per fit, 0 to {N_BOOT_MAX:,} (0: delta-method intervals, calibrated "
                         "on simulations)")
@@ -129,7 +133,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         if args.scheme == "holdout":
             check_holdouts(testbed, selection, args.holdout)
         options = BacktestOptions(forms=args.form, scheme=args.scheme, level=args.level, holdout=args.holdout,
-                                  n_boot=args.n_boot, seed=args.seed, groups=args.groups)
+                                  n_boot=args.n_boot, seed=args.seed, groups=args.groups,
+                                  adapt=args.adapt)
         bt = Backtest.fit(testbed, selection, options, progress=progress("backtest"))
         if bt.predictions.empty:
             raise SelectionError(f"no predictions: no series has enough model sizes to fit and predict with "
