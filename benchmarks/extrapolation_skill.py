@@ -203,7 +203,7 @@ def task_table(tb, spec: Spec, validate: bool = False) -> tuple[pd.DataFrame, pd
         nochange_rows.append({"task": s.task, "scope": s.scope_label, "metric": s.metric, "verdict": verdict,
                               "units": "points" if scale == 100.0 else s.metric, "n_heldout": int(held.sum()),
                               "mae_no_change": float(np.mean(np.abs(base - s.y[held]))) * scale,
-                              "estimated_skill": rel.estimated_skill, "reliability": rel.reading,
+                              "estimated_skill_track": rel.estimated_skill, "reliability": rel.reading,
                               "inner_first": choice.form,
                               **{f"inner_{form}": v for form, v in choice.inner_mae.items()}})
     table = pd.DataFrame(nochange_rows)
@@ -215,6 +215,10 @@ def task_table(tb, spec: Spec, validate: bool = False) -> tuple[pd.DataFrame, pd
     bt = backtest(kept, forms=["exponential"], scheme="holdout", holdout=hold, verdicts=False, groups="pooled")
     frames.append(bt.frame().assign(form=POOLED))
     frame = pd.concat(frames, ignore_index=True)
+    # The reliability estimate (scalecheck.laws.reliability.estimated_skill): the skill against no change that
+    # auto's forecast expects of itself at the held-out models' x, from the fit set alone (one value per task).
+    est = frame[frame["form"] == HEADLINE].groupby(["task", "scope"])["estimated_skill"].first()
+    table = table.merge(est.rename("estimated_skill").reset_index(), on=["task", "scope"], how="left")
     # A task's MAE counts every held-out model: an unusable prediction is scored as no change (what a user
     # left without a law would say), so a form cannot look good by refusing the hard tasks.
     frame = frame.merge(_nochange_frame(kept, spec), on=["task", "scope", "model"], how="left")
@@ -289,6 +293,8 @@ def summarise(table: pd.DataFrame, frame: pd.DataFrame) -> dict:
         # the hold-out, across tasks: of the headline form, and of the exponential law the estimate backtests.
         "reliability_rank_correlation": _spearman(table["estimated_skill"], table[f"skill_{HEADLINE}"]),
         "reliability_rank_correlation_exponential": _spearman(table["estimated_skill"], table["skill_exponential"]),
+        # The estimate before this session's change: the combined forecast's inner track record alone.
+        "reliability_rank_correlation_track": _spearman(table["estimated_skill_track"], table[f"skill_{HEADLINE}"]),
         "n_tasks_with_estimate": int(np.isfinite(table["estimated_skill"]).sum()),
     }
 

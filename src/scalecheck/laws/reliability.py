@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import stats
 
 from ..observations import Series
 from .api import fit_many, law_x
@@ -189,9 +190,43 @@ def _of_choice(series: Series, choice=None) -> Reliability:
                        mae_no_change=mae_nc, axis="size")
 
 
-def estimated_skill(law) -> float:
-    """The estimated skill against no change of a fitted forecast whose inner backtest is on it (``law.choice``,
-    as :func:`scalecheck.laws.select.fit_selected` returns): NaN for a law fitted without one."""
+def expected_skill(predicted, lo, hi, no_change, level: float = 0.9) -> float:
+    """The skill against no change a forecast expects of itself at its targets, before they are seen:
+    ``1 - E|Y - p| / E|Y - nc|`` over the targets, Y drawn from the forecast's own predictive distribution (taken
+    as normal, centred on the point forecast ``p`` with the scale of its central ``level`` interval ``lo``-``hi``)
+    and ``nc`` the no-change forecast. A forecast that predicts a change small against its own uncertainty expects
+    a skill near 0 (whatever it does, the target's noise decides); one that predicts a change large against it
+    expects a skill near 1. Targets with any value not finite are left out; NaN when none is left."""
+    p, lo, hi, nc = (np.asarray(v, float).ravel() for v in (predicted, lo, hi, no_change))
+    ok = np.isfinite(p) & np.isfinite(lo) & np.isfinite(hi) & np.isfinite(nc)
+    if not ok.any():
+        return float("nan")
+    p, nc = p[ok], nc[ok]
+    sd = np.maximum((hi[ok] - lo[ok]) / (2 * stats.norm.ppf(0.5 + level / 2)), 1e-12)
+    mu = np.abs(p - nc)
+    e_point = sd * np.sqrt(2 / np.pi)  # E|Y - p| for Y ~ N(p, sd)
+    e_nc = e_point * np.exp(-mu**2 / (2 * sd**2)) + mu * (1 - 2 * stats.norm.cdf(-mu / sd))  # folded normal
+    return float(1.0 - e_point.sum() / e_nc.sum())
+
+
+def estimated_skill(law, test: Series | None = None, level: float = 0.9) -> float:
+    """The estimated skill against no change of a fitted forecast, from its fit set alone.
+
+    With the targets ``test`` (their x and groups; their scores are not read) and a forecast that carries its
+    no-change member (the combined forecast of :func:`scalecheck.laws.select.fit_selected`): its
+    :func:`expected_skill` there. Otherwise the forecast's inner track record (``law.choice``): NaN for a law
+    fitted without an inner backtest."""
+    from .select import CombinedFit, NoChangeFit
+
+    if test is not None and len(test) and isinstance(law, (CombinedFit, NoChangeFit)) and law.usable:
+        nc = law if isinstance(law, NoChangeFit) else next((m for m in law.members if isinstance(m, NoChangeFit)),
+                                                           None)
+        if nc is not None:
+            r = law.prediction_rows(test, level)
+            p, lo, hi = r["predicted"], r["lo"], r["hi"]
+            if test.metric_is_proportion:
+                p, lo, hi = (np.clip(v, 0.0, 1.0) for v in (p, lo, hi))
+            return expected_skill(p, lo, hi, nc.predict_groups(test.groups), level)
     choice = getattr(law, "choice", None)
     return float(choice.combined_skill) if choice is not None and getattr(choice, "track", ()) else float("nan")
 
