@@ -31,8 +31,8 @@ past the data is large against its own uncertainty. A forecast predicting a chan
 comes; and a track record from one or two inner origins is itself noisy. On the validation question of
 ``benchmarks/extrapolation_skill.py --validate`` (each fit set's largest size predicted from its smaller ones,
 the hold-out unseen), Spearman with the realised skill: OLMo 0.80 against the track record's 0.36, Pythia 0.23
-against 0.01, Gadre 0.34 (its validation fit sets are too small for any inner backtest); see that benchmark's
-docstring for what was tried. It has no free number.
+against 0.01, Sloth 0.05 against 0.23 (lower), Gadre 0.34 (its validation fit sets are too small for any inner
+backtest); see that benchmark's docstring for what else was tried. It has no free number.
 """
 
 from __future__ import annotations
