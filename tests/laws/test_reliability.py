@@ -85,7 +85,7 @@ def test_expected_skill_ranks_simulated_extrapolations_by_their_realised_skill()
     like the law and then saturate (the law overshoots). A constant, a random or a reversed estimate fails."""
     from scipy import stats
 
-    from scalecheck.laws.reliability import estimated_skill
+    from scalecheck.laws.reliability import estimated_skill, reading_of
     from scalecheck.laws.select import fit_selected
 
     rng = np.random.default_rng(3)
@@ -108,3 +108,6 @@ def test_expected_skill_ranks_simulated_extrapolations_by_their_realised_skill()
     # (the inner track record alone, the estimate before, gets 0.51 here)
     assert rho >= 0.6, (np.round(est, 2), np.round(real, 2))
     assert np.all(np.isfinite(est)) and np.all(np.abs(est) <= 1)
+    reading = reading_of(laws[-1], est[-1])
+    assert reading.startswith("held in ") and reading.endswith(f"expects a skill of {est[-1]:.2f} against no change "
+                                                               "at these targets")

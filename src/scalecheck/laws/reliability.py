@@ -242,9 +242,11 @@ def estimated_skill(law, test: Series | None = None, level: float = 0.9) -> floa
     return float(choice.combined_skill) if choice is not None and getattr(choice, "track", ()) else float("nan")
 
 
-def reading_of(law) -> str:
-    """The plain reading of :func:`estimated_skill` (e.g. "held in 2 of 2 inner backtests; trust to about 3.1x
-    the fitted compute"); empty for a law fitted without an inner backtest."""
+def reading_of(law, skill: float | None = None) -> str:
+    """The plain reading of a fitted forecast's inner track record (e.g. "held in 2 of 2 inner backtests; trust to
+    about 3.1x the fitted size"), and with ``skill`` (its :func:`estimated_skill` at the targets) what it expects
+    there ("; expects a skill of 0.42 against no change at these targets"); empty for a law fitted without an
+    inner backtest."""
     choice = getattr(law, "choice", None)
     if choice is None or not getattr(choice, "track", ()):
         return ""
@@ -254,4 +256,6 @@ def reading_of(law) -> str:
                     held_to=max((x for a, b, x in track if a <= b), default=float("nan")),
                     reached=max(x for _, _, x in track), mae_law=float("nan"), mae_no_change=float("nan"),
                     axis="size")
-    return r.reading
+    if skill is None or not np.isfinite(skill):
+        return r.reading
+    return f"{r.reading}; expects a skill of {skill:.2f} against no change at these targets"
