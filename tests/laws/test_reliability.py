@@ -111,3 +111,17 @@ def test_expected_skill_ranks_simulated_extrapolations_by_their_realised_skill()
     reading = reading_of(laws[-1], est[-1])
     assert reading.startswith("held in ") and reading.endswith(f"expects a skill of {est[-1]:.2f} against no change "
                                                                "at these targets")
+
+
+def test_expected_skill_grows_with_the_predicted_change_against_its_uncertainty():
+    from scalecheck.laws.reliability import expected_skill
+
+    nc = np.array([0.5, 0.5])
+    lo, hi = np.array([0.4, 0.4]), np.array([0.6, 0.6])  # 90% interval of half-width 0.1 about 0.5
+    assert expected_skill(nc, lo, hi, nc) == 0.0  # predicting no change expects no skill over it
+    skills = [expected_skill(nc + c, lo + c, hi + c, nc) for c in (0.01, 0.05, 0.1, 0.3, 1.0)]
+    assert np.all(np.diff(skills) > 0) and 0 < skills[0] < 0.05 and skills[-1] > 0.95
+    # A change down is the same evidence as a change up; a target with no interval is left out.
+    assert np.isclose(expected_skill(nc - 0.1, lo - 0.1, hi - 0.1, nc), skills[2])
+    assert np.isclose(expected_skill([0.6, np.nan], [0.5, 0.4], [0.7, 0.6], nc), skills[2])
+    assert np.isnan(expected_skill([np.nan], [0.4], [0.6], [0.5]))
