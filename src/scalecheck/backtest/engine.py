@@ -143,7 +143,8 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
             "units": units,
             # The fit set's own evidence on this forecast, before the target (scalecheck.laws.reliability).
-            "estimated_skill": estimated_skill(law), "reliability": reading_of(law), **adaptation.to_dict()}
+            "estimated_skill": (skill := estimated_skill(law, test, level, model)),
+            "reliability": reading_of(law, skill), **adaptation.to_dict()}
     usable = bool(getattr(law, "usable", True))
     if usable and isinstance(law, (NoChangeFit, CombinedFit)):
         predicted, lo, hi, distance, need, reasons = _selected_predictions(series, test, law, level, model)

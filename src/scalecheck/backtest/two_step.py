@@ -27,7 +27,8 @@ from ..errors import SelectionError
 from ..laws import fit, fit_chain
 from ..laws.groups import GROUPINGS, fit_for_group
 from ..laws.prediction import PredictionModel
-from ..laws.reliability import reliability
+from ..laws.reliability import expected_skill, reliability
+from ..laws.select import no_change_levels
 from ..observations import Selection, Series, Testbed, add_composite_task
 from ..observations.checkpoints import final_checkpoints
 from ..progress import Progress, report
@@ -175,11 +176,16 @@ class LadderPrediction:
             step2, chains = _fit_steps(testbed, task, sel, opts, train, step2_models, run_of, target_groups)
             # Before the targets: the fit set's own track record on this task (scalecheck.laws.reliability).
             kw = {"shots": sel.shots, "variant": sel.variant}
-            rel = reliability(_final_means(testbed.series(task, "flops", metric=sel.metric, **kw), train, 1, run_of))
+            fit_set = _final_means(testbed.series(task, "flops", metric=sel.metric, **kw), train, 1, run_of)
+            rel, level_now = reliability(fit_set), no_change_levels(fit_set)[1]
             for name, ids in targets.items():
                 row = _target_row(testbed, task, name, ids, opts.loss_metric, sel.metric, kw, chains, step2,
                                   opts.level, opts.target_last_n, paper, opts.prediction_model)
-                rows.append({**row, "estimated_skill": rel.estimated_skill, "reliability": rel.reading})
+                # What the chain expects of itself at the target against no change (the training runs' largest
+                # size's level); the inner track record where it gave no prediction.
+                skill = (expected_skill(row["predicted"], row["lo"], row["hi"], level_now, opts.level)
+                         if row["usable"] else rel.estimated_skill)
+                rows.append({**row, "estimated_skill": skill, "reliability": rel.reading})
         report(progress, len(tasks), len(tasks), "done")
         frame = pd.DataFrame(rows, columns=LADDER_COLUMNS)
         return cls(frame, opts.level, tuple(train_runs), {k: list(v) for k, v in targets.items()},
