@@ -135,6 +135,7 @@ def test_final_models_keeps_each_runs_last_checkpoint():
 
 def test_ladder_report(tmp_path):
     from scalecheck.report.backtest import write_ladder_report
+    from scalecheck.report.html import esc
 
     tb = _ladder()
     train = sorted(r for r in tb.models["run"].unique() if r != "target")
@@ -145,6 +146,9 @@ def test_ladder_report(tmp_path):
     html = files["html"].read_text()
     assert "Two-step ladder prediction: all runs" in html and "big &lt;7B&gt;" in html and "<7B>" not in html
     assert "data:image/png;base64," in html
+    # The reliability estimated before the target, beside the prediction (issue 20).
+    reading = frame["reliability"].iloc[0]
+    assert reading and "How far to trust each prediction" in html and esc(reading) in html
 
 
 def test_steps_reproduce_the_papers_own_predictions(olmo):

@@ -206,6 +206,14 @@ def add_ladder_sections(report: Report, lp: LadderPrediction, title: str = "Two-
     cols = ["target", "task", "actual", "predicted", "lo", "hi", "abs_error", "covered", "step1_actual",
             "step1_predicted", "step2_predicted", "paper_predicted", "paper_abs_error"]
     sec.add_table(lp.predictions[cols], caption="Per target and task")
+    rel = lp.predictions[["target", "task", "estimated_skill", "reliability"]]
+    if rel["reliability"].astype(str).str.len().gt(0).any():
+        sec.add_table(rel.rename(columns={"reliability": "reading before the targets"}),
+                      caption="How far to trust each prediction, estimated from the training runs alone: "
+                              "estimated_skill is the skill against no change (the training runs' largest size) "
+                              "the chain expects of itself at the target (its inner track record where it made no prediction), "
+                              "1 perfect, 0 no better than no change; "
+                              "the reading is the task's inner track record")
     for target, g in lp.predictions.groupby("target", sort=False):
         paper = g[g["paper_predicted"].notna()]
         png = predicted_vs_actual_png(g, f"{target}", label_col="task", paper=paper)
