@@ -98,6 +98,14 @@ tasks whose forecast predicts the largest change against its own interval, MMLU 
 subsets, lose to no change there (the families' largest models do not deliver the change), and the expected
 skill trusts the forecast's own distribution, so it inherits its misses; its validation figure (0.05) had warned.
 
+After the merge with the intervals adapted to each testbed (:func:`scalecheck.laws.prediction.adapt`, the
+backtest's default; the estimate reads the adapted intervals), each testbed run once (``--testbeds NAME``, main at
+dce2e60, nothing chosen on these figures): reliability_rank_correlation Gadre 0.742, OLMo 0.600, Pythia 0.335,
+Sloth -0.242 (track record 0.708, 0.238, 0.031, 0.094); mae Gadre 3.78 (pooled exponential 6.14), OLMo 2.82
+(1.57), Pythia 2.99 (3.14), Sloth 7.88 (10.54; no change 7.13); skill_predictable Gadre 0.568 (every other verdict
+<= 0.153), OLMo 0.376, Pythia 0.023 (non-monotonic 0.202), Sloth -0.067 (breakthrough 0.277); coverage of the 90%
+intervals Gadre 0.90, OLMo 0.80, Pythia 1.00, Sloth 0.90.
+
 Output: per testbed a table of tasks (``task_table``: one row per task and scope, the column a per-task estimate of
 skill can be added to; ``--output DIR`` writes it as ``skill_<testbed>.csv``, and every form's predictions as
 ``predictions_<testbed>.csv``), a summary, and as the final line a
