@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import SelectionError
 from ..laws.reliability import Reliability, held_text, reliability
+from ..laws.select import choose_forms
 from ..observations import Selection, Series, Testbed
 from ..progress import Progress, report
 from ..tables import ReportFiles, write_tables
@@ -188,10 +189,10 @@ def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None,
     x, by = sel.x, sel.by
     names = sel.task_names(testbed)
     values = sorted(testbed.models[by].dropna().astype(str).unique().tolist()) if by else []
-    total = len(names) * (1 + len(values))
+    steps = len(names) * (1 + len(values))
+    total = 2 * steps  # each series classified, then its inner backtests (in batches: _reliabilities)
     verdicts: list[Verdict] = []
     kept: dict[tuple[str, str], Series] = {}
-    rels: dict[tuple[str, str], Reliability] = {}
     colour_by = by or "corpus"
     done = 0
     for task in names:
@@ -210,10 +211,29 @@ def reality_check(testbed: Testbed, x: str | None = None, by: str | None = None,
                     v = Verdict(**{**v.__dict__, "scope": scope})
                 if scope == ALL:
                     v = _with_groups(v, series, seed)
-                rel = rels[(task, scope)] = reliability(series)
-                if v.category == "predictable":  # say how far the law has held on these models
-                    v = Verdict(**{**v.__dict__, "reason": f"{v.reason}; {held_text(rel)}"})
                 verdicts.append(v)
             done += 1
-    report(progress, done, total, "done")
+    rels = _reliabilities(kept, lambda share: report(progress, steps + round(share * steps), total,
+                                                     "inner backtests"))
+    # Say how far the law has held on these models where the verdict is "predictable".
+    verdicts = [Verdict(**{**v.__dict__, "reason": f"{v.reason}; {held_text(rels[(v.task, v.scope)])}"})
+                if v.category == "predictable" and (v.task, v.scope) in rels else v for v in verdicts]
+    report(progress, total, total, "done")
     return RealityCheck(verdicts, x=x, by=by, testbed_name=testbed.name, series=kept, reliabilities=rels)
+
+
+# Series whose inner backtests are fitted together (scalecheck.laws.select fits each form's splits of a batch in
+# one call): on the built-in testbed's 46 pooled series, one at a time took 12.9 s, all at once 8.1 s (the fits
+# agree to 1e-10); batches this size keep most of that and let the progress bar move.
+_RELIABILITY_BATCH = 32
+
+
+def _reliabilities(kept: dict[tuple[str, str], Series], tick) -> dict[tuple[str, str], Reliability]:
+    """Each series' inner track record (scalecheck.laws.reliability); ``tick(share done)`` after each batch."""
+    keys, out = list(kept), {}
+    for start in range(0, len(keys), _RELIABILITY_BATCH):
+        batch = keys[start:start + _RELIABILITY_BATCH]
+        for k, choice in zip(batch, choose_forms([kept[k] for k in batch]), strict=True):
+            out[k] = reliability(kept[k], choice=choice)
+        tick((start + len(batch)) / len(keys))
+    return out
