@@ -61,7 +61,7 @@ def test_progress_is_reported(builtin_testbed):
     reality_check(builtin_testbed, tasks=["copa"], progress=lambda d, t, w: seen.append((d, t, w)))
     # One step per series classified, one per series' inner backtests (fitted in batches), never backwards.
     assert seen[0] == (0, 2, "copa (all)") and seen[-1] == (2, 2, "done")
-    assert ("inner backtests" in {w for _, _, w in seen}) and all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    assert ("inner backtests" in {w for _, _, w in seen}) and all(a[0] <= b[0] for a, b in zip(seen, seen[1:], strict=False))
 
 
 def test_bad_selection_fails_before_any_work(builtin_testbed):
