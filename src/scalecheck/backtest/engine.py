@@ -141,18 +141,20 @@ def _prediction_rows(series: Series, split: Split, form: str, law, level: float,
     base = {"grouping": grouping, "fitted_form": fitted_form, "verdict": verdict, "task": series.task,
             "metric": series.metric, "scope": _scope_label(series), "x_name": series.x_name,
             "form": form, "scheme": split.scheme, "k_sizes_fit": split.k_sizes_fit, "n_fit": split.n_train,
-            "units": units,
-            # The fit set's own evidence on this forecast, before the target (scalecheck.laws.reliability).
-            "estimated_skill": (skill := estimated_skill(law, test, level, model)),
-            "reliability": reading_of(law, skill), **adaptation.to_dict()}
+            "units": units, **adaptation.to_dict()}
     usable = bool(getattr(law, "usable", True))
+    rows = None
     if usable and isinstance(law, (NoChangeFit, CombinedFit)):
         predicted, lo, hi, distance, need, reasons = _selected_predictions(series, test, law, level, model)
+        rows = predicted, lo, hi
     elif usable:
         predicted, lo, hi, distance, need, reasons = _law_predictions(series, split, test, law, level, model)
     else:
         predicted = lo = hi = distance = need = np.full(len(test), np.nan)
         reasons = [str(getattr(law, "reason", ""))] * len(test)
+    # The fit set's own evidence on this forecast, before the target (scalecheck.laws.reliability).
+    skill = estimated_skill(law, test, level, model, rows=rows)
+    base.update({"estimated_skill": skill, "reliability": reading_of(law, skill)})
     return _scored_rows(base, test, scale, level, (predicted, lo, hi, distance, need),
                         [usable and not r for r in reasons], reasons)
 

@@ -220,24 +220,27 @@ def expected_skill(predicted, lo, hi, no_change, level: float = 0.9) -> float:
     return float(1.0 - e_point.sum() / e_nc.sum())
 
 
-def estimated_skill(law, test: Series | None = None, level: float = 0.9, model=None) -> float:
+def estimated_skill(law, test: Series | None = None, level: float = 0.9, model=None, rows=None) -> float:
     """The estimated skill against no change of a fitted forecast, from its fit set alone.
 
     With the targets ``test`` (their x and groups; their scores are not read) and a forecast that carries its
     no-change member (the combined forecast of :func:`scalecheck.laws.select.fit_selected`): its
     :func:`expected_skill` there. Otherwise the forecast's inner track record (``law.choice``): NaN for a law
     fitted without an inner backtest. ``model``: the prediction model the forecast's intervals use (default: the
-    calibrated one; the backtest passes the one adapted to its testbed)."""
+    calibrated one; the backtest passes the one adapted to its testbed). ``rows``: the forecast's (point, lo, hi) at
+    ``test`` when the caller has them already (clipped as here), so they are not computed twice."""
     from .select import CombinedFit, NoChangeFit
 
     if test is not None and len(test) and isinstance(law, (CombinedFit, NoChangeFit)) and law.usable:
         nc = law if isinstance(law, NoChangeFit) else next((m for m in law.members if isinstance(m, NoChangeFit)),
                                                            None)
         if nc is not None:
-            r = law.prediction_rows(test, level, model)
-            p, lo, hi = r["predicted"], r["lo"], r["hi"]
-            if test.metric_is_proportion:
-                p, lo, hi = (np.clip(v, 0.0, 1.0) for v in (p, lo, hi))
+            if rows is None:
+                r = law.prediction_rows(test, level, model)
+                rows = r["predicted"], r["lo"], r["hi"]
+                if test.metric_is_proportion:
+                    rows = tuple(np.clip(v, 0.0, 1.0) for v in rows)
+            p, lo, hi = rows
             return expected_skill(p, lo, hi, nc.predict_groups(test.groups), level)
     choice = getattr(law, "choice", None)
     return float(choice.combined_skill) if choice is not None and getattr(choice, "track", ()) else float("nan")
