@@ -97,3 +97,30 @@ def test_no_change_interval_without_an_inner_backtest_uses_the_scatter():
     assert nc.sd == np.std(y, ddof=1) * np.sqrt(1 + 1 / 3)
     lo, hi = nc.interval(["-"], 0.9)
     assert lo[0] < nc.overall < hi[0]
+
+
+def test_inner_origins_are_each_groups_own_largest_sizes():
+    # Three families of different reach (a: 1e8-1e9, b: 1e9-1e11, c: one size). The inner backtest asks what a
+    # forecast of a family's next size asks: every family's largest size held out, then its two largest, a family
+    # taking part while it keeps a smaller size. On the pooled sizes only family b would have been held out.
+    a, b = np.geomspace(1e8, 1e9, 4), np.geomspace(1e9, 1e11, 4)
+    sizes = np.concatenate([a, b, [3e9]])
+    groups = ["a"] * 4 + ["b"] * 4 + ["c"]
+    s = _series(sizes, np.linspace(0.3, 0.6, 9), groups=groups)
+    (tr1, te1), (tr2, te2) = inner_splits(s)
+    assert set(np.flatnonzero(te1)) == {3, 7}
+    assert set(np.flatnonzero(te2)) == {2, 3, 6, 7}
+    assert np.array_equal(tr1, ~te1) and np.array_equal(tr2, ~te2) and tr1[8] and tr2[8]
+    # The track record's reach is each target against its own family's largest fitted size (10x: b's 1e11 over
+    # its 2.2e10), not against the largest fitted size overall.
+    sel = fit_selected([s])[0]
+    ratios = [r for _, _, r in sel.choice.track]
+    assert np.allclose(ratios, [b[3] / b[2], b[3] / b[1]])
+
+
+def test_inner_origins_with_one_group_or_shared_sizes_are_the_pooled_ones():
+    sizes = np.repeat(np.geomspace(1e7, 1e10, 6), 2)
+    for groups in (None, ["x", "y"] * 6):
+        (tr1, te1), (tr2, te2) = inner_splits(_series(sizes, np.linspace(0.3, 0.6, 12), groups=groups))
+        assert np.array_equal(te1, sizes == sizes.max())
+        assert np.array_equal(te2, sizes >= np.unique(sizes)[-2])

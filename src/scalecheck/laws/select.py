@@ -255,6 +255,11 @@ def _ranks(series: Series) -> np.ndarray:
         v = np.asarray(series.flops, float)
     if not np.isfinite(v).all():
         return np.zeros(len(series), int)
+    return _dense_ranks(v)
+
+
+def _dense_ranks(v: np.ndarray) -> np.ndarray:
+    """0 for the smallest size, +1 for each larger one (sizes within _SIZE_RTOL of the last are one size)."""
     order = np.argsort(v, kind="mergesort")
     ranks = np.empty(v.size, int)
     rank, anchor = 0, v[order[0]] if v.size else 0.0
@@ -265,13 +270,34 @@ def _ranks(series: Series) -> np.ndarray:
     return ranks
 
 
+def _depths(series: Series, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, how many sizes of its own group are larger (0: the group's largest) and how many are smaller."""
+    groups = np.asarray(series.groups, object)
+    depth, below = np.empty(len(ranks), int), np.empty(len(ranks), int)
+    for g in set(groups.tolist()):
+        m = groups == g
+        r = np.unique(ranks[m], return_inverse=True)[1].reshape(-1)  # the series' size ranks renumbered in the group
+        depth[m], below[m] = r.max() - r, r
+    return depth, below
+
+
 def inner_splits(series: Series, min_sizes: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(fit, predict) masks of the inner backtest: fit below an origin, predict from it to the largest size."""
+    """(fit, predict) masks of the inner backtest: fit below an origin, predict from it to the largest size.
+
+    With several groups (corpora, families) the origins are each group's own: the first holds out every group's
+    largest size, the second its two largest, a group taking part only while it keeps a smaller size in the fit.
+    That is the question a forecast of a group's larger models asks (a family's next size from its smaller ones);
+    origins on the pooled sizes would hold out only the groups that reach the largest sizes overall. Where every
+    group has the same sizes the two are the same splits.
+    """
     ranks = _ranks(series)
-    top = int(ranks.max()) if ranks.size else 0
+    if not ranks.size:
+        return []
+    depth, below = _depths(series, ranks)
     out = []
-    for origin in range(top, max(top - INNER_ORIGINS, 0), -1):
-        train, test = ranks < origin, ranks >= origin
+    for j in range(INNER_ORIGINS):
+        test = (depth <= j) & (below + depth > j)  # the group's j + 1 largest sizes, if it has a smaller one
+        train = ~test
         if len(np.unique(ranks[train])) >= min_sizes and test.any():
             out.append((train, test))
     return out
@@ -406,10 +432,13 @@ def _track_record(series: Series, splits, signed: dict[str, list[float]], mse: d
     compute = np.asarray(series.params, float)
     if not np.all(np.isfinite(compute) & (compute > 0)):
         compute = np.asarray(series.flops, float)
+    groups = np.asarray(series.groups, object)
     out, at = [], 0
     for tr, te in splits:
         m = int(te.sum())
-        ratio = float(np.nanmax(compute[te]) / np.nanmax(compute[tr]))
+        # Each target against its own group's largest fitted size (inner_splits keeps one in every group it tests).
+        ratio = float(max(np.nanmax(compute[te & (groups == g)]) / np.nanmax(compute[tr & (groups == g)])
+                          for g in set(groups[te].tolist())))
         out.append((float(comb[at:at + m].mean()), float(nc[at:at + m].mean()), ratio))
         at += m
     return tuple(out)
