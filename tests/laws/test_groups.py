@@ -180,3 +180,14 @@ def test_reality_check_law_is_group_aware_and_one_group_unchanged():
     single = _series({"a": OFFSETS["a"]}, rng)
     vs = classify(single)
     assert vs.fit.params == pytest.approx(fit_series(single, "exponential", loo=False).params, rel=1e-3)
+
+
+def test_a_grouping_asked_for_that_cannot_be_fitted_falls_back_to_one_law(monkeypatch):
+    # The offsets' backfit can fail (an unusable shape on some fit sets); asking for offsets then gets the pooled
+    # law, saying so, instead of an error half way through a backtest.
+    import scalecheck.laws.groups as groups
+
+    monkeypatch.setattr(groups, "_fit_offsets", lambda form, arrays, *a: [None] * len(arrays))
+    train, _ = _split(_series(OFFSETS, np.random.default_rng(3)))
+    fit = fit_grouped([train], "exponential", "offsets")[0]
+    assert fit.mode == "pooled" and fit.requested == "offsets" and fit.usable

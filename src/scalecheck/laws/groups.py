@@ -276,7 +276,9 @@ def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) 
             ok = {m: v for m, v in crit.items() if np.isfinite(v) and cand[m].usable}
             mode = min(ok, key=lambda m: (ok[m], _MODES.index(m))) if ok else "pooled"
         else:
-            mode = grouping
+            # A grouping asked for that could not be fitted (the offsets' backfit failed) falls back to one law for
+            # all, and says so (``mode``).
+            mode = grouping if grouping in cand else "pooled"
         chosen = cand[mode]
         out[i] = GroupLawFit(chosen.mode, chosen.law, requested=grouping, offsets=chosen.offsets,
                              per_group=chosen.per_group, bic={m: crit.get(m, math.nan) for m in _MODES})
