@@ -124,3 +124,18 @@ def test_inner_origins_with_one_group_or_shared_sizes_are_the_pooled_ones():
         (tr1, te1), (tr2, te2) = inner_splits(_series(sizes, np.linspace(0.3, 0.6, 12), groups=groups))
         assert np.array_equal(te1, sizes == sizes.max())
         assert np.array_equal(te2, sizes >= np.unique(sizes)[-2])
+
+
+def test_each_forms_grouping_is_chosen_by_the_inner_backtest():
+    # Two corpora whose scores rise at different rates in ln N: the inner backtest keeps one law per group for the
+    # linear form, and the combined forecast's member is fitted that way; one group has no grouping to choose.
+    rng = np.random.default_rng(5)
+    sizes = np.repeat(np.geomspace(1e7, 1e10, 7), 2)
+    groups = ["a", "b"] * 7
+    slope = np.where(np.array(groups) == "a", 0.06, 0.01)
+    y = 0.3 + slope * np.log(sizes / 1e7) + rng.normal(0, 0.003, len(sizes))
+    fit = fit_selected([_series(sizes, y, groups=groups)], candidates=("linear",))[0]
+    assert fit.choice.groupings == {"linear": "separate"}
+    assert [m.mode for m in fit.members if m.form == "linear"] == ["separate"]
+    one = fit_selected([_series(sizes, y)], candidates=("linear",))[0]
+    assert one.choice.groupings == {}

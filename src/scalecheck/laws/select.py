@@ -44,7 +44,7 @@ from scipy import stats
 from ..observations import Series
 from .api import law_x
 from .forms import get_form
-from .groups import GroupLawFit, fit_grouped
+from .groups import _MODES, GroupLawFit, fit_grouped
 from .prediction import NO_CHANGE as NO_CHANGE_MODEL
 from .result import MAX_EXCURSION, excursion
 
@@ -64,6 +64,8 @@ class FormChoice:
     inner_mse: dict[str, float] = field(default_factory=dict)  # mean squared inner error (the combination's weights)
     # Per inner origin: (the combined forecast's MAE, no change's MAE, target size / largest fitted size).
     track: tuple[tuple[float, float, float], ...] = ()
+    # Per form, the grouping its inner backtest chose (grouping "auto" on a series with several groups).
+    groupings: dict[str, str] = field(default_factory=dict)
 
     @property
     def combined_skill(self) -> float:
@@ -281,6 +283,10 @@ def _depths(series: Series, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return depth, below
 
 
+def _mode_order(mode: str) -> int:
+    return _MODES.index(mode) if mode in _MODES else -1
+
+
 def inner_splits(series: Series, min_sizes: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
     """(fit, predict) masks of the inner backtest: fit below an origin, predict from it to the largest size.
 
@@ -327,9 +333,22 @@ def fit_selected(series_list: Sequence[Series], candidates: Sequence[str] = DEFA
             out[i] = NoChangeFit(levels, overall, no_change_sd(series_list[i], nc_errs[i]), ch)
     for form in every:
         idx = [i for i, ch in enumerate(choices) if ch.form == form]
-        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
+        for i, f in _fit_chosen(series_list, idx, form, choices, grouping, kw):
             out[i] = replace(f, choice=choices[i])
     return out  # type: ignore[return-value]
+
+
+def _fit_chosen(series_list: list[Series], idx: list[int], form: str, choices: list[FormChoice], grouping: str,
+                kw: dict) -> list[tuple[int, GroupLawFit]]:
+    """``form`` refitted on the whole of each fit set ``idx`` names, with the grouping its inner backtest chose (the
+    requested one where it chose none), series of one grouping in one batch."""
+    by: dict[str, list[int]] = {}
+    for i in idx:
+        by.setdefault(choices[i].groupings.get(form, grouping), []).append(i)
+    out = []
+    for mode, members in by.items():
+        out.extend(zip(members, fit_grouped([series_list[i] for i in members], form, mode, **kw), strict=True))
+    return sorted(out, key=lambda t: t[0])
 
 
 def _combined(series_list: list[Series], choices: list[FormChoice], nc_errs, grouping: str,
@@ -341,7 +360,7 @@ def _combined(series_list: list[Series], choices: list[FormChoice], nc_errs, gro
     every = sorted({c for p in passed for c in p})
     for form in every:
         idx = [i for i, p in enumerate(passed) if form in p]
-        for i, f in zip(idx, fit_grouped([series_list[i] for i in idx], form, grouping, **kw), strict=True):
+        for i, f in _fit_chosen(series_list, idx, form, choices, grouping, kw):
             members[i].append(f)
     out = []
     for i, s in enumerate(series_list):
@@ -371,25 +390,46 @@ def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
     # Inner errors: per series, per candidate, the list of absolute errors (inf for a failed prediction).
     errs: list[dict[str, list[float]]] = [{c: [] for c in cs} for cs in cands]
     signed: list[dict[str, list[float]]] = [{c: [] for c in cs} for cs in cands]  # prediction - truth
+    # With grouping "auto", a series with several groups has each form's grouping chosen by the same inner
+    # backtest (pooled, offsets or separate: how it extrapolates, not how it fits, as for the form itself).
+    modes = [_MODES if grouping == "auto" and len(set(s.groups)) > 1 else (grouping,) for s in series_list]
+    groupings: list[dict[str, str]] = [{} for _ in series_list]
     for form in every:
-        jobs = [(i, tr, te) for i, sp in enumerate(splits) if form in cands[i] for tr, te in sp]
-        if not jobs:
-            continue
-        fits = fit_grouped([series_list[i].subset(tr) for i, tr, _ in jobs], form, grouping, loo=False, n_boot=0)
-        for (i, tr, te), f in zip(jobs, fits, strict=True):
-            s = series_list[i]
-            test = s.subset(te)
-            y_fit = s.y[tr]
-            if not f.usable:
-                errs[i][form].extend([math.inf] * len(test))
+        by_mode: dict[str, tuple[list, list]] = {}
+        for mode in sorted({m for ms in modes for m in ms}, key=_mode_order):
+            jobs = [(i, tr, te) for i, sp in enumerate(splits) if form in cands[i] and mode in modes[i]
+                    for tr, te in sp]
+            if not jobs:
                 continue
-            pred = f.predict(law_x(test, get_form(form)), test.groups)
-            bad = ~np.isfinite(pred) | (excursion(pred, y_fit) > MAX_EXCURSION)
-            if s.metric_is_proportion:
-                pred = np.clip(pred, 0.0, 1.0)
-            e = pred - test.y
-            errs[i][form].extend(np.where(bad, math.inf, np.abs(e)).tolist())
-            signed[i][form].extend(np.where(bad, math.inf, e).tolist())
+            fits = fit_grouped([series_list[i].subset(tr) for i, tr, _ in jobs], form, mode, loo=False, n_boot=0)
+            e_abs: list[list[float]] = [[] for _ in series_list]
+            e_sig: list[list[float]] = [[] for _ in series_list]
+            for (i, tr, te), f in zip(jobs, fits, strict=True):
+                s = series_list[i]
+                test = s.subset(te)
+                y_fit = s.y[tr]
+                if not f.usable:
+                    e_abs[i].extend([math.inf] * len(test))
+                    e_sig[i].extend([math.inf] * len(test))
+                    continue
+                pred = f.predict(law_x(test, get_form(form)), test.groups)
+                bad = ~np.isfinite(pred) | (excursion(pred, y_fit) > MAX_EXCURSION)
+                if s.metric_is_proportion:
+                    pred = np.clip(pred, 0.0, 1.0)
+                e = pred - test.y
+                e_abs[i].extend(np.where(bad, math.inf, np.abs(e)).tolist())
+                e_sig[i].extend(np.where(bad, math.inf, e).tolist())
+            by_mode[mode] = (e_abs, e_sig)
+        for i in range(len(series_list)):
+            tried = {m: v for m, v in by_mode.items() if m in modes[i] and v[0][i]}
+            if not tried:
+                continue
+            mse = {m: float(np.mean(np.square(v[0][i]))) for m, v in tried.items()}
+            best = min(tried, key=lambda m: (mse[m], _mode_order(m)))
+            errs[i][form].extend(tried[best][0][i])
+            signed[i][form].extend(tried[best][1][i])
+            if len(modes[i]) > 1:
+                groupings[i][form] = best
     nc_errs: list[list[float]] = [[] for _ in series_list]
     if no_change:
         for i, sp in enumerate(splits):
@@ -409,7 +449,7 @@ def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
         ok = {c: v for c, v in mae.items() if np.isfinite(v)}
         best = min(ok, key=lambda c: (ok[c], cs.index(c))) if ok else cs[0]
         track = _track_record(series_list[i], splits[i], signed[i], mse) if no_change and n_inner else ()
-        choices.append(FormChoice(best, mae, n_inner, mse, track))
+        choices.append(FormChoice(best, mae, n_inner, mse, track, groupings[i]))
     return choices, nc_errs
 
 
