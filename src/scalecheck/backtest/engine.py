@@ -324,9 +324,10 @@ class BacktestOptions:
     label for reading results, not a forecast).
 
     ``groups``: how a pooled series whose models come from several corpora (or families) is fitted
-    (:mod:`scalecheck.laws.groups`): "auto" (the default) chooses by BIC on the fit set between one law for all
-    ("pooled"), one shape with per-group offsets ("offsets") and one law per group ("separate"); each row's
-    ``grouping`` says which was used.
+    (:mod:`scalecheck.laws.groups`): "auto" (the default) chooses between one law for all ("pooled"), one
+    shape with per-group offsets ("offsets") and one law per group ("separate"): with ``form`` "auto" for each form
+    by its inner backtest (:mod:`scalecheck.laws.select`), otherwise by BIC on the fit set; each row's ``grouping``
+    says which was used.
 
     Checked when made: an unknown form, scheme or grouping, or a level outside (0, 1), is a one-line
     :class:`~scalecheck.errors.SelectionError`.

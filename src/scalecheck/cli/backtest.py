@@ -61,9 +61,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout", default=None, metavar="LADDER",
                    help="ladder file (YAML) declaring the hold-out models, instead of the testbed's column")
     p.add_argument("--groups", default="auto", choices=GROUPINGS,
-                   help="a pooled series whose models come from several corpora (or families): 'auto' chooses by "
-                        "BIC on the fit set between one law for all ('pooled'), one shape with per-group offsets "
-                        "('offsets') and one law per group ('separate')")
+                   help="a pooled series whose models come from several corpora (or families): 'auto' chooses "
+                        "between one law for all ('pooled'), one shape with per-group offsets ('offsets') and one "
+                        "law per group ('separate'): with --form auto for each form by its inner backtest, else by "
+                        "BIC on the fit set")
     p.add_argument("--no-adapt", dest="adapt", action="store_false",
                    help="keep the calibrated intervals as they are (by default each split's are widened where the fit "
                         "sets' own inner backtests miss more than they allow: scalecheck.laws.prediction.adapt; rows "

@@ -16,10 +16,11 @@ whose points carry a group label (``Series.groups``), as :data:`GROUPINGS` names
 ``auto`` (the default wherever a law is fitted for prediction) chooses among them **by the Bayesian information
 criterion on the fit set**: ``n ln(RSS_w / n) + p ln n`` on the fitting scale, with ``p`` = k, k + G - 1 and G k
 parameters, among the candidates that could be fitted (``separate`` needs every group to have a usable fit).
-BIC rather than a hypothesis test because the three candidates are not one nested pair; rather than an inner
-backtest because a group often has too few sizes to leave one out (the inner backtest chooses the form, see
-:mod:`scalecheck.laws.select`). Under one shared law, BIC's ln n penalty per parameter keeps ``pooled`` (tested by
-simulation: a single law in several groups stays pooled, groups offset or with different slopes are recovered).
+BIC rather than a hypothesis test because the three candidates are not one nested pair. Under one shared law,
+BIC's ln n penalty per parameter keeps ``pooled`` (tested by simulation: a single law in several groups stays
+pooled, groups offset or with different slopes are recovered). Where the forecast is chosen by an inner backtest
+(``--form auto``, :mod:`scalecheck.laws.select`), that backtest chooses each form's grouping too, by how it
+extrapolates a group's larger sizes; BIC chooses only where no inner backtest is possible, or for a named form.
 
 A group the fit set never saw is predicted by the pooled law's level: the shared law without offset (``offsets``)
 or the pooled law (``separate``).

@@ -18,7 +18,7 @@ interval comes from the spread of its inner-backtest errors (Student-t about the
 
 **The forecast** (:func:`fit_selected`, ``combine=True``, the default of ``auto``) is not the inner winner but a
 combination (:class:`CombinedFit`): every candidate that passed, refitted on the whole fit set with its groups
-handled as :func:`scalecheck.laws.groups.fit_grouped` does, and no change, each weighted by the inverse of its mean
+handled as its inner backtest chose, and no change, each weighted by the inverse of its mean
 squared inner error (Bates and Granger 1969; equal weights where no inner backtest is possible), its predictive
 distribution the members' pooled with those weights. Why: with two inner origins the winner is a noisy pick, and
 a wrong pick costs far more than a weight spread over near-equals; a law with little inner support is weighted
@@ -27,6 +27,13 @@ validation question inside each fit set (``benchmarks/extrapolation_skill.py --v
 size predicted from the smaller ones, the hold-out unseen), where it had the lowest MAE of the rules tried on
 Gadre, OLMo and Pythia; see that benchmark's docstring. ``combine=False`` keeps the single winner (lowest inner
 MAE, a law winning a tie with no change). The inner winner is recorded either way (``FormChoice.form``).
+
+**Groups.** On a series with several groups (corpora, families) and grouping ``auto``, each form is backtested
+inside the fit set three ways (:mod:`scalecheck.laws.groups`: one law for all, one shape with per-group offsets,
+one law per group) and keeps the way with the lowest mean squared inner error (``FormChoice.groupings``): how a
+form extrapolates a group's larger sizes decides, not how it fits them, as for the form itself. Where no inner
+backtest is possible, BIC on the fit set chooses, as ``fit_grouped`` does. Chosen on ``--validate`` (MAE lower on
+the OLMo ladder, Pythia and Sloth, Gadre's unchanged) before the hold-outs were run.
 
 :data:`DEFAULT_CANDIDATES` are the forms for scores (accuracy-like metrics); a loss metric against a loss adds
 ``loss_to_loss``.
