@@ -51,13 +51,14 @@ from scipy import stats
 from ..observations import Series
 from .api import law_x
 from .forms import get_form
-from .groups import _MODES, GroupLawFit, fit_grouped
+from .groups import GROUPINGS, GroupLawFit, fit_grouped
 from .prediction import NO_CHANGE as NO_CHANGE_MODEL
 from .result import MAX_EXCURSION, excursion
 
 DEFAULT_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")
 NO_CHANGE = "no_change"
 INNER_ORIGINS = 2
+_GROUP_MODES = tuple(g for g in GROUPINGS if g != "auto")  # pooled, offsets, separate: simplest first
 _SIZE_RTOL = 0.05  # as scalecheck.backtest.windows: parameter counts within 5% are one size
 
 
@@ -291,7 +292,7 @@ def _depths(series: Series, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _mode_order(mode: str) -> int:
-    return _MODES.index(mode) if mode in _MODES else -1
+    return _GROUP_MODES.index(mode) if mode in _GROUP_MODES else -1
 
 
 def inner_splits(series: Series, min_sizes: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -399,7 +400,7 @@ def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
     signed: list[dict[str, list[float]]] = [{c: [] for c in cs} for cs in cands]  # prediction - truth
     # With grouping "auto", a series with several groups has each form's grouping chosen by the same inner
     # backtest (pooled, offsets or separate: how it extrapolates, not how it fits, as for the form itself).
-    modes = [_MODES if grouping == "auto" and len(set(s.groups)) > 1 else (grouping,) for s in series_list]
+    modes = [_GROUP_MODES if grouping == "auto" and len(set(s.groups)) > 1 else (grouping,) for s in series_list]
     groupings: list[dict[str, str]] = [{} for _ in series_list]
     for form in every:
         by_mode: dict[str, tuple[list, list]] = {}
