@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scalecheck.laws import fit_series
-from scalecheck.laws.groups import GroupLawFit, fit_for_group, fit_grouped, shifted
+from scalecheck.laws.groups import GroupLawFit, fit_for_group, fit_grouped, fit_groupings, shifted
 from scalecheck.observations import Series
 from scalecheck.trends import classify
 
@@ -191,3 +191,37 @@ def test_a_grouping_asked_for_that_cannot_be_fitted_falls_back_to_one_law(monkey
     train, _ = _split(_series(OFFSETS, np.random.default_rng(3)))
     fit = fit_grouped([train], "exponential", "offsets")[0]
     assert fit.mode == "pooled" and fit.requested == "offsets" and fit.usable
+
+
+def test_every_grouping_at_once_is_each_grouping_asked_for():
+    # fit_groupings (the inner backtest's choice of grouping) fits the pooled law once for all three; each of its
+    # fits predicts as fit_grouped asked for that grouping does, and one group gets the pooled law alone.
+    train, test = _split(_series(SLOPES, np.random.default_rng(4)))
+    every = fit_groupings([train], "exponential")[0]
+    assert set(every) == {"pooled", "offsets", "separate"}
+    for mode, f in every.items():
+        asked = fit_grouped([train], "exponential", mode)[0]
+        assert f.mode == asked.mode == mode
+        np.testing.assert_allclose(f.predict(np.log(test.params), test.groups),
+                                   asked.predict(np.log(test.params), test.groups), rtol=1e-6)
+    one = _series({"a": OFFSETS["a"]}, np.random.default_rng(4))
+    assert list(fit_groupings([one], "exponential")[0]) == ["pooled"]
+
+
+def test_inner_backtest_with_an_offsets_backfit_failing_on_one_split(monkeypatch):
+    # The inner backtest fits every grouping of every split at once; where the offsets' backfit fails on one split
+    # only, that split's offsets forecast is the pooled law's (as fit_grouped gives it), so every grouping is
+    # scored on the same targets and the forecast, its weights and its track record stay whole.
+    import scalecheck.laws.groups as groups
+    from scalecheck.laws.select import fit_selected
+
+    real = groups._fit_offsets
+
+    def every_other(form, arrays, *a):
+        return [None if j % 2 else f for j, f in enumerate(real(form, arrays, *a))]
+
+    s = _series(OFFSETS, np.random.default_rng(6))
+    monkeypatch.setattr(groups, "_fit_offsets", every_other)
+    fit = fit_selected([s], candidates=("exponential",))[0]
+    assert len(fit.choice.track) == 2 and np.isfinite(fit.choice.inner_mae["exponential"])
+    assert fit.choice.groupings["exponential"] in ("pooled", "offsets", "separate")

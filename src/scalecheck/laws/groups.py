@@ -237,19 +237,36 @@ def fit_grouped(series_list: Sequence[Series], form: str | Form = "exponential",
     return out  # type: ignore[return-value]
 
 
-def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) -> list[GroupLawFit]:
+def fit_groupings(series_list: Sequence[Series], form: str | Form = "exponential", **kw
+                  ) -> list[dict[str, GroupLawFit]]:
+    """Per series, ``form`` fitted each way, keyed by grouping, each as :func:`fit_grouped` asked for that grouping
+    fits it: ``pooled`` alone for a series with one group; for one with several, all three (``offsets`` whose
+    backfit failed is the pooled law, saying so in ``mode``). For choosing the grouping by something other than
+    BIC (an inner backtest: :mod:`scalecheck.laws.select`) without fitting the pooled law once per grouping.
+    Keyword arguments as :func:`fit_grouped`."""
+    series_list = list(series_list)
+    out: list[dict[str, GroupLawFit]] = [{} for _ in series_list]
+    for law, idx in specialised(series_list, form).items():
+        for i, (cand, crit) in zip(idx, _fit_candidates([series_list[i] for i in idx], law, "auto", kw),
+                                   strict=True):
+            modes = _MODES if crit is not None else ("pooled",)
+            out[i] = {m: GroupLawFit(f.mode, f.law, requested=m, offsets=f.offsets, per_group=f.per_group)
+                      for m in modes for f in (cand.get(m, cand["pooled"]),)}
+    return out
+
+
+def _fit_candidates(series_list: list[Series], law: Form, grouping: str, kw: dict
+                    ) -> list[tuple[dict[str, GroupLawFit], dict[str, float] | None]]:
+    """Per series, the groupings ``grouping`` asks for that could be fitted, and their BIC (None for a series
+    fitted pooled without a choice: one group, or "pooled" asked for)."""
     arrays = [series_arrays(s, law) for s in series_list]
     pooled = fit_batch([a[0] for a in arrays], [a[1] for a in arrays], law, sigmas=[a[2] for a in arrays],
                        clusters=[a[3] for a in arrays], **kw)
-    out: list[GroupLawFit | None] = [None] * len(series_list)
-    multi = []
-    for i, s in enumerate(series_list):
-        if grouping == "pooled" or len(set(s.groups)) < 2:
-            out[i] = GroupLawFit("pooled", pooled[i], requested=grouping)
-        else:
-            multi.append(i)
+    out: list[tuple[dict[str, GroupLawFit], dict[str, float] | None]] = [
+        ({"pooled": GroupLawFit("pooled", f, requested=grouping)}, None) for f in pooled]
+    multi = [i for i, s in enumerate(series_list) if grouping != "pooled" and len(set(s.groups)) >= 2]
     if not multi:
-        return out  # type: ignore[return-value]
+        return out
     want_offsets = grouping in ("auto", "offsets")
     want_separate = grouping in ("auto", "separate")
     offsets = _fit_offsets(law, [arrays[i] for i in multi], [series_list[i].groups for i in multi], kw) \
@@ -259,7 +276,7 @@ def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) 
     for j, i in enumerate(multi):
         groups = series_list[i].groups
         G = len(set(groups))
-        cand: dict[str, GroupLawFit] = {"pooled": GroupLawFit("pooled", pooled[i], requested=grouping)}
+        cand = out[i][0]
         crit = {"pooled": bic(pooled[i], law.k)}
         if offsets[j] is not None:
             shape, offs = offsets[j]
@@ -273,6 +290,16 @@ def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) 
             # A group whose own law cannot be fitted is predicted by the pooled law (and rules out "auto"'s pick).
             cand["separate"] = GroupLawFit("separate", pooled[i], requested=grouping,
                                            per_group={g: f for g, f in per.items() if f.usable})
+        out[i] = (cand, crit)
+    return out
+
+
+def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) -> list[GroupLawFit]:
+    out: list[GroupLawFit] = []
+    for cand, crit in _fit_candidates(series_list, law, grouping, kw):
+        if crit is None:
+            out.append(cand["pooled"])
+            continue
         if grouping == "auto":
             ok = {m: v for m, v in crit.items() if np.isfinite(v) and cand[m].usable}
             mode = min(ok, key=lambda m: (ok[m], _MODES.index(m))) if ok else "pooled"
@@ -281,9 +308,9 @@ def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) 
             # all, and says so (``mode``).
             mode = grouping if grouping in cand else "pooled"
         chosen = cand[mode]
-        out[i] = GroupLawFit(chosen.mode, chosen.law, requested=grouping, offsets=chosen.offsets,
-                             per_group=chosen.per_group, bic={m: crit.get(m, math.nan) for m in _MODES})
-    return out  # type: ignore[return-value]
+        out.append(GroupLawFit(chosen.mode, chosen.law, requested=grouping, offsets=chosen.offsets,
+                               per_group=chosen.per_group, bic={m: crit.get(m, math.nan) for m in _MODES}))
+    return out
 
 
 def shifted_fitted(form: Form, law: LawFit, groups: Sequence[str], offsets: dict[str, float]) -> np.ndarray:

@@ -51,7 +51,7 @@ from scipy import stats
 from ..observations import Series
 from .api import law_x
 from .forms import get_form
-from .groups import GROUPINGS, GroupLawFit, fit_grouped
+from .groups import GROUPINGS, GroupLawFit, fit_grouped, fit_groupings
 from .prediction import NO_CHANGE as NO_CHANGE_MODEL
 from .result import MAX_EXCURSION, excursion
 
@@ -291,10 +291,6 @@ def _depths(series: Series, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return depth, below
 
 
-def _mode_order(mode: str) -> int:
-    return _GROUP_MODES.index(mode) if mode in _GROUP_MODES else -1
-
-
 def inner_splits(series: Series, min_sizes: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
     """(fit, predict) masks of the inner backtest: fit below an origin, predict from it to the largest size.
 
@@ -356,7 +352,7 @@ def _fit_chosen(series_list: list[Series], idx: list[int], form: str, choices: l
     out = []
     for mode, members in by.items():
         out.extend(zip(members, fit_grouped([series_list[i] for i in members], form, mode, **kw), strict=True))
-    return sorted(out, key=lambda t: t[0])
+    return out
 
 
 def _combined(series_list: list[Series], choices: list[FormChoice], nc_errs, grouping: str,
@@ -400,43 +396,41 @@ def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
     signed: list[dict[str, list[float]]] = [{c: [] for c in cs} for cs in cands]  # prediction - truth
     # With grouping "auto", a series with several groups has each form's grouping chosen by the same inner
     # backtest (pooled, offsets or separate: how it extrapolates, not how it fits, as for the form itself).
-    modes = [_GROUP_MODES if grouping == "auto" and len(set(s.groups)) > 1 else (grouping,) for s in series_list]
     groupings: list[dict[str, str]] = [{} for _ in series_list]
     for form in every:
-        by_mode: dict[str, tuple[list, list]] = {}
-        for mode in sorted({m for ms in modes for m in ms}, key=_mode_order):
-            jobs = [(i, tr, te) for i, sp in enumerate(splits) if form in cands[i] and mode in modes[i]
-                    for tr, te in sp]
-            if not jobs:
-                continue
-            fits = fit_grouped([series_list[i].subset(tr) for i, tr, _ in jobs], form, mode, loo=False, n_boot=0)
-            e_abs: list[list[float]] = [[] for _ in series_list]
-            e_sig: list[list[float]] = [[] for _ in series_list]
-            for (i, tr, te), f in zip(jobs, fits, strict=True):
-                s = series_list[i]
-                test = s.subset(te)
-                y_fit = s.y[tr]
+        jobs = [(i, tr, te) for i, sp in enumerate(splits) if form in cands[i] for tr, te in sp]
+        if not jobs:
+            continue
+        trains = [series_list[i].subset(tr) for i, tr, _ in jobs]
+        fits = (fit_groupings(trains, form, loo=False, n_boot=0) if grouping == "auto" else
+                [{grouping: f} for f in fit_grouped(trains, form, grouping, loo=False, n_boot=0)])
+        # Per series and grouping, the inner errors (absolute and signed; inf for a failed prediction).
+        e_abs: list[dict[str, list[float]]] = [{} for _ in series_list]
+        e_sig: list[dict[str, list[float]]] = [{} for _ in series_list]
+        for (i, tr, te), by_mode in zip(jobs, fits, strict=True):
+            s = series_list[i]
+            test = s.subset(te)
+            for mode, f in by_mode.items():
+                a, g = e_abs[i].setdefault(mode, []), e_sig[i].setdefault(mode, [])
                 if not f.usable:
-                    e_abs[i].extend([math.inf] * len(test))
-                    e_sig[i].extend([math.inf] * len(test))
+                    a.extend([math.inf] * len(test))
+                    g.extend([math.inf] * len(test))
                     continue
                 pred = f.predict(law_x(test, get_form(form)), test.groups)
-                bad = ~np.isfinite(pred) | (excursion(pred, y_fit) > MAX_EXCURSION)
+                bad = ~np.isfinite(pred) | (excursion(pred, s.y[tr]) > MAX_EXCURSION)
                 if s.metric_is_proportion:
                     pred = np.clip(pred, 0.0, 1.0)
                 e = pred - test.y
-                e_abs[i].extend(np.where(bad, math.inf, np.abs(e)).tolist())
-                e_sig[i].extend(np.where(bad, math.inf, e).tolist())
-            by_mode[mode] = (e_abs, e_sig)
-        for i in range(len(series_list)):
-            tried = {m: v for m, v in by_mode.items() if m in modes[i] and v[0][i]}
+                a.extend(np.where(bad, math.inf, np.abs(e)).tolist())
+                g.extend(np.where(bad, math.inf, e).tolist())
+        for i, tried in enumerate(e_abs):
             if not tried:
                 continue
-            mse = {m: float(np.mean(np.square(v[0][i]))) for m, v in tried.items()}
-            best = min(tried, key=lambda m: (mse[m], _mode_order(m)))
-            errs[i][form].extend(tried[best][0][i])
-            signed[i][form].extend(tried[best][1][i])
-            if len(modes[i]) > 1:
+            mse = {m: float(np.mean(np.square(v))) for m, v in tried.items()}
+            best = min(tried, key=lambda m: (mse[m], _GROUP_MODES.index(m)))
+            errs[i][form].extend(tried[best])
+            signed[i][form].extend(e_sig[i][best])
+            if len(tried) > 1:
                 groupings[i][form] = best
     nc_errs: list[list[float]] = [[] for _ in series_list]
     if no_change:
