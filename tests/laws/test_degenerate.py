@@ -99,3 +99,16 @@ def test_a_singular_polish_step_does_not_fail_the_batch():
     step = _solve_steps(M, g)
     np.testing.assert_allclose(step[0], [2.0, 0.0])  # least-norm on the singular row
     np.testing.assert_allclose(step[1], [1.0, 2.0])
+
+
+def test_a_covariance_that_overflows_is_none_without_a_warning():
+    # A degenerate fit's equilibrated covariance overflows when scaled back (seen on Sloth's near-flat series):
+    # no covariance, and no RuntimeWarning in a user's output.
+    import warnings
+
+    from scalecheck.laws.api import _covariance
+
+    jw = np.array([[1e-155, 0.0], [0.0, 1e-155], [1e-155, 1e-155]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _covariance(jw, 1.0) is None

@@ -292,7 +292,8 @@ def _covariance(Jw: np.ndarray, scale: float) -> np.ndarray | None:
         inv = np.linalg.pinv(Js.T @ Js)
     except np.linalg.LinAlgError:
         return None
-    cov = inv / np.outer(norms, norms) * scale
+    with np.errstate(all="ignore"):  # a degenerate fit's covariance overflows: no covariance, said by None
+        cov = inv / np.outer(norms, norms) * scale
     return cov if np.all(np.isfinite(cov)) else None
 
 
