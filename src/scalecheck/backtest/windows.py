@@ -16,12 +16,15 @@ import numpy as np
 
 from ..errors import SelectionError
 from ..observations import Series
+from ..observations.sizes import size_ranks, size_scale
 from ..sources.ladder_file import read_ladder
 
 SCHEMES = ("expanding", "leave_largest_out", "holdout")
 
-# Parameter counts within 5% of each other are one size: importers round differently (1.44e9 vs 1.4e9).
-_SIZE_RTOL = 0.05
+# Sizes and their ranks (size_scale, size_ranks) live with the observations: one definition for these windows, the
+# laws' inner backtest and the reliability estimate.
+__all__ = ["SCHEMES", "Split", "size_scale", "size_ranks", "expanding_splits", "leave_largest_out", "holdout_split",
+           "splits", "holdout_models"]
 
 
 @dataclass(frozen=True)
@@ -40,32 +43,6 @@ class Split:
     @property
     def n_test(self) -> int:
         return int(self.test.sum())
-
-
-def size_scale(series: Series) -> np.ndarray:
-    """What orders the points by model size: parameters, else FLOPs (for sources that give only compute)."""
-    params = np.asarray(series.params, float)
-    if np.isfinite(params).all():
-        return params
-    flops = np.asarray(series.flops, float)
-    if np.isfinite(flops).all():
-        return flops
-    raise SelectionError(f"{series.label}: models without params or flops cannot be ordered by size")
-
-
-def size_ranks(values: np.ndarray, rtol: float = _SIZE_RTOL) -> np.ndarray:
-    """0 for the points of the smallest size, 1 for the next, ...; values within ``rtol`` share a rank."""
-    values = np.asarray(values, float)
-    if values.size == 0:
-        return np.zeros(0, int)
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(values.size, int)
-    rank, anchor = 0, values[order[0]]
-    for i in order:
-        if values[i] > anchor * (1 + rtol):
-            rank, anchor = rank + 1, values[i]
-        ranks[i] = rank
-    return ranks
 
 
 def expanding_splits(series: Series, min_train: int = 3, min_sizes: int = 2) -> list[Split]:

@@ -43,10 +43,9 @@ import numpy as np
 from scipy import stats
 
 from ..observations import Series
+from ..observations.sizes import size_ranks
 from .api import fit_many, law_x
 from .forms import Form, get_form
-
-_SIZE_RTOL = 0.05  # sizes within 5% are one size (as the backtest's windows: importers round differently)
 
 
 @dataclass(frozen=True)
@@ -113,16 +112,7 @@ def _compute(series: Series) -> np.ndarray:
 
 def _size_ranks(series: Series) -> np.ndarray:
     p = np.asarray(series.params, float)
-    v = p if np.all(np.isfinite(p) & (p > 0)) else np.asarray(series.flops, float)
-    order = np.argsort(v, kind="mergesort")
-    ranks = np.empty(len(v), int)
-    r, last = -1, None
-    for i in order:
-        if last is None or v[i] > last * (1 + _SIZE_RTOL):
-            r += 1
-            last = v[i]
-        ranks[i] = r
-    return ranks
+    return size_ranks(p if np.all(np.isfinite(p) & (p > 0)) else np.asarray(series.flops, float))
 
 
 def reliability(series: Series, form: str | Form | None = None, *, min_sizes: int = 2,

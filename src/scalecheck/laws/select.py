@@ -49,6 +49,7 @@ import numpy as np
 from scipy import stats
 
 from ..observations import Series
+from ..observations.sizes import size_ranks
 from .api import law_x
 from .forms import get_form
 from .groups import GROUPINGS, GroupLawFit, fit_grouped, fit_groupings
@@ -59,7 +60,6 @@ DEFAULT_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power",
 NO_CHANGE = "no_change"
 INNER_ORIGINS = 2
 _GROUP_MODES = tuple(g for g in GROUPINGS if g != "auto")  # pooled, offsets, separate: simplest first
-_SIZE_RTOL = 0.05  # as scalecheck.backtest.windows: parameter counts within 5% are one size
 
 
 @dataclass(frozen=True)
@@ -265,19 +265,7 @@ def _ranks(series: Series) -> np.ndarray:
         v = np.asarray(series.flops, float)
     if not np.isfinite(v).all():
         return np.zeros(len(series), int)
-    return _dense_ranks(v)
-
-
-def _dense_ranks(v: np.ndarray) -> np.ndarray:
-    """0 for the smallest size, +1 for each larger one (sizes within _SIZE_RTOL of the last are one size)."""
-    order = np.argsort(v, kind="mergesort")
-    ranks = np.empty(v.size, int)
-    rank, anchor = 0, v[order[0]] if v.size else 0.0
-    for i in order:
-        if v[i] > anchor * (1 + _SIZE_RTOL):
-            rank, anchor = rank + 1, v[i]
-        ranks[i] = rank
-    return ranks
+    return size_ranks(v)
 
 
 def _depths(series: Series, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
