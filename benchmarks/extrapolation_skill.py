@@ -159,6 +159,13 @@ and ``auto_chose`` (how often the inner backtest chose each form), ``coverage`` 
 ``reliability_rank_correlation`` (Spearman between the estimated skill and ``auto``'s realised skill across
 tasks; ``_track``: of the inner track record instead, the estimate before).
 
+Two ceilings, figures of what the data allow rather than of a rule (added 2026-12-05, nothing chosen on them):
+``skill_predictable_oracle``, per task the best of the fixed forms and no change picked with the hold-out's truths
+known, the median on tasks called predictable (no rule that picks one of them per task from the fit set can beat
+it); ``realised_skill_reliability``, the split-half reliability of ``auto``'s realised skill across tasks (held-out
+models split at random in halves, 200 times; Spearman between the halves' skills, Spearman-Brown corrected) and
+its square root, about the highest rank correlation any estimate of the skill can reach.
+
     python benchmarks/extrapolation_skill.py [--testbeds gadre olmo pythia sloth] [--output DIR] [--validate]
 """
 
@@ -389,6 +396,10 @@ def summarise(table: pd.DataFrame, frame: pd.DataFrame) -> dict:
         # The estimate before this session's change: the combined forecast's inner track record alone.
         "reliability_rank_correlation_track": _spearman(table["estimated_skill_track"], table[f"skill_{HEADLINE}"]),
         "n_tasks_with_estimate": int(np.isfinite(table["estimated_skill"]).sum()),
+        # How far any estimate can rank the realised skill: the realised skill is itself noisy, so its Spearman with
+        # anything is bounded by about the square root of its reliability (split-half over the held-out models,
+        # Spearman-Brown corrected to full length).
+        "realised_skill_reliability": _split_half(frame),
     }
 
 
@@ -400,6 +411,35 @@ def _oracle(table: pd.DataFrame) -> float | None:
     with np.errstate(all="ignore"):
         best = np.fmax(np.nanmax(np.where(np.isfinite(skills), skills, np.nan), axis=1), 0.0)  # no change: 0
     return round(float(np.nanmedian(best)), 3)
+
+
+def _split_half(frame: pd.DataFrame, reps: int = 200, seed: int = 0) -> dict | None:
+    """Split-half reliability of auto's realised skill across tasks: the held-out models split at random in two
+    halves (``reps`` times), each task's skill computed on each half, the mean Spearman between the halves;
+    ``full``, its Spearman-Brown length correction (2r / (1 + r)); ``ceiling``, its square root, about the highest
+    rank correlation an estimate of the skill can reach."""
+    from scipy import stats
+
+    head = frame[frame["form"] == HEADLINE]
+    models = np.array(sorted(head["model"].unique()), object)
+    if len(models) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    rs = []
+    for _ in range(reps):
+        half = set(rng.permutation(models)[: len(models) // 2].tolist())
+        g = (head.assign(half=head["model"].isin(half))
+             .groupby(["task", "scope", "half"])[["abs_error_scored", "abs_error_no_change"]].mean())
+        with np.errstate(all="ignore"):
+            skill = (1.0 - g["abs_error_scored"] / g["abs_error_no_change"]).unstack("half")
+        skill = skill[np.isfinite(skill).all(axis=1)] if skill.shape[1] == 2 else skill.iloc[:0]
+        if len(skill) >= 3:
+            rs.append(stats.spearmanr(skill[True], skill[False])[0])
+    if not rs:
+        return None
+    r = float(np.nanmean(rs))
+    full = 2 * r / (1 + r) if r > 0 else r
+    return {"split_half": round(r, 3), "full": round(full, 3), "ceiling": round(float(np.sqrt(max(full, 0.0))), 3)}
 
 
 def _spearman(a, b) -> float | None:
