@@ -148,6 +148,24 @@ Against dce2e60 the two changes together lower the MAE on all four testbeds and 
 OLMo and Sloth; the targets still missed are OLMo's MAE against the pooled exponential, skill_predictable on Pythia
 and Sloth, and the rank correlation on Pythia and Sloth.
 
+The session after (2026-12-05, knowing every figure above). One rule tried and not adopted: the inner backtest
+asking only the held-out points that extrapolate (beyond every fitted point of their group on the law's axis, in
+the direction the sizes grow: on FLOPs a larger size trained on fewer tokens sits inside the fitted range), no
+free number, branch ``reach``; the criterion, written before its first figure: validation MAE lower on at least
+three testbeds of four (one left identical counts as neither), none higher by more than 5%. ``--validate``: Gadre
+3.001 = 3.001, OLMo 1.214 -> 1.212, Pythia 2.431 = 2.431 (params order its sizes as its axis does); with two
+testbeds unchanged the criterion could not be met, Sloth's validation was not run, nor any hold-out. The OLMo
+ladder's validation question is not its hold-out's: on ``--validate`` the smoothly broken power law is the best
+form (MAE 1.175, the pooled exponential 1.579, auto 1.214); on the hold-out (the OLMo-2 7B anneal and 13B, 4.2x the
+ladder's largest size and another recipe) the order flips (exponential 1.457, broken power 2.923), so no rule
+chosen on validation should be expected to put auto below the pooled exponential there.
+The two ceilings above were then added and measured (main at a1b9cb5, the rules unchanged; figures in the
+final line): skill_predictable_oracle Gadre 0.797, OLMo 0.75, Pythia 0.257, Sloth 0.30; realised_skill_reliability
+ceiling Gadre 0.912, OLMo 0.877, Pythia 0.766, Sloth 0.643. On Pythia no rule that picks a form or shrinks it
+toward no change per task reaches a median skill of 0.3 on its predictable tasks (8 of its 13 are crows_pairs
+likelihood differences); on Sloth only the per-task oracle mix reaches it. The rank correlation's target (0.5) is
+below the ceiling everywhere.
+
 Output: per testbed a table of tasks (``task_table``: one row per task and scope, the column a per-task estimate of
 skill can be added to; ``--output DIR`` writes it as ``skill_<testbed>.csv``, and every form's predictions as
 ``predictions_<testbed>.csv``), a summary, and as the final line a
