@@ -92,15 +92,22 @@ interval's on all four). Its run (``--cache``): max miss Gadre 0.093, OLMo 0.090
 Then the OLMo ladder's two-step prediction of its 7B/13B targets (the path of benchmarks/olmo_ladder_backtest.py,
 its selected step 1 "both") with numbers calibrated without the OLMo ladder: intervals covering, mean width.
 
-A ceiling of the shape (``oracle_own_rows``, added 2026-12-05, nothing chosen on it): per testbed the five numbers
-fitted on its OWN rows, its truths known, minimising its largest |coverage - level| alone (Powell from the starts
-above and from the leave-one-out numbers, on at most 2000 rows), unadapted, and that miss on all its rows. Where
-it is small and the leave-one-testbed-out miss is not, the shape fits the testbed and the numbers calibrated on
-the others do not transfer to it; where it is above 0.05, no numbers of this shape reach the target there.
+Ceilings of the shape (added 2026-12-05, nothing chosen on them): ``oracle_own_rows``, per testbed the five
+numbers fitted on its OWN rows, its truths known, minimising its largest |coverage - level| alone (Powell from the
+starts above, ORACLE_STARTS and the leave-one-out numbers, on at most 2000 rows, within the far wider ORACLE_BOUNDS),
+unadapted, and that miss on all its rows; ``oracle_joint``, one set of numbers fitted so on all four at once,
+minimising the worst testbed's miss. Where a testbed's own ceiling is small and its leave-one-testbed-out miss is
+not, the shape fits it and numbers calibrated on the others do not transfer to it. A first version searched
+within the calibration's BOUNDS: Sloth's numbers stopped at them and missed by 0.060 (freed, about 0.02).
+Measured (final line, 2026-12-05): own rows Gadre 0.033, OLMo 0.022, Pythia 0.027, Sloth 0.023; joint 0.073,
+0.041, 0.057, 0.069 (Powell from every start above: a bound on the ceiling, not the ceiling). The shape fits each
+testbed within 0.05 and no set of numbers found fits all four at once, so a max miss of at most 0.05 on every
+testbed needs numbers specific to the testbed, learned before its targets are seen, which no adaptation rule tried
+so far has found.
 
 Final line, JSON: per testbed (``testbeds.<name>``) the scores above, new and old, the numbers used and what they
-were calibrated on, the oracle's numbers and miss; the numbers calibrated on all four (``calibrated_all``, which the library's defaults must
-equal to the rounding shown); the 13B targets; ``goal``.
+were calibrated on, the own-rows oracle's numbers and miss; ``oracle_joint``; the numbers calibrated on all four
+(``calibrated_all``, which the library's defaults must equal to the rounding shown); the 13B targets; ``goal``.
 
     python benchmarks/interval_calibration.py [--n-boot 1000] [--cache DIR]
 
@@ -390,25 +397,45 @@ def calibrate(rows_by_testbed: dict[str, pd.DataFrame]) -> PredictionModel:
     return model(best.x)
 
 
-def oracle(rows: pd.DataFrame, start: PredictionModel) -> tuple[PredictionModel, float]:
-    """A ceiling, not a rule: the five numbers fitted on a testbed's OWN rows (its truths known), minimising its
-    largest |coverage - level| alone, unadapted; and that miss on all its rows. Where it is small and the
-    leave-one-testbed-out miss is not, the shape can fit the testbed and the numbers do not transfer to it."""
-    sample = rows if len(rows) <= CALIBRATION_ROWS else rows.sample(CALIBRATION_ROWS, random_state=0)
+# The oracle's search is the shape's, not the calibration's: far wider bounds (with the calibration's, Sloth's own
+# numbers stopped at them, low -1.41 and saturation 40, and missed by 0.060; freed, 0.023).
+ORACLE_BOUNDS = [(-5.0, 1.0), (0.0, 5.0), (0.1, 5.0), (0.0, 200.0), (0.05, 1000.0)]
+# The largest miss is a step function of the numbers, so Powell stops in local optima: many starts, spread over
+# the bounds (from the two first, Sloth's own numbers stopped at a miss of 0.100; from others, 0.023).
+ORACLE_STARTS = ((-2.0, 0.5, 2.5, 60.0, 200.0), (-1.5, 0.2, 3.0, 60.0, 300.0), (-1.4, 0.22, 1.9, 32.5, 40.0),
+                 (-3.0, 0.2, 2.5, 60.0, 200.0), (-0.5, 1.0, 3.0, 100.0, 500.0), (-2.0, 0.5, 1.0, 50.0, 10.0),
+                 (-0.6, 2.0, 2.0, 30.0, 5.0), (-1.0, 1.5, 1.7, 9.0, 4.5))
+
+
+def _max_miss(rows: pd.DataFrame, model: PredictionModel) -> float:
+    """The largest |coverage - level| of ``model`` on ``rows`` (unadapted), without the CRPS :func:`score` adds."""
+    with np.errstate(all="ignore"):
+        need = distribution(rows, model).level_to_cover(rows["y"].to_numpy(float))
+    return max(abs(float(np.mean(need <= lv)) - lv) for lv in LEVELS)
+
+
+def oracle(rows_by_testbed: dict[str, pd.DataFrame], starts=()) -> tuple[PredictionModel, dict[str, float]]:
+    """A ceiling, not a rule: one set of the five numbers fitted on these testbeds' OWN rows (their truths known),
+    minimising the largest |coverage - level| of the worst of them, unadapted, within :data:`ORACLE_BOUNDS`; and each
+    testbed's miss on all its rows. For one testbed: where it is small and the leave-one-testbed-out miss is not,
+    the shape fits the testbed and the numbers calibrated on the others do not transfer to it. For all four: how
+    close one set of numbers can come on every testbed at once."""
+    sample = {n: r if len(r) <= CALIBRATION_ROWS else r.sample(CALIBRATION_ROWS, random_state=0)
+              for n, r in rows_by_testbed.items()}
 
     def model(v):
-        return PredictionModel(**dict(zip(FREE, map(float, v), strict=True)), df=np.inf, calibrated_on=("itself",))
+        return PredictionModel(**dict(zip(FREE, map(float, v), strict=True)), df=np.inf,
+                               calibrated_on=tuple(sample))
 
     def objective(v):
-        return score(sample, model(v), False, 61)["max_miscalibration"]
+        return max(_max_miss(r, model(v)) for r in sample.values())
 
-    starts = (*STARTS, tuple(getattr(start, f) for f in FREE))
-    best = min((optimize.minimize(objective, np.clip(np.array(z0), [b[0] for b in BOUNDS], [b[1] for b in BOUNDS]),
-                                  method="Powell", bounds=BOUNDS,
-                                  options={"xtol": 1e-3, "ftol": 1e-5, "maxiter": 6000}) for z0 in starts),
-               key=lambda r: r.fun)
+    lo, hi = [b[0] for b in ORACLE_BOUNDS], [b[1] for b in ORACLE_BOUNDS]
+    best = min((optimize.minimize(objective, np.clip(np.array(z0, float), lo, hi), method="Powell",
+                                  bounds=ORACLE_BOUNDS, options={"xtol": 1e-3, "ftol": 1e-5, "maxiter": 8000})
+                for z0 in (*STARTS, *ORACLE_STARTS, *starts)), key=lambda r: r.fun)
     m = model(best.x)
-    return m, score(rows, m, False)["max_miscalibration"]
+    return m, {n: _max_miss(r, m) for n, r in rows_by_testbed.items()}
 
 
 def numbers(m: PredictionModel) -> dict:
@@ -501,7 +528,8 @@ def main() -> None:
             "crps": {"new": _r(new["crps"]), "old": _r(old["crps"]), "units": "points"},
             "mean_interval_width_90": {"new": _r(new["width_90"], 2), "old": _r(old["width_90"], 2)},
         }
-        om, omiss = oracle(d["rows"], m)
+        om, omisses = oracle({name: d["rows"]}, [tuple(getattr(m, f) for f in FREE)])
+        omiss = omisses[name]
         result["testbeds"][name]["oracle_own_rows"] = {"max_miscalibration": _r(omiss, 3), "numbers": numbers(om)}
         print(f"{name}: oracle (numbers fitted on its own rows) max miss {omiss:.3f}, {numbers(om)}", flush=True)
         print(f"{name}: unadapted coverage {prior['coverage']} (max miss {prior['max_miscalibration']:.3f}), "
@@ -526,6 +554,9 @@ def main() -> None:
     result["calibration_note"] = "calibration: level -> [new, old] coverage; interval_score_by_level likewise"
     every = calibrate({u: data[u]["rows"] for u in data})
     result["calibrated_all"] = numbers(every)
+    jm, jmiss = oracle({u: data[u]["rows"] for u in data}, [tuple(getattr(every, f) for f in FREE)])
+    result["oracle_joint"] = {"max_miscalibration": {n: _r(v, 3) for n, v in jmiss.items()}, "numbers": numbers(jm)}
+    print(f"oracle, one set of numbers for all four, their truths known: max miss {jmiss}, {numbers(jm)}", flush=True)
     result["library_defaults"] = numbers(pred.DEFAULT)
 
     # The OLMo ladder's 7B/13B targets through the two-step path, calibrated without the OLMo ladder.
