@@ -40,8 +40,8 @@ from .fitting import from_fit_scale, to_fit_scale
 from .forms import Form
 from .result import LawFit
 
-GROUPINGS = ("auto", "pooled", "offsets", "separate")
-_MODES = ("pooled", "offsets", "separate")
+MODES = ("pooled", "offsets", "separate")  # the groupings a fit can have, simplest first
+GROUPINGS = ("auto", *MODES)  # what can be asked for
 BACKFIT_ITERATIONS = 30
 BACKFIT_TOL = 1e-6  # stop when no offset moves by more than this fraction of the data's spread (fitting scale)
 
@@ -249,7 +249,7 @@ def fit_groupings(series_list: Sequence[Series], form: str | Form = "exponential
     for law, idx in specialised(series_list, form).items():
         for i, (cand, crit) in zip(idx, _fit_candidates([series_list[i] for i in idx], law, "auto", kw),
                                    strict=True):
-            modes = _MODES if crit is not None else ("pooled",)
+            modes = MODES if crit is not None else ("pooled",)
             out[i] = {m: GroupLawFit(f.mode, f.law, requested=m, offsets=f.offsets, per_group=f.per_group)
                       for m in modes for f in (cand.get(m, cand["pooled"]),)}
     return out
@@ -302,14 +302,14 @@ def _fit_grouped(series_list: list[Series], law: Form, grouping: str, kw: dict) 
             continue
         if grouping == "auto":
             ok = {m: v for m, v in crit.items() if np.isfinite(v) and cand[m].usable}
-            mode = min(ok, key=lambda m: (ok[m], _MODES.index(m))) if ok else "pooled"
+            mode = min(ok, key=lambda m: (ok[m], MODES.index(m))) if ok else "pooled"
         else:
             # A grouping asked for that could not be fitted (the offsets' backfit failed) falls back to one law for
             # all, and says so (``mode``).
             mode = grouping if grouping in cand else "pooled"
         chosen = cand[mode]
         out.append(GroupLawFit(chosen.mode, chosen.law, requested=grouping, offsets=chosen.offsets,
-                               per_group=chosen.per_group, bic={m: crit.get(m, math.nan) for m in _MODES}))
+                               per_group=chosen.per_group, bic={m: crit.get(m, math.nan) for m in MODES}))
     return out
 
 

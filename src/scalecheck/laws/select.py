@@ -52,14 +52,13 @@ from ..observations import Series
 from ..observations.sizes import size_ranks
 from .api import law_x
 from .forms import get_form
-from .groups import GROUPINGS, GroupLawFit, fit_grouped, fit_groupings
+from .groups import MODES, GroupLawFit, fit_grouped, fit_groupings
 from .prediction import NO_CHANGE as NO_CHANGE_MODEL
 from .result import MAX_EXCURSION, excursion
 
 DEFAULT_CANDIDATES = ("exponential", "direct_compute", "loglog", "broken_power", "linear")
 NO_CHANGE = "no_change"
 INNER_ORIGINS = 2
-_GROUP_MODES = tuple(g for g in GROUPINGS if g != "auto")  # pooled, offsets, separate: simplest first
 
 
 @dataclass(frozen=True)
@@ -415,7 +414,7 @@ def _choose(series_list: list[Series], candidates: Sequence[str], grouping: str,
             if not tried:
                 continue
             mse = {m: float(np.mean(np.square(v))) for m, v in tried.items()}
-            best = min(tried, key=lambda m: (mse[m], _GROUP_MODES.index(m)))
+            best = min(tried, key=lambda m: (mse[m], MODES.index(m)))
             errs[i][form].extend(tried[best])
             signed[i][form].extend(e_sig[i][best])
             if len(tried) > 1:
