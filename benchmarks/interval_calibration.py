@@ -89,6 +89,23 @@ leave-one-out max misses below 0.123, cov90 in 0.85-0.95 on at least three testb
 interval's on all four). Its run (``--cache``): max miss Gadre 0.093, OLMo 0.090, Pythia 0.079, Sloth 0.125; cov90
 0.817, 0.896, 0.879, 0.781. Not adopted (largest miss 0.125; two testbeds in range, as before).
 
+Second session of 2026-12-05, two rules (criterion written and committed before either run). A search with
+scipy's differential evolution (``--search de``) of the max-miss-only objective of the ceilings found one set of
+the five numbers within 0.054-0.062 of every testbed at once (Powell from every start: 0.073): the joint ceiling
+above was the search's, not the shape's. With a sixth number, a floor on the scatter's sd in the metric's unit
+(``PredictionModel.floor``: a new model scatters by some points whatever its fit's residuals; tasks with tiny
+residual sds, Gadre's squad and hellaswag, the OLMo ladder's mmlu tests, miss most), the same search found one set
+within 0.028-0.031 of all four (floor 0.065). Chosen on all four testbeds' truths, so the figures below are not
+blind; the fifth testbed, ``--extra obsscaling`` (Ruan et al.'s public models by FLOPs, many shared with Sloth,
+other tasks), is scored once after both runs, with the numbers calibrated on all four, beside the library's
+defaults. Rules: R1, the calibration's objective and BOUNDS unchanged, searched by differential evolution
+(seed 0, popsize 10, at most 100 generations, then Powell from its best); R2, R1 with the floor (0-0.1).
+Adopt the better of R1 and R2 if (i) CRPS and IS90 stay below the residual-only interval's on all four testbeds
+(leave-one-testbed-out, adapted), (ii) either both calibration targets (cov90 in 0.85-0.95, max miss <= 0.05)
+hold on more testbeds than now (none), or the largest max miss falls below 0.123 with cov90 in range on at least
+three, and (iii) on obsscaling its max miss is at most the library defaults' + 0.02; better: more testbeds
+meeting both targets, then the smaller largest max miss.
+
 Then the OLMo ladder's two-step prediction of its 7B/13B targets (the path of benchmarks/olmo_ladder_backtest.py,
 its selected step 1 "both") with numbers calibrated without the OLMo ladder: intervals covering, mean width.
 
@@ -163,6 +180,12 @@ CALIBRATION_ROWS = 2000  # rows per testbed at most in the calibration (Sloth: 8
 # docstring's "Adaptation"), as the library does by default; --no-adapt gives the unadapted figures.
 ADAPT = True
 GRID = 121  # points of the CRPS integral per row (61 in the calibration's search)
+# The search: "powell" (from STARTS) or "de" (scipy's differential evolution over the bounds, fixed seed, then
+# Powell from its best). FLOOR: also calibrate the scatter's floor (PredictionModel.floor), within FLOOR_BOUNDS.
+SEARCH = "powell"
+DE_POPSIZE, DE_MAXITER = 10, 100
+FLOOR = False
+FLOOR_BOUNDS = (0.0, 0.1)
 
 
 def testbeds() -> dict:
@@ -174,6 +197,10 @@ def testbeds() -> dict:
                    {"shots": 0}),
         "sloth2024": (lambda: scalecheck.load("sloth2024"), {}),
     }
+
+
+# Testbeds no calibration uses: a check of the numbers on a testbed they never saw (--extra).
+EXTRA = {"obsscaling": lambda: (lambda: scalecheck.load("obsscaling", shared_data_dir() / "obsscaling"), {})}
 
 
 def _r(v, nd=4):
@@ -282,7 +309,8 @@ def distribution(rows: pd.DataFrame, model: PredictionModel | None, spread=None)
     :meth:`~scalecheck.laws.prediction.PredictionModel.adapted` scales it."""
     if model is None:
         return _ResidualOnlyRows(rows)
-    d = model.from_terms(rows["centre"], rows["edge"], rows["residual_var"], rows["distance"], rows["span"])
+    d = model.from_terms(rows["centre"], rows["edge"], rows["residual_var"], rows["distance"], rows["span"],
+                         rows["proportion"].to_numpy(float))
     if spread is None:
         return d
     g, mid = np.asarray(spread, float), (model.low + model.high) / 2
@@ -386,8 +414,12 @@ def _sample(rows_by_testbed: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
 
 
 def _numbers_model(v, on: tuple[str, ...]) -> PredictionModel:
-    """The five numbers ``v`` (in FREE's order) as a model with normal scatter."""
-    return PredictionModel(**dict(zip(FREE, map(float, v), strict=True)), df=np.inf, calibrated_on=on)
+    """The numbers ``v`` (in FREE's order, and the floor's if it is searched) as a model with normal scatter."""
+    return PredictionModel(**dict(zip(_free(), map(float, v), strict=True)), df=np.inf, calibrated_on=on)
+
+
+def _free() -> tuple[str, ...]:
+    return (*FREE, "floor") if FLOOR else FREE
 
 
 def calibrate(rows_by_testbed: dict[str, pd.DataFrame]) -> PredictionModel:
@@ -405,8 +437,15 @@ def calibrate(rows_by_testbed: dict[str, pd.DataFrame]) -> PredictionModel:
         return float(np.mean([sc[n]["crps"] / old[n] + MISCALIBRATION * sc[n]["max_miscalibration"]
                               for n in sample]))
 
-    best = min((optimize.minimize(objective, np.array(z0), method="Powell", bounds=BOUNDS,
-                                  options={"xtol": 1e-2, "ftol": 1e-4, "maxiter": 3000}) for z0 in STARTS),
+    bounds = [*BOUNDS, FLOOR_BOUNDS] if FLOOR else BOUNDS
+    if SEARCH == "de":
+        de = optimize.differential_evolution(objective, bounds, seed=0, popsize=DE_POPSIZE, maxiter=DE_MAXITER,
+                                             init="sobol", polish=False)
+        starts = (tuple(de.x),)
+    else:
+        starts = tuple((*z0, 0.01) for z0 in STARTS) if FLOOR else STARTS
+    best = min((optimize.minimize(objective, np.array(z0), method="Powell", bounds=bounds,
+                                  options={"xtol": 1e-2, "ftol": 1e-4, "maxiter": 3000}) for z0 in starts),
                key=lambda r: r.fun)
     return model(best.x)
 
@@ -443,16 +482,18 @@ def oracle(rows_by_testbed: dict[str, pd.DataFrame], starts=()) -> tuple[Predict
     def objective(v):
         return max(_max_miss(r, model(v)) for r in sample.values())
 
-    lo, hi = [b[0] for b in ORACLE_BOUNDS], [b[1] for b in ORACLE_BOUNDS]
+    bounds = [*ORACLE_BOUNDS, FLOOR_BOUNDS] if FLOOR else ORACLE_BOUNDS
+    lo, hi = [b[0] for b in bounds], [b[1] for b in bounds]
+    z0s = [(*z0, 0.0)[:len(bounds)] for z0 in (*STARTS, *ORACLE_STARTS, *starts)]
     best = min((optimize.minimize(objective, np.clip(np.array(z0, float), lo, hi), method="Powell",
-                                  bounds=ORACLE_BOUNDS, options={"xtol": 1e-3, "ftol": 1e-5, "maxiter": 8000})
-                for z0 in (*STARTS, *ORACLE_STARTS, *starts)), key=lambda r: r.fun)
+                                  bounds=bounds, options={"xtol": 1e-3, "ftol": 1e-5, "maxiter": 8000})
+                for z0 in z0s), key=lambda r: r.fun)
     m = model(best.x)
     return m, {n: _max_miss(r, m) for n, r in rows_by_testbed.items()}
 
 
 def numbers(m: PredictionModel) -> dict:
-    return {f: round(float(getattr(m, f)), 3) for f in FREE}
+    return {f: round(float(getattr(m, f)), 3) for f in (*FREE, "floor")}
 
 
 def with_ranks(rows: pd.DataFrame, load, kw, x: str, tasks: list[str]) -> pd.DataFrame:
@@ -488,6 +529,41 @@ def load_rows(name, load, kw, cache: Path | None):
     return rows, nc, tasks, x
 
 
+def figures(d: dict, m: PredictionModel) -> tuple[dict, dict, dict]:
+    """One testbed's scores with numbers ``m`` (adapted to it from its own inner rows when ADAPT), beside the
+    residual-only interval's: the final line's entry, and the adapted and residual-only scores."""
+    adapted = adaptations(d["rows"], m, inner_rows(d["rows"])) if ADAPT else {}
+    spread = row_spreads(d["rows"], adapted) if ADAPT else None
+    new, old, prior = score(d["rows"], m, spread=spread), score(d["rows"], None), score(d["rows"], m)
+    out = {
+        "x": d["x"], "n_tasks": len(d["tasks"]), "n_predictions": d["n_rows"], "n_scored": len(d["rows"]),
+        "numbers": numbers(m), "calibrated_on": list(m.calibrated_on), "adapted": ADAPT,
+        "adaptation_by_k": {str(kk): {"spread_multiplier": _r(a.spread, 3), "spread_inner": _r(a.spread_inner, 3),
+                                      "n_inner_rows": a.n_rows, "n_inner_tasks": a.n_tasks,
+                                      "n_targets": int((d["rows"]["k"] == kk).sum())}
+                            for kk, a in adapted.items()},
+        "unadapted": {"coverage_90": _r(prior["coverage"][0.9], 3),
+                      "max_miscalibration": _r(prior["max_miscalibration"], 3),
+                      "calibration": {f"{lv:.2f}": _r(prior["coverage"][lv], 3) for lv in LEVELS},
+                      "crps": _r(prior["crps"]), "interval_score": _r(prior["interval_score"][0.9]),
+                      "mae_median": _r(prior["mae_median"], 3)},
+        "mae_median": {"new": _r(new["mae_median"], 3), "unadapted": _r(prior["mae_median"], 3)},
+        "coverage_predictable": _r(new["coverage"][0.9], 3), "coverage_predictable_old": _r(old["coverage"][0.9], 3),
+        "max_miscalibration": _r(new["max_miscalibration"], 3),
+        "max_miscalibration_old": _r(old["max_miscalibration"], 3),
+        "calibration": {f"{lv:.2f}": [_r(new["coverage"][lv], 3), _r(old["coverage"][lv], 3)] for lv in LEVELS},
+        "interval_score": {"new": _r(new["interval_score"][0.9]), "old": _r(old["interval_score"][0.9]),
+                           "units": "points", "level": 0.9},
+        "interval_score_mean_levels": {"new": _r(np.mean(list(new["interval_score"].values()))),
+                                       "old": _r(np.mean(list(old["interval_score"].values())))},
+        "interval_score_by_level": {f"{lv:.2f}": [_r(new["interval_score"][lv], 2),
+                                                  _r(old["interval_score"][lv], 2)] for lv in LEVELS},
+        "crps": {"new": _r(new["crps"]), "old": _r(old["crps"]), "units": "points"},
+        "mean_interval_width_90": {"new": _r(new["width_90"], 2), "old": _r(old["width_90"], 2)},
+    }
+    return out, new, old
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates of the ladder's two steps")
@@ -495,9 +571,15 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None, help="keep and reuse the prediction rows here")
     ap.add_argument("--no-adapt", dest="adapt", action="store_false",
                     help="score the prior unadapted (see Adaptation)")
+    ap.add_argument("--search", choices=("powell", "de"), default=SEARCH, help="the calibration's search")
+    ap.add_argument("--floor", action="store_true", help="also calibrate the scatter's floor")
+    ap.add_argument("--no-oracle", dest="oracle", action="store_false", help="leave the ceilings out (faster)")
+    ap.add_argument("--extra", action="append", default=[], choices=sorted(EXTRA),
+                    help="also score this testbed, never calibrated on, with the numbers calibrated on all four "
+                         "(and with the library's defaults)")
     args = ap.parse_args()
-    global ADAPT
-    ADAPT = args.adapt
+    global ADAPT, SEARCH, FLOOR
+    ADAPT, SEARCH, FLOOR = args.adapt, args.search, args.floor
     t0 = time.perf_counter()
     data: dict[str, dict] = {}
     for name, (load, kw) in testbeds().items():
@@ -512,41 +594,12 @@ def main() -> None:
     for name, d in data.items():
         others = [u for u in data if u != name]
         m = chosen[name] = calibrate({u: data[u]["rows"] for u in others})
-        adapted = adaptations(d["rows"], m, inner_rows(d["rows"])) if ADAPT else {}
-        spread = row_spreads(d["rows"], adapted) if ADAPT else None
-        new, old, prior = score(d["rows"], m, spread=spread), score(d["rows"], None), score(d["rows"], m)
-        result["testbeds"][name] = {
-            "x": d["x"], "n_tasks": len(d["tasks"]), "n_predictions": d["n_rows"], "n_scored": len(d["rows"]),
-            "numbers": numbers(m), "calibrated_on": others, "adapted": ADAPT,
-            "adaptation_by_k": {str(kk): {"spread_multiplier": _r(a.spread, 3), "spread_inner": _r(a.spread_inner, 3),
-                                          "n_inner_rows": a.n_rows, "n_inner_tasks": a.n_tasks,
-                                          "n_targets": int((d["rows"]["k"] == kk).sum())}
-                                for kk, a in adapted.items()},
-            "unadapted": {"coverage_90": _r(prior["coverage"][0.9], 3),
-                          "max_miscalibration": _r(prior["max_miscalibration"], 3),
-                          "calibration": {f"{lv:.2f}": _r(prior["coverage"][lv], 3) for lv in LEVELS},
-                          "crps": _r(prior["crps"]), "interval_score": _r(prior["interval_score"][0.9]),
-                          "mae_median": _r(prior["mae_median"], 3)},
-            "mae_median": {"new": _r(new["mae_median"], 3), "unadapted": _r(prior["mae_median"], 3)},
-            "coverage_predictable": _r(new["coverage"][0.9], 3), "coverage_predictable_old": _r(old["coverage"][0.9], 3),
-            "max_miscalibration": _r(new["max_miscalibration"], 3),
-            "max_miscalibration_old": _r(old["max_miscalibration"], 3),
-            "calibration": {f"{lv:.2f}": [_r(new["coverage"][lv], 3), _r(old["coverage"][lv], 3)] for lv in LEVELS},
-            "interval_score": {"new": _r(new["interval_score"][0.9]), "old": _r(old["interval_score"][0.9]),
-                               "units": "points", "level": 0.9},
-            "interval_score_mean_levels": {"new": _r(np.mean(list(new["interval_score"].values()))),
-                                           "old": _r(np.mean(list(old["interval_score"].values())))},
-            "interval_score_by_level": {f"{lv:.2f}": [_r(new["interval_score"][lv], 2),
-                                                      _r(old["interval_score"][lv], 2)] for lv in LEVELS},
-            "crps": {"new": _r(new["crps"]), "old": _r(old["crps"]), "units": "points"},
-            "mean_interval_width_90": {"new": _r(new["width_90"], 2), "old": _r(old["width_90"], 2)},
-        }
-        om, omisses = oracle({name: d["rows"]}, [tuple(getattr(m, f) for f in FREE)])
-        omiss = omisses[name]
-        result["testbeds"][name]["oracle_own_rows"] = {"max_miscalibration": _r(omiss, 3), "numbers": numbers(om)}
-        print(f"{name}: oracle (numbers fitted on its own rows) max miss {omiss:.3f}, {numbers(om)}", flush=True)
-        print(f"{name}: unadapted coverage {prior['coverage']} (max miss {prior['max_miscalibration']:.3f}), "
-              f"MAE of the median {prior['mae_median']:.3f} -> {new['mae_median']:.3f} adapted", flush=True)
+        result["testbeds"][name], new, old = figures(d, m)
+        if args.oracle:
+            om, omisses = oracle({name: d["rows"]}, [tuple(getattr(m, f) for f in _free())])
+            omiss = omisses[name]
+            result["testbeds"][name]["oracle_own_rows"] = {"max_miscalibration": _r(omiss, 3), "numbers": numbers(om)}
+            print(f"{name}: oracle (numbers fitted on its own rows) max miss {omiss:.3f}, {numbers(om)}", flush=True)
         print(f"{name}: {numbers(m)} (from {others}); coverage {new['coverage']} (max miss "
               f"{new['max_miscalibration']:.3f}, old {old['max_miscalibration']:.3f}); CRPS {new['crps']:.3f} (old "
               f"{old['crps']:.3f}); IS90 {new['interval_score'][0.9]:.2f} (old {old['interval_score'][0.9]:.2f})",
@@ -567,9 +620,22 @@ def main() -> None:
     result["calibration_note"] = "calibration: level -> [new, old] coverage; interval_score_by_level likewise"
     every = calibrate({u: data[u]["rows"] for u in data})
     result["calibrated_all"] = numbers(every)
-    jm, jmiss = oracle({u: data[u]["rows"] for u in data}, [tuple(getattr(every, f) for f in FREE)])
-    result["oracle_joint"] = {"max_miscalibration": {n: _r(v, 3) for n, v in jmiss.items()}, "numbers": numbers(jm)}
-    print(f"oracle, one set of numbers for all four, their truths known: max miss {jmiss}, {numbers(jm)}", flush=True)
+    if args.oracle:
+        jm, jmiss = oracle({u: data[u]["rows"] for u in data}, [tuple(getattr(every, f) for f in _free())])
+        result["oracle_joint"] = {"max_miscalibration": {n: _r(v, 3) for n, v in jmiss.items()},
+                                  "numbers": numbers(jm)}
+        print(f"oracle, one set of numbers for all four, their truths known: max miss {jmiss}, {numbers(jm)}",
+              flush=True)
+    # Testbeds never calibrated on, scored as a user meets them: with the numbers calibrated on all four.
+    result["extra"] = {}
+    for name in args.extra:
+        load, kw = EXTRA[name]()
+        rows, _, tasks, x = load_rows(name, load, kw, args.cache)
+        d = {"x": x, "tasks": tasks, "rows": scorable(rows), "n_rows": len(rows)}
+        result["extra"][name] = {"calibrated_all": figures(d, every)[0], "library_defaults": figures(d, pred.DEFAULT)[0]}
+        for k, v in result["extra"][name].items():
+            print(f"{name} ({k}): cov90 {v['coverage_predictable']}, max miss {v['max_miscalibration']}, CRPS "
+                  f"{v['crps']}, IS90 {v['interval_score']}", flush=True)
     result["library_defaults"] = numbers(pred.DEFAULT)
 
     # The OLMo ladder's 7B/13B targets through the two-step path, calibrated without the OLMo ladder.

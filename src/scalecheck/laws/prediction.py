@@ -208,18 +208,19 @@ class PredictionModel:
     distance: float = DISTANCE
     saturation: float = SATURATION
     df: float = DF
+    floor: float = 0.0  # a scatter sd every new model has whatever its fit's residuals, in the metric's unit
     calibrated_on: tuple[str, ...] = ("gadre2024", "olmo-ladder", "pythia", "sloth2024")
 
-    def from_terms(self, centre, edge, residual_var, distance, span=np.nan) -> Predictive:
+    def from_terms(self, centre, edge, residual_var, distance, span=np.nan, unit=1.0) -> Predictive:
         """The predictive distribution from the raw quantities of a fit (arrays on the fitting scale): the
         law's point prediction, its value at the edge of the data, its residual variance, the distance past
         the fitted range and the law's change across that range (:func:`fitted_span`; NaN: no saturation).
         They do not depend on the model's numbers, so a calibration scores many models from one set of fits."""
-        centre, edge, s2, d, span = (np.atleast_1d(np.asarray(v, float))
-                                     for v in (centre, edge, residual_var, distance, span))
-        centre, edge, s2, d, span = np.broadcast_arrays(centre, edge, s2, d, span)
+        centre, edge, s2, d, span, unit = (np.atleast_1d(np.asarray(v, float))
+                                           for v in (centre, edge, residual_var, distance, span, unit))
+        centre, edge, s2, d, span, unit = np.broadcast_arrays(centre, edge, s2, d, span, unit)
         with np.errstate(all="ignore"):
-            sd = np.sqrt(np.maximum(s2, 0.0) * (self.residual + (self.distance * d) ** 2))
+            sd = np.sqrt(np.maximum(s2, 0.0) * (self.residual + (self.distance * d) ** 2) + (self.floor * unit) ** 2)
             # A law that runs away past its data (a non-finite value) cannot say where the score will be.
             bad = ~(np.isfinite(centre) & np.isfinite(edge))
             sd = np.where(bad, np.inf, sd)
@@ -244,7 +245,8 @@ class PredictionModel:
 
         mid = (self.low + self.high) / 2
         return replace(self, low=mid + spread * (self.low - mid), high=mid + spread * (self.high - mid),
-                       residual=spread**2 * self.residual, distance=spread * self.distance)
+                       residual=spread**2 * self.residual, distance=spread * self.distance,
+                       floor=spread * self.floor)
 
     def interval(self, law, xa: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Prediction interval at ``level`` on the fitting scale."""
