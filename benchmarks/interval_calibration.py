@@ -565,6 +565,7 @@ def figures(d: dict, m: PredictionModel) -> tuple[dict, dict, dict]:
 
 
 def main() -> None:
+    global ADAPT, SEARCH, FLOOR
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates of the ladder's two steps")
     ap.add_argument("--seed", type=int, default=0)
@@ -578,7 +579,6 @@ def main() -> None:
                     help="also score this testbed, never calibrated on, with the numbers calibrated on all four "
                          "(and with the library's defaults)")
     args = ap.parse_args()
-    global ADAPT, SEARCH, FLOOR
     ADAPT, SEARCH, FLOOR = args.adapt, args.search, args.floor
     t0 = time.perf_counter()
     data: dict[str, dict] = {}
