@@ -80,3 +80,15 @@ def test_the_median_stays_and_the_intervals_scale_about_it():
         med = base.quantile(0.5)
         assert np.allclose(hi - med, 1.7 * (bhi - med), atol=1e-8)
         assert np.allclose(med - lo, 1.7 * (med - blo), atol=1e-8)
+
+
+def test_a_floor_is_scatter_every_row_has_and_scales_with_the_spread():
+    m = PredictionModel(low=0.0, high=0.0, residual=1.0, distance=0.0, saturation=3.0, floor=0.03)
+    d = m.from_terms(np.array([0.5, 0.6]), np.array([0.5, 0.5]), np.zeros(2), np.zeros(2), np.array([0.1, 0.1]))
+    np.testing.assert_allclose(d.sd, [0.03, 0.03])  # no residuals: the floor alone
+    d2 = m.from_terms(np.array([0.5]), np.array([0.5]), np.array([0.04**2]), np.zeros(1), np.array([0.1]))
+    np.testing.assert_allclose(d2.sd, [0.05])  # added in quadrature: sqrt(0.04^2 + 0.03^2)
+    wide = m.adapted(2.0)
+    assert wide.floor == pytest.approx(0.06)
+    np.testing.assert_allclose(wide.from_terms(np.array([0.5]), np.array([0.5]), np.array([0.04**2]), np.zeros(1),
+                                               np.array([0.1])).sd, [0.10])

@@ -208,19 +208,21 @@ class PredictionModel:
     distance: float = DISTANCE
     saturation: float = SATURATION
     df: float = DF
-    floor: float = 0.0  # a scatter sd every new model has whatever its fit's residuals, in the metric's unit
+    # A scatter sd every new model has whatever its fit's residuals (fitting scale). 0: none, as calibrated; the
+    # benchmark's --floor calibrates it too (not adopted: its docstring has the figures).
+    floor: float = 0.0
     calibrated_on: tuple[str, ...] = ("gadre2024", "olmo-ladder", "pythia", "sloth2024")
 
-    def from_terms(self, centre, edge, residual_var, distance, span=np.nan, unit=1.0) -> Predictive:
+    def from_terms(self, centre, edge, residual_var, distance, span=np.nan) -> Predictive:
         """The predictive distribution from the raw quantities of a fit (arrays on the fitting scale): the
         law's point prediction, its value at the edge of the data, its residual variance, the distance past
         the fitted range and the law's change across that range (:func:`fitted_span`; NaN: no saturation).
         They do not depend on the model's numbers, so a calibration scores many models from one set of fits."""
-        centre, edge, s2, d, span, unit = (np.atleast_1d(np.asarray(v, float))
-                                           for v in (centre, edge, residual_var, distance, span, unit))
-        centre, edge, s2, d, span, unit = np.broadcast_arrays(centre, edge, s2, d, span, unit)
+        centre, edge, s2, d, span = (np.atleast_1d(np.asarray(v, float))
+                                     for v in (centre, edge, residual_var, distance, span))
+        centre, edge, s2, d, span = np.broadcast_arrays(centre, edge, s2, d, span)
         with np.errstate(all="ignore"):
-            sd = np.sqrt(np.maximum(s2, 0.0) * (self.residual + (self.distance * d) ** 2) + (self.floor * unit) ** 2)
+            sd = np.sqrt(np.maximum(s2, 0.0) * (self.residual + (self.distance * d) ** 2) + self.floor**2)
             # A law that runs away past its data (a non-finite value) cannot say where the score will be.
             bad = ~(np.isfinite(centre) & np.isfinite(edge))
             sd = np.where(bad, np.inf, sd)
