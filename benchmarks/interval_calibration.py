@@ -510,12 +510,50 @@ def oracle(rows_by_testbed: dict[str, pd.DataFrame], starts=()) -> tuple[Predict
 
     bounds = [*ORACLE_BOUNDS, FLOOR_BOUNDS] if FLOOR else ORACLE_BOUNDS
     lo, hi = [b[0] for b in bounds], [b[1] for b in bounds]
-    z0s = [(*z0, 0.0)[:len(bounds)] for z0 in (*STARTS, *ORACLE_STARTS, *starts)]
+    # Differential evolution first (the miss is a step function: from the starts alone Powell stopped at 0.073 on
+    # all four, DE reached 0.054-0.062), then Powell from its best and from every start.
+    de = optimize.differential_evolution(objective, bounds, seed=0, popsize=20, maxiter=150, init="sobol",
+                                         polish=False)
+    z0s = [tuple(de.x), *((*z0, 0.0)[:len(bounds)] for z0 in (*STARTS, *ORACLE_STARTS, *starts))]
     best = min((optimize.minimize(objective, np.clip(np.array(z0, float), lo, hi), method="Powell",
                                   bounds=bounds, options={"xtol": 1e-3, "ftol": 1e-5, "maxiter": 8000})
                 for z0 in z0s), key=lambda r: r.fun)
     m = model(best.x)
     return m, {n: _max_miss(r, m) for n, r in rows_by_testbed.items()}
+
+
+# The issue's targets side by side, truths known: one set of numbers for all four testbeds minimising the worst
+# max miss while CRPS stays below SHARP x the residual-only interval's on every one (each testbed's excess CRPS
+# ratio costs 10 a unit: a constraint, not a trade).
+SHARP = 0.98
+
+
+def oracle_targets(rows_by_testbed: dict[str, pd.DataFrame]) -> tuple[PredictionModel, dict[str, dict]]:
+    """A ceiling, not a rule: can one set of numbers meet the calibration and the sharpness targets on every testbed
+    at once, with their truths known? Differential evolution (fixed seed) within :data:`ORACLE_BOUNDS`, then each
+    testbed scored on all its rows: max miss, coverage at 90%, CRPS and IS90 beside the residual-only interval's."""
+    sample = _sample(rows_by_testbed)
+    old = {n: score(r, None, False, 61)["crps"] for n, r in sample.items()}
+
+    def model(v):
+        return _numbers_model(v, tuple(sample))
+
+    def objective(v):
+        sc = {n: score(r, model(v), False, 61) for n, r in sample.items()}
+        return (max(sc[n]["max_miscalibration"] for n in sample)
+                + 10.0 * sum(max(0.0, sc[n]["crps"] / old[n] - SHARP) for n in sample))
+
+    bounds = [*ORACLE_BOUNDS, FLOOR_BOUNDS] if FLOOR else ORACLE_BOUNDS
+    de = optimize.differential_evolution(objective, bounds, seed=0, popsize=15, maxiter=100, init="sobol",
+                                         polish=False)
+    m = model(de.x)
+    out = {}
+    for n, r in rows_by_testbed.items():
+        new, res = score(r, m), score(r, None)
+        out[n] = {"max_miscalibration": _r(new["max_miscalibration"], 3), "coverage_90": _r(new["coverage"][0.9], 3),
+                  "crps": [_r(new["crps"], 3), _r(res["crps"], 3)],
+                  "interval_score": [_r(new["interval_score"][0.9], 2), _r(res["interval_score"][0.9], 2)]}
+    return m, out
 
 
 def numbers(m: PredictionModel) -> dict:
@@ -654,6 +692,10 @@ def main() -> None:
                                   "numbers": numbers(jm)}
         print(f"oracle, one set of numbers for all four, their truths known: max miss {jmiss}, {numbers(jm)}",
               flush=True)
+        tm, tfig = oracle_targets({u: data[u]["rows"] for u in data})
+        result["oracle_targets"] = {"testbeds": tfig, "numbers": numbers(tm), "sharp": SHARP}
+        print(f"oracle, one set of numbers for all four meeting the CRPS target, their truths known: {tfig}, "
+              f"{numbers(tm)}", flush=True)
     # Testbeds never calibrated on, scored as a user meets them: with the numbers calibrated on all four.
     result["extra"] = {}
     for name in args.extra:
