@@ -89,6 +89,29 @@ leave-one-out max misses below 0.123, cov90 in 0.85-0.95 on at least three testb
 interval's on all four). Its run (``--cache``): max miss Gadre 0.093, OLMo 0.090, Pythia 0.079, Sloth 0.125; cov90
 0.817, 0.896, 0.879, 0.781. Not adopted (largest miss 0.125; two testbeds in range, as before).
 
+Then the OLMo ladder's two-step prediction of its 7B/13B targets (the path of benchmarks/olmo_ladder_backtest.py,
+its selected step 1 "both") with numbers calibrated without the OLMo ladder: intervals covering, mean width.
+
+Ceilings of the shape (added 2026-12-05, nothing chosen on them): ``oracle_own_rows``, per testbed the five
+numbers fitted on its OWN rows, its truths known, minimising its largest |coverage - level| alone (differential
+evolution, then Powell from its best, the starts above, ORACLE_STARTS and the leave-one-out numbers, on at most 2000
+rows, within the far wider ORACLE_BOUNDS), unadapted, and that miss on all its rows; ``oracle_joint``, one set of
+numbers fitted so on all four at once, minimising the worst testbed's miss; ``oracle_targets``, one set for all four
+minimising the worst miss while each testbed's CRPS stays below 0.98 x the residual-only interval's (the issue's two
+targets at once; differential evolution alone). Where a testbed's own ceiling is small and its leave-one-testbed-out
+miss is not, the shape fits it and numbers calibrated on the others do not transfer to it. Coverage alone is a weak
+constraint: the own-rows and joint numbers put the median where the law's change reverses (low -2 to -5, high
+0.2-0.3), which no one would forecast; hence ``oracle_targets``. A first version searched within the calibration's
+BOUNDS (Sloth's own miss 0.060, freed 0.023), and the next by Powell alone (own rows 0.022-0.033, joint 0.073 on
+Gadre). Measured with differential evolution (final line, second session of 2026-12-05): own rows Gadre 0.016,
+OLMo 0.008, Pythia 0.015, Sloth 0.021; joint 0.055, 0.053, 0.049, 0.061; targets 0.075, 0.071, 0.061, 0.060
+(cov90 0.846, 0.894, 0.853, 0.858), and Pythia's IS90 53.3 above the residual-only interval's 47.8. With the floor
+(``--floor``: the same search with the sixth number) the targets' ceiling is 0.055, 0.055, 0.053, 0.055, Pythia's
+IS90 50.4 against 47.8. So even with the truths known, no set of numbers found meets the calibration and the
+sharpness targets on all four testbeds at once; a rule that meets them must give each testbed numbers of its own,
+learned before its targets are seen. Gadre et al.'s first split (three sizes fitted, 1064 of its 1900 targets) has
+no inner backtest to learn them from: those targets get numbers from the other testbeds whatever the rule.
+
 Second session of 2026-12-05, two rules (criterion written and committed before either run). A search with
 scipy's differential evolution (``--search de``) of the max-miss-only objective of the ceilings found one set of
 the five numbers within 0.054-0.062 of every testbed at once (Powell from every start: 0.073): the joint ceiling
@@ -125,27 +148,22 @@ against 32.4 (fails (i): floor 0.058, the share range [-1.34, 0.12], calibrated 
 IS90 54.7 against 47.8 (fails (i)). Neither adopted. Calibrated first, numbers from three testbeds give up the
 sharpness that beats the residual-only interval on the fourth, and still miss its coverage (Gadre 0.161, 0.122).
 
-Then the OLMo ladder's two-step prediction of its 7B/13B targets (the path of benchmarks/olmo_ladder_backtest.py,
-its selected step 1 "both") with numbers calibrated without the OLMo ladder: intervals covering, mean width.
-
-Ceilings of the shape (added 2026-12-05, nothing chosen on them): ``oracle_own_rows``, per testbed the five
-numbers fitted on its OWN rows, its truths known, minimising its largest |coverage - level| alone (Powell from the
-starts above, ORACLE_STARTS and the leave-one-out numbers, on at most 2000 rows, within the far wider ORACLE_BOUNDS),
-unadapted, and that miss on all its rows; ``oracle_joint``, one set of numbers fitted so on all four at once,
-minimising the worst testbed's miss. Where a testbed's own ceiling is small and its leave-one-testbed-out miss is
-not, the shape fits it and numbers calibrated on the others do not transfer to it. A first version searched
-within the calibration's BOUNDS: Sloth's numbers stopped at them and missed by 0.060 (freed, about 0.02).
-Measured (final line, 2026-12-05): own rows Gadre 0.033, OLMo 0.022, Pythia 0.027, Sloth 0.023; joint 0.073,
-0.041, 0.057, 0.069 (Powell from every start above: a bound on the ceiling, not the ceiling). The shape fits each
-testbed within 0.05 and no set of numbers found fits all four at once, so a max miss of at most 0.05 on every
-testbed needs numbers specific to the testbed, learned before its targets are seen, which no adaptation rule tried
-so far has found.
+A fifth testbed, never calibrated on (``--extra obsscaling``, Ruan et al.'s ~150 public base models by FLOPs, 12
+tasks called predictable; many models are also in Sloth, the tasks mostly not), scored with the numbers calibrated on
+all four as a user meets them (the library's defaults, fixed before it was first scored, adapted as the backtest
+adapts): cov90 0.857, max miss 0.056, CRPS 8.35 against the residual-only interval's 10.62, IS90 73.7 against 73.1.
 
 Final line, JSON: per testbed (``testbeds.<name>``) the scores above, new and old, the numbers used and what they
-were calibrated on, the own-rows oracle's numbers and miss; ``oracle_joint``; the numbers calibrated on all four
-(``calibrated_all``, which the library's defaults must equal to the rounding shown); the 13B targets; ``goal``.
+were calibrated on, the own-rows oracle's numbers and miss; ``oracle_joint``; ``oracle_targets``; the numbers
+calibrated on all four (``calibrated_all``, which the library's defaults must equal to the rounding shown); the 13B
+targets; ``extra`` (``--extra``); ``goal``.
 
-    python benchmarks/interval_calibration.py [--n-boot 1000] [--cache DIR]
+    python benchmarks/interval_calibration.py [--n-boot 1000] [--cache DIR] [--extra obsscaling] [--no-oracle]
+        [--search powell|de] [--floor] [--objective crps|constrained]
+
+The defaults (Powell, five numbers, the CRPS objective) are the library's rule; the other options reproduce the
+rules tried and not adopted (above). With ``--cache`` the run takes about 14 minutes on two cores, most of it the
+ceilings.
 
 ``--cache DIR`` keeps each testbed's prediction rows (and verdicts) as parquet files there and reads them back
 on the next run (delete them after changing the laws or the backtest).
