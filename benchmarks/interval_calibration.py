@@ -463,23 +463,38 @@ def _free() -> tuple[str, ...]:
     return (*FREE, "floor") if FLOOR else FREE
 
 
-def calibrate(rows_by_testbed: dict[str, pd.DataFrame]) -> PredictionModel:
-    """The numbers with the lowest mean CRPS relative to the residual-only interval's plus the penalty for
-    miscalibration (see MISCALIBRATION), unadapted (the prior the adaptation starts from); the scatter is normal
-    (df = inf: a Student-t's df went to ~1.8 and bought no better CRPS)."""
+def _search(rows_by_testbed: dict[str, pd.DataFrame]):
+    """What a search over the numbers scores: ``model(v)``, the numbers as a model, and ``scores(v)``, per testbed
+    (CRPS / the residual-only interval's, max miss) on its sample of rows (:func:`_sample`), unadapted."""
     sample = _sample(rows_by_testbed)
     old = {n: score(r, None, False, 61)["crps"] for n, r in sample.items()}
 
     def model(v):
         return _numbers_model(v, tuple(sample))
 
+    def scores(v):
+        m = model(v)
+        out = {}
+        for n, r in sample.items():
+            sc = score(r, m, False, 61)
+            out[n] = (sc["crps"] / old[n], sc["max_miscalibration"])
+        return out
+
+    return model, scores
+
+
+def calibrate(rows_by_testbed: dict[str, pd.DataFrame]) -> PredictionModel:
+    """The numbers with the lowest mean CRPS relative to the residual-only interval's plus the penalty for
+    miscalibration (see MISCALIBRATION), unadapted (the prior the adaptation starts from); the scatter is normal
+    (df = inf: a Student-t's df went to ~1.8 and bought no better CRPS)."""
+    model, scores = _search(rows_by_testbed)
+
     def objective(v):
-        sc = {n: score(r, model(v), False, 61) for n, r in sample.items()}
+        sc = scores(v).values()
         if OBJECTIVE == "constrained":
-            return float(np.mean([sc[n]["crps"] / old[n] for n in sample])
-                         + PENALTY * sum(max(0.0, sc[n]["max_miscalibration"] - TOLERANCE) for n in sample))
-        return float(np.mean([sc[n]["crps"] / old[n] + MISCALIBRATION * sc[n]["max_miscalibration"]
-                              for n in sample]))
+            return float(np.mean([ratio for ratio, _ in sc])
+                         + PENALTY * sum(max(0.0, miss - TOLERANCE) for _, miss in sc))
+        return float(np.mean([ratio + MISCALIBRATION * miss for ratio, miss in sc]))
 
     bounds = [*BOUNDS, FLOOR_BOUNDS] if FLOOR else BOUNDS
     if SEARCH == "de":
@@ -550,16 +565,11 @@ def oracle_targets(rows_by_testbed: dict[str, pd.DataFrame]) -> tuple[Prediction
     """A ceiling, not a rule: can one set of numbers meet the calibration and the sharpness targets on every testbed
     at once, with their truths known? Differential evolution (fixed seed) within :data:`ORACLE_BOUNDS`, then each
     testbed scored on all its rows: max miss, coverage at 90%, CRPS and IS90 beside the residual-only interval's."""
-    sample = _sample(rows_by_testbed)
-    old = {n: score(r, None, False, 61)["crps"] for n, r in sample.items()}
-
-    def model(v):
-        return _numbers_model(v, tuple(sample))
+    model, scores = _search(rows_by_testbed)
 
     def objective(v):
-        sc = {n: score(r, model(v), False, 61) for n, r in sample.items()}
-        return (max(sc[n]["max_miscalibration"] for n in sample)
-                + 10.0 * sum(max(0.0, sc[n]["crps"] / old[n] - SHARP) for n in sample))
+        sc = scores(v).values()
+        return max(miss for _, miss in sc) + 10.0 * sum(max(0.0, ratio - SHARP) for ratio, _ in sc)
 
     bounds = [*ORACLE_BOUNDS, FLOOR_BOUNDS] if FLOOR else ORACLE_BOUNDS
     de = optimize.differential_evolution(objective, bounds, seed=0, popsize=15, maxiter=100, init="sobol",
