@@ -115,7 +115,7 @@ no inner backtest to learn them from: those targets get numbers from the other t
 Second session of 2026-12-05, two rules (criterion written and committed before either run). A search with
 scipy's differential evolution (``--search de``) of the max-miss-only objective of the ceilings found one set of
 the five numbers within 0.054-0.062 of every testbed at once (Powell from every start: 0.073): the joint ceiling
-above was the search's, not the shape's. With a sixth number, a floor on the scatter's sd in the metric's unit
+above was the search's, not the shape's. With a sixth number, a floor on the scatter's sd on the fitting scale
 (``PredictionModel.floor``: a new model scatters by some points whatever its fit's residuals; tasks with tiny
 residual sds, Gadre's squad and hellaswag, the OLMo ladder's mmlu tests, miss most), the same search found one set
 within 0.028-0.031 of all four (floor 0.065). Chosen on all four testbeds' truths, so the figures below are not
