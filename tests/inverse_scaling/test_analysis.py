@@ -211,3 +211,16 @@ def test_the_plan_is_jobs_not_tuples(builtin_michaelov):
     assert all(isinstance(j, Job) for j in jobs) and len(jobs) == 1 + 8 + 8
     assert [j.analysis for j in jobs[:2]] == ["scale", "scale@checkpoint"] and jobs[0].finals
     assert jobs[-1].x == "tokens" and dict(jobs[-1].where) == {"family": "pythia", "size": "12b"}
+
+
+def test_a_grid_whose_scores_do_not_vary_has_no_r_squared_and_no_warning():
+    import warnings
+
+    from scalecheck.inverse_scaling.grid import fit_grid
+
+    tb = draw_ladder(["flat"], seed=0)
+    tb = dataclasses.replace(tb, scores=tb.scores.assign(value=0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = fit_grid(tb, "flat-0", "acc", 0, "")
+    assert g is not None and np.isnan(g.r_squared)

@@ -88,7 +88,8 @@ def fit_grid(testbed: Testbed, task: str, metric: str, shots: int | None, varian
         b_tokens=float(b[2]), se_tokens=float(np.sqrt(cov[2, 2])), p_tokens=float(res.pvalues[2]),
         b_interaction=float(b[3]), se_interaction=float(np.sqrt(cov[3, 3])), p_interaction=float(res.pvalues[3]),
         size_slope_final=float(b[1] + b[3] * lt0.max()), training_slope_largest=float(b[2] + b[3] * lp0.max()),
-        r_squared=float(res.rsquared))
+        # R^2 is undefined where the scores do not vary (statsmodels divides by zero and warns): NaN.
+        r_squared=float(res.rsquared) if res.centered_tss > 0 else float("nan"))
 
 
 def adjust_grid(fits: list[GridFit], method: str, alpha: float) -> list[GridFit]:
