@@ -14,7 +14,7 @@ predicts past its data, ``span`` the law's change across its own data (:func:`fi
 can deliver (``c`` while small against ``a * span``, at most ``a * span``), ``F`` the share of it a new model
 realises, ``T`` normal (or Student-t with ``df`` degrees of freedom) and ``sigma^2 = s^2 * (b + (k_distance * d)^2)``
 the scatter (``s`` the fit's residual sd, ``d`` the distance past the fitted range in units of that range, on log x
-for forms in log x). Inside the fitted range the change is 0 and the distribution is the scatter alone. The point
+for forms in log x; plus ``floor^2`` where a floor is set, 0 by default). Inside the fitted range the change is 0 and the distribution is the scatter alone. The point
 forecast is its median (the backtest's ``predicted``), so every central interval holds it.
 
 Why this shape. The realised share of the predicted change, (y - g(edge)) / c, depends above all on how the
@@ -198,7 +198,7 @@ def _uniform_scatter_cdf(y, lo, hi, sd, df: float = np.inf):
 
 @dataclass(frozen=True)
 class PredictionModel:
-    """The four calibrated numbers of the predictive distribution (see the module docstring).
+    """The calibrated numbers of the predictive distribution (see the module docstring).
 
     ``calibrated_on`` names the testbeds they were calibrated on, for the record."""
 
